@@ -1,0 +1,5 @@
+"""`python -m dbci` runs the command line."""
+
+from dbci.cli import main
+
+raise SystemExit(main())

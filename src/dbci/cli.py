@@ -1,0 +1,248 @@
+"""The `dbci` command line: argument parsing, output, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from dbci import __version__
+from dbci.errors import EXIT_GATE, EXIT_INPUT, DbciError, GateFailed, InputError
+
+_SECRETS: set[str] = set()
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InputError(f"{message} (see '{self.prog} --help')")
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    # The same options are accepted before and after the command; after it, only the
+    # ones given override (SUPPRESS keeps argparse from resetting them to None).
+    default: Any = argparse.SUPPRESS if suppress else None
+    g = parser.add_argument_group("global options")
+    g.add_argument(
+        "--project",
+        type=Path,
+        default=default,
+        metavar="DIR",
+        help="project directory (default: current directory)",
+    )
+    g.add_argument(
+        "--config",
+        type=Path,
+        default=default,
+        metavar="FILE",
+        help="config file (default: dbci.toml, else flyway.toml, in the project)",
+    )
+    g.add_argument(
+        "-e",
+        "--environment",
+        default=default,
+        metavar="NAME",
+        help="environment from the config file's [environments.NAME]",
+    )
+    g.add_argument("--url", default=default, help="database URL (JDBC or SQLAlchemy)")
+    g.add_argument("--user", default=default, help="database user")
+    g.add_argument("--password", default=default, help="database password")
+    g.add_argument(
+        "--schemas",
+        default=default,
+        metavar="A,B",
+        help="schemas to manage; the first holds the history table",
+    )
+    g.add_argument(
+        "--output", choices=["text", "json"], default=default, help="output format (default: text)"
+    )
+    g.add_argument(
+        "--report-dir",
+        type=Path,
+        default=default,
+        metavar="DIR",
+        help="report directory (default: dbci-report)",
+    )
+    g.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="show the Python traceback of an internal error",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser: global options, then one subcommand."""
+    parser = _Parser(prog="dbci", description="Database CI/CD for versioned SQL migrations.")
+    parser.add_argument("--version", action="version", version=f"dbci {__version__}")
+    _global_options(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    p = commands.add_parser(
+        "migrate",
+        help="apply pending migrations to the environment",
+        description="Apply pending migrations, one transaction each.",
+    )
+    p.add_argument("--target", help="migrate up to this version (or latest, current, next)")
+    p.add_argument(
+        "--out-of-order",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="apply pending migrations below the current version too",
+    )
+    p.add_argument(
+        "--validate-on-migrate",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="validate before migrating (default: true)",
+    )
+    _global_options(p, suppress=True)
+
+    p = commands.add_parser(
+        "info",
+        help="every migration and its state",
+        description="Show every migration and its state.",
+    )
+    p.add_argument("--target", help="show migrations above this version as Above Target")
+    p.add_argument(
+        "--out-of-order",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="treat unapplied migrations below the current version as pending",
+    )
+    _global_options(p, suppress=True)
+
+    p = commands.add_parser(
+        "validate",
+        help="check files against the history; exit 1 on any problem",
+        description="Validate applied migrations against files.",
+    )
+    p.add_argument(
+        "--fail-on-pending", action="store_true", help="pending migrations are a problem too"
+    )
+    p.add_argument(
+        "--ignore-migration-patterns",
+        metavar="PATTERNS",
+        help="comma-separated TYPE:STATE patterns to ignore (default: *:future)",
+    )
+    p.add_argument(
+        "--out-of-order",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="unapplied migrations below the current version are pending, not ignored",
+    )
+    _global_options(p, suppress=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = build_parser().parse_args(argv)
+        return _run(args)
+    except DbciError as exc:
+        _error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug in dbci: still one line unless asked for more
+        if debug:
+            traceback.print_exc()
+        _error(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
+        return EXIT_GATE
+
+
+def _run(args: argparse.Namespace) -> int:
+    from dbci import commands, output
+    from dbci.config import Overrides, load_settings
+
+    if args.password:
+        _SECRETS.add(args.password)
+    if os.environ.get("DBCI_PASSWORD"):
+        _SECRETS.add(os.environ["DBCI_PASSWORD"])
+    flyway_keys: dict[str, Any] = {}
+    if getattr(args, "target", None) is not None:
+        flyway_keys["target"] = args.target
+    if getattr(args, "out_of_order", None) is not None:
+        flyway_keys["outOfOrder"] = args.out_of_order
+    if getattr(args, "validate_on_migrate", None) is not None:
+        flyway_keys["validateOnMigrate"] = args.validate_on_migrate
+    if getattr(args, "ignore_migration_patterns", None):
+        flyway_keys["ignoreMigrationPatterns"] = [
+            p.strip() for p in args.ignore_migration_patterns.split(",") if p.strip()
+        ]
+    settings = load_settings(
+        Overrides(
+            project=args.project,
+            config=args.config,
+            environment=args.environment,
+            url=args.url,
+            user=args.user,
+            password=args.password,
+            schemas=[s.strip() for s in args.schemas.split(",") if s.strip()]
+            if args.schemas
+            else None,
+            settings=flyway_keys,
+        )
+    )
+    if settings.password:
+        _SECRETS.add(settings.password)
+    as_json = args.output == "json"
+    log = _error_stream if as_json else _say
+
+    if args.command == "migrate":
+        result = commands.migrate(settings, log=log)
+        if as_json:
+            _say(output.dumps(output.migrate_json(result)))
+        return 0
+    if args.command == "info":
+        info = commands.info(settings)
+        _say(output.dumps(output.info_json(info)) if as_json else output.info_text(info))
+        return 0
+    if args.command == "validate":
+        checked = commands.validate(settings, fail_on_pending=args.fail_on_pending)
+        if as_json:
+            _say(output.dumps(output.validate_json(checked)))
+        else:
+            for warning in checked.warnings:
+                _say(f"WARNING: {warning}")
+            for problem in checked.problems:
+                _say(f"{problem.file}: {problem.message}" if problem.file else problem.message)
+        if checked.problems:
+            count = len(checked.problems)
+            raise GateFailed(
+                f"validate failed: {count} problem{'s' * (count != 1)} in {settings.where()}"
+            )
+        if not as_json:
+            _say(f"Successfully validated {checked.validated} migrations")
+        return 0
+    raise InputError(f"unknown command {args.command!r}", exit_code=EXIT_INPUT)
+
+
+def _scrub(text: str) -> str:
+    for secret in _SECRETS:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _say(text: str) -> None:
+    print(_scrub(text), flush=True)
+
+
+def _error_stream(text: str) -> None:
+    print(_scrub(text), file=sys.stderr, flush=True)
+
+
+def _error(text: str) -> None:
+    print(f"dbci: error: {_scrub(text)}", file=sys.stderr, flush=True)

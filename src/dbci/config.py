@@ -1,0 +1,387 @@
+"""Project configuration: `dbci.toml`, else `flyway.toml`, in Flyway's TOML layout.
+
+Precedence, highest first: command line > `DBCI_*` environment variables > the config
+file (an environment's own `[environments.NAME.flyway]` table over `[flyway]`) >
+defaults. String values may reference `${env.NAME}`; those are resolved only for the
+parts a run uses, so a missing production secret does not break a run against dev.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbci.errors import InputError
+from dbci.urls import DatabaseUrl, parse_database_url
+
+CONFIG_NAMES = ("dbci.toml", "flyway.toml")
+DEFAULT_LOCATIONS = ("filesystem:migrations",)
+DEFAULT_CONNECT_TIMEOUT = 5  # seconds; an unreachable host must fail fast, not hang
+
+
+@dataclass(frozen=True)
+class _Key:
+    """A `[flyway]` setting: its Python attribute, its type, its default."""
+
+    attr: str
+    kind: type
+    default: Any
+
+
+# Flyway's camelCase keys that dbci reads, in `[flyway]` or `[environments.X.flyway]`.
+_FLYWAY_KEYS: dict[str, _Key] = {
+    "locations": _Key("locations", list, list(DEFAULT_LOCATIONS)),
+    "defaultSchema": _Key("default_schema", str, None),
+    "schemas": _Key("schemas", list, []),
+    "table": _Key("table", str, "flyway_schema_history"),
+    "placeholders": _Key("placeholders", dict, {}),
+    "placeholderReplacement": _Key("placeholder_replacement", bool, True),
+    "placeholderPrefix": _Key("placeholder_prefix", str, "${"),
+    "placeholderSuffix": _Key("placeholder_suffix", str, "}"),
+    "validateMigrationNaming": _Key("validate_migration_naming", bool, False),
+    "validateOnMigrate": _Key("validate_on_migrate", bool, True),
+    "outOfOrder": _Key("out_of_order", bool, False),
+    "target": _Key("target", str, None),
+    "ignoreMigrationPatterns": _Key("ignore_migration_patterns", list, ["*:future"]),
+    "installedBy": _Key("installed_by", str, None),
+    "createSchemas": _Key("create_schemas", bool, True),
+    "mixed": _Key("mixed", bool, False),
+    "failOnMissingLocations": _Key("fail_on_missing_locations", bool, False),
+    "sqlMigrationPrefix": _Key("sql_migration_prefix", str, "V"),
+    "undoSqlMigrationPrefix": _Key("undo_sql_migration_prefix", str, "U"),
+    "repeatableSqlMigrationPrefix": _Key("repeatable_sql_migration_prefix", str, "R"),
+    "baselineMigrationPrefix": _Key("baseline_migration_prefix", str, "B"),
+    "sqlMigrationSeparator": _Key("sql_migration_separator", str, "__"),
+    "sqlMigrationSuffixes": _Key("sql_migration_suffixes", list, [".sql"]),
+    "encoding": _Key("encoding", str, "UTF-8"),
+    "baselineVersion": _Key("baseline_version", str, "1"),
+    "baselineDescription": _Key("baseline_description", str, "<< Flyway Baseline >>"),
+    "baselineOnMigrate": _Key("baseline_on_migrate", bool, False),
+    "cleanDisabled": _Key("clean_disabled", bool, True),
+    "connectTimeout": _Key("connect_timeout", int, DEFAULT_CONNECT_TIMEOUT),
+}
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the command line says; `None` means "not given"."""
+
+    project: Path | None = None
+    config: Path | None = None
+    environment: str | None = None
+    url: str | None = None
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    schemas: list[str] | None = None
+    settings: dict[str, Any] = field(default_factory=dict)  # flyway keys from options
+
+
+@dataclass
+class Settings:
+    """The effective settings of one run."""
+
+    project_dir: Path
+    config_file: Path | None
+    environment: str | None
+    database: DatabaseUrl | None
+    user: str | None
+    password: str | None = field(repr=False)
+    provisioner: str | None
+    locations: list[str]
+    default_schema: str | None
+    schemas: list[str]
+    table: str
+    placeholders: dict[str, str]
+    placeholder_replacement: bool
+    placeholder_prefix: str
+    placeholder_suffix: str
+    validate_migration_naming: bool
+    validate_on_migrate: bool
+    out_of_order: bool
+    target: str | None
+    ignore_migration_patterns: list[str]
+    installed_by: str | None
+    create_schemas: bool
+    mixed: bool
+    fail_on_missing_locations: bool
+    sql_migration_prefix: str
+    undo_sql_migration_prefix: str
+    repeatable_sql_migration_prefix: str
+    baseline_migration_prefix: str
+    sql_migration_separator: str
+    sql_migration_suffixes: list[str]
+    encoding: str
+    baseline_version: str
+    baseline_description: str
+    baseline_on_migrate: bool
+    clean_disabled: bool
+    connect_timeout: int
+    dbci: dict[str, Any] = field(default_factory=dict)
+    environments: list[str] = field(default_factory=list)
+
+    def where(self) -> str:
+        """Names the database for error messages: the environment, else the URL."""
+        if self.environment:
+            return f"environment {self.environment!r}"
+        return f"database {self.database.masked()}" if self.database else "database"
+
+    def require_database(self) -> DatabaseUrl:
+        """The database URL, or the one-line error that says how to give one."""
+        if self.database is None:
+            known = ", ".join(self.environments) or "none"
+            raise InputError(
+                "no database: give --url, or -e ENVIRONMENT with a url in "
+                f"{self.config_file.name if self.config_file else 'dbci.toml'} "
+                f"(environments: {known})"
+            )
+        return self.database
+
+
+def find_config(project_dir: Path) -> Path | None:
+    """`dbci.toml`, else `flyway.toml`, in the project directory."""
+    for name in CONFIG_NAMES:
+        candidate = project_dir / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; a syntax error names file, line and column."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read config: {exc.strerror}", file=path) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"config is not UTF-8 (byte {exc.start})", file=path) from None
+    except tomllib.TOMLDecodeError as exc:
+        text = str(exc)
+        match = re.search(r"\(at line (\d+), column (\d+)\)", text)
+        if match:
+            message = text[: match.start()].strip()
+            line, col = int(match.group(1)), int(match.group(2))
+            raise InputError(f"invalid TOML: {message}", file=path, line=line, column=col) from None
+        raise InputError(f"invalid TOML: {text}", file=path) from None
+
+
+def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the effective settings from the command line, `DBCI_*` variables and the file."""
+    environ = os.environ if environ is None else environ
+    project_dir = (overrides.project or Path(environ.get("DBCI_PROJECT") or ".")).resolve()
+    config_path = overrides.config or (
+        Path(environ["DBCI_CONFIG"]) if environ.get("DBCI_CONFIG") else None
+    )
+    if config_path is not None:
+        config_path = config_path if config_path.is_absolute() else Path.cwd() / config_path
+        if not config_path.is_file():
+            raise InputError(f"config file not found: {config_path}")
+        if overrides.project is None and not environ.get("DBCI_PROJECT"):
+            project_dir = config_path.parent.resolve()
+    else:
+        config_path = find_config(project_dir)
+    doc = read_toml(config_path) if config_path else {}
+    source = _Source(doc, config_path, environ)
+
+    environments = source.table("environments")
+    flyway = source.table("flyway")
+    env_name = (
+        overrides.environment
+        or environ.get("DBCI_ENVIRONMENT")
+        or source.value(flyway.get("environment"), "flyway.environment")
+    )
+    env_table: dict[str, Any] = {}
+    if env_name:
+        if env_name not in environments:
+            if overrides.environment or environ.get("DBCI_ENVIRONMENT") or environments:
+                if config_path is None:
+                    raise InputError(
+                        f"unknown environment {env_name!r}: no dbci.toml or flyway.toml "
+                        f"in {project_dir}"
+                    )
+                known = ", ".join(sorted(environments)) or "none"
+                raise InputError(
+                    f"unknown environment {env_name!r} in {config_path.name} (known: {known})"
+                )
+        else:
+            env_table = source.check_table(environments[env_name], f"environments.{env_name}")
+    merged = dict(flyway)
+    merged.pop("environment", None)
+    merged.update(
+        source.check_table(env_table.get("flyway", {}), f"environments.{env_name}.flyway")
+    )
+    values: dict[str, Any] = {}
+    for key, spec in _FLYWAY_KEYS.items():
+        value = spec.default
+        if key in merged:
+            value = source.typed(merged[key], spec.kind, f"flyway.{key}")
+        env_value = environ.get("DBCI_" + _snake(key).upper())
+        if env_value is not None:
+            value = _from_text(env_value, spec.kind, "DBCI_" + _snake(key).upper())
+        if key in overrides.settings and overrides.settings[key] is not None:
+            value = overrides.settings[key]
+        values[spec.attr] = value
+    placeholders = {str(k): str(v) for k, v in values["placeholders"].items()}
+    for name, value in environ.items():
+        if name.startswith("DBCI_PLACEHOLDERS_"):
+            placeholders[name[len("DBCI_PLACEHOLDERS_") :].lower()] = value
+    values["placeholders"] = placeholders
+    if "connectTimeout" in env_table:
+        values["connect_timeout"] = source.typed(
+            env_table["connectTimeout"], int, f"environments.{env_name}.connectTimeout"
+        )
+
+    where = f"environment {env_name!r}" if env_name and env_table else "--url"
+    raw_url = overrides.url or environ.get("DBCI_URL")
+    if raw_url:
+        where = "--url" if overrides.url else "DBCI_URL"
+    elif "url" in env_table:
+        raw_url = source.typed(env_table["url"], str, f"environments.{env_name}.url")
+    database = parse_database_url(raw_url, base_dir=project_dir, where=where) if raw_url else None
+
+    user = (
+        overrides.user or environ.get("DBCI_USER") or _opt_str(source, env_table, "user", env_name)
+    )
+    password = (
+        overrides.password
+        or environ.get("DBCI_PASSWORD")
+        or _opt_str(source, env_table, "password", env_name)
+    )
+    if database is not None and user:
+        database = DatabaseUrl(database.url.set(username=user), database.dialect)
+    if database is not None and password:
+        database = DatabaseUrl(database.url.set(password=password), database.dialect)
+
+    schemas = overrides.schemas
+    if schemas is None and environ.get("DBCI_SCHEMAS"):
+        schemas = _split_list(environ["DBCI_SCHEMAS"])
+    if schemas is None and "schemas" in env_table:
+        schemas = [str(s) for s in source.typed(env_table["schemas"], list, "schemas")]
+    if schemas is None:
+        schemas = [str(s) for s in values.pop("schemas")]
+    else:
+        values.pop("schemas")
+    provisioner = _opt_str(source, env_table, "provisioner", env_name)
+    dbci_section = source.table("dbci")
+    return Settings(
+        project_dir=project_dir,
+        config_file=config_path,
+        environment=env_name if env_table else None,
+        database=database,
+        user=user,
+        password=password,
+        provisioner=provisioner,
+        schemas=schemas,
+        dbci=dbci_section,
+        environments=sorted(environments),
+        **values,
+    )
+
+
+def _opt_str(source: _Source, table: dict[str, Any], key: str, env: str | None) -> str | None:
+    if key not in table:
+        return None
+    return str(source.typed(table[key], str, f"environments.{env}.{key}"))
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
+
+
+def _split_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _from_text(text: str, kind: type, name: str) -> Any:
+    """Convert an environment variable's text to a setting's type."""
+    if kind is bool:
+        lowered = text.strip().lower()
+        if lowered in ("true", "1", "yes"):
+            return True
+        if lowered in ("false", "0", "no", ""):
+            return False
+        raise InputError(f"{name} must be true or false, not {text!r}")
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise InputError(f"{name} must be a whole number, not {text!r}") from None
+    if kind is list:
+        return _split_list(text)
+    if kind is dict:
+        raise InputError(f"{name} cannot be set from the environment")
+    return text
+
+
+class _Source:
+    """The parsed file, with `${env.NAME}` resolution and type checks that name the key."""
+
+    _ENV_REF = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}")
+
+    def __init__(self, doc: dict[str, Any], path: Path | None, environ: Mapping[str, str]):
+        self.doc = doc
+        self.path = path
+        self.environ = environ
+        self._text: list[str] | None = None
+
+    def table(self, key: str) -> dict[str, Any]:
+        return self.check_table(self.doc.get(key, {}), key)
+
+    def check_table(self, value: Any, name: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.error(name, f"{name} must be a table")
+        return value
+
+    def value(self, value: Any, name: str) -> Any:
+        if isinstance(value, str):
+            return self._ENV_REF.sub(lambda m: self._env(m.group(1), name), value)
+        if isinstance(value, list):
+            return [self.value(v, name) for v in value]
+        if isinstance(value, dict):
+            return {k: self.value(v, f"{name}.{k}") for k, v in value.items()}
+        return value
+
+    def typed(self, value: Any, kind: type, name: str) -> Any:
+        value = self.value(value, name)
+        if kind is list and isinstance(value, str):
+            value = _split_list(value)  # Flyway accepts "a,b" as well as ["a", "b"]
+        if kind is int and isinstance(value, bool):
+            raise self.error(name, f"{name} must be a whole number")
+        if kind is str and isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)  # baselineVersion = 1
+        if not isinstance(value, kind):
+            names = {
+                bool: "true or false",
+                int: "a whole number",
+                str: "a string",
+                list: "a list",
+                dict: "a table",
+            }
+            raise self.error(name, f"{name} must be {names[kind]}, not {value!r}")
+        return value
+
+    def _env(self, var: str, name: str) -> str:
+        if var not in self.environ:
+            raise self.error(name, f"{name} uses ${{env.{var}}} but {var} is not set")
+        return self.environ[var]
+
+    def error(self, name: str, message: str) -> InputError:
+        """An error pointing at the line where the key is written, when it can be found."""
+        return InputError(message, file=self.path, line=self._line_of(name.rsplit(".", 1)[-1]))
+
+    def _line_of(self, key: str) -> int | None:
+        if self.path is None:
+            return None
+        if self._text is None:
+            self._text = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+        pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=|^\s*\[.*\b{re.escape(key)}\]")
+        for number, line in enumerate(self._text, start=1):
+            if pattern.search(line):
+                return number
+        return None

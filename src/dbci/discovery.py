@@ -1,0 +1,319 @@
+"""Finding migration scripts on disk, by Flyway's naming rules.
+
+`V<version>__<description>.sql` (versioned), `U<version>__…` (undo), `B<version>__…`
+(baseline migration), `R__<description>.sql` (repeatable). Locations are searched
+recursively; `script` is the path relative to its location, as Flyway records it.
+Files named for callbacks (`beforeMigrate.sql`, …) are not migrations and not errors.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dbci.config import Settings
+from dbci.errors import InputError
+from dbci.version import Version
+
+# Flyway's callback events; `<event>.sql` and `<event>__<description>.sql` are callbacks.
+CALLBACK_EVENTS = frozenset(
+    f"{when}{what}"
+    for when, whats in {
+        "before": (
+            "Migrate",
+            "EachMigrate",
+            "EachMigrateStatement",
+            "Undo",
+            "EachUndo",
+            "EachUndoStatement",
+            "Clean",
+            "Info",
+            "Validate",
+            "Baseline",
+            "Repair",
+            "Connect",
+            "CreateSchema",
+        ),
+        "after": (
+            "Migrate",
+            "EachMigrate",
+            "EachMigrateStatement",
+            "EachMigrateError",
+            "EachMigrateStatementError",
+            "MigrateError",
+            "MigrateApplied",
+            "Undo",
+            "EachUndo",
+            "EachUndoStatement",
+            "EachUndoError",
+            "EachUndoStatementError",
+            "UndoError",
+            "Clean",
+            "CleanError",
+            "Info",
+            "InfoError",
+            "Validate",
+            "ValidateError",
+            "Baseline",
+            "BaselineError",
+            "Repair",
+            "RepairError",
+            "Connect",
+            "Version",
+            "MigrateOperationFinish",
+        ),
+    }.items()
+    for what in whats
+)
+
+
+class MigrationKind(enum.Enum):
+    """The four kinds of SQL migration file, with the `type` Flyway records for each."""
+
+    VERSIONED = "versioned"
+    UNDO = "undo"
+    BASELINE = "baseline"
+    REPEATABLE = "repeatable"
+
+    @property
+    def history_type(self) -> str:
+        """The `type` column value Flyway writes for this kind."""
+        return _HISTORY_TYPES[self]
+
+
+_HISTORY_TYPES = {
+    MigrationKind.VERSIONED: "SQL",
+    MigrationKind.UNDO: "UNDO_SQL",
+    MigrationKind.BASELINE: "SQL_BASELINE",
+    MigrationKind.REPEATABLE: "SQL",
+}
+
+
+@dataclass(frozen=True)
+class MigrationScript:
+    """One migration file: its identity from the name, its location, its raw text."""
+
+    kind: MigrationKind
+    version: Version | None
+    description: str
+    script: str  # relative to its location, '/'-separated: the history table's `script`
+    path: Path
+    display_path: str  # relative to the project directory, for messages
+    text: str = field(repr=False)
+    execute_in_transaction: bool | None = None  # from `<file>.conf`; None = decide by content
+
+    @property
+    def versioned(self) -> bool:
+        return self.version is not None
+
+
+@dataclass(frozen=True)
+class NamingProblem:
+    """A `.sql` file that is neither a migration nor a callback."""
+
+    display_path: str
+    reason: str
+
+
+@dataclass
+class Discovered:
+    """Every migration found, by kind, plus the files whose names did not parse."""
+
+    versioned: list[MigrationScript] = field(default_factory=list)
+    undo: list[MigrationScript] = field(default_factory=list)
+    baseline: list[MigrationScript] = field(default_factory=list)
+    repeatable: list[MigrationScript] = field(default_factory=list)
+    naming_problems: list[NamingProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def discover(settings: Settings) -> Discovered:
+    """Find and read every migration in the configured locations.
+
+    Raises `InputError` for duplicate versions or descriptions, unreadable or
+    non-text files, and (with `validateMigrationNaming`) badly named files.
+    """
+    found = Discovered()
+    seen: set[Path] = set()
+    for location in settings.locations:
+        root = _location_dir(location, settings.project_dir)
+        if not root.is_dir():
+            message = f"location {location!r} not found ({_display(root, settings.project_dir)})"
+            if settings.fail_on_missing_locations:
+                raise InputError(message)
+            found.warnings.append(message)
+            continue
+        for path in _walk(root):
+            if path in seen:
+                continue
+            seen.add(path)
+            _classify(path, root, settings, found)
+    if settings.validate_migration_naming and found.naming_problems:
+        first = found.naming_problems[0]
+        more = len(found.naming_problems) - 1
+        raise InputError(
+            f"invalid migration file name ({first.reason})"
+            + (f"; {more} more such file{'s' if more > 1 else ''}" if more else ""),
+            file=first.display_path,
+        )
+    for problem in found.naming_problems:
+        found.warnings.append(f"{problem.display_path}: not a migration ({problem.reason})")
+    for kind_list, label in (
+        (found.versioned, "version"),
+        (found.undo, "undo version"),
+        (found.baseline, "baseline version"),
+    ):
+        kind_list.sort(key=lambda m: (m.version, m.script))
+        _reject_duplicates(kind_list, lambda m: m.version, label)
+    found.repeatable.sort(key=lambda m: (m.description, m.script))
+    _reject_duplicates(found.repeatable, lambda m: m.description, "repeatable description")
+    return found
+
+
+def _location_dir(location: str, project_dir: Path) -> Path:
+    scheme, sep, rest = location.partition(":")
+    if not sep or len(scheme) == 1:  # a plain path (or a Windows drive letter)
+        rest = location
+    elif scheme == "classpath":
+        rest = str(Path("src/main/resources") / rest.lstrip("/"))
+    elif scheme != "filesystem":
+        raise InputError(f"unsupported location {location!r}: use filesystem:PATH")
+    path = Path(rest).expanduser()
+    return path if path.is_absolute() else project_dir / path
+
+
+def _walk(root: Path) -> list[Path]:
+    files: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        files.extend(Path(dirpath) / name for name in sorted(filenames))
+    return files
+
+
+def _display(path: Path, project_dir: Path) -> str:
+    try:
+        return path.relative_to(project_dir).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _classify(path: Path, root: Path, settings: Settings, found: Discovered) -> None:
+    name = path.name
+    suffix = next(
+        (s for s in settings.sql_migration_suffixes if name.lower().endswith(s.lower())), None
+    )
+    if suffix is None:
+        return  # not SQL: READMEs, `.sql.conf` script configs, …
+    stem = name[: -len(suffix)]
+    sep = settings.sql_migration_separator
+    if stem.split(sep, 1)[0] in CALLBACK_EVENTS:
+        return
+    display = _display(path, settings.project_dir)
+    prefixes = {
+        settings.sql_migration_prefix: MigrationKind.VERSIONED,
+        settings.undo_sql_migration_prefix: MigrationKind.UNDO,
+        settings.baseline_migration_prefix: MigrationKind.BASELINE,
+        settings.repeatable_sql_migration_prefix: MigrationKind.REPEATABLE,
+    }
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if prefix and stem.startswith(prefix):
+            kind = prefixes[prefix]
+            break
+    else:
+        found.naming_problems.append(NamingProblem(display, "no V, U, B or R prefix"))
+        return
+    rest = stem[len(prefix) :]
+    if sep not in rest:
+        found.naming_problems.append(NamingProblem(display, f"no {sep!r} separator"))
+        return
+    raw_version, description = rest.split(sep, 1)
+    version: Version | None = None
+    if kind is MigrationKind.REPEATABLE:
+        if raw_version:
+            found.naming_problems.append(
+                NamingProblem(display, "a repeatable migration has no version: R__name.sql")
+            )
+            return
+    else:
+        try:
+            version = Version.parse(raw_version)
+        except ValueError as exc:
+            found.naming_problems.append(NamingProblem(display, str(exc)))
+            return
+    script = MigrationScript(
+        kind=kind,
+        version=version,
+        description=description.replace("_", " "),
+        script=path.relative_to(root).as_posix(),
+        path=path,
+        display_path=display,
+        text=read_script(path, display, settings.encoding),
+        execute_in_transaction=_script_config(path, display),
+    )
+    {
+        MigrationKind.VERSIONED: found.versioned,
+        MigrationKind.UNDO: found.undo,
+        MigrationKind.BASELINE: found.baseline,
+        MigrationKind.REPEATABLE: found.repeatable,
+    }[kind].append(script)
+
+
+def read_script(path: Path, display: str, encoding: str = "UTF-8") -> str:
+    """Read a script as text; binary or wrongly encoded files are one clear error."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read migration: {exc.strerror}", file=display) from None
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise InputError("contains NUL bytes: not a SQL text file", file=display, line=line)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"is not valid {encoding} (byte 0x{data[exc.start]:02x}); "
+            "save it as UTF-8 or set flyway.encoding",
+            file=display,
+            line=line,
+        ) from None
+    except LookupError:
+        raise InputError(f"unknown encoding {encoding!r} (flyway.encoding)") from None
+    if not text.strip():
+        raise InputError("migration is empty", file=display)
+    return text
+
+
+def _script_config(path: Path, display: str) -> bool | None:
+    """Read Flyway's per-script config `<script>.conf` (`executeInTransaction=false`)."""
+    conf = path.with_name(path.name + ".conf")
+    if not conf.is_file():
+        return None
+    value: bool | None = None
+    for number, raw in enumerate(conf.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, text = line.partition("=")
+        if not sep:
+            raise InputError("expected key=value", file=display + ".conf", line=number)
+        if key.strip() == "executeInTransaction":
+            if text.strip().lower() not in ("true", "false"):
+                raise InputError(
+                    "executeInTransaction must be true or false",
+                    file=display + ".conf",
+                    line=number,
+                )
+            value = text.strip().lower() == "true"
+    return value
+
+
+def _reject_duplicates(scripts: list[MigrationScript], key, label: str) -> None:
+    for first, second in zip(scripts, scripts[1:], strict=False):
+        if key(first) == key(second):
+            raise InputError(
+                f"found more than one migration with {label} {key(first)}: "
+                f"{first.display_path} and {second.display_path}"
+            )

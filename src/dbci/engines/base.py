@@ -1,0 +1,140 @@
+"""What dbci needs of a database engine, over one SQLAlchemy connection.
+
+The connection runs in autocommit and dbci issues BEGIN/COMMIT itself: a migration
+and its history row commit together, and statements that cannot run inside a
+transaction run outside one. Scripts go through the DBAPI cursor without parameters,
+so `%` and `?` in a script mean what they mean to the database, not to the driver.
+Each engine (PostgreSQL, SQLite, later MySQL and SQL Server) is one subclass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from dbci.errors import DatabaseUnavailable
+from dbci.sqlsplit import Statement, leading_words, split_statements
+
+
+@dataclass(frozen=True)
+class StatementError:
+    """A database's complaint about one statement."""
+
+    message: str
+    offset: int | None = None  # 0-based character offset into the statement, when known
+    connection_lost: bool = False
+
+
+class Database:
+    """A live connection to one database plus its engine's rules."""
+
+    dialect: ClassVar[str] = "generic"
+    display_name: ClassVar[str] = "database"
+    transactional_ddl: ClassVar[bool] = True
+    begin_sql: ClassVar[str] = "BEGIN"
+
+    def __init__(self, connection: Connection, *, where: str, url_text: str) -> None:
+        self.connection = connection
+        self.dbapi: Any = connection.connection.dbapi_connection
+        self.where = where
+        self.url_text = url_text
+
+    # ---- identity -------------------------------------------------------------------
+    def quote(self, name: str) -> str:
+        """Quote an identifier."""
+        return '"' + name.replace('"', '""') + '"'
+
+    def qualified(self, schema: str, name: str) -> str:
+        """`"schema"."name"`, as Flyway writes a table."""
+        return f"{self.quote(schema)}.{self.quote(name)}"
+
+    def server_version(self) -> str:
+        info = self.connection.dialect.server_version_info or ()
+        return ".".join(str(part) for part in info)
+
+    def current_user(self) -> str:
+        raise NotImplementedError
+
+    def database_name(self) -> str:
+        raise NotImplementedError
+
+    def current_schema(self) -> str:
+        raise NotImplementedError
+
+    def schema_exists(self, schema: str) -> bool:
+        raise NotImplementedError
+
+    def create_schema(self, schema: str) -> None:
+        raise NotImplementedError
+
+    def use_schema(self, schema: str) -> None:
+        """Make `schema` where unqualified names resolve, as Flyway does."""
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        raise NotImplementedError
+
+    def history_table_ddl(self, schema: str, table: str) -> list[str]:
+        """Statements that create Flyway's history table in this engine's form."""
+        raise NotImplementedError
+
+    # ---- execution -------------------------------------------------------------------
+    def split(self, script: str) -> list[Statement]:
+        """Split a script into statements by this engine's rules."""
+        return split_statements(script, self.dialect)
+
+    def needs_autocommit(self, statement: Statement) -> bool:
+        """True for a statement the engine refuses to run inside a transaction."""
+        return False
+
+    def execute(self, sql: str) -> None:
+        """Run one statement exactly as written (no parameter processing)."""
+        cursor = self.dbapi.cursor()
+        try:
+            cursor.execute(sql)
+        finally:
+            cursor.close()
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> Sequence[Any]:
+        """Run a query of dbci's own, with bound parameters, and return its rows."""
+        return self.connection.execute(text(sql), params or {}).fetchall()
+
+    def begin(self) -> None:
+        self.execute(self.begin_sql)
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Roll back; a connection that is already gone has nothing to roll back."""
+        with contextlib.suppress(Exception):
+            self.execute("ROLLBACK")
+
+    def describe_error(self, exc: BaseException) -> StatementError:
+        """The database's message for a failed statement, in one line."""
+        return StatementError(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
+
+    # ---- locking -----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, schema: str, table: str, on_wait: Any = None) -> Iterator[None]:
+        """Hold the migration lock for this database: one dbci (or Flyway) at a time."""
+        yield
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.connection.close()
+
+    def lost(self, exc: BaseException) -> DatabaseUnavailable:
+        """The error for a connection that dropped mid-run."""
+        return DatabaseUnavailable(
+            f"lost the connection to {self.where}: {self.describe_error(exc).message}"
+        )
+
+
+def first_words(statement: Statement, count: int = 4) -> list[str]:
+    """The statement's first words, upper-cased, comments skipped."""
+    return leading_words(statement.sql, count)

@@ -1,0 +1,102 @@
+"""SQLite, the embedded default: one file, transactional DDL, a file lock for runs."""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import ClassVar
+
+from dbci.engines.base import Database, first_words
+from dbci.sqlsplit import Statement
+
+
+class SQLiteDatabase(Database):
+    """SQLite through the standard library's sqlite3."""
+
+    dialect: ClassVar[str] = "sqlite"
+    display_name: ClassVar[str] = "SQLite"
+
+    def server_version(self) -> str:
+        import sqlite3
+
+        return sqlite3.sqlite_version
+
+    def current_user(self) -> str:
+        # SQLite has no users; record who ran it, as Flyway records the login.
+        try:
+            return getpass.getuser()
+        except Exception:
+            return "sqlite"
+
+    def database_name(self) -> str:
+        return Path(self.connection.engine.url.database or "memory").stem
+
+    def current_schema(self) -> str:
+        return "main"
+
+    def schema_exists(self, schema: str) -> bool:
+        rows = self.query("SELECT name FROM pragma_database_list")
+        return schema in {row[0] for row in rows}
+
+    def create_schema(self, schema: str) -> None:
+        from dbci.errors import InputError
+
+        raise InputError(f'SQLite has no schema {schema!r}: use schemas = ["main"] or none')
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        rows = self.query(
+            f"SELECT 1 FROM {self.quote(schema)}.sqlite_master WHERE type = 'table' AND name = :t",
+            {"t": table},
+        )
+        return bool(rows)
+
+    def history_table_ddl(self, schema: str, table: str) -> list[str]:
+        return [
+            f"CREATE TABLE {self.qualified(schema, table)} (\n"
+            '    "installed_rank" INT NOT NULL PRIMARY KEY,\n'
+            '    "version" VARCHAR(50),\n'
+            '    "description" VARCHAR(200) NOT NULL,\n'
+            '    "type" VARCHAR(20) NOT NULL,\n'
+            '    "script" VARCHAR(1000) NOT NULL,\n'
+            '    "checksum" INT,\n'
+            '    "installed_by" VARCHAR(100) NOT NULL,\n'
+            "    \"installed_on\" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f','now')),\n"
+            '    "execution_time" INT NOT NULL,\n'
+            '    "success" BOOLEAN NOT NULL\n'
+            ")",
+            f"CREATE INDEX {self.qualified(schema, table + '_s_idx')} ON {self.quote(table)} "
+            '("success")',
+        ]
+
+    def needs_autocommit(self, statement: Statement) -> bool:
+        return first_words(statement, 1) == ["VACUUM"]
+
+    @contextlib.contextmanager
+    def lock(
+        self, schema: str, table: str, on_wait: Callable[[], None] | None = None
+    ) -> Iterator[None]:
+        # SQLite's own locks last one transaction; a run spans many, so two runs on one
+        # file serialise on a lock file keyed by the database's path (kept out of the
+        # user's folder, in the temp directory).
+        from filelock import FileLock, Timeout
+
+        database = self.connection.engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        digest = hashlib.sha1(str(Path(database).resolve()).encode()).hexdigest()[:16]
+        lock = FileLock(Path(tempfile.gettempdir()) / f"dbci-sqlite-{digest}.lock")
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if on_wait:
+                on_wait()
+            lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()

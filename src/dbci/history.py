@@ -1,0 +1,129 @@
+"""Flyway's schema history table: read it, create it, add rows, in Flyway's conventions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+
+from dbci.engines.base import Database
+from dbci.version import Version
+
+SCHEMA_MARKER = "<< Flyway Schema Creation >>"
+BASELINE_MARKER = "<< Flyway Baseline >>"
+
+
+@dataclass(frozen=True)
+class AppliedMigration:
+    """One row of the history table."""
+
+    installed_rank: int
+    version: Version | None
+    description: str
+    type: str
+    script: str
+    checksum: int | None
+    installed_by: str
+    installed_on: Any
+    execution_time: int
+    success: bool
+
+    @property
+    def version_text(self) -> str | None:
+        return self.version.text if self.version else None
+
+
+class SchemaHistory:
+    """The history table of one database (`"schema"."flyway_schema_history"`)."""
+
+    def __init__(self, db: Database, schema: str, table: str) -> None:
+        self.db = db
+        self.schema = schema
+        self.table = table
+        self.qualified = db.qualified(schema, table)
+        self._next_rank: int | None = None
+        self._insert = text(
+            f"INSERT INTO {self.qualified} (installed_rank, version, description, type, "
+            "script, checksum, installed_by, execution_time, success) VALUES (:rank, :version, "
+            ":description, :type, :script, :checksum, :installed_by, :execution_time, :success)"
+        )
+
+    def exists(self) -> bool:
+        """Whether the table is there (read-only commands do not create it)."""
+        return self.db.table_exists(self.schema, self.table)
+
+    def create(self) -> None:
+        """Create the table in its own transaction."""
+        self.db.begin()
+        try:
+            for statement in self.db.history_table_ddl(self.schema, self.table):
+                self.db.execute(statement)
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+
+    def rows(self) -> list[AppliedMigration]:
+        """Every row, by installed_rank."""
+        result = self.db.query(
+            "SELECT installed_rank, version, description, type, script, checksum, "
+            f"installed_by, installed_on, execution_time, success FROM {self.qualified} "
+            "ORDER BY installed_rank"
+        )
+        rows = []
+        for r in result:
+            version = None
+            if r[1] not in (None, ""):
+                try:
+                    version = Version.parse(str(r[1]))
+                except ValueError:
+                    version = Version(str(r[1]), (-1,))  # unparsable: keep, never matches
+            rows.append(
+                AppliedMigration(
+                    installed_rank=int(r[0]),
+                    version=version,
+                    description=str(r[2]),
+                    type=str(r[3]),
+                    script=str(r[4]),
+                    checksum=None if r[5] is None else int(r[5]),
+                    installed_by=str(r[6]),
+                    installed_on=r[7],
+                    execution_time=int(r[8] or 0),
+                    success=bool(r[9]),
+                )
+            )
+        self._next_rank = (rows[-1].installed_rank + 1) if rows else 1
+        return rows
+
+    def add(
+        self,
+        *,
+        version: str | None,
+        description: str,
+        type: str,
+        script: str,
+        checksum: int | None,
+        installed_by: str,
+        execution_time: int,
+        success: bool,
+    ) -> None:
+        """Insert a row with the next installed_rank (the caller holds the lock)."""
+        if self._next_rank is None:
+            self.rows()
+        assert self._next_rank is not None
+        self.db.connection.execute(
+            self._insert,
+            {
+                "rank": self._next_rank,
+                "version": version,
+                "description": description[:200],
+                "type": type,
+                "script": script[:1000],
+                "checksum": checksum,
+                "installed_by": installed_by[:100],
+                "execution_time": execution_time,
+                "success": success,
+            },
+        )
+        self._next_rank += 1

@@ -1,0 +1,131 @@
+"""Rendering results for people (tables, lines) and for machines (JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from dbci.commands import InfoResult, MigrateResult, ValidateResult
+from dbci.state import MigrationInfo
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Flyway-style ASCII table."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    body = [line(r) for r in rows] or ["| " + "No migrations found".ljust(len(rule) - 4) + " |"]
+    return "\n".join([rule, line(headers), rule, *body, rule])
+
+
+def _installed_on(entry: MigrationInfo) -> str:
+    if entry.applied is None or entry.applied.installed_on is None:
+        return ""
+    value = entry.applied.installed_on
+    return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else str(value)[:19]
+
+
+def info_text(result: InfoResult) -> str:
+    """`info` as Flyway prints it."""
+    version = result.status.current_version
+    rows = [
+        [
+            e.category,
+            e.version.text if e.version else "",
+            e.description,
+            e.type,
+            _installed_on(e),
+            e.state.value,
+        ]
+        for e in result.status.entries
+    ]
+    head = [
+        f"Database: {result.database}",
+        f"Schema version: {version.text if version else '<< Empty Schema >>'}",
+        "",
+    ]
+    warnings = [f"WARNING: {w}" for w in result.warnings]
+    headers = ["Category", "Version", "Description", "Type", "Installed On", "State"]
+    return "\n".join(warnings + head + [table(headers, rows)])
+
+
+def info_json(result: InfoResult) -> dict[str, Any]:
+    """`info --output json`, close to Flyway's JSON output."""
+    version = result.status.current_version
+    return {
+        "command": "info",
+        "database": result.database,
+        "schemaName": result.schema,
+        "schemaVersion": version.text if version else None,
+        "migrations": [
+            {
+                "category": e.category,
+                "version": e.version.text if e.version else "",
+                "description": e.description,
+                "type": e.type,
+                "installedOn": _installed_on(e),
+                "state": e.state.value,
+                "filepath": e.resolved.display_path if e.resolved else "",
+                "script": e.script,
+                "checksum": e.checksum
+                if e.checksum is not None
+                else (e.applied.checksum if e.applied else None),
+                "installedBy": e.applied.installed_by if e.applied else "",
+                "installedRank": e.applied.installed_rank if e.applied else None,
+                "executionTime": e.applied.execution_time if e.applied else 0,
+            }
+            for e in result.status.entries
+        ],
+        "warnings": result.warnings,
+    }
+
+
+def validate_json(result: ValidateResult) -> dict[str, Any]:
+    """`validate --output json`."""
+    return {
+        "command": "validate",
+        "database": result.database,
+        "validationSuccessful": not result.problems,
+        "validateCount": result.validated,
+        "problems": [
+            {"kind": p.kind, "message": p.message, "file": p.file} for p in result.problems
+        ],
+        "warnings": result.warnings,
+    }
+
+
+def migrate_json(result: MigrateResult) -> dict[str, Any]:
+    """`migrate --output json`, close to Flyway's."""
+    return {
+        "command": "migrate",
+        "database": result.database,
+        "schemaName": result.schema,
+        "initialSchemaVersion": result.initial_version,
+        "targetSchemaVersion": result.target_version,
+        "migrationsExecuted": len(result.applied),
+        "success": True,
+        "totalMigrationTime": result.execution_ms,
+        "migrations": [
+            {
+                "category": "Versioned" if a.script.version else "Repeatable",
+                "version": a.script.version.text if a.script.version else "",
+                "description": a.script.description,
+                "type": a.script.kind.history_type,
+                "filepath": a.script.display_path,
+                "executionTime": a.execution_ms,
+            }
+            for a in result.applied
+        ],
+        "warnings": result.warnings,
+    }
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """Stable, readable JSON."""
+    return json.dumps(data, indent=2, default=str)

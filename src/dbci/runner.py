@@ -1,0 +1,161 @@
+"""Applying one migration: its statements and its history row, atomically where possible.
+
+A migration runs in one transaction together with its history row, so a failure
+leaves the database at the last good migration. A migration that holds a statement
+the engine refuses inside a transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`, …), or
+whose `<script>.conf` says `executeInTransaction=false`, runs statement by statement;
+if it fails midway, a failed row is recorded, as Flyway does, and the message says
+which statements had already run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from dbci.checksum import flyway_checksum
+from dbci.discovery import MigrationKind, MigrationScript
+from dbci.engines.base import Database
+from dbci.errors import DbciError, GateFailed, InputError
+from dbci.history import SchemaHistory
+from dbci.placeholders import Placeholders
+from dbci.sqlsplit import Statement
+
+
+@dataclass(frozen=True)
+class PreparedScript:
+    """A migration ready to run: placeholders replaced, split, its checksum taken."""
+
+    script: MigrationScript
+    statements: list[Statement]
+    checksum: int
+    in_transaction: bool
+
+    @property
+    def name(self) -> str:
+        s = self.script
+        if s.version is not None:
+            return f'version "{s.version} - {s.description}"'
+        return f'repeatable "{s.description}"'
+
+
+def script_checksum(script: MigrationScript, placeholders: Placeholders) -> int:
+    """Versioned checksums are over the file as written; repeatables after placeholders."""
+    if script.kind is MigrationKind.REPEATABLE:
+        return flyway_checksum(_replaced(script, placeholders))
+    return flyway_checksum(script.text)
+
+
+def _replaced(script: MigrationScript, placeholders: Placeholders) -> str:
+    return placeholders.replace(
+        script.text, filename=script.path.name, display_path=script.display_path
+    )
+
+
+def prepare(script: MigrationScript, placeholders: Placeholders, db: Database) -> PreparedScript:
+    """Read, replace and split a script; every content error surfaces here, before any SQL."""
+    sql = _replaced(script, placeholders)
+    try:
+        statements = db.split(sql)
+    except InputError as exc:
+        raise exc.located(script.display_path) from None
+    outside = next((s for s in statements if db.needs_autocommit(s)), None)
+    in_transaction = outside is None
+    if script.execute_in_transaction is not None:
+        if script.execute_in_transaction and outside is not None:
+            raise InputError(
+                "this statement cannot run inside a transaction, but the script's .conf "
+                "sets executeInTransaction=true",
+                file=script.display_path,
+                line=outside.line,
+            )
+        in_transaction = script.execute_in_transaction
+    checksum = (
+        flyway_checksum(sql)
+        if script.kind is MigrationKind.REPEATABLE
+        else flyway_checksum(script.text)
+    )
+    return PreparedScript(script, statements, checksum, in_transaction and db.transactional_ddl)
+
+
+def apply(db: Database, history: SchemaHistory, prepared: PreparedScript, installed_by: str) -> int:
+    """Run one migration and record it; return its execution time in milliseconds."""
+    started = time.perf_counter()
+    if prepared.in_transaction:
+        db.begin()
+        try:
+            for statement in prepared.statements:
+                _run(db, prepared, statement)
+            elapsed = _ms(started)
+            _record(history, prepared, installed_by, elapsed, success=True)
+            db.commit()
+        except BaseException as exc:
+            db.rollback()
+            if isinstance(exc, DbciError | KeyboardInterrupt):
+                raise
+            error = db.describe_error(exc)
+            if error.connection_lost:
+                raise db.lost(exc) from None
+            raise GateFailed(
+                f"could not record migration {prepared.name}: {error.message}",
+                file=prepared.script.display_path,
+            ) from None
+        return elapsed
+    done = 0
+    try:
+        for statement in prepared.statements:
+            _run(db, prepared, statement)
+            done += 1
+    except GateFailed as exc:
+        total = len(prepared.statements)
+        _record(history, prepared, installed_by, _ms(started), success=False)
+        exc.message += (
+            f" ({done} of {total} statements had run outside a transaction and were not "
+            "undone; the migration is recorded as failed: fix the database and run repair)"
+        )
+        raise
+    elapsed = _ms(started)
+    _record(history, prepared, installed_by, elapsed, success=True)
+    return elapsed
+
+
+def _run(db: Database, prepared: PreparedScript, statement: Statement) -> None:
+    try:
+        db.execute(statement.sql)
+    except Exception as exc:
+        error = db.describe_error(exc)
+        if error.connection_lost:
+            raise db.lost(exc) from None
+        line = statement.line
+        if error.offset is not None:
+            line += statement.sql.count("\n", 0, error.offset)
+        raise GateFailed(
+            f"migration {prepared.name} failed: {error.message}",
+            file=prepared.script.display_path,
+            line=line,
+        ) from None
+
+
+def _record(
+    history: SchemaHistory,
+    prepared: PreparedScript,
+    installed_by: str,
+    elapsed: int,
+    *,
+    success: bool,
+) -> None:
+    s = prepared.script
+    history.add(
+        version=s.version.text if s.version else None,
+        description=s.description,
+        type=s.kind.history_type,
+        script=s.script,
+        checksum=prepared.checksum,
+        installed_by=installed_by,
+        execution_time=elapsed,
+        success=success,
+    )
+
+
+def _ms(started: float) -> int:
+    return int(round((time.perf_counter() - started) * 1000))

@@ -1,0 +1,251 @@
+"""Every migration's state: the files on disk merged with the history table.
+
+This is what `info` shows, what `validate` judges and what `migrate` applies. States
+follow Flyway: Pending, Success, Failed, Undone, Baseline, Outdated, Superseded,
+Missing, Future, Ignored, Above Target, Below Baseline, Out of Order.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from dbci.discovery import Discovered, MigrationScript
+from dbci.history import BASELINE_MARKER, AppliedMigration
+from dbci.version import Version
+
+
+class State(enum.Enum):
+    """A migration's state, with Flyway's display name."""
+
+    PENDING = "Pending"
+    SUCCESS = "Success"
+    FAILED = "Failed"
+    UNDONE = "Undone"
+    BASELINE = "Baseline"
+    OUTDATED = "Outdated"
+    SUPERSEDED = "Superseded"
+    MISSING = "Missing"
+    FUTURE = "Future"
+    IGNORED = "Ignored"
+    ABOVE_TARGET = "Above Target"
+    BELOW_BASELINE = "Below Baseline"
+    OUT_OF_ORDER = "Out of Order"
+    DELETED = "Deleted"
+
+
+@dataclass
+class MigrationInfo:
+    """One line of `info`: a file, a history row, or both."""
+
+    category: str  # "Versioned" | "Repeatable" | "" (schema marker, baseline row)
+    version: Version | None
+    description: str
+    type: str
+    script: str
+    state: State
+    resolved: MigrationScript | None = None
+    applied: AppliedMigration | None = None
+    checksum: int | None = None  # the file's checksum (repeatables: after placeholders)
+
+
+@dataclass
+class MigrationStatus:
+    """The merged view of one database: every migration, the current version."""
+
+    entries: list[MigrationInfo] = field(default_factory=list)
+    current: AppliedMigration | None = None
+    baseline: Version | None = None
+
+    @property
+    def current_version(self) -> Version | None:
+        return self.current.version if self.current else None
+
+    def pending(self) -> list[MigrationInfo]:
+        """What migrate applies, in order: versioned by version, then repeatables."""
+        versioned = sorted(
+            (e for e in self.entries if e.state is State.PENDING and e.version is not None),
+            key=lambda e: e.version,
+        )
+        repeatable = [e for e in self.entries if e.state is State.PENDING and e.version is None]
+        return versioned + repeatable
+
+
+def build_status(
+    found: Discovered,
+    applied: list[AppliedMigration],
+    repeatable_checksums: dict[str, int],
+    *,
+    out_of_order: bool,
+    target: Version | None,
+    checksums: dict[str, int],
+) -> MigrationStatus:
+    """Merge files and history rows into states.
+
+    `checksums` maps a versioned script's path to its checksum; `repeatable_checksums`
+    maps a repeatable's path to its checksum after placeholder replacement.
+    """
+    status = MigrationStatus()
+    resolved = {m.version: m for m in found.versioned}
+    latest_resolved = max(resolved, default=None)
+
+    # Walk history in rank order, keeping the last row per version (undo rows undo it).
+    by_version: dict[Version, AppliedMigration] = {}
+    undone: set[Version] = set()
+    deleted: set[Version] = set()
+    repeat_rows: dict[str, list[AppliedMigration]] = {}
+    entries: list[MigrationInfo] = []
+    for row in applied:
+        if row.type == "SCHEMA":
+            entries.append(
+                MigrationInfo(
+                    "", None, row.description, row.type, row.script, State.SUCCESS, applied=row
+                )
+            )
+        elif row.type == "BASELINE" or row.description == BASELINE_MARKER:
+            status.baseline = row.version
+            status.current = row
+            entries.append(
+                MigrationInfo(
+                    "",
+                    row.version,
+                    row.description,
+                    row.type,
+                    row.script,
+                    State.BASELINE,
+                    applied=row,
+                )
+            )
+        elif row.type == "UNDO_SQL" and row.version is not None:
+            if row.success:
+                undone.add(row.version)
+        elif row.type == "DELETE" and row.version is not None:
+            deleted.add(row.version)
+        elif row.version is None:
+            repeat_rows.setdefault(row.description, []).append(row)
+        else:
+            by_version[row.version] = row
+            undone.discard(row.version)
+
+    highest_applied: Version | None = None
+    for row in applied:
+        if row.version is None or row.version not in by_version or by_version[row.version] != row:
+            continue
+        script = resolved.get(row.version)
+        if row.version in deleted and script is None:
+            state = State.DELETED
+        elif not row.success:
+            state = State.FAILED
+        elif row.version in undone:
+            state = State.UNDONE
+        elif script is None:
+            state = (
+                State.FUTURE
+                if latest_resolved is None or row.version > latest_resolved
+                else State.MISSING
+            )
+        elif highest_applied is not None and row.version < highest_applied:
+            state = State.OUT_OF_ORDER
+        else:
+            state = State.SUCCESS
+        if row.success and row.version not in undone and state is not State.DELETED:
+            if highest_applied is None or row.version > highest_applied:
+                highest_applied = row.version
+            if status.current is None or row.version >= (status.current.version or row.version):
+                status.current = row
+        entries.append(
+            MigrationInfo(
+                "Versioned",
+                row.version,
+                row.description,
+                row.type,
+                row.script,
+                state,
+                resolved=script,
+                applied=row,
+                checksum=checksums.get(script.script) if script else None,
+            )
+        )
+
+    current = status.current_version
+    for script in found.versioned:
+        row = by_version.get(script.version)
+        if row is not None and row.version not in undone:
+            continue
+        if status.baseline is not None and script.version <= status.baseline:
+            state = State.BELOW_BASELINE
+        elif target is not None and script.version > target:
+            state = State.ABOVE_TARGET
+        elif current is not None and script.version < current and not out_of_order:
+            state = State.IGNORED
+        else:
+            state = State.PENDING
+        entries.append(
+            MigrationInfo(
+                "Versioned",
+                script.version,
+                script.description,
+                script.kind.history_type,
+                script.script,
+                state,
+                resolved=script,
+                checksum=checksums.get(script.script),
+            )
+        )
+
+    for description, rows in sorted(repeat_rows.items()):
+        script = next((m for m in found.repeatable if m.description == description), None)
+        latest = rows[-1]
+        for row in rows[:-1]:
+            entries.append(
+                MigrationInfo(
+                    "Repeatable",
+                    None,
+                    row.description,
+                    row.type,
+                    row.script,
+                    State.SUPERSEDED,
+                    applied=row,
+                )
+            )
+        file_checksum = repeatable_checksums.get(script.script) if script else None
+        if not latest.success:
+            state = State.FAILED
+        elif script is None:
+            state = State.MISSING
+        elif file_checksum != latest.checksum:
+            state = State.OUTDATED
+        else:
+            state = State.SUCCESS
+        entries.append(
+            MigrationInfo(
+                "Repeatable",
+                None,
+                latest.description,
+                latest.type,
+                latest.script,
+                state,
+                resolved=script,
+                applied=latest,
+                checksum=file_checksum,
+            )
+        )
+    for script in found.repeatable:
+        rows = repeat_rows.get(script.description)
+        checksum = repeatable_checksums.get(script.script)
+        if rows and rows[-1].success and rows[-1].checksum == checksum:
+            continue
+        entries.append(
+            MigrationInfo(
+                "Repeatable",
+                None,
+                script.description,
+                script.kind.history_type,
+                script.script,
+                State.PENDING,
+                resolved=script,
+                checksum=checksum,
+            )
+        )
+    status.entries = entries
+    return status

@@ -1,0 +1,81 @@
+"""Database fixtures for the whole suite. Real databases only; PostgreSQL tests never skip.
+
+PostgreSQL comes from `DBCI_TEST_POSTGRES_URL` if set and reachable, else from an embedded
+`pgserver` started once per session. Under `CI=true` an unreachable `DBCI_TEST_POSTGRES_URL`
+fails every test that needs PostgreSQL. The implementation lives in `tests/support/` so
+plain scripts can use it too.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+try:  # tests/ is on sys.path (it has no __init__.py)
+    from support import cli, postgres
+except ImportError:  # pragma: no cover - if tests/ ever becomes a package
+    from tests.support import cli, postgres
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[postgres.PgCluster]:
+    """The session's PostgreSQL server (external or embedded), stopped at session end."""
+    try:
+        cluster = postgres.open_cluster()
+    except postgres.PostgresUnavailable as err:
+        problem = str(err)
+    else:
+        problem = None
+    if problem is not None:  # fail outside `except` so the report shows one clean message
+        pytest.fail(f"PostgreSQL unavailable: {problem}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(pg_cluster: postgres.PgCluster) -> str:
+    """`postgresql+psycopg://` URL of the server's maintenance database `postgres`."""
+    return pg_cluster.admin_url
+
+
+@pytest.fixture
+def pg_url(pg_cluster: postgres.PgCluster) -> Iterator[str]:
+    """URL of a fresh, empty `dbci_t_<8 hex>` database, dropped (WITH FORCE) after the test."""
+    with pg_cluster.scratch_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pg_password_server() -> Iterator[postgres.PasswordServer]:
+    """A separate cluster needing a scram-sha-256 password (dbci / s3cret-pw, database dbci).
+
+    Started only when a test asks for it; stopped and deleted at session end.
+    """
+    with ExitStack() as stack:
+        try:
+            server = stack.enter_context(postgres.password_server())
+        except postgres.PostgresUnavailable as err:
+            problem = str(err)
+        else:
+            problem = None
+        if problem is not None:
+            pytest.fail(f"password-protected PostgreSQL unavailable: {problem}", pytrace=False)
+        yield server
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """`sqlite:///<tmp_path>/test.db` (the file does not exist yet)."""
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def dbci() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`run_dbci(*args, cwd=None, env=None)`: run `python -m dbci` and return the process."""
+    return cli.run_dbci
