@@ -52,12 +52,14 @@ class _Unterminated(Exception):
 # after that character: the regex engine then builds a first-character set and skips plain
 # code at C speed (a group or class at the head of an alternative disables that). Group
 # names: s = statement end, q_* = complete quote (significant), c_* = complete comment,
-# x_* = opener finished by a closer function, b_* = opener that never closes.
+# xq_* / xc_* = quote / comment opener finished by a closer function, b_* = opener that
+# never closes.
 
 # Identifier characters as PostgreSQL sees them: every non-ASCII character counts, and `$`
 # may follow the first one (so foo$bar$ is an identifier, not a dollar quote).
 _ID_START = r"A-Za-z_\x80-\U0010FFFF"
 _ID_CHAR = r"A-Za-z0-9_$\x80-\U0010FFFF"
+_TAG_CHAR = r"A-Za-z0-9_\x80-\U0010FFFF"  # a dollar-quote tag cannot hold a `$`
 
 _SEMI = r";(?P<s>)"
 _STRING = r"'(?P<q_str>[^']*(?:''[^']*)*')|'(?P<b_str>)"
@@ -66,7 +68,7 @@ _BACKTICK = r"`(?P<q_bt>[^`]*(?:``[^`]*)*`)|`(?P<b_bt>)"
 _BRACKET = r"\[(?P<q_br>[^\]]*\])|\[(?P<b_br>)"  # SQLite [x]: no escape, first ] closes
 _LINE_COMMENT = r"-(?P<c_line>-[^\n]*)"
 _BLOCK_COMMENT = r"/(?P<c_block>\*[^*]*\*+(?:[^/*][^*]*\*+)*/)|/(?P<b_block>\*)"
-_NESTED_COMMENT = r"/(?P<x_nest>\*)"
+_NESTED_COMMENT = r"/(?P<xc_nest>\*)"
 # PostgreSQL E'...': a backslash escapes the next character (E'it\'s' is one string) and
 # '' is still a quote. It is an E' not glued to an identifier (time'12:00' is not one);
 # the lookbehinds sit after the quote so the alternative still starts with a literal.
@@ -75,7 +77,7 @@ _ESCAPE_STRING = (
     rf"{_ESCAPE_HEAD}(?P<q_esc>[^'\\]*(?:(?:\\.|'')[^'\\]*)*')|{_ESCAPE_HEAD}(?P<b_esc>)"
 )
 # $tag$ with an empty or identifier-like tag; $1 is a parameter, a$b$ an identifier.
-_DOLLAR = rf"\$(?<![{_ID_CHAR}]\$)(?P<x_dollar>(?:[{_ID_START}][A-Za-z0-9_\x80-\U0010FFFF]*)?\$)"
+_DOLLAR = rf"\$(?<![{_ID_CHAR}]\$)(?P<xq_dollar>(?:[{_ID_START}][{_TAG_CHAR}]*)?\$)"
 
 _UNTERMINATED = {
     "b_str": "unterminated quoted string",
@@ -205,14 +207,14 @@ class _Dialect:
     """The rules of one dialect over the shared lexer."""
 
     tokens: re.Pattern[str]
-    closers: dict[str, _Closer]  # x_* group name -> closer
+    closers: dict[str, _Closer]  # xq_* / xc_* group name -> closer
     body_gate: re.Pattern[str] | None = None  # statement prefix that may hold a block
     body: Callable[[], _Body] | None = None
 
 
 _POSTGRESQL = _Dialect(
     _lexer(_SEMI, _ESCAPE_STRING, _STRING, _IDENT, _LINE_COMMENT, _NESTED_COMMENT, _DOLLAR),
-    {"x_nest": _close_nested_comment, "x_dollar": _close_dollar},
+    {"xc_nest": _close_nested_comment, "xq_dollar": _close_dollar},
     re.compile(
         rf"create{_SEP}(?:or{_SEP}replace{_SEP})?(?:function|procedure)(?![{_ID_CHAR}])",
         re.I,
@@ -259,7 +261,7 @@ def split_statements(script: str, dialect: str) -> list[Statement]:
     try:
         while True:
             m = search(script, pos)
-            at = m.start() if m is not None else n
+            at, end = m.span() if m is not None else (n, n)
             # script[pos:at] is plain code: whitespace, words, operators, parentheses.
             if at > pos:
                 if start < 0:
@@ -278,7 +280,7 @@ def split_statements(script: str, dialect: str) -> list[Statement]:
                         parens = 0  # a stray `)`: psql and Flyway do not go below 0 either
             if m is None:
                 break
-            pos = m.end()
+            pos = end
             kind = m.lastgroup
             assert kind is not None
             k = kind[0]
@@ -292,7 +294,7 @@ def split_statements(script: str, dialect: str) -> list[Statement]:
                     out.append(Statement(script[start:at].rstrip(), line))
                     start, body = -1, None
             elif k == "x":
-                if start < 0 and kind != "x_nest":
+                if start < 0 and kind[1] == "q":
                     start = at
                 pos = rules.closers[kind](script, at, pos)
             elif k == "b":

@@ -208,7 +208,8 @@ def _import_pgserver() -> Any:
             import pgserver.utils
         except ImportError as err:
             raise PostgresUnavailable(
-                f"pgserver is not installed (pip install -e '.[test]') and {ENV_URL} is not set"
+                "pgserver is not installed (pip install -e '.[test]'), and it is needed"
+                f" when {ENV_URL} is unset or when running as root"
             ) from err
     return pgserver
 
@@ -216,8 +217,8 @@ def _import_pgserver() -> Any:
 def start_embedded() -> PgCluster:
     """Start a pgserver cluster in a new temp directory; closing the result stops and deletes it.
 
-    It listens only on a unix socket inside its data directory. fsync is turned off: the
-    data is throwaway and CREATE DATABASE gets several times faster.
+    It listens only on a unix socket inside its data directory. fsync is turned off (the
+    data is throwaway), so commits and DDL in tests do not wait for the disk.
     """
     pgserver = _import_pgserver()
     base = Path(tempfile.mkdtemp(prefix="dbci-pgserver-"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import create_engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -26,6 +28,10 @@ def open_database(settings: Settings) -> Database:
         from dbci.engines.sqlite import SQLiteDatabase as engine_class
 
         connect_args["timeout"] = 30  # wait for another writer's transaction to end
+        database = target.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # The embedded default should just work: make the file's folder.
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
     else:
         raise InputError(f"{where}: dbci does not drive {target.dialect} databases yet")
     engine = create_engine(target.url, poolclass=NullPool, connect_args=connect_args)

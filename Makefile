@@ -1,0 +1,31 @@
+# The README's two commands. Both build .venv on a fresh machine with nothing but Python.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint clean
+
+# The main job on the embedded default: migrate the example project into SQLite, show info.
+demo: $(VENV)/.installed
+	rm -rf examples/demo/build
+	$(BIN)/dbci --project examples/demo migrate
+	$(BIN)/dbci --project examples/demo info
+
+# Install what the tests need, lint, and run the tests (PostgreSQL from
+# DBCI_TEST_POSTGRES_URL, else an embedded server from the pgserver package).
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) examples/demo/build

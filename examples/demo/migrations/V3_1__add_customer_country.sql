@@ -1,0 +1,1 @@
+ALTER TABLE customers ADD COLUMN country VARCHAR(2);
