@@ -34,8 +34,9 @@ table = "ci_history"
 """
 
 
-def load(tmp_path: Path, text: str | None = FLYWAY_TOML, name: str = "flyway.toml", env=None,
-         **overrides):
+def load(
+    tmp_path: Path, text: str | None = FLYWAY_TOML, name: str = "flyway.toml", env=None, **overrides
+):
     if text is not None:
         (tmp_path / name).write_text(text)
     return load_settings(Overrides(project=tmp_path, **overrides), environ=env or {})
@@ -70,8 +71,13 @@ def test_environment_specific_flyway_settings(tmp_path: Path) -> None:
 
 
 def test_precedence_command_line_over_env_vars_over_file(tmp_path: Path) -> None:
-    env = {"APP_PW": "x", "DBCI_TABLE": "env_table", "DBCI_OUT_OF_ORDER": "false",
-           "DBCI_URL": "postgresql://envhost/db", "DBCI_PLACEHOLDERS_OWNER": "env_owner"}
+    env = {
+        "APP_PW": "x",
+        "DBCI_TABLE": "env_table",
+        "DBCI_OUT_OF_ORDER": "false",
+        "DBCI_URL": "postgresql://envhost/db",
+        "DBCI_PLACEHOLDERS_OWNER": "env_owner",
+    }
     s = load(tmp_path, env=env)
     assert s.table == "env_table"
     assert s.out_of_order is False

@@ -30,19 +30,22 @@ def found(tmp_path: Path, files: dict[str, str | bytes], toml: str = ""):
 
 
 def test_kinds_versions_descriptions_and_order(tmp_path: Path) -> None:
-    f = found(tmp_path, {
-        "V1.10__ten.sql": "select 10;",
-        "V1.9__nine.sql": "select 9;",
-        "sub/deeper/V2_1__Add_people.sql": "select 21;",
-        "U1.9__undo_nine.sql": "select -9;",
-        "B1.9__base.sql": "select 0;",
-        "R__b_view.sql": "select 'b';",
-        "R__a_view.sql": "select 'a';",
-        "README.md": "not sql",
-        "V1.9__nine.sql.conf": "executeInTransaction=false\n",
-        "beforeMigrate.sql": "select 'callback';",
-        "afterEachMigrate__log.sql": "select 'callback';",
-    })
+    f = found(
+        tmp_path,
+        {
+            "V1.10__ten.sql": "select 10;",
+            "V1.9__nine.sql": "select 9;",
+            "sub/deeper/V2_1__Add_people.sql": "select 21;",
+            "U1.9__undo_nine.sql": "select -9;",
+            "B1.9__base.sql": "select 0;",
+            "R__b_view.sql": "select 'b';",
+            "R__a_view.sql": "select 'a';",
+            "README.md": "not sql",
+            "V1.9__nine.sql.conf": "executeInTransaction=false\n",
+            "beforeMigrate.sql": "select 'callback';",
+            "afterEachMigrate__log.sql": "select 'callback';",
+        },
+    )
     assert [m.version.text for m in f.versioned] == ["1.9", "1.10", "2.1"]
     assert f.versioned[2].description == "Add people"
     assert f.versioned[2].script == "sub/deeper/V2_1__Add_people.sql"
@@ -85,8 +88,11 @@ def test_bad_names_warn_by_default(tmp_path: Path) -> None:
 
 def test_bad_names_are_errors_with_validate_migration_naming(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
-        found(tmp_path, {"V1_init.sql": "select 1;", "init.sql": "x"},
-              "[flyway]\nvalidateMigrationNaming = true\n")
+        found(
+            tmp_path,
+            {"V1_init.sql": "select 1;", "init.sql": "x"},
+            "[flyway]\nvalidateMigrationNaming = true\n",
+        )
     assert caught.value.exit_code == 2
     assert "invalid migration file name" in str(caught.value)
     assert "1 more such file" in str(caught.value)

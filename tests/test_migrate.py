@@ -21,10 +21,12 @@ def url(request: pytest.FixtureRequest) -> str:
 def history(url: str, table: str = "flyway_schema_history") -> list[tuple]:
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            f"SELECT installed_rank, version, description, type, script, checksum, success "
-            f"FROM {table} ORDER BY installed_rank"
-        )).all()
+        rows = conn.execute(
+            sa.text(
+                f"SELECT installed_rank, version, description, type, script, checksum, success "
+                f"FROM {table} ORDER BY installed_rank"
+            )
+        ).all()
     engine.dispose()
     return [tuple(r[:6]) + (bool(r[6]),) for r in rows]
 
@@ -54,10 +56,20 @@ def test_migrate_records_flyway_rows_and_is_idempotent(tmp_path: Path, url: str)
     root = write_project(tmp_path, BASIC)
     result = commands.migrate(settings_for(root, url))
     assert [a.script.script for a in result.applied] == [
-        "V1__Create_person_table.sql", "V2__Add_people.sql", "R__people_view.sql"]
+        "V1__Create_person_table.sql",
+        "V2__Add_people.sql",
+        "R__people_view.sql",
+    ]
     rows = history(url)
-    assert rows[0] == (1, "1", "Create person table", "SQL", "V1__Create_person_table.sql",
-                       1715188512, True)
+    assert rows[0] == (
+        1,
+        "1",
+        "Create person table",
+        "SQL",
+        "V1__Create_person_table.sql",
+        1715188512,
+        True,
+    )
     assert rows[1] == (2, "2", "Add people", "SQL", "V2__Add_people.sql", 476766047, True)
     assert rows[2][1:5] == (None, "people view", "SQL", "R__people_view.sql")
     assert scalar(url, "select count(*) from people") == 3
@@ -70,25 +82,33 @@ def test_repeatable_reruns_when_changed_and_info_states(tmp_path: Path, url: str
     root = write_project(tmp_path, BASIC)
     commands.migrate(settings_for(root, url))
     (root / "migrations/R__people_view.sql").write_text(
-        "drop view if exists people;\ncreate view people as select ID from PERSON;\n")
+        "drop view if exists people;\ncreate view people as select ID from PERSON;\n"
+    )
     info = commands.info(settings_for(root, url))
     states = [(e.description, e.state) for e in info.status.entries]
     assert ("people view", State.OUTDATED) in states and ("people view", State.PENDING) in states
     result = commands.migrate(settings_for(root, url))
     assert [a.script.description for a in result.applied] == ["people view"]
     rows = history(url)
-    assert [r[2] for r in rows] == ["Create person table", "Add people", "people view",
-                                    "people view"]
+    assert [r[2] for r in rows] == [
+        "Create person table",
+        "Add people",
+        "people view",
+        "people view",
+    ]
     states = [e.state for e in commands.info(settings_for(root, url)).status.entries]
     assert states == [State.SUCCESS, State.SUCCESS, State.SUPERSEDED, State.SUCCESS]
 
 
 def test_failing_statement_names_file_line_and_keeps_last_good(tmp_path: Path, url: str) -> None:
-    root = write_project(tmp_path, {
-        **BASIC,
-        "V3__broken.sql": "create table ok3 (a int);\n\n-- comment\ninsert into nope values (1);\n",
-        "V4__later.sql": "create table t4 (a int);\n",
-    })
+    root = write_project(
+        tmp_path,
+        {
+            **BASIC,
+            "V3__broken.sql": "create table ok3 (a int);\n\n-- comment\ninsert into nope values (1);\n",
+            "V4__later.sql": "create table t4 (a int);\n",
+        },
+    )
     with pytest.raises(GateFailed) as caught:
         commands.migrate(settings_for(root, url))
     err = caught.value
@@ -101,7 +121,9 @@ def test_failing_statement_names_file_line_and_keeps_last_good(tmp_path: Path, u
 
 
 def test_syntax_error_line_inside_multiline_statement(tmp_path: Path, pg_url: str) -> None:
-    root = write_project(tmp_path, {"V1__x.sql": "select 1;\ncreate table t (\n  a int,\n  b intt\n);\n"})
+    root = write_project(
+        tmp_path, {"V1__x.sql": "select 1;\ncreate table t (\n  a int,\n  b intt\n);\n"}
+    )
     with pytest.raises(GateFailed) as caught:
         commands.migrate(settings_for(root, pg_url))
     assert caught.value.line == 4
@@ -109,10 +131,13 @@ def test_syntax_error_line_inside_multiline_statement(tmp_path: Path, pg_url: st
 
 
 def test_bad_script_content_applies_nothing(tmp_path: Path, url: str) -> None:
-    root = write_project(tmp_path, {
-        "V1__fine.sql": "create table fine (a int);",
-        "V2__placeholder.sql": "select 1;\nselect '${undefined_thing}';\n",
-    })
+    root = write_project(
+        tmp_path,
+        {
+            "V1__fine.sql": "create table fine (a int);",
+            "V2__placeholder.sql": "select 1;\nselect '${undefined_thing}';\n",
+        },
+    )
     with pytest.raises(InputError) as caught:
         commands.migrate(settings_for(root, url))
     assert (caught.value.file, caught.value.line) == ("migrations/V2__placeholder.sql", 2)
@@ -121,26 +146,35 @@ def test_bad_script_content_applies_nothing(tmp_path: Path, url: str) -> None:
 
 
 def test_placeholders_and_builtins(tmp_path: Path, url: str) -> None:
-    root = write_project(tmp_path, {
-        "V1__t.sql": "create table ${table_name} (a varchar(200));\n"
-                     "insert into ${table_name} values ('${flyway:table}/${flyway:filename}');\n",
-    }, '[flyway.placeholders]\ntable_name = "from_placeholder"\n')
+    root = write_project(
+        tmp_path,
+        {
+            "V1__t.sql": "create table ${table_name} (a varchar(200));\n"
+            "insert into ${table_name} values ('${flyway:table}/${flyway:filename}');\n",
+        },
+        '[flyway.placeholders]\ntable_name = "from_placeholder"\n',
+    )
     commands.migrate(settings_for(root, url))
     assert scalar(url, "select a from from_placeholder") == "flyway_schema_history/V1__t.sql"
     # versioned checksums are taken before replacement
     from dbci.checksum import flyway_checksum
+
     text = (root / "migrations/V1__t.sql").read_text()
     assert history(url)[0][5] == flyway_checksum(text)
 
 
 def test_target_and_out_of_order(tmp_path: Path, url: str) -> None:
-    root = write_project(tmp_path, {f"V{n}__m{n}.sql": f"create table m{n} (a int);" for n in (1, 2, 4)})
+    root = write_project(
+        tmp_path, {f"V{n}__m{n}.sql": f"create table m{n} (a int);" for n in (1, 2, 4)}
+    )
     result = commands.migrate(settings_for(root, url, target="2"))
     assert [a.script.version.text for a in result.applied] == ["1", "2"]
     commands.migrate(settings_for(root, url))
     (root / "migrations/V3__m3.sql").write_text("create table m3 (a int);")
     status = commands.info(settings_for(root, url)).status
-    assert [e.state for e in status.entries if e.version and e.version.text == "3"] == [State.IGNORED]
+    assert [e.state for e in status.entries if e.version and e.version.text == "3"] == [
+        State.IGNORED
+    ]
     with pytest.raises(GateFailed, match="not applied and is below the current version"):
         commands.migrate(settings_for(root, url))
     problems = commands.validate(settings_for(root, url)).problems
@@ -153,7 +187,9 @@ def test_target_and_out_of_order(tmp_path: Path, url: str) -> None:
 
 
 def test_validate_problems(tmp_path: Path, url: str) -> None:
-    root = write_project(tmp_path, {f"V{n}__m{n}.sql": f"create table m{n} (a int);" for n in (1, 2, 3)})
+    root = write_project(
+        tmp_path, {f"V{n}__m{n}.sql": f"create table m{n} (a int);" for n in (1, 2, 3)}
+    )
     commands.migrate(settings_for(root, url))
     (root / "migrations/V1__m1.sql").write_text("create table m1 (a bigint);")
     (root / "migrations/V2__m2.sql").rename(root / "migrations/V2__renamed.sql")
@@ -190,28 +226,42 @@ def test_pg_schemas_created_with_marker_row_and_search_path(tmp_path: Path, pg_u
     root = write_project(tmp_path, {"V1__t.sql": "create table t (a int);"})
     commands.migrate(settings_for(root, pg_url, schemas=["app", "audit"]))
     rows = history(pg_url, "app.flyway_schema_history")
-    assert rows[0] == (1, None, "<< Flyway Schema Creation >>", "SCHEMA", '"app","audit"', None, True)
+    assert rows[0] == (
+        1,
+        None,
+        "<< Flyway Schema Creation >>",
+        "SCHEMA",
+        '"app","audit"',
+        None,
+        True,
+    )
     assert rows[1][1] == "1"
     assert scalar(pg_url, "select count(*) from app.t") == 0  # unqualified name went to app
 
 
 def test_pg_concurrently_runs_outside_transaction(tmp_path: Path, pg_url: str) -> None:
-    root = write_project(tmp_path, {
-        "V1__t.sql": "create table t (a int);",
-        "V2__idx.sql": "create index concurrently t_a on t (a);",
-        "V3__vac.sql": "vacuum t;",
-    })
+    root = write_project(
+        tmp_path,
+        {
+            "V1__t.sql": "create table t (a int);",
+            "V2__idx.sql": "create index concurrently t_a on t (a);",
+            "V3__vac.sql": "vacuum t;",
+        },
+    )
     commands.migrate(settings_for(root, pg_url))
     assert scalar(pg_url, "select count(*) from pg_indexes where indexname = 't_a'") == 1
     assert [r[6] for r in history(pg_url)] == [True, True, True]
 
 
 def test_execute_in_transaction_false_records_failed_row(tmp_path: Path, url: str) -> None:
-    root = write_project(tmp_path, {
-        "V1__t.sql": "create table t (a int);",
-        "V2__partial.sql": "insert into t values (1);\ninsert into missing values (2);\n",
-        "V2__partial.sql.conf": "executeInTransaction=false\n",
-    })
+    root = write_project(
+        tmp_path,
+        {
+            "V1__t.sql": "create table t (a int);",
+            "V2__partial.sql": "insert into t values (1);\ninsert into missing values (2);\n",
+            "V2__partial.sql.conf": "executeInTransaction=false\n",
+        },
+    )
     with pytest.raises(GateFailed) as caught:
         commands.migrate(settings_for(root, url))
     assert caught.value.line == 2

@@ -322,6 +322,53 @@ def test_sqlite_statements_execute() -> None:
         connection.close()
 
 
+TRIGGER_SCRIPTS = [
+    "CREATE TRIGGER a AFTER INSERT ON t BEGIN SELECT 1; END; SELECT 2;",
+    "create temp trigger b before update on t for each row begin\n"
+    "  update t set x = case when new.y then 'end;' else \"end\" end;\n"
+    "  select case end_col when 1 then 2 end from u;\nend\n;\nselect 3;",
+    "CREATE TEMPORARY TRIGGER IF NOT EXISTS c AFTER DELETE ON t BEGIN\n"
+    "  DELETE FROM u WHERE id = OLD.id; /* ; */ -- END;\n  END /* x */ ;"
+    "CREATE TABLE [end] (a); SELECT 1;",
+    "CREATE TRIGGER d AFTER INSERT ON t BEGIN INSERT INTO u VALUES (1); ENDX; END; SELECT 1;",
+]
+
+
+def _sqlite_shell_split(script: str) -> list[str]:
+    # How the sqlite3 shell cuts input: at the first `;` where the text so far is complete.
+    chunks, begin = [], 0
+    for i, char in enumerate(script):
+        if char == ";" and sqlite3.complete_statement(script[begin : i + 1]):
+            chunks.append(script[begin : i + 1])
+            begin = i + 1
+    return [chunk for chunk in chunks if chunk.strip(" \n;")]
+
+
+@pytest.mark.parametrize("script", TRIGGER_SCRIPTS)
+def test_sqlite_triggers_match_sqlite3_complete(script: str) -> None:
+    statements = split_statements(script, SQLITE)
+    chunks = _sqlite_shell_split(script)
+    assert len(statements) == len(chunks) >= 2
+    for statement, chunk in zip(statements, chunks, strict=True):
+        body = chunk.rstrip()[:-1].rstrip()
+        assert body.endswith(statement.sql)
+        assert split_statements(body[: len(body) - len(statement.sql)], SQLITE) == []
+
+
+def test_unclosed_block_or_parenthesis_runs_to_the_end() -> None:
+    # As in psql and the sqlite3 shell: the rest of the script is one statement, which the
+    # database then rejects at its first line. Each `;` is checked once (linear, not
+    # re-scanning the statement), so this stays fast however long the script is.
+    tail = "SELECT 2;\n" * 5000
+    [trigger] = split_statements(
+        f"CREATE TRIGGER g AFTER INSERT ON t BEGIN SELECT 1;\n{tail}", SQLITE
+    )
+    assert trigger.line == 1 and trigger.sql.endswith("SELECT 2;")
+    [atomic] = split_statements(f"CREATE PROCEDURE p() BEGIN ATOMIC SELECT 1;\n{tail}", PG)
+    assert atomic.line == 1 and atomic.sql.endswith("SELECT 2;")
+    assert split("SELECT (1;\nSELECT 2;", GENERIC) == [("SELECT (1;\nSELECT 2;", 1)]
+
+
 # (sql, count, expected words)
 LEADING_CASES = [
     ("CREATE INDEX CONCURRENTLY idx ON t (a)", 3, ["CREATE", "INDEX", "CONCURRENTLY"]),

@@ -18,8 +18,11 @@ def parse(raw: str):
     ("raw", "rendered", "dialect"),
     [
         ("jdbc:postgresql://h:5433/db", "postgresql+psycopg://h:5433/db", "postgresql"),
-        ("jdbc:postgresql://h/db?user=u&password=p&sslmode=require",
-         "postgresql+psycopg://u:***@h/db?sslmode=require", "postgresql"),
+        (
+            "jdbc:postgresql://h/db?user=u&password=p&sslmode=require",
+            "postgresql+psycopg://u:***@h/db?sslmode=require",
+            "postgresql",
+        ),
         ("jdbc:postgresql:db", "postgresql+psycopg://localhost/db", "postgresql"),
         ("jdbc:sqlite:build/x.db", "sqlite+pysqlite:////proj/build/x.db", "sqlite"),
         ("jdbc:sqlite:/abs/x.db", "sqlite+pysqlite:////abs/x.db", "sqlite"),

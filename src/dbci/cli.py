@@ -245,4 +245,5 @@ def _error_stream(text: str) -> None:
 
 
 def _error(text: str) -> None:
-    print(f"dbci: error: {_scrub(text)}", file=sys.stderr, flush=True)
+    one_line = " ".join(text.split())
+    print(f"dbci: error: {_scrub(one_line)}", file=sys.stderr, flush=True)

@@ -168,6 +168,10 @@ def read_toml(path: Path) -> dict[str, Any]:
             message = text[: match.start()].strip()
             line, col = int(match.group(1)), int(match.group(2))
             raise InputError(f"invalid TOML: {message}", file=path, line=line, column=col) from None
+        if "(at end of document)" in text:
+            message = text.replace("(at end of document)", "").strip()
+            line = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+            raise InputError(f"invalid TOML: {message} at end of file", file=path, line=line)
         raise InputError(f"invalid TOML: {text}", file=path) from None
 
 
@@ -253,10 +257,12 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
         or environ.get("DBCI_PASSWORD")
         or _opt_str(source, env_table, "password", env_name)
     )
-    if database is not None and user:
-        database = DatabaseUrl(database.url.set(username=user), database.dialect)
-    if database is not None and password:
-        database = DatabaseUrl(database.url.set(password=password), database.dialect)
+    # SQLite has no logins; a user or password given for it (say by a CI default) is unused.
+    if database is not None and database.dialect != "sqlite":
+        if user:
+            database = DatabaseUrl(database.url.set(username=user), database.dialect)
+        if password:
+            database = DatabaseUrl(database.url.set(password=password), database.dialect)
 
     schemas = overrides.schemas
     if schemas is None and environ.get("DBCI_SCHEMAS"):
