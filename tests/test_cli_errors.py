@@ -37,7 +37,8 @@ def applied_versions(url: str) -> list[str]:
                 return []
             rows = conn.execute(
                 sa.text(
-                    "SELECT version FROM flyway_schema_history WHERE success AND version IS NOT NULL"
+                    "SELECT version FROM flyway_schema_history "
+                    "WHERE success AND version IS NOT NULL"
                 )
             ).all()
             return [r[0] for r in rows]

@@ -48,7 +48,9 @@ BASIC = {
         "insert into PERSON (ID, NAME) values (2, 'Mr. Foo');\n"
         "insert into PERSON (ID, NAME) values (3, 'Ms. Bar');\n"
     ),
-    "R__people_view.sql": "drop view if exists people;\ncreate view people as select * from PERSON;\n",
+    "R__people_view.sql": (
+        "drop view if exists people;\ncreate view people as select * from PERSON;\n"
+    ),
 }
 
 
@@ -105,7 +107,9 @@ def test_failing_statement_names_file_line_and_keeps_last_good(tmp_path: Path, u
         tmp_path,
         {
             **BASIC,
-            "V3__broken.sql": "create table ok3 (a int);\n\n-- comment\ninsert into nope values (1);\n",
+            "V3__broken.sql": (
+                "create table ok3 (a int);\n\n-- comment\ninsert into nope values (1);\n"
+            ),
             "V4__later.sql": "create table t4 (a int);\n",
         },
     )

@@ -171,7 +171,9 @@ def read_toml(path: Path) -> dict[str, Any]:
         if "(at end of document)" in text:
             message = text.replace("(at end of document)", "").strip()
             line = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
-            raise InputError(f"invalid TOML: {message} at end of file", file=path, line=line)
+            raise InputError(
+                f"invalid TOML: {message} at end of file", file=path, line=line
+            ) from None
         raise InputError(f"invalid TOML: {text}", file=path) from None
 
 
