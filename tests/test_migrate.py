@@ -276,3 +276,19 @@ def test_execute_in_transaction_false_records_failed_row(tmp_path: Path, url: st
     assert [p.kind for p in problems] == ["failed"]
     with pytest.raises(GateFailed, match="failed migration version 2"):
         commands.migrate(settings_for(root, url))
+
+
+def test_pg_script_text_reaches_the_server_untouched(tmp_path: Path, pg_url: str) -> None:
+    root = write_project(tmp_path, {
+        "V1__funcs.sql": (
+            "create table t (a text);\n"
+            "insert into t values ('100% sure; really');\n"
+            "create function f(x int) returns int language plpgsql as $body$\n"
+            "begin\n  if x > 1 then return x; end if;\n  return -1; -- ; in a comment\nend;\n"
+            "$body$;\n"
+            "create function g(int) returns int language sql begin atomic select $1 + 1; end;\n"
+        ),
+    })
+    commands.migrate(settings_for(root, pg_url))
+    assert scalar(pg_url, "select a from t") == "100% sure; really"
+    assert scalar(pg_url, "select f(5) + g(1)") == 7

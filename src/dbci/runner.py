@@ -42,8 +42,12 @@ class PreparedScript:
 def script_checksum(script: MigrationScript, placeholders: Placeholders) -> int:
     """Versioned checksums are over the file as written; repeatables after placeholders."""
     if script.kind is MigrationKind.REPEATABLE:
-        return flyway_checksum(_replaced(script, placeholders))
-    return flyway_checksum(script.text)
+        return _checksum(script, _replaced(script, placeholders))
+    return _checksum(script, script.text)
+
+
+def _checksum(script: MigrationScript, replaced: str) -> int:
+    return flyway_checksum(replaced if script.kind is MigrationKind.REPEATABLE else script.text)
 
 
 def _replaced(script: MigrationScript, placeholders: Placeholders) -> str:
@@ -70,11 +74,7 @@ def prepare(script: MigrationScript, placeholders: Placeholders, db: Database) -
                 line=outside.line,
             )
         in_transaction = script.execute_in_transaction
-    checksum = (
-        flyway_checksum(sql)
-        if script.kind is MigrationKind.REPEATABLE
-        else flyway_checksum(script.text)
-    )
+    checksum = _checksum(script, sql)
     return PreparedScript(script, statements, checksum, in_transaction and db.transactional_ddl)
 
 
