@@ -279,16 +279,42 @@ def test_execute_in_transaction_false_records_failed_row(tmp_path: Path, url: st
 
 
 def test_pg_script_text_reaches_the_server_untouched(tmp_path: Path, pg_url: str) -> None:
-    root = write_project(tmp_path, {
-        "V1__funcs.sql": (
-            "create table t (a text);\n"
-            "insert into t values ('100% sure; really');\n"
-            "create function f(x int) returns int language plpgsql as $body$\n"
-            "begin\n  if x > 1 then return x; end if;\n  return -1; -- ; in a comment\nend;\n"
-            "$body$;\n"
-            "create function g(int) returns int language sql begin atomic select $1 + 1; end;\n"
-        ),
-    })
+    root = write_project(
+        tmp_path,
+        {
+            "V1__funcs.sql": (
+                "create table t (a text);\n"
+                "insert into t values ('100% sure; really');\n"
+                "create function f(x int) returns int language plpgsql as $body$\n"
+                "begin\n  if x > 1 then return x; end if;\n  return -1; -- ; in a comment\nend;\n"
+                "$body$;\n"
+                "create function g(int) returns int language sql begin atomic select $1 + 1; end;\n"
+            ),
+        },
+    )
     commands.migrate(settings_for(root, pg_url))
     assert scalar(pg_url, "select a from t") == "100% sure; really"
     assert scalar(pg_url, "select f(5) + g(1)") == 7
+
+
+def test_runtime_error_without_position_still_names_its_line(tmp_path: Path, pg_url: str) -> None:
+    # PostgreSQL runs a script in one round trip; division by zero carries no position, so
+    # dbci re-runs the statements one by one (rolled back) to name the failing line.
+    url = pg_url
+    root = write_project(
+        tmp_path,
+        {
+            "V1__t.sql": "create table t (a int);\ninsert into t values (1);\n\nselect 1 / 0;\n",
+        },
+    )
+    with pytest.raises(GateFailed) as caught:
+        commands.migrate(settings_for(root, url))
+    assert caught.value.line == 4
+    assert "division by zero" in caught.value.message
+    assert history(url) == []
+
+
+def test_quotes_and_colons_in_names_are_recorded_verbatim(tmp_path: Path, url: str) -> None:
+    root = write_project(tmp_path, {"V1__it's_a_:type_test.sql": "create table t (a int);"})
+    commands.migrate(settings_for(root, url))
+    assert history(url)[0][2:5] == ("it's a :type test", "SQL", "V1__it's_a_:type_test.sql")

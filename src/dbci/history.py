@@ -11,6 +11,17 @@ from dbci.engines.base import Database
 from dbci.version import Version
 
 SCHEMA_MARKER = "<< Flyway Schema Creation >>"
+_INSERT_COLUMNS = (
+    "installed_rank",
+    "version",
+    "description",
+    "type",
+    "script",
+    "checksum",
+    "installed_by",
+    "execution_time",
+    "success",
+)
 BASELINE_MARKER = "<< Flyway Baseline >>"
 
 
@@ -43,11 +54,8 @@ class SchemaHistory:
         self.table = table
         self.qualified = db.qualified(schema, table)
         self._next_rank: int | None = None
-        self._insert = text(
-            f"INSERT INTO {self.qualified} (installed_rank, version, description, type, "
-            "script, checksum, installed_by, execution_time, success) VALUES (:rank, :version, "
-            ":description, :type, :script, :checksum, :installed_by, :execution_time, :success)"
-        )
+        self._columns = f"INSERT INTO {self.qualified} ({', '.join(_INSERT_COLUMNS)}) VALUES "
+        self._insert = text(self._columns + f"({', '.join(':' + c for c in _INSERT_COLUMNS)})")
 
     def exists(self) -> bool:
         """Whether the table is there (read-only commands do not create it)."""
@@ -107,23 +115,32 @@ class SchemaHistory:
         installed_by: str,
         execution_time: int,
         success: bool,
+        commit: bool = False,
     ) -> None:
-        """Insert a row with the next installed_rank (the caller holds the lock)."""
+        """Insert a row with the next installed_rank (the caller holds the lock).
+
+        With `commit`, also commit the open transaction: in one round trip where the
+        engine can write the row as literals.
+        """
         if self._next_rank is None:
             self.rows()
         assert self._next_rank is not None
-        self.db.connection.execute(
-            self._insert,
-            {
-                "rank": self._next_rank,
-                "version": version,
-                "description": description[:200],
-                "type": type,
-                "script": script[:1000],
-                "checksum": checksum,
-                "installed_by": installed_by[:100],
-                "execution_time": execution_time,
-                "success": success,
-            },
-        )
+        params = {
+            "installed_rank": self._next_rank,
+            "version": version,
+            "description": description[:200],
+            "type": type,
+            "script": script[:1000],
+            "checksum": checksum,
+            "installed_by": installed_by[:100],
+            "execution_time": execution_time,
+            "success": success,
+        }
+        if commit and self.db.inline_literals:
+            values = ", ".join(self.db.literal(params[c]) for c in _INSERT_COLUMNS)
+            self.db.execute(f"{self._columns}({values})\n;\nCOMMIT")
+        else:
+            self.db.connection.execute(self._insert, params)
+            if commit:
+                self.db.commit()
         self._next_rank += 1

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from dbci.checksum import flyway_checksum
 from dbci.discovery import MigrationKind, MigrationScript
-from dbci.engines.base import Database
+from dbci.engines.base import Database, StatementFailure
 from dbci.errors import DbciError, GateFailed, InputError
 from dbci.history import SchemaHistory
 from dbci.placeholders import Placeholders
@@ -82,13 +82,15 @@ def apply(db: Database, history: SchemaHistory, prepared: PreparedScript, instal
     """Run one migration and record it; return its execution time in milliseconds."""
     started = time.perf_counter()
     if prepared.in_transaction:
-        db.begin()
         try:
-            for statement in prepared.statements:
-                _run(db, prepared, statement)
+            db.run_in_transaction(prepared.statements)
             elapsed = _ms(started)
-            _record(history, prepared, installed_by, elapsed, success=True)
-            db.commit()
+            _record(history, prepared, installed_by, elapsed, success=True, commit=True)
+        except StatementFailure as failure:
+            db.rollback()
+            if failure.statement is None and not failure.error.connection_lost:
+                failure = _locate(db, prepared.statements) or failure
+            raise _failed(db, prepared, failure) from None
         except BaseException as exc:
             db.rollback()
             if isinstance(exc, DbciError | KeyboardInterrupt):
@@ -101,39 +103,53 @@ def apply(db: Database, history: SchemaHistory, prepared: PreparedScript, instal
                 file=prepared.script.display_path,
             ) from None
         return elapsed
-    done = 0
     try:
-        for statement in prepared.statements:
-            _run(db, prepared, statement)
-            done += 1
-    except GateFailed as exc:
-        total = len(prepared.statements)
+        db.run_each(prepared.statements)
+    except StatementFailure as failure:
+        gate = _failed(db, prepared, failure)
+        done = prepared.statements.index(failure.statement) if failure.statement else 0
         _record(history, prepared, installed_by, _ms(started), success=False)
-        exc.message += (
-            f" ({done} of {total} statements had run outside a transaction and were not "
-            "undone; the migration is recorded as failed: fix the database and run repair)"
+        gate.message += (
+            f" ({done} of {len(prepared.statements)} statements had run outside a transaction "
+            "and were not undone; the migration is recorded as failed: fix the database and "
+            "run repair)"
         )
-        raise
+        raise gate from None
     elapsed = _ms(started)
     _record(history, prepared, installed_by, elapsed, success=True)
     return elapsed
 
 
-def _run(db: Database, prepared: PreparedScript, statement: Statement) -> None:
+def _locate(db: Database, statements: list[Statement]) -> StatementFailure | None:
+    """Find the failing statement by running them one by one, then roll it all back."""
     try:
-        db.execute(statement.sql)
-    except Exception as exc:
-        error = db.describe_error(exc)
-        if error.connection_lost:
-            raise db.lost(exc) from None
+        db.begin()
+        db.run_each(statements)
+    except StatementFailure as failure:
+        return failure
+    except Exception:
+        return None
+    finally:
+        db.rollback()
+    return None  # it passed this time: the failure was not the script's (a lock, a timeout)
+
+
+def _failed(db: Database, prepared: PreparedScript, failure: StatementFailure) -> DbciError:
+    """The one-line error for a failed statement, at its line in the file."""
+    error = failure.error
+    if error.connection_lost:
+        return db.lost(failure)
+    statement = failure.statement
+    line = None
+    if statement is not None:
         line = statement.line
         if error.offset is not None:
             line += statement.sql.count("\n", 0, error.offset)
-        raise GateFailed(
-            f"migration {prepared.name} failed: {error.message}",
-            file=prepared.script.display_path,
-            line=line,
-        ) from None
+    return GateFailed(
+        f"migration {prepared.name} failed: {error.message}",
+        file=prepared.script.display_path,
+        line=line,
+    )
 
 
 def _record(
@@ -143,6 +159,7 @@ def _record(
     elapsed: int,
     *,
     success: bool,
+    commit: bool = False,
 ) -> None:
     s = prepared.script
     history.add(
@@ -154,6 +171,7 @@ def _record(
         installed_by=installed_by,
         execution_time=elapsed,
         success=success,
+        commit=commit,
     )
 
 

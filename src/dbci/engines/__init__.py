@@ -24,6 +24,9 @@ def open_database(settings: Settings) -> Database:
         from dbci.engines.postgresql import PostgreSQLDatabase as engine_class
 
         connect_args["connect_timeout"] = settings.connect_timeout
+        # Migration statements are each run once: psycopg's automatic server-side
+        # preparation of repeated queries only adds bookkeeping here.
+        connect_args["prepare_threshold"] = None
     elif target.dialect == "sqlite":
         from dbci.engines.sqlite import SQLiteDatabase as engine_class
 

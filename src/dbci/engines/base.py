@@ -30,6 +30,15 @@ class StatementError:
     connection_lost: bool = False
 
 
+class StatementFailure(Exception):
+    """A statement of a script failed; `statement` is None when the engine cannot tell which."""
+
+    def __init__(self, statement: Statement | None, error: StatementError) -> None:
+        super().__init__(error.message)
+        self.statement = statement
+        self.error = error
+
+
 class Database:
     """A live connection to one database plus its engine's rules."""
 
@@ -37,6 +46,8 @@ class Database:
     display_name: ClassVar[str] = "database"
     transactional_ddl: ClassVar[bool] = True
     begin_sql: ClassVar[str] = "BEGIN"
+    # Whether dbci may write its own rows as literals to save a round trip (see literal()).
+    inline_literals: ClassVar[bool] = False
 
     def __init__(self, connection: Connection, *, where: str, url_text: str) -> None:
         self.connection = connection
@@ -98,6 +109,23 @@ class Database:
             cursor.execute(sql)
         finally:
             cursor.close()
+
+    def run_each(self, statements: Sequence[Statement]) -> None:
+        """Run statements one at a time; the first failure raises `StatementFailure`."""
+        for statement in statements:
+            try:
+                self.execute(statement.sql)
+            except Exception as exc:
+                raise StatementFailure(statement, self.describe_error(exc)) from exc
+
+    def run_in_transaction(self, statements: Sequence[Statement]) -> None:
+        """BEGIN, then the statements; on failure the transaction is left for the caller."""
+        self.begin()
+        self.run_each(statements)
+
+    def literal(self, value: Any) -> str:
+        """`value` as a SQL literal (only for engines with `inline_literals`)."""
+        raise NotImplementedError
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> Sequence[Any]:
         """Run a query of dbci's own, with bound parameters, and return its rows."""
