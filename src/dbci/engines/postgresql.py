@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
@@ -13,6 +14,10 @@ from dbci.sqlsplit import Statement
 # Flyway's advisory lock key: "Flyway" in ASCII plus Java's String.hashCode of the
 # quoted table name, so dbci and Flyway never migrate the same database at once.
 _LOCK_MAGIC = (0x46 << 40) + (0x6C << 32) + (0x79 << 24) + (0x77 << 16) + (0x61 << 8) + 0x79
+
+
+# Every statement that needs autocommit contains one of these words.
+_AUTOCOMMIT_HINT = re.compile(r"concurrently|vacuum|system|database|tablespace|subscription", re.I)
 
 
 def java_string_hash(value: str) -> int:
@@ -90,6 +95,8 @@ class PostgreSQLDatabase(Database):
         ]
 
     def needs_autocommit(self, statement: Statement) -> bool:
+        if not _AUTOCOMMIT_HINT.search(statement.sql):
+            return False  # the common case, decided without tokenizing the statement
         words = first_words(statement, 6)
         if not words:
             return False
@@ -136,6 +143,12 @@ class PostgreSQLDatabase(Database):
             raise StatementFailure(None, replace(error, offset=None)) from exc
 
     def literal(self, value: Any) -> str:
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, int):
+            return str(value)
         from psycopg.sql import Literal
 
         return Literal(value).as_string(self.dbapi)
