@@ -318,3 +318,28 @@ def test_quotes_and_colons_in_names_are_recorded_verbatim(tmp_path: Path, url: s
     root = write_project(tmp_path, {"V1__it's_a_:type_test.sql": "create table t (a int);"})
     commands.migrate(settings_for(root, url))
     assert history(url)[0][2:5] == ("it's a :type test", "SQL", "V1__it's_a_:type_test.sql")
+
+
+def test_baseline_migration_on_an_empty_database(tmp_path: Path, url: str) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "V1__a.sql": "create table a (x int);",
+            "V2__b.sql": "create table b (x int);",
+            "B2__ab.sql": "create table a (x int);\ncreate table b (x int);",
+            "V3__c.sql": "create table c (x int);",
+        },
+    )
+    result = commands.migrate(settings_for(root, url))
+    assert [a.script.script for a in result.applied] == ["B2__ab.sql", "V3__c.sql"]
+    assert [(r[1], r[3]) for r in history(url)] == [("2", "SQL_BASELINE"), ("3", "SQL")]
+    states = {(e.script, e.state) for e in commands.info(settings_for(root, url)).status.entries}
+    assert ("V1__a.sql", State.BELOW_BASELINE) in states
+    assert ("B2__ab.sql", State.SUCCESS) in states
+    assert commands.validate(settings_for(root, url)).problems == []
+    # a database that already has versioned history ignores baseline migrations
+    other = tmp_path / "other.db"
+    result = commands.migrate(settings_for(root, f"sqlite:///{other}", target="1"))
+    assert [a.script.script for a in result.applied] == ["V1__a.sql"]
+    result = commands.migrate(settings_for(root, f"sqlite:///{other}"))
+    assert [a.script.script for a in result.applied] == ["V2__b.sql", "V3__c.sql"]

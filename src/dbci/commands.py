@@ -237,7 +237,10 @@ def _session(settings: Settings, found: Discovered, *, create: bool, log: Log) -
                 {s.script: script_checksum(s, placeholders) for s in found.repeatable},
                 out_of_order=settings.out_of_order,
                 target=target.version,
-                checksums={s.script: script_checksum(s, placeholders) for s in found.versioned},
+                checksums={
+                    s.script: script_checksum(s, placeholders)
+                    for s in found.versioned + found.baseline
+                },
             )
             yield Session(settings, found, db, schema, history, rows, placeholders, status)
     finally:

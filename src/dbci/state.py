@@ -87,6 +87,7 @@ def build_status(
     """
     status = MigrationStatus()
     resolved = {m.version: m for m in found.versioned}
+    baselines = {m.version: m for m in found.baseline}
     latest_resolved = max(resolved, default=None)
 
     # Walk history in rank order, keeping the last row per version (undo rows undo it).
@@ -114,6 +115,25 @@ def build_status(
                     row.script,
                     State.BASELINE,
                     applied=row,
+                )
+            )
+        elif row.type == "SQL_BASELINE" and row.version is not None:
+            # A baseline migration stands for every version up to its own.
+            script = baselines.get(row.version)
+            if row.success:
+                status.baseline = max(status.baseline or row.version, row.version)
+                status.current = row
+            entries.append(
+                MigrationInfo(
+                    "Versioned",
+                    row.version,
+                    row.description,
+                    row.type,
+                    row.script,
+                    State.SUCCESS if row.success else State.FAILED,
+                    resolved=script,
+                    applied=row,
+                    checksum=checksums.get(script.script) if script else None,
                 )
             )
         elif row.type == "UNDO_SQL" and row.version is not None:
@@ -164,6 +184,26 @@ def build_status(
                 resolved=script,
                 applied=row,
                 checksum=checksums.get(script.script) if script else None,
+            )
+        )
+
+    # On a database with no versioned history, Flyway starts from the latest baseline
+    # migration at or below the target instead of the versioned migrations it covers.
+    fresh = not any(r.version is not None and r.type != "UNDO_SQL" for r in applied)
+    candidates = [v for v in baselines if target is None or v <= target]
+    if fresh and candidates:
+        script = baselines[max(candidates)]
+        status.baseline = script.version
+        entries.append(
+            MigrationInfo(
+                "Versioned",
+                script.version,
+                script.description,
+                script.kind.history_type,
+                script.script,
+                State.PENDING,
+                resolved=script,
+                checksum=checksums.get(script.script),
             )
         )
 
