@@ -5,27 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.projects import write_project
 
 from dbci.config import Overrides, load_settings
 from dbci.discovery import MigrationKind, discover
 from dbci.errors import InputError
 
 
-def project(tmp_path: Path, files: dict[str, str | bytes], toml: str = "") -> Path:
-    for name, content in files.items():
-        path = tmp_path / "migrations" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
-    if toml:
-        (tmp_path / "dbci.toml").write_text(toml)
-    return tmp_path
-
-
 def found(tmp_path: Path, files: dict[str, str | bytes], toml: str = ""):
-    root = project(tmp_path, files, toml)
+    root = write_project(tmp_path, files, toml or None)
     return discover(load_settings(Overrides(project=root), environ={}))
 
 

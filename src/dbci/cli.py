@@ -76,6 +76,12 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
+def _out_of_order(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument(
+        "--out-of-order", action=argparse.BooleanOptionalAction, default=None, help=help
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser: global options, then one subcommand."""
     parser = _Parser(prog="dbci", description="Database CI/CD for versioned SQL migrations.")
@@ -90,12 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Apply pending migrations, one transaction each.",
     )
     p.add_argument("--target", help="migrate up to this version (or latest, current, next)")
-    p.add_argument(
-        "--out-of-order",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="apply pending migrations below the current version too",
-    )
+    _out_of_order(p, "apply pending migrations below the current version too")
     p.add_argument(
         "--validate-on-migrate",
         action=argparse.BooleanOptionalAction,
@@ -110,12 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show every migration and its state.",
     )
     p.add_argument("--target", help="show migrations above this version as Above Target")
-    p.add_argument(
-        "--out-of-order",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="treat unapplied migrations below the current version as pending",
-    )
+    _out_of_order(p, "treat unapplied migrations below the current version as pending")
     _global_options(p, suppress=True)
 
     p = commands.add_parser(
@@ -131,12 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATTERNS",
         help="comma-separated TYPE:STATE patterns to ignore (default: *:future)",
     )
-    p.add_argument(
-        "--out-of-order",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="unapplied migrations below the current version are pending, not ignored",
-    )
+    _out_of_order(p, "unapplied migrations below the current version are pending, not ignored")
     _global_options(p, suppress=True)
     return parser
 

@@ -48,6 +48,46 @@ class MigrationInfo:
     applied: AppliedMigration | None = None
     checksum: int | None = None  # the file's checksum (repeatables: after placeholders)
 
+    @classmethod
+    def of_row(
+        cls,
+        row: AppliedMigration,
+        state: State,
+        *,
+        category: str = "Versioned",
+        resolved: MigrationScript | None = None,
+        checksum: int | None = None,
+    ) -> MigrationInfo:
+        """An entry for a history row (and its file, when there is one)."""
+        return cls(
+            category,
+            row.version,
+            row.description,
+            row.type,
+            row.script,
+            state,
+            resolved=resolved,
+            applied=row,
+            checksum=checksum,
+        )
+
+    @classmethod
+    def of_script(
+        cls, script: MigrationScript, state: State, checksum: int | None
+    ) -> MigrationInfo:
+        """An entry for a file that has no history row (yet)."""
+        category = "Versioned" if script.version is not None else "Repeatable"
+        return cls(
+            category,
+            script.version,
+            script.description,
+            script.kind.history_type,
+            script.script,
+            state,
+            resolved=script,
+            checksum=checksum,
+        )
+
 
 @dataclass
 class MigrationStatus:
@@ -82,13 +122,16 @@ def build_status(
 ) -> MigrationStatus:
     """Merge files and history rows into states.
 
-    `checksums` maps a versioned script's path to its checksum; `repeatable_checksums`
-    maps a repeatable's path to its checksum after placeholder replacement.
+    `checksums` maps a versioned (or baseline) script's path to its checksum;
+    `repeatable_checksums` maps a repeatable's path to its checksum after placeholders.
     """
     status = MigrationStatus()
     resolved = {m.version: m for m in found.versioned}
     baselines = {m.version: m for m in found.baseline}
     latest_resolved = max(resolved, default=None)
+
+    def checksum_of(script: MigrationScript | None) -> int | None:
+        return checksums.get(script.script) if script else None
 
     # Walk history in rank order, keeping the last row per version (undo rows undo it).
     by_version: dict[Version, AppliedMigration] = {}
@@ -98,43 +141,20 @@ def build_status(
     entries: list[MigrationInfo] = []
     for row in applied:
         if row.type == "SCHEMA":
-            entries.append(
-                MigrationInfo(
-                    "", None, row.description, row.type, row.script, State.SUCCESS, applied=row
-                )
-            )
+            entries.append(MigrationInfo.of_row(row, State.SUCCESS, category=""))
         elif row.type == "BASELINE" or row.description == BASELINE_MARKER:
             status.baseline = row.version
             status.current = row
-            entries.append(
-                MigrationInfo(
-                    "",
-                    row.version,
-                    row.description,
-                    row.type,
-                    row.script,
-                    State.BASELINE,
-                    applied=row,
-                )
-            )
+            entries.append(MigrationInfo.of_row(row, State.BASELINE, category=""))
         elif row.type == "SQL_BASELINE" and row.version is not None:
             # A baseline migration stands for every version up to its own.
             script = baselines.get(row.version)
             if row.success:
                 status.baseline = max(status.baseline or row.version, row.version)
                 status.current = row
+            state = State.SUCCESS if row.success else State.FAILED
             entries.append(
-                MigrationInfo(
-                    "Versioned",
-                    row.version,
-                    row.description,
-                    row.type,
-                    row.script,
-                    State.SUCCESS if row.success else State.FAILED,
-                    resolved=script,
-                    applied=row,
-                    checksum=checksums.get(script.script) if script else None,
-                )
+                MigrationInfo.of_row(row, state, resolved=script, checksum=checksum_of(script))
             )
         elif row.type == "UNDO_SQL" and row.version is not None:
             if row.success:
@@ -149,7 +169,7 @@ def build_status(
 
     highest_applied: Version | None = None
     for row in applied:
-        if row.version is None or row.version not in by_version or by_version[row.version] != row:
+        if row.version is None or by_version.get(row.version) is not row:
             continue
         script = resolved.get(row.version)
         if row.version in deleted and script is None:
@@ -159,11 +179,8 @@ def build_status(
         elif row.version in undone:
             state = State.UNDONE
         elif script is None:
-            state = (
-                State.FUTURE
-                if latest_resolved is None or row.version > latest_resolved
-                else State.MISSING
-            )
+            newer = latest_resolved is None or row.version > latest_resolved
+            state = State.FUTURE if newer else State.MISSING
         elif highest_applied is not None and row.version < highest_applied:
             state = State.OUT_OF_ORDER
         else:
@@ -174,17 +191,7 @@ def build_status(
             if status.current is None or row.version >= (status.current.version or row.version):
                 status.current = row
         entries.append(
-            MigrationInfo(
-                "Versioned",
-                row.version,
-                row.description,
-                row.type,
-                row.script,
-                state,
-                resolved=script,
-                applied=row,
-                checksum=checksums.get(script.script) if script else None,
-            )
+            MigrationInfo.of_row(row, state, resolved=script, checksum=checksum_of(script))
         )
 
     # On a database with no versioned history, Flyway starts from the latest baseline
@@ -194,18 +201,7 @@ def build_status(
     if fresh and candidates:
         script = baselines[max(candidates)]
         status.baseline = script.version
-        entries.append(
-            MigrationInfo(
-                "Versioned",
-                script.version,
-                script.description,
-                script.kind.history_type,
-                script.script,
-                State.PENDING,
-                resolved=script,
-                checksum=checksums.get(script.script),
-            )
-        )
+        entries.append(MigrationInfo.of_script(script, State.PENDING, checksum_of(script)))
 
     current = status.current_version
     for script in found.versioned:
@@ -220,34 +216,14 @@ def build_status(
             state = State.IGNORED
         else:
             state = State.PENDING
-        entries.append(
-            MigrationInfo(
-                "Versioned",
-                script.version,
-                script.description,
-                script.kind.history_type,
-                script.script,
-                state,
-                resolved=script,
-                checksum=checksums.get(script.script),
-            )
-        )
+        entries.append(MigrationInfo.of_script(script, state, checksum_of(script)))
 
+    repeatables = {m.description: m for m in found.repeatable}
     for description, rows in sorted(repeat_rows.items()):
-        script = next((m for m in found.repeatable if m.description == description), None)
+        script = repeatables.get(description)
         latest = rows[-1]
         for row in rows[:-1]:
-            entries.append(
-                MigrationInfo(
-                    "Repeatable",
-                    None,
-                    row.description,
-                    row.type,
-                    row.script,
-                    State.SUPERSEDED,
-                    applied=row,
-                )
-            )
+            entries.append(MigrationInfo.of_row(row, State.SUPERSEDED, category="Repeatable"))
         file_checksum = repeatable_checksums.get(script.script) if script else None
         if not latest.success:
             state = State.FAILED
@@ -258,16 +234,8 @@ def build_status(
         else:
             state = State.SUCCESS
         entries.append(
-            MigrationInfo(
-                "Repeatable",
-                None,
-                latest.description,
-                latest.type,
-                latest.script,
-                state,
-                resolved=script,
-                applied=latest,
-                checksum=file_checksum,
+            MigrationInfo.of_row(
+                latest, state, category="Repeatable", resolved=script, checksum=file_checksum
             )
         )
     for script in found.repeatable:
@@ -275,17 +243,6 @@ def build_status(
         checksum = repeatable_checksums.get(script.script)
         if rows and rows[-1].success and rows[-1].checksum == checksum:
             continue
-        entries.append(
-            MigrationInfo(
-                "Repeatable",
-                None,
-                script.description,
-                script.kind.history_type,
-                script.script,
-                State.PENDING,
-                resolved=script,
-                checksum=checksum,
-            )
-        )
+        entries.append(MigrationInfo.of_script(script, State.PENDING, checksum))
     status.entries = entries
     return status
