@@ -208,7 +208,7 @@ def _run(args: argparse.Namespace) -> int:
             for warning in checked.warnings:
                 _say(f"WARNING: {warning}")
             for problem in checked.problems:
-                _say(f"{problem.file}: {problem.message}" if problem.file else problem.message)
+                _say(str(problem))
         if checked.problems:
             count = len(checked.problems)
             raise GateFailed(

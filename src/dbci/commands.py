@@ -21,7 +21,7 @@ from dbci.errors import GateFailed, InputError
 from dbci.history import SCHEMA_MARKER, AppliedMigration, SchemaHistory
 from dbci.placeholders import Placeholders
 from dbci.runner import apply, prepare, script_checksum
-from dbci.state import MigrationInfo, MigrationStatus, State, build_status
+from dbci.state import MigrationInfo, MigrationStatus, build_status
 from dbci.validation import Problem, validate_status
 from dbci.version import Version
 
@@ -114,16 +114,16 @@ class MigrateResult:
 def info(settings: Settings, *, log: Log = _quiet) -> InfoResult:
     """Every migration and its state. Read-only: creates nothing in the database."""
     found = discover(settings)
-    with _session(settings, found, create=False, log=log) as session:
+    with _session(settings, found, Target.parse(settings.target), create=False, log=log) as session:
         return InfoResult(session.database_text, session.schema, session.status, found.warnings)
 
 
 def validate(
     settings: Settings, *, fail_on_pending: bool = False, log: Log = _quiet
 ) -> ValidateResult:
-    """Check the history against the files; raise `GateFailed` is the caller's choice."""
+    """Check the history against the files; the caller decides what the problems fail."""
     found = discover(settings)
-    with _session(settings, found, create=False, log=log) as session:
+    with _session(settings, found, Target.parse(settings.target), create=False, log=log) as session:
         problems = validate_status(
             session.status, settings.ignore_migration_patterns, fail_on_pending=fail_on_pending
         )
@@ -138,7 +138,7 @@ def migrate(settings: Settings, *, log: Log = _quiet) -> MigrateResult:
     found = discover(settings)
     for warning in found.warnings:
         log(f"WARNING: {warning}")
-    with _session(settings, found, create=True, log=log) as session:
+    with _session(settings, found, target, create=True, log=log) as session:
         status = session.status
         if settings.validate_on_migrate:
             problems = validate_status(
@@ -146,7 +146,7 @@ def migrate(settings: Settings, *, log: Log = _quiet) -> MigrateResult:
             )
             if problems:
                 for problem in problems:
-                    log(f"ERROR: {_problem_line(problem)}")
+                    log(f"ERROR: {problem}")
                 first = problems[0]
                 more = f" ({len(problems) - 1} more above)" if len(problems) > 1 else ""
                 raise GateFailed(f"validate failed: {first.message}{more}", file=first.file)
@@ -186,12 +186,10 @@ def _plan(session: Session, target: Target) -> list[MigrationInfo]:
     return pending
 
 
-def _problem_line(problem: Problem) -> str:
-    return f"{problem.file}: {problem.message}" if problem.file else problem.message
-
-
 @contextlib.contextmanager
-def _session(settings: Settings, found: Discovered, *, create: bool, log: Log) -> Iterator[Session]:
+def _session(
+    settings: Settings, found: Discovered, target: Target, *, create: bool, log: Log
+) -> Iterator[Session]:
     db = open_database(settings)
     try:
         log(f"Database: {db.url_text} ({db.display_name} {db.server_version()})")
@@ -230,7 +228,6 @@ def _session(settings: Settings, found: Discovered, *, create: bool, log: Log) -
                 db.use_schema(schema)
             rows = history.rows() if exists else []
             placeholders = _placeholders(settings, db, schema)
-            target = Target.parse(settings.target)
             status = build_status(
                 found,
                 rows,
@@ -280,6 +277,3 @@ def _placeholders(settings: Settings, db: Database, schema: str) -> Placeholders
         suffix=settings.placeholder_suffix,
         enabled=settings.placeholder_replacement,
     )
-
-
-__all__ = ["info", "migrate", "validate", "State"]

@@ -26,6 +26,9 @@ class Problem:
     message: str
     file: str | None = None
 
+    def __str__(self) -> str:
+        return f"{self.file}: {self.message}" if self.file else self.message
+
 
 def parse_ignore_patterns(patterns: list[str]) -> set[tuple[str, str]]:
     """Check and normalise `ignoreMigrationPatterns` entries (`*:future`, `versioned:missing`)."""
