@@ -343,3 +343,38 @@ def test_baseline_migration_on_an_empty_database(tmp_path: Path, url: str) -> No
     assert [a.script.script for a in result.applied] == ["V1__a.sql"]
     result = commands.migrate(settings_for(root, f"sqlite:///{other}"))
     assert [a.script.script for a in result.applied] == ["V2__b.sql", "V3__c.sql"]
+
+
+def test_pg_batches_stop_at_the_failing_migration(tmp_path: Path, pg_url: str) -> None:
+    # 40 quick migrations go to the server in growing batches; number 30 fails with an
+    # error that carries no position, midway through a batch.
+    files = {f"V{n}__m{n}.sql": f"create table m{n} (a int);\n" for n in range(1, 41)}
+    files["V30__m30.sql"] = "create table m30 (a int);\n\nselect 1 / 0;\n"
+    root = write_project(tmp_path, files)
+    with pytest.raises(GateFailed) as caught:
+        commands.migrate(settings_for(root, pg_url))
+    assert (caught.value.file, caught.value.line) == ("migrations/V30__m30.sql", 3)
+    assert [r[1] for r in history(pg_url)] == [str(n) for n in range(1, 30)]
+    assert scalar(pg_url, "select to_regclass('m30') is null")  # 30 rolled back whole
+    assert scalar(pg_url, "select to_regclass('m29') is not null")
+    (root / "migrations/V30__m30.sql").write_text("create table m30 (a int);\n")
+    result = commands.migrate(settings_for(root, pg_url))
+    assert [a.script.version.text for a in result.applied] == [str(n) for n in range(30, 41)]
+
+
+def test_pg_batched_execution_times_are_each_migrations_own(tmp_path: Path, pg_url: str) -> None:
+    files = {f"V{n}__m{n}.sql": f"create table m{n} (a int);\n" for n in range(1, 9)}
+    files["V6__slow.sql"] = "select pg_sleep(0.3);\n"
+    del files["V6__m6.sql"]
+    root = write_project(tmp_path, files)
+    result = commands.migrate(settings_for(root, pg_url))
+    times = {a.script.version.text: a.execution_ms for a in result.applied}
+    assert times["6"] >= 300
+    assert all(ms < 300 for v, ms in times.items() if v != "6")
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as conn:
+        recorded = dict(
+            conn.execute(sa.text("select version, execution_time from flyway_schema_history")).all()
+        )
+    engine.dispose()
+    assert recorded == times

@@ -20,7 +20,7 @@ from dbci.engines.base import Database
 from dbci.errors import GateFailed, InputError
 from dbci.history import SCHEMA_MARKER, AppliedMigration, SchemaHistory
 from dbci.placeholders import Placeholders
-from dbci.runner import apply, prepare, script_checksum
+from dbci.runner import PreparedScript, apply_all, prepare, script_checksum
 from dbci.state import MigrationInfo, MigrationStatus, build_status
 from dbci.validation import Problem, validate_status
 from dbci.version import Version
@@ -157,10 +157,12 @@ def migrate(settings: Settings, *, log: Log = _quiet) -> MigrateResult:
         log(f'Current version of schema "{session.schema}": {initial or "<< Empty Schema >>"}')
         installed_by = settings.installed_by or session.db.current_user()
         applied: list[AppliedStep] = []
-        for step in prepared:
-            elapsed = apply(session.db, session.history, step, installed_by)
+
+        def done(step: PreparedScript, elapsed: int) -> None:
             applied.append(AppliedStep(step.script, elapsed))
             log(f'Migrated schema "{session.schema}" to {step.name} ({elapsed} ms)')
+
+        apply_all(session.db, session.history, prepared, installed_by, done)
         versions = [a.script.version for a in applied if a.script.version is not None]
         final = max(versions).text if versions else initial
         total = int(round((time.perf_counter() - started) * 1000))

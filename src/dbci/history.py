@@ -104,6 +104,13 @@ class SchemaHistory:
         self._next_rank = (rows[-1].installed_rank + 1) if rows else 1
         return rows
 
+    def next_rank(self) -> int:
+        """The installed_rank the next row gets (read once, then counted: we hold the lock)."""
+        if self._next_rank is None:
+            self.rows()
+        assert self._next_rank is not None
+        return self._next_rank
+
     def add(
         self,
         *,
@@ -122,20 +129,8 @@ class SchemaHistory:
         With `commit`, also commit the open transaction: in one round trip where the
         engine can write the row as literals.
         """
-        if self._next_rank is None:
-            self.rows()
-        assert self._next_rank is not None
-        params = {
-            "installed_rank": self._next_rank,
-            "version": version,
-            "description": description[:200],
-            "type": type,
-            "script": script[:1000],
-            "checksum": checksum,
-            "installed_by": installed_by[:100],
-            "execution_time": execution_time,
-            "success": success,
-        }
+        params = self._params(version, description, type, script, checksum, installed_by)
+        params.update(execution_time=execution_time, success=success)
         if commit and self.db.inline_literals:
             values = ", ".join(self.db.literal(params[c]) for c in _INSERT_COLUMNS)
             self.db.execute(f"{self._columns}({values})\n;\nCOMMIT")
@@ -143,4 +138,52 @@ class SchemaHistory:
             self.db.connection.execute(self._insert, params)
             if commit:
                 self.db.commit()
-        self._next_rank += 1
+        self._next_rank = params["installed_rank"] + 1
+
+    def insert_sql(
+        self,
+        *,
+        version: str | None,
+        description: str,
+        type: str,
+        script: str,
+        checksum: int | None,
+        installed_by: str,
+        execution_time_sql: str,
+    ) -> str:
+        """A successful row's INSERT as literal SQL, for engines with `inline_literals`.
+
+        The execution time is a SQL expression, so that a batch of migrations sent in one
+        round trip records each one's own time, measured by the server.
+        """
+        params = self._params(version, description, type, script, checksum, installed_by)
+        params["success"] = True
+        values = [
+            execution_time_sql if c == "execution_time" else self.db.literal(params[c])
+            for c in _INSERT_COLUMNS
+        ]
+        self._next_rank = params["installed_rank"] + 1
+        return f"{self._columns}({', '.join(values)})"
+
+    def forget_rank(self) -> None:
+        """Re-read the next installed_rank after a batch that may have stopped midway."""
+        self._next_rank = None
+
+    def _params(
+        self,
+        version: str | None,
+        description: str,
+        type: str,
+        script: str,
+        checksum: int | None,
+        installed_by: str,
+    ) -> dict[str, Any]:
+        return {
+            "installed_rank": self.next_rank(),
+            "version": version,
+            "description": description[:200],
+            "type": type,
+            "script": script[:1000],
+            "checksum": checksum,
+            "installed_by": installed_by[:100],
+        }

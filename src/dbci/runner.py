@@ -11,7 +11,8 @@ which statements had already run.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from dbci.checksum import flyway_checksum
 from dbci.discovery import MigrationKind, MigrationScript
@@ -118,6 +119,120 @@ def apply(db: Database, history: SchemaHistory, prepared: PreparedScript, instal
     elapsed = _ms(started)
     _record(history, prepared, installed_by, elapsed, success=True)
     return elapsed
+
+
+# Batches of migrations in one round trip (engines with `inline_literals`, PostgreSQL).
+# Each migration stays its own transaction; the server stops at the first error, so
+# everything before it is committed and the history table says how far it got. The
+# batch grows while batches finish fast and shrinks when they are slow, so a run of
+# small migrations costs few round trips and a slow data migration still reports
+# progress as it goes.
+_FAST_BATCH_SECONDS = 0.25
+_MAX_BATCH = 64
+# Each migration's own execution time, measured by the server: within one message
+# `now()` is the message's arrival, so the start is kept in a transaction-local setting.
+_MARK_START = "SELECT set_config('dbci.started', clock_timestamp()::text, true)"
+_SERVER_MS = (
+    "(extract(epoch FROM clock_timestamp() - current_setting('dbci.started')::timestamptz)"
+    " * 1000)::int"
+)
+
+
+def apply_all(
+    db: Database,
+    history: SchemaHistory,
+    prepared: list[PreparedScript],
+    installed_by: str,
+    on_applied: Callable[[PreparedScript, int], None],
+) -> None:
+    """Apply migrations in order, calling `on_applied(step, ms)` after each one."""
+    index, size = 0, 1
+    while index < len(prepared):
+        if not (db.inline_literals and prepared[index].in_transaction):
+            step = prepared[index]
+            on_applied(step, apply(db, history, step, installed_by))
+            index += 1
+            continue
+        chunk: list[PreparedScript] = []
+        while (
+            index + len(chunk) < len(prepared)
+            and len(chunk) < size
+            and prepared[index + len(chunk)].in_transaction
+        ):
+            chunk.append(prepared[index + len(chunk)])
+        started = time.perf_counter()
+        for step, elapsed in zip(
+            chunk, _apply_batch(db, history, chunk, installed_by), strict=True
+        ):
+            on_applied(step, elapsed)
+        index += len(chunk)
+        fast = time.perf_counter() - started < _FAST_BATCH_SECONDS
+        size = min(size * 2, _MAX_BATCH) if fast else max(1, size // 2)
+
+
+def _apply_batch(
+    db: Database, history: SchemaHistory, chunk: list[PreparedScript], installed_by: str
+) -> list[int]:
+    first_rank = history.next_rank()
+    parts: list[str] = []
+    # (offset in the batch text, migration index, statement or None for dbci's own SQL)
+    marks: list[tuple[int, int, Statement | None]] = []
+    length = 0
+
+    def add(sql: str, index: int, statement: Statement | None) -> None:
+        nonlocal length
+        marks.append((length, index, statement))
+        parts.append(sql)
+        parts.append("\n;\n")  # newline first: a trailing `--` comment cannot swallow the `;`
+        length += len(sql) + 3
+
+    for index, step in enumerate(chunk):
+        add("BEGIN", index, None)
+        add(_MARK_START, index, None)
+        for statement in step.statements:
+            add(statement.sql, index, statement)
+        s = step.script
+        add(
+            history.insert_sql(
+                version=s.version.text if s.version else None,
+                description=s.description,
+                type=s.kind.history_type,
+                script=s.script,
+                checksum=step.checksum,
+                installed_by=installed_by,
+                execution_time_sql=_SERVER_MS,
+            ),
+            index,
+            None,
+        )
+        add("COMMIT", index, None)
+    try:
+        db.execute("".join(parts))
+    except BaseException as exc:
+        db.rollback()
+        history.forget_rank()
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        error = db.describe_error(exc)
+        if error.connection_lost:
+            raise db.lost(exc) from None
+        done = history.next_rank() - first_rank  # migrations of this batch that committed
+        failing = chunk[min(done, len(chunk) - 1)]
+        statement, offset = None, None
+        if error.offset is not None:
+            start, index, marked = next(m for m in reversed(marks) if m[0] <= error.offset)
+            if index == done and marked is not None:
+                statement, offset = marked, error.offset - start
+        failure = StatementFailure(statement, replace(error, offset=offset))
+        if statement is None:
+            failure = _locate(db, failing.statements) or failure
+        raise _failed(db, failing, failure) from None
+    rows = db.query(
+        f"SELECT execution_time FROM {history.qualified} WHERE installed_rank >= :rank "
+        "ORDER BY installed_rank",
+        {"rank": first_rank},
+    )
+    return [int(row[0]) for row in rows]
 
 
 def _locate(db: Database, statements: list[Statement]) -> StatementFailure | None:
