@@ -378,3 +378,16 @@ def test_pg_batched_execution_times_are_each_migrations_own(tmp_path: Path, pg_u
         )
     engine.dispose()
     assert recorded == times
+
+
+def test_scripts_with_their_own_begin_commit_still_apply(tmp_path: Path, url: str) -> None:
+    # psql-style scripts often carry BEGIN/COMMIT; they run (non-atomically, as in Flyway)
+    root = write_project(
+        tmp_path,
+        {
+            "V1__a.sql": "BEGIN;\ncreate table a (x int);\nCOMMIT;\n",
+            "V2__b.sql": "create table b (x int);\n",
+        },
+    )
+    commands.migrate(settings_for(root, url))
+    assert [(r[1], r[6]) for r in history(url)] == [("1", True), ("2", True)]

@@ -130,11 +130,12 @@ def apply(db: Database, history: SchemaHistory, prepared: PreparedScript, instal
 _FAST_BATCH_SECONDS = 0.25
 _MAX_BATCH = 64
 # Each migration's own execution time, measured by the server: within one message
-# `now()` is the message's arrival, so the start is kept in a transaction-local setting.
-_MARK_START = "SELECT set_config('dbci.started', clock_timestamp()::text, true)"
+# `now()` is the message's arrival, so the start is kept in a session setting (session,
+# not transaction-local: a script with its own BEGIN/COMMIT must not lose it).
+_MARK_START = "SELECT set_config('dbci.started', clock_timestamp()::text, false)"
 _SERVER_MS = (
-    "(extract(epoch FROM clock_timestamp() - current_setting('dbci.started')::timestamptz)"
-    " * 1000)::int"
+    "coalesce((extract(epoch FROM clock_timestamp() - "
+    "current_setting('dbci.started', true)::timestamptz) * 1000)::int, 0)"
 )
 
 

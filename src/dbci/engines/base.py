@@ -99,8 +99,12 @@ class Database:
         return split_statements(script, self.dialect)
 
     def needs_autocommit(self, statement: Statement) -> bool:
-        """True for a statement the engine refuses to run inside a transaction."""
-        return False
+        """True for a statement that cannot run inside dbci's transaction.
+
+        Every engine: a script's own transaction control (`BEGIN; … COMMIT;`), which
+        means the script manages its transactions itself. Engines add their own.
+        """
+        return is_transaction_control(first_words(statement, 2))
 
     def execute(self, sql: str) -> None:
         """Run one statement exactly as written (no parameter processing)."""
@@ -161,6 +165,20 @@ class Database:
         return DatabaseUnavailable(
             f"lost the connection to {self.where}: {self.describe_error(exc).message}"
         )
+
+
+def is_transaction_control(words: list[str]) -> bool:
+    """`BEGIN`, `START TRANSACTION`, `COMMIT`, `END`, `ROLLBACK` (not `ROLLBACK TO`), `ABORT`."""
+    if not words:
+        return False
+    head, rest = words[0], words[1:2]
+    if head in ("BEGIN", "COMMIT", "END", "ABORT"):
+        return True
+    if head == "START":
+        return rest == ["TRANSACTION"]
+    if head == "ROLLBACK":
+        return rest != ["TO"]
+    return False
 
 
 def first_words(statement: Statement, count: int = 4) -> list[str]:

@@ -95,8 +95,10 @@ class PostgreSQLDatabase(Database):
         ]
 
     def needs_autocommit(self, statement: Statement) -> bool:
+        if super().needs_autocommit(statement):
+            return True
         if not _AUTOCOMMIT_HINT.search(statement.sql):
-            return False  # the common case, decided without tokenizing the statement
+            return False  # the common case, decided without tokenizing the statement further
         words = first_words(statement, 6)
         if not words:
             return False

@@ -73,7 +73,7 @@ class SQLiteDatabase(Database):
         ]
 
     def needs_autocommit(self, statement: Statement) -> bool:
-        return first_words(statement, 1) == ["VACUUM"]
+        return super().needs_autocommit(statement) or first_words(statement, 1) == ["VACUUM"]
 
     @contextlib.contextmanager
     def lock(
