@@ -126,18 +126,13 @@ class SchemaHistory:
     ) -> None:
         """Insert a row with the next installed_rank (the caller holds the lock).
 
-        With `commit`, also commit the open transaction: in one round trip where the
-        engine can write the row as literals.
+        With `commit`, also commit the open transaction.
         """
         params = self._params(version, description, type, script, checksum, installed_by)
         params.update(execution_time=execution_time, success=success)
-        if commit and self.db.inline_literals:
-            values = ", ".join(self.db.literal(params[c]) for c in _INSERT_COLUMNS)
-            self.db.execute(f"{self._columns}({values})\n;\nCOMMIT")
-        else:
-            self.db.connection.execute(self._insert, params)
-            if commit:
-                self.db.commit()
+        self.db.connection.execute(self._insert, params)
+        if commit:
+            self.db.commit()
         self._next_rank = params["installed_rank"] + 1
 
     def insert_sql(

@@ -1,11 +1,12 @@
-"""Applying one migration: its statements and its history row, atomically where possible.
+"""Applying migrations: each one's statements and its history row, atomically where possible.
 
 A migration runs in one transaction together with its history row, so a failure
 leaves the database at the last good migration. A migration that holds a statement
 the engine refuses inside a transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`, …), or
 whose `<script>.conf` says `executeInTransaction=false`, runs statement by statement;
 if it fails midway, a failed row is recorded, as Flyway does, and the message says
-which statements had already run.
+which statements had already run. On engines that take many statements in one message
+(PostgreSQL), runs of transactional migrations are sent in batches (see `apply_all`).
 """
 
 from __future__ import annotations

@@ -46,7 +46,8 @@ class Database:
     display_name: ClassVar[str] = "database"
     transactional_ddl: ClassVar[bool] = True
     begin_sql: ClassVar[str] = "BEGIN"
-    # Whether dbci may write its own rows as literals to save a round trip (see literal()).
+    # Whether the engine takes many statements, with dbci's rows written as literals, in one
+    # message: then runs of migrations are sent in batches (runner.apply_all).
     inline_literals: ClassVar[bool] = False
 
     def __init__(self, connection: Connection, *, where: str, url_text: str) -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
-from dbci.engines.base import Database, StatementError, StatementFailure, first_words
+from dbci.engines.base import Database, StatementError, first_words
 from dbci.sqlsplit import Statement
 
 # Flyway's advisory lock key: "Flyway" in ASCII plus Java's String.hashCode of the
@@ -116,33 +115,6 @@ class PostgreSQLDatabase(Database):
         if head == "ALTER" and words[1:2] == ["SYSTEM"]:
             return True
         return False
-
-    def run_in_transaction(self, statements: Sequence[Statement]) -> None:
-        # One round trip for BEGIN and the whole script (the simple query protocol takes
-        # several statements), instead of one per statement: this is most of the speed
-        # difference against psql. Statements are joined with a newline before the `;` so
-        # that a trailing `--` comment cannot swallow it. The server reports an error's
-        # position in the whole text, which maps back to the statement; errors without a
-        # position leave `statement` None and the runner finds it by re-running.
-        parts = ["BEGIN\n;\n"]
-        offsets = []
-        length = len(parts[0])
-        for statement in statements:
-            offsets.append(length)
-            parts.append(statement.sql)
-            parts.append("\n;\n")
-            length += len(statement.sql) + 3
-        try:
-            self.execute("".join(parts))
-        except Exception as exc:
-            error = self.describe_error(exc)
-            if error.offset is not None and not error.connection_lost:
-                for statement, start in zip(reversed(statements), reversed(offsets), strict=True):
-                    if error.offset >= start:
-                        raise StatementFailure(
-                            statement, replace(error, offset=error.offset - start)
-                        ) from exc
-            raise StatementFailure(None, replace(error, offset=None)) from exc
 
     def literal(self, value: Any) -> str:
         if value is None:
