@@ -11,6 +11,7 @@ from dbci.engines.base import Database
 from dbci.version import Version
 
 SCHEMA_MARKER = "<< Flyway Schema Creation >>"
+BASELINE_MARKER = "<< Flyway Baseline >>"
 _INSERT_COLUMNS = (
     "installed_rank",
     "version",
@@ -22,7 +23,6 @@ _INSERT_COLUMNS = (
     "execution_time",
     "success",
 )
-BASELINE_MARKER = "<< Flyway Baseline >>"
 
 
 @dataclass(frozen=True)
@@ -122,17 +122,11 @@ class SchemaHistory:
         installed_by: str,
         execution_time: int,
         success: bool,
-        commit: bool = False,
     ) -> None:
-        """Insert a row with the next installed_rank (the caller holds the lock).
-
-        With `commit`, also commit the open transaction.
-        """
+        """Insert a row with the next installed_rank (the caller holds the lock)."""
         params = self._params(version, description, type, script, checksum, installed_by)
         params.update(execution_time=execution_time, success=success)
         self.db.connection.execute(self._insert, params)
-        if commit:
-            self.db.commit()
         self._next_rank = params["installed_rank"] + 1
 
     def insert_sql(
@@ -146,7 +140,7 @@ class SchemaHistory:
         installed_by: str,
         execution_time_sql: str,
     ) -> str:
-        """A successful row's INSERT as literal SQL, for engines with `inline_literals`.
+        """A successful row's INSERT as literal SQL, for engines that batch migrations.
 
         The execution time is a SQL expression, so that a batch of migrations sent in one
         round trip records each one's own time, measured by the server.

@@ -44,12 +44,8 @@ class PreparedScript:
 def script_checksum(script: MigrationScript, placeholders: Placeholders) -> int:
     """Versioned checksums are over the file as written; repeatables after placeholders."""
     if script.kind is MigrationKind.REPEATABLE:
-        return _checksum(script, _replaced(script, placeholders))
-    return _checksum(script, script.text)
-
-
-def _checksum(script: MigrationScript, replaced: str) -> int:
-    return flyway_checksum(replaced if script.kind is MigrationKind.REPEATABLE else script.text)
+        return flyway_checksum(_replaced(script, placeholders))
+    return flyway_checksum(script.text)
 
 
 def _replaced(script: MigrationScript, placeholders: Placeholders) -> str:
@@ -76,7 +72,7 @@ def prepare(script: MigrationScript, placeholders: Placeholders, db: Database) -
                 line=outside.line,
             )
         in_transaction = script.execute_in_transaction
-    checksum = _checksum(script, sql)
+    checksum = flyway_checksum(sql if script.kind is MigrationKind.REPEATABLE else script.text)
     return PreparedScript(script, statements, checksum, in_transaction and db.transactional_ddl)
 
 
@@ -85,9 +81,11 @@ def apply(db: Database, history: SchemaHistory, prepared: PreparedScript, instal
     started = time.perf_counter()
     if prepared.in_transaction:
         try:
-            db.run_in_transaction(prepared.statements)
+            db.begin()
+            db.run_each(prepared.statements)
             elapsed = _ms(started)
-            _record(history, prepared, installed_by, elapsed, success=True, commit=True)
+            _record(history, prepared, installed_by, elapsed, success=True)
+            db.commit()
         except StatementFailure as failure:
             db.rollback()
             if failure.statement is None and not failure.error.connection_lost:
@@ -122,7 +120,7 @@ def apply(db: Database, history: SchemaHistory, prepared: PreparedScript, instal
     return elapsed
 
 
-# Batches of migrations in one round trip (engines with `inline_literals`, PostgreSQL).
+# Batches of migrations in one round trip (engines with `batch_migrations`: PostgreSQL).
 # Each migration stays its own transaction; the server stops at the first error, so
 # everything before it is committed and the history table says how far it got. The
 # batch grows while batches finish fast and shrinks when they are slow, so a run of
@@ -150,7 +148,7 @@ def apply_all(
     """Apply migrations in order, calling `on_applied(step, ms)` after each one."""
     index, size = 0, 1
     while index < len(prepared):
-        if not (db.inline_literals and prepared[index].in_transaction):
+        if not (db.batch_migrations and prepared[index].in_transaction):
             step = prepared[index]
             on_applied(step, apply(db, history, step, installed_by))
             index += 1
@@ -276,7 +274,6 @@ def _record(
     elapsed: int,
     *,
     success: bool,
-    commit: bool = False,
 ) -> None:
     s = prepared.script
     history.add(
@@ -288,7 +285,6 @@ def _record(
         installed_by=installed_by,
         execution_time=elapsed,
         success=success,
-        commit=commit,
     )
 
 

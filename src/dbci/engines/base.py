@@ -46,9 +46,9 @@ class Database:
     display_name: ClassVar[str] = "database"
     transactional_ddl: ClassVar[bool] = True
     begin_sql: ClassVar[str] = "BEGIN"
-    # Whether the engine takes many statements, with dbci's rows written as literals, in one
-    # message: then runs of migrations are sent in batches (runner.apply_all).
-    inline_literals: ClassVar[bool] = False
+    # Whether the engine takes many statements in one message, dbci's history rows written
+    # as literals (see literal()): then runs of migrations go in batches (runner.apply_all).
+    batch_migrations: ClassVar[bool] = False
 
     def __init__(self, connection: Connection, *, where: str, url_text: str) -> None:
         self.connection = connection
@@ -123,13 +123,8 @@ class Database:
             except Exception as exc:
                 raise StatementFailure(statement, self.describe_error(exc)) from exc
 
-    def run_in_transaction(self, statements: Sequence[Statement]) -> None:
-        """BEGIN, then the statements; on failure the transaction is left for the caller."""
-        self.begin()
-        self.run_each(statements)
-
     def literal(self, value: Any) -> str:
-        """`value` as a SQL literal (only for engines with `inline_literals`)."""
+        """`value` as a SQL literal (only for engines with `batch_migrations`)."""
         raise NotImplementedError
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> Sequence[Any]:

@@ -38,7 +38,7 @@ class PostgreSQLDatabase(Database):
 
     dialect: ClassVar[str] = "postgresql"
     display_name: ClassVar[str] = "PostgreSQL"
-    inline_literals: ClassVar[bool] = True
+    batch_migrations: ClassVar[bool] = True
 
     def current_user(self) -> str:
         return str(self.query("SELECT current_user")[0][0])
