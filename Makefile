@@ -14,7 +14,7 @@ demo: $(VENV)/.installed
 # Install what the tests need, lint, and run the tests (PostgreSQL from
 # DBCI_TEST_POSTGRES_URL, else an embedded server from the pgserver package).
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench/migrate
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(VENV)/.installed: pyproject.toml

@@ -46,7 +46,7 @@ def test_flyway_toml_layout(tmp_path: Path) -> None:
     s = load(tmp_path, env={"APP_PW": "pw1"})
     assert s.environment == "dev"
     assert s.database.masked() == "postgresql+psycopg://app:***@db.example:5432/app"
-    assert s.database.url.password == "pw1"
+    assert s.database.password == "pw1"
     assert s.schemas == ["app", "audit"]
     assert s.locations == ["filesystem:sql"]
     assert s.out_of_order is True
@@ -67,7 +67,7 @@ def test_environment_specific_flyway_settings(tmp_path: Path) -> None:
     s = load(tmp_path, environment="ci")
     assert s.table == "ci_history"
     assert s.database.dialect == "sqlite"
-    assert s.database.url.database == str(tmp_path / "build/ci.db")
+    assert s.database.database == str(tmp_path / "build/ci.db")
 
 
 def test_precedence_command_line_over_env_vars_over_file(tmp_path: Path) -> None:
@@ -81,7 +81,7 @@ def test_precedence_command_line_over_env_vars_over_file(tmp_path: Path) -> None
     s = load(tmp_path, env=env)
     assert s.table == "env_table"
     assert s.out_of_order is False
-    assert s.database.url.host == "envhost"
+    assert s.database.host == "envhost"
     assert s.placeholders["owner"] == "env_owner"
     s = load(tmp_path, env=env, url="sqlite:///cli.db", settings={"table": "cli_table"})
     assert s.table == "cli_table"
@@ -90,8 +90,8 @@ def test_precedence_command_line_over_env_vars_over_file(tmp_path: Path) -> None
 
 def test_user_and_password_override_url(tmp_path: Path) -> None:
     s = load(tmp_path, env={"APP_PW": "x"}, user="other", password="secret")
-    assert s.database.url.username == "other"
-    assert s.database.url.password == "secret"
+    assert s.database.username == "other"
+    assert s.database.password == "secret"
     assert "secret" not in s.database.masked()
     assert "secret" not in repr(s)
 

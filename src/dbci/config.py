@@ -261,10 +261,7 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
     )
     # SQLite has no logins; a user or password given for it (say by a CI default) is unused.
     if database is not None and database.dialect != "sqlite":
-        if user:
-            database = DatabaseUrl(database.url.set(username=user), database.dialect)
-        if password:
-            database = DatabaseUrl(database.url.set(password=password), database.dialect)
+        database = database.with_login(user or None, password or None)
 
     schemas = overrides.schemas
     if schemas is None and environ.get("DBCI_SCHEMAS"):

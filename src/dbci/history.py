@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
-
 from dbci.engines.base import Database
 from dbci.version import Version
 
@@ -55,7 +53,7 @@ class SchemaHistory:
         self.qualified = db.qualified(schema, table)
         self._next_rank: int | None = None
         self._columns = f"INSERT INTO {self.qualified} ({', '.join(_INSERT_COLUMNS)}) VALUES "
-        self._insert = text(self._columns + f"({', '.join(':' + c for c in _INSERT_COLUMNS)})")
+        self._insert = self._columns + f"({', '.join(':' + c for c in _INSERT_COLUMNS)})"
 
     def exists(self) -> bool:
         """Whether the table is there (read-only commands do not create it)."""
@@ -126,7 +124,7 @@ class SchemaHistory:
         """Insert a row with the next installed_rank (the caller holds the lock)."""
         params = self._params(version, description, type, script, checksum, installed_by)
         params.update(execution_time=execution_time, success=success)
-        self.db.connection.execute(self._insert, params)
+        self.db.query(self._insert, params)
         self._next_rank = params["installed_rank"] + 1
 
     def insert_sql(

@@ -1,24 +1,28 @@
-"""What dbci needs of a database engine, over one SQLAlchemy connection.
+"""What dbci needs of a database engine, over one DBAPI connection.
 
 The connection runs in autocommit and dbci issues BEGIN/COMMIT itself: a migration
 and its history row commit together, and statements that cannot run inside a
-transaction run outside one. Scripts go through the DBAPI cursor without parameters,
-so `%` and `?` in a script mean what they mean to the database, not to the driver.
-Each engine (PostgreSQL, SQLite, later MySQL and SQL Server) is one subclass.
+transaction run outside one. Scripts go through the cursor without parameters, so
+`%` and `?` in a script mean what they mean to the database, not to the driver.
+Each engine (PostgreSQL, SQLite, later MySQL and SQL Server) is one subclass, which
+connects with its driver directly: SQLAlchemy is imported only by the commands that
+reflect schemas, because its import alone costs more than a typical migration run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
-
 from dbci.errors import DatabaseUnavailable
 from dbci.sqlsplit import Statement, leading_words, split_statements
+from dbci.urls import DatabaseUrl
+
+# A `:name` parameter in dbci's own queries (not a `::type` cast).
+_NAMED_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
 @dataclass(frozen=True)
@@ -49,12 +53,19 @@ class Database:
     # Whether the engine takes many statements in one message, dbci's history rows written
     # as literals (see literal()): then runs of migrations go in batches (runner.apply_all).
     batch_migrations: ClassVar[bool] = False
+    # How the driver marks a named parameter: "named" (`:x`) or "pyformat" (`%(x)s`).
+    paramstyle: ClassVar[str] = "named"
 
-    def __init__(self, connection: Connection, *, where: str, url_text: str) -> None:
-        self.connection = connection
-        self.dbapi: Any = connection.connection.dbapi_connection
+    def __init__(self, dbapi: Any, *, url: DatabaseUrl, where: str) -> None:
+        self.dbapi = dbapi
+        self.url = url
         self.where = where
-        self.url_text = url_text
+        self.url_text = url.masked()
+
+    @classmethod
+    def connect(cls, url: DatabaseUrl, *, where: str, connect_timeout: int) -> Database:
+        """Open a connection in autocommit, or raise `DatabaseUnavailable` (exit 3)."""
+        raise NotImplementedError
 
     # ---- identity -------------------------------------------------------------------
     def quote(self, name: str) -> str:
@@ -66,8 +77,7 @@ class Database:
         return f"{self.quote(schema)}.{self.quote(name)}"
 
     def server_version(self) -> str:
-        info = self.connection.dialect.server_version_info or ()
-        return ".".join(str(part) for part in info)
+        raise NotImplementedError
 
     def current_user(self) -> str:
         raise NotImplementedError
@@ -127,9 +137,19 @@ class Database:
         """`value` as a SQL literal (only for engines with `batch_migrations`)."""
         raise NotImplementedError
 
-    def query(self, sql: str, params: dict[str, Any] | None = None) -> Sequence[Any]:
-        """Run a query of dbci's own, with bound parameters, and return its rows."""
-        return self.connection.execute(text(sql), params or {}).fetchall()
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """Run a statement of dbci's own, with `:name` parameters, and return its rows."""
+        cursor = self.dbapi.cursor()
+        try:
+            if params:
+                if self.paramstyle == "pyformat":
+                    sql = _NAMED_PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
+                cursor.execute(sql, params)
+            else:
+                cursor.execute(sql)
+            return cursor.fetchall() if cursor.description is not None else []
+        finally:
+            cursor.close()
 
     def begin(self) -> None:
         self.execute(self.begin_sql)
@@ -154,7 +174,7 @@ class Database:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self.connection.close()
+            self.dbapi.close()
 
     def lost(self, exc: BaseException) -> DatabaseUnavailable:
         """The error for a connection that dropped mid-run."""

@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from dbci.engines.base import Database, StatementError, first_words
+from dbci.errors import DatabaseUnavailable, InputError
 from dbci.sqlsplit import Statement
+from dbci.urls import DatabaseUrl
 
 # Flyway's advisory lock key: "Flyway" in ASCII plus Java's String.hashCode of the
 # quoted table name, so dbci and Flyway never migrate the same database at once.
@@ -39,6 +41,40 @@ class PostgreSQLDatabase(Database):
     dialect: ClassVar[str] = "postgresql"
     display_name: ClassVar[str] = "PostgreSQL"
     batch_migrations: ClassVar[bool] = True
+    paramstyle: ClassVar[str] = "pyformat"
+
+    @classmethod
+    def connect(cls, url: DatabaseUrl, *, where: str, connect_timeout: int) -> Database:
+        import psycopg
+
+        params: dict[str, Any] = {
+            "host": url.host,
+            "port": url.port,
+            "user": url.username,
+            "password": url.password,
+            "dbname": url.database,
+            "connect_timeout": connect_timeout,
+        }
+        params.update(url.query_dict())  # sslmode, options, a list of hosts, …
+        try:
+            connection = psycopg.connect(
+                autocommit=True,
+                # Migration statements are each run once: psycopg's automatic server-side
+                # preparation of repeated queries only adds bookkeeping here.
+                prepare_threshold=None,
+                **{key: value for key, value in params.items() if value is not None},
+            )
+        except psycopg.ProgrammingError as exc:  # a connection option libpq does not know
+            raise InputError(f"{where}: {_first_line(exc)}") from None
+        except psycopg.Error as exc:
+            raise DatabaseUnavailable(f"cannot connect to {where}: {_reason(exc)}") from None
+        return cls(connection, url=url, where=where)
+
+    def server_version(self) -> str:
+        number = int(self.dbapi.info.server_version)
+        if number >= 100000:  # PostgreSQL 10 and later: major * 10000 + minor
+            return f"{number // 10000}.{number % 10000}"
+        return f"{number // 10000}.{number // 100 % 100}.{number % 100}"
 
     def current_user(self) -> str:
         return str(self.query("SELECT current_user")[0][0])
@@ -155,6 +191,12 @@ class PostgreSQLDatabase(Database):
         finally:
             with contextlib.suppress(Exception):
                 self.query("SELECT pg_advisory_unlock(:k)", {"k": key})
+
+
+def _reason(exc: BaseException) -> str:
+    # libpq repeats its complaint for each address a host name resolves to: keep each once.
+    lines = list(dict.fromkeys(line.strip() for line in str(exc).splitlines() if line.strip()))
+    return " ".join(lines) if lines else type(exc).__name__
 
 
 def _first_line(exc: BaseException) -> str:

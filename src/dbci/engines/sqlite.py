@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from dbci.engines.base import Database, first_words
+from dbci.errors import DatabaseUnavailable
 from dbci.sqlsplit import Statement
+from dbci.urls import DatabaseUrl
 
 
 class SQLiteDatabase(Database):
@@ -19,6 +21,26 @@ class SQLiteDatabase(Database):
 
     dialect: ClassVar[str] = "sqlite"
     display_name: ClassVar[str] = "SQLite"
+
+    @classmethod
+    def connect(cls, url: DatabaseUrl, *, where: str, connect_timeout: int) -> Database:
+        import sqlite3
+
+        database = url.database or ":memory:"
+        is_uri = database.startswith("file:")
+        try:
+            if database != ":memory:" and not is_uri:
+                # The embedded default should just work: make the file's folder.
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(
+                database,
+                timeout=30,  # wait for another writer's transaction to end
+                isolation_level=None,  # autocommit: dbci issues BEGIN/COMMIT itself
+                uri=is_uri,
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise DatabaseUnavailable(f"cannot open {where}: {exc}") from None
+        return cls(connection, url=url, where=where)
 
     def server_version(self) -> str:
         import sqlite3
@@ -33,7 +55,7 @@ class SQLiteDatabase(Database):
             return "sqlite"
 
     def database_name(self) -> str:
-        return Path(self.connection.engine.url.database or "memory").stem
+        return Path(self.url.database or "memory").stem
 
     def current_schema(self) -> str:
         return "main"
@@ -84,7 +106,7 @@ class SQLiteDatabase(Database):
         # user's folder, in the temp directory).
         from filelock import FileLock, Timeout
 
-        database = self.connection.engine.url.database
+        database = self.url.database
         if not database or database == ":memory:":
             yield
             return
