@@ -1,73 +1,30 @@
 """The commands as plain functions: `dbci migrate` and the action both call these.
 
 Each takes the run's `Settings` and a `log` callable for progress lines, and returns
-a result object that the command line renders as text or JSON.
+a result object that the command line renders as text or JSON. The lifecycle commands
+(baseline, repair, clean, undo) are in `lifecycle`, the dry run in `dryrun`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from dbci.config import Settings
-from dbci.discovery import Discovered, MigrationScript, discover
-from dbci.engines import open_database
-from dbci.engines.base import Database
-from dbci.errors import GateFailed, InputError
-from dbci.history import SCHEMA_MARKER, AppliedMigration, SchemaHistory
-from dbci.placeholders import Placeholders
-from dbci.runner import PreparedScript, apply_all, prepare, script_checksum
-from dbci.state import MigrationInfo, MigrationStatus, build_status
+from dbci.discovery import MigrationScript, discover
+from dbci.errors import GateFailed
+from dbci.runner import PreparedScript, apply_all, prepare
+from dbci.session import (
+    Log,
+    Session,
+    Target,
+    ensure_history,
+    open_session,
+    plan_history,
+    quiet,
+)
+from dbci.state import MigrationInfo, MigrationStatus
 from dbci.validation import Problem, validate_status
-from dbci.version import Version
-
-Log = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    pass
-
-
-@dataclass
-class Target:
-    """`--target`: a version, `latest` (default), `current` or `next`."""
-
-    version: Version | None = None
-    mode: str = "latest"
-
-    @classmethod
-    def parse(cls, raw: str | None) -> Target:
-        if raw is None or raw.strip().lower() in ("", "latest"):
-            return cls()
-        lowered = raw.strip().lower()
-        if lowered in ("current", "next"):
-            return cls(mode=lowered)
-        try:
-            return cls(Version.parse(raw.strip()), "version")
-        except ValueError as exc:
-            raise InputError(f"--target: {exc}; or latest, current, next") from None
-
-
-@dataclass
-class Session:
-    """An open database with its history table and the run's placeholders."""
-
-    settings: Settings
-    found: Discovered
-    db: Database
-    schema: str
-    history: SchemaHistory
-    rows: list[AppliedMigration]
-    placeholders: Placeholders
-    status: MigrationStatus
-
-    @property
-    def database_text(self) -> str:
-        return f"{self.db.url_text} ({self.db.display_name} {self.db.server_version()})"
 
 
 @dataclass
@@ -111,60 +68,66 @@ class MigrateResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def info(settings: Settings, *, log: Log = _quiet) -> InfoResult:
+def info(settings: Settings, *, log: Log = quiet) -> InfoResult:
     """Every migration and its state. Read-only: creates nothing in the database."""
     found = discover(settings)
-    with _session(settings, found, Target.parse(settings.target), create=False, log=log) as session:
-        return InfoResult(session.database_text, session.schema, session.status, found.warnings)
+    with open_session(settings, found, lock=False, log=log) as session:
+        with session.event("Info", log):
+            return InfoResult(session.database_text, session.schema, session.status, found.warnings)
 
 
 def validate(
-    settings: Settings, *, fail_on_pending: bool = False, log: Log = _quiet
+    settings: Settings, *, fail_on_pending: bool = False, log: Log = quiet
 ) -> ValidateResult:
     """Check the history against the files; the caller decides what the problems fail."""
     found = discover(settings)
-    with _session(settings, found, Target.parse(settings.target), create=False, log=log) as session:
+    with open_session(settings, found, lock=False, log=log) as session:
+        session.callbacks.fire(session.db, "beforeValidate", log)
         problems = validate_status(
             session.status, settings.ignore_migration_patterns, fail_on_pending=fail_on_pending
+        )
+        session.callbacks.fire(
+            session.db, "afterValidateError" if problems else "afterValidate", log
         )
         validated = sum(1 for e in session.status.entries if e.resolved is not None)
         return ValidateResult(session.database_text, validated, problems, found.warnings)
 
 
-def migrate(settings: Settings, *, log: Log = _quiet) -> MigrateResult:
+def migrate(settings: Settings, *, log: Log = quiet) -> MigrateResult:
     """Apply pending migrations up to the target, one transaction each, under the lock."""
     started = time.perf_counter()
-    target = Target.parse(settings.target)
     found = discover(settings)
     for warning in found.warnings:
         log(f"WARNING: {warning}")
-    with _session(settings, found, target, create=True, log=log) as session:
-        status = session.status
-        if settings.validate_on_migrate:
-            problems = validate_status(
-                status, settings.ignore_migration_patterns, fail_on_pending=False
-            )
-            if problems:
-                for problem in problems:
-                    log(f"ERROR: {problem}")
-                first = problems[0]
-                more = f" ({len(problems) - 1} more above)" if len(problems) > 1 else ""
-                raise GateFailed(f"validate failed: {first.message}{more}", file=first.file)
-        plan = _plan(session, target)
+    with open_session(settings, found, lock=True, log=log) as session:
+        history_plan = plan_history(session, baseline_on_migrate=settings.baseline_on_migrate)
+        validate_before_migrate(session, log)
         # Prepare everything first: a bad script fails the run before any SQL is sent.
-        prepared = [prepare(entry.resolved, session.placeholders, session.db) for entry in plan]
-        initial = status.current_version.text if status.current_version else None
-        log(f'Current version of schema "{session.schema}": {initial or "<< Empty Schema >>"}')
-        installed_by = settings.installed_by or session.db.current_user()
+        ready = prepare_pending(session)
+        ensure_history(session, history_plan, log)
+        current = session.status.current_version
+        initial_text = current.text if current else None
+        log(f'Current version of schema "{session.schema}": {initial_text or "<< Empty Schema >>"}')
+        prepared = plan_migrations(session, ready)
         applied: list[AppliedStep] = []
 
         def done(step: PreparedScript, elapsed: int) -> None:
             applied.append(AppliedStep(step.script, elapsed))
             log(f'Migrated schema "{session.schema}" to {step.name} ({elapsed} ms)')
 
-        apply_all(session.db, session.history, prepared, installed_by, done)
+        db, callbacks = session.db, session.callbacks
+        hooks = callbacks.hooks("Migrate")
+        with session.event("Migrate", log):
+            versioned = [p for p in prepared if p.script.version is not None]
+            apply_all(db, session.history, versioned, session.installed_by, done, hooks)
+            if versioned:
+                callbacks.fire(db, "afterVersioned", log)
+            repeatable = [p for p in prepared if p.script.version is None]
+            apply_all(db, session.history, repeatable, session.installed_by, done, hooks)
+            if applied:
+                callbacks.fire(db, "afterMigrateApplied", log)
         versions = [a.script.version for a in applied if a.script.version is not None]
-        final = max(versions).text if versions else initial
+        final = max(versions).text if versions else initial_text
         total = int(round((time.perf_counter() - started) * 1000))
         if applied:
             log(
@@ -174,108 +137,55 @@ def migrate(settings: Settings, *, log: Log = _quiet) -> MigrateResult:
         else:
             log(f'Schema "{session.schema}" is up to date. No migration necessary.')
         return MigrateResult(
-            session.database_text, session.schema, initial, final, applied, total, found.warnings
+            session.database_text,
+            session.schema,
+            initial_text,
+            final,
+            applied,
+            total,
+            found.warnings,
         )
 
 
-def _plan(session: Session, target: Target) -> list[MigrationInfo]:
+def validate_before_migrate(session: Session, log: Log) -> None:
+    """`validateOnMigrate` (default true): any validation problem stops migrate (exit 1)."""
+    if not session.settings.validate_on_migrate:
+        return
+    problems = validate_status(
+        session.status, session.settings.ignore_migration_patterns, fail_on_pending=False
+    )
+    if problems:
+        for problem in problems:
+            log(f"ERROR: {problem}")
+        first = problems[0]
+        more = f" ({len(problems) - 1} more above)" if len(problems) > 1 else ""
+        raise GateFailed(f"validate failed: {first.message}{more}", file=first.file)
+
+
+def prepare_pending(session: Session) -> dict[str, PreparedScript]:
+    """Every pending script, prepared (read, placeholders replaced, split), by script path."""
+    return {
+        entry.resolved.script: prepare(entry.resolved, session.placeholders, session.db)
+        for entry in session.status.pending()
+        if entry.resolved is not None
+    }
+
+
+def plan_migrations(session: Session, ready: dict[str, PreparedScript]) -> list[PreparedScript]:
+    """What migrate applies now, in order, honouring `--target current|next|VERSION`."""
+    plan = _plan(session.status, session.target)
+    return [
+        ready.get(e.resolved.script) or prepare(e.resolved, session.placeholders, session.db)
+        for e in plan
+        if e.resolved is not None
+    ]
+
+
+def _plan(status: MigrationStatus, target: Target) -> list[MigrationInfo]:
+    pending = status.pending()
     if target.mode == "current":
-        return [e for e in session.status.pending() if e.version is None]
-    pending = session.status.pending()
+        return [e for e in pending if e.version is None]
     if target.mode == "next":
         versioned = [e for e in pending if e.version is not None][:1]
         return versioned + [e for e in pending if e.version is None]
     return pending
-
-
-@contextlib.contextmanager
-def _session(
-    settings: Settings, found: Discovered, target: Target, *, create: bool, log: Log
-) -> Iterator[Session]:
-    db = open_database(settings)
-    try:
-        log(f"Database: {db.url_text} ({db.display_name} {db.server_version()})")
-        schema = settings.default_schema or (settings.schemas[0] if settings.schemas else None)
-        schema = schema or db.current_schema()
-        history = SchemaHistory(db, schema, settings.table)
-        lock = (
-            db.lock(
-                schema,
-                settings.table,
-                on_wait=lambda: log("Waiting for another migration to finish (lock)…"),
-            )
-            if create
-            else contextlib.nullcontext()
-        )
-        with lock:
-            exists = history.exists()
-            if create and not exists:
-                created = _ensure_schemas(db, settings, schema)
-                db.use_schema(schema)
-                log(f"Creating schema history table {history.qualified}")
-                history.create()
-                if created:
-                    history.add(
-                        version=None,
-                        description=SCHEMA_MARKER,
-                        type="SCHEMA",
-                        script=",".join(db.quote(s) for s in created),
-                        checksum=None,
-                        installed_by=settings.installed_by or db.current_user(),
-                        execution_time=0,
-                        success=True,
-                    )
-                exists = True
-            elif create:
-                db.use_schema(schema)
-            rows = history.rows() if exists else []
-            placeholders = _placeholders(settings, db, schema)
-            status = build_status(
-                found,
-                rows,
-                {s.script: script_checksum(s, placeholders) for s in found.repeatable},
-                out_of_order=settings.out_of_order,
-                target=target.version,
-                checksums={
-                    s.script: script_checksum(s, placeholders)
-                    for s in found.versioned + found.baseline
-                },
-            )
-            yield Session(settings, found, db, schema, history, rows, placeholders, status)
-    finally:
-        db.close()
-
-
-def _ensure_schemas(db: Database, settings: Settings, default_schema: str) -> list[str]:
-    """Create the configured schemas that are missing; return those created."""
-    wanted = [default_schema] + [s for s in settings.schemas if s != default_schema]
-    created = []
-    for schema in wanted:
-        if db.schema_exists(schema):
-            continue
-        if not settings.create_schemas:
-            raise InputError(
-                f"{settings.where()}: schema {schema!r} does not exist and createSchemas is false"
-            )
-        db.create_schema(schema)
-        created.append(schema)
-    return created
-
-
-def _placeholders(settings: Settings, db: Database, schema: str) -> Placeholders:
-    builtins = {
-        "defaultSchema": schema,
-        "user": settings.user or db.current_user(),
-        "database": db.database_name(),
-        "timestamp": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
-        "workingDirectory": os.getcwd(),
-        "table": settings.table,
-        "environment": settings.environment or "",
-    }
-    return Placeholders.build(
-        settings.placeholders,
-        builtins,
-        prefix=settings.placeholder_prefix,
-        suffix=settings.placeholder_suffix,
-        enabled=settings.placeholder_replacement,
-    )

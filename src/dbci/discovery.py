@@ -3,7 +3,8 @@
 `V<version>__<description>.sql` (versioned), `U<version>__…` (undo), `B<version>__…`
 (baseline migration), `R__<description>.sql` (repeatable). Locations are searched
 recursively; `script` is the path relative to its location, as Flyway records it.
-Files named for callbacks (`beforeMigrate.sql`, …) are not migrations and not errors.
+Files named for Flyway's callback events (`beforeMigrate.sql`,
+`afterEachMigrate__grants.sql`, …) are callbacks: collected by event, run by `callbacks`.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ CALLBACK_EVENTS = frozenset(
             "Repair",
             "RepairError",
             "Connect",
-            "Version",
+            "Versioned",
             "MigrateOperationFinish",
         ),
     }.items()
@@ -76,6 +77,7 @@ class MigrationKind(enum.Enum):
     UNDO = "undo"
     BASELINE = "baseline"
     REPEATABLE = "repeatable"
+    CALLBACK = "callback"  # never recorded in the history table
 
     @property
     def history_type(self) -> str:
@@ -88,6 +90,7 @@ _HISTORY_TYPES = {
     MigrationKind.UNDO: "UNDO_SQL",
     MigrationKind.BASELINE: "SQL_BASELINE",
     MigrationKind.REPEATABLE: "SQL",
+    MigrationKind.CALLBACK: "CALLBACK",
 }
 
 
@@ -127,6 +130,12 @@ class Discovered:
     repeatable: list[MigrationScript] = field(default_factory=list)
     naming_problems: list[NamingProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # event name ("beforeMigrate") -> its callback scripts, in file-name order
+    callbacks: dict[str, list[MigrationScript]] = field(default_factory=dict)
+
+    def undo_for(self, version: Version) -> MigrationScript | None:
+        """The undo script (`U<version>__…`) of a version, if there is one."""
+        return next((u for u in self.undo if u.version == version), None)
 
 
 def discover(settings: Settings) -> Discovered:
@@ -169,6 +178,8 @@ def discover(settings: Settings) -> Discovered:
         _reject_duplicates(kind_list, lambda m: m.version, label)
     found.repeatable.sort(key=lambda m: (m.description, m.script))
     _reject_duplicates(found.repeatable, lambda m: m.description, "repeatable description")
+    for scripts in found.callbacks.values():
+        scripts.sort(key=lambda m: (m.path.name, m.script))
     return found
 
 
@@ -208,7 +219,20 @@ def _classify(path: Path, root: Path, settings: Settings, found: Discovered) -> 
         return  # not SQL: READMEs, `.sql.conf` script configs, …
     stem = name[: -len(suffix)]
     sep = settings.sql_migration_separator
-    if stem.split(sep, 1)[0] in CALLBACK_EVENTS:
+    event, _, callback_description = stem.partition(sep)
+    if event in CALLBACK_EVENTS:
+        display = _display(path, settings.project_dir)
+        callback = MigrationScript(
+            kind=MigrationKind.CALLBACK,
+            version=None,
+            description=callback_description.replace("_", " ") or event,
+            script=path.relative_to(root).as_posix(),
+            path=path,
+            display_path=display,
+            text=read_script(path, display, settings.encoding),
+            execute_in_transaction=_script_config(path, display),
+        )
+        found.callbacks.setdefault(event, []).append(callback)
         return
     display = _display(path, settings.project_dir)
     prefixes = {

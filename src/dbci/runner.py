@@ -7,13 +7,15 @@ whose `<script>.conf` says `executeInTransaction=false`, runs statement by state
 if it fails midway, a failed row is recorded, as Flyway does, and the message says
 which statements had already run. On engines that take many statements in one message
 (PostgreSQL), runs of transactional migrations are sent in batches (see `apply_all`).
+Per-migration callbacks (`beforeEachMigrate`, …; see `Hooks`) run inside the
+migration's transaction; a run that has them applies its migrations one at a time.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from dbci.checksum import flyway_checksum
 from dbci.discovery import MigrationKind, MigrationScript
@@ -36,9 +38,45 @@ class PreparedScript:
     @property
     def name(self) -> str:
         s = self.script
+        if s.kind is MigrationKind.CALLBACK:
+            return f'callback "{s.path.name}"'
+        if s.kind is MigrationKind.UNDO:
+            return f'undo "{s.version} - {s.description}"'
         if s.version is not None:
             return f'version "{s.version} - {s.description}"'
         return f'repeatable "{s.description}"'
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """Callbacks that run around each migration (or undo): Flyway's `*Each*` events.
+
+    `before`/`after` run inside the migration's transaction, before and after its
+    statements; the statement ones around each statement; `error` and `statement_error`
+    run after a failed migration has been rolled back, each in its own transaction.
+    """
+
+    before: list[PreparedScript] = field(default_factory=list)
+    after: list[PreparedScript] = field(default_factory=list)
+    before_statement: list[PreparedScript] = field(default_factory=list)
+    after_statement: list[PreparedScript] = field(default_factory=list)
+    error: list[PreparedScript] = field(default_factory=list)
+    statement_error: list[PreparedScript] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any(
+            (
+                self.before,
+                self.after,
+                self.before_statement,
+                self.after_statement,
+                self.error,
+                self.statement_error,
+            )
+        )
+
+
+NO_HOOKS = Hooks()
 
 
 def script_checksum(script: MigrationScript, placeholders: Placeholders) -> int:
@@ -76,13 +114,39 @@ def prepare(script: MigrationScript, placeholders: Placeholders, db: Database) -
     return PreparedScript(script, statements, checksum, in_transaction and db.transactional_ddl)
 
 
-def apply(db: Database, history: SchemaHistory, prepared: PreparedScript, installed_by: str) -> int:
+def apply(
+    db: Database,
+    history: SchemaHistory,
+    prepared: PreparedScript,
+    installed_by: str,
+    hooks: Hooks = NO_HOOKS,
+) -> int:
     """Run one migration and record it; return its execution time in milliseconds."""
+    try:
+        return _apply(db, history, prepared, installed_by, hooks)
+    except StatementFailure as failure:  # a statement of the migration itself
+        error = _failed(db, prepared, failure)
+        _after_error(db, hooks)
+        raise error from None
+    except GateFailed:
+        _after_error(db, hooks)
+        raise
+
+
+def _apply(
+    db: Database,
+    history: SchemaHistory,
+    prepared: PreparedScript,
+    installed_by: str,
+    hooks: Hooks,
+) -> int:
     started = time.perf_counter()
     if prepared.in_transaction:
         try:
             db.begin()
-            db.run_each(prepared.statements)
+            run_callbacks(db, hooks.before)
+            _run_statements(db, prepared, hooks)
+            run_callbacks(db, hooks.after)
             elapsed = _ms(started)
             _record(history, prepared, installed_by, elapsed, success=True)
             db.commit()
@@ -90,7 +154,7 @@ def apply(db: Database, history: SchemaHistory, prepared: PreparedScript, instal
             db.rollback()
             if failure.statement is None and not failure.error.connection_lost:
                 failure = _locate(db, prepared.statements) or failure
-            raise _failed(db, prepared, failure) from None
+            raise failure from None
         except BaseException as exc:
             db.rollback()
             if isinstance(exc, DbciError | KeyboardInterrupt):
@@ -104,7 +168,9 @@ def apply(db: Database, history: SchemaHistory, prepared: PreparedScript, instal
             ) from None
         return elapsed
     try:
-        db.run_each(prepared.statements)
+        run_callbacks(db, hooks.before)
+        _run_statements(db, prepared, hooks)
+        run_callbacks(db, hooks.after)
     except StatementFailure as failure:
         gate = _failed(db, prepared, failure)
         done = prepared.statements.index(failure.statement) if failure.statement else 0
@@ -118,6 +184,50 @@ def apply(db: Database, history: SchemaHistory, prepared: PreparedScript, instal
     elapsed = _ms(started)
     _record(history, prepared, installed_by, elapsed, success=True)
     return elapsed
+
+
+def _run_statements(db: Database, prepared: PreparedScript, hooks: Hooks) -> None:
+    if not (hooks.before_statement or hooks.after_statement):
+        db.run_each(prepared.statements)
+        return
+    for statement in prepared.statements:
+        run_callbacks(db, hooks.before_statement)
+        db.run_each([statement])
+        run_callbacks(db, hooks.after_statement)
+
+
+def _after_error(db: Database, hooks: Hooks) -> None:
+    """Run the error callbacks after a failed migration, each in its own transaction."""
+    for script in hooks.statement_error + hooks.error:
+        try:
+            run_script(db, script)
+        except Exception:
+            pass  # the migration's own error is the one to report
+
+
+def run_callbacks(db: Database, scripts: list[PreparedScript]) -> None:
+    """Run callback scripts inside the caller's transaction (or none); a failing statement
+    is reported at its line in the callback's file."""
+    for script in scripts:
+        try:
+            db.run_each(script.statements)
+        except StatementFailure as failure:
+            raise _failed(db, script, failure) from None
+
+
+def run_script(db: Database, prepared: PreparedScript) -> None:
+    """Run a script that records no history row (a callback), in its own transaction when
+    it can run in one; a failing statement is reported at its line in the file."""
+    if not prepared.in_transaction:
+        run_callbacks(db, [prepared])
+        return
+    try:
+        db.begin()
+        run_callbacks(db, [prepared])
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
 
 
 # Batches of migrations in one round trip (engines with `batch_migrations`: PostgreSQL).
@@ -144,13 +254,14 @@ def apply_all(
     prepared: list[PreparedScript],
     installed_by: str,
     on_applied: Callable[[PreparedScript, int], None],
+    hooks: Hooks = NO_HOOKS,
 ) -> None:
     """Apply migrations in order, calling `on_applied(step, ms)` after each one."""
     index, size = 0, 1
     while index < len(prepared):
-        if not (db.batch_migrations and prepared[index].in_transaction):
+        if hooks or not (db.batch_migrations and prepared[index].in_transaction):
             step = prepared[index]
-            on_applied(step, apply(db, history, step, installed_by))
+            on_applied(step, apply(db, history, step, installed_by, hooks))
             index += 1
             continue
         chunk: list[PreparedScript] = []

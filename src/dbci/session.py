@@ -1,0 +1,294 @@
+"""One command's view of one database: the connection, the history, the merged status.
+
+Every command opens a `Session`: it connects, finds the history table, reads it, merges
+it with the files (`state.build_status`) and prepares the callbacks. Commands that write
+take the migration lock for the whole session. Nothing is created here: `ensure_history`
+creates the schemas and the history table for the commands that need them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from dbci.callbacks import Callbacks
+from dbci.config import Settings
+from dbci.discovery import Discovered
+from dbci.engines import open_database
+from dbci.engines.base import Database
+from dbci.errors import GateFailed, InputError
+from dbci.history import BASELINE_MARKER, SCHEMA_MARKER, AppliedMigration, SchemaHistory
+from dbci.placeholders import Placeholders
+from dbci.runner import script_checksum
+from dbci.state import MigrationStatus, build_status
+from dbci.version import Version
+
+Log = Callable[[str], None]
+
+
+def quiet(_: str) -> None:
+    """A `log` that says nothing."""
+
+
+@dataclass
+class Target:
+    """`--target`: a version, `latest` (default), `current` or `next`."""
+
+    version: Version | None = None
+    mode: str = "latest"
+
+    @classmethod
+    def parse(cls, raw: str | None) -> Target:
+        if raw is None or raw.strip().lower() in ("", "latest"):
+            return cls()
+        lowered = raw.strip().lower()
+        if lowered in ("current", "next"):
+            return cls(mode=lowered)
+        try:
+            return cls(Version.parse(raw.strip()), "version")
+        except ValueError as exc:
+            raise InputError(f"--target: {exc}; or latest, current, next") from None
+
+
+@dataclass
+class Session:
+    """An open database with its history table, the run's placeholders and callbacks."""
+
+    settings: Settings
+    found: Discovered
+    db: Database
+    schema: str
+    history: SchemaHistory
+    history_exists: bool
+    rows: list[AppliedMigration]
+    placeholders: Placeholders
+    callbacks: Callbacks
+    target: Target
+    status: MigrationStatus
+
+    @property
+    def database_text(self) -> str:
+        return f"{self.db.url_text} ({self.db.display_name} {self.db.server_version()})"
+
+    @property
+    def installed_by(self) -> str:
+        return self.settings.installed_by or self.db.current_user()
+
+    def refresh(self) -> None:
+        """Re-read the history table and rebuild the status (after it was written)."""
+        self.history_exists = self.history.exists()
+        self.rows = self.history.rows() if self.history_exists else []
+        self.status = _status(self.found, self.rows, self.placeholders, self.settings, self.target)
+
+    @contextlib.contextmanager
+    def event(self, name: str, log: Log) -> Iterator[None]:
+        """Fire `before<name>`, then `after<name>`, or `after<name>Error` if the body fails."""
+        self.callbacks.fire(self.db, f"before{name}", log)
+        try:
+            yield
+        except BaseException:
+            # The command's own error is the one to report, not a failing error callback's.
+            with contextlib.suppress(Exception):
+                self.callbacks.fire(self.db, f"after{name}Error", log)
+            raise
+        self.callbacks.fire(self.db, f"after{name}", log)
+
+    def managed_schemas(self) -> list[str]:
+        """The default schema first, then the other configured schemas."""
+        return [self.schema] + [s for s in self.settings.schemas if s != self.schema]
+
+    def created_schemas(self) -> list[str]:
+        """The schemas the history's `<< Flyway Schema Creation >>` row says dbci created."""
+        names: list[str] = []
+        for row in self.rows:
+            if row.type == "SCHEMA":
+                names += [n.strip().strip('"').replace('""', '"') for n in row.script.split(",")]
+        return [n for n in names if n]
+
+
+@contextlib.contextmanager
+def open_session(
+    settings: Settings,
+    found: Discovered,
+    *,
+    target: Target | None = None,
+    lock: bool,
+    log: Log = quiet,
+) -> Iterator[Session]:
+    """Connect, read the history and merge it with the files; `lock` for writing commands."""
+    target = target or Target.parse(settings.target)
+    db = open_database(settings)
+    try:
+        log(f"Database: {db.url_text} ({db.display_name} {db.server_version()})")
+        schema = settings.default_schema or (settings.schemas[0] if settings.schemas else None)
+        schema = schema or db.current_schema()
+        history = SchemaHistory(db, schema, settings.table)
+        held = (
+            db.lock(
+                schema,
+                settings.table,
+                on_wait=lambda: log("Waiting for another migration to finish (lock)…"),
+            )
+            if lock
+            else contextlib.nullcontext()
+        )
+        with held:
+            exists = history.exists()
+            if exists:
+                db.use_schema(schema)
+            rows = history.rows() if exists else []
+            placeholders = _placeholders(settings, db, schema)
+            callbacks = Callbacks.prepare(found, placeholders, db)
+            for warning in callbacks.warnings:
+                log(f"WARNING: {warning}")
+            status = _status(found, rows, placeholders, settings, target)
+            session = Session(
+                settings,
+                found,
+                db,
+                schema,
+                history,
+                exists,
+                rows,
+                placeholders,
+                callbacks,
+                target,
+                status,
+            )
+            callbacks.fire(db, "afterConnect", log)
+            yield session
+    finally:
+        db.close()
+
+
+def _status(
+    found: Discovered,
+    rows: list[AppliedMigration],
+    placeholders: Placeholders,
+    settings: Settings,
+    target: Target,
+) -> MigrationStatus:
+    return build_status(
+        found,
+        rows,
+        {s.script: script_checksum(s, placeholders) for s in found.repeatable},
+        out_of_order=settings.out_of_order,
+        target=target.version,
+        checksums={
+            s.script: script_checksum(s, placeholders) for s in found.versioned + found.baseline
+        },
+    )
+
+
+@dataclass(frozen=True)
+class HistoryPlan:
+    """What `ensure_history` will do: the SQL a dry run prints, in order."""
+
+    create_schemas: list[str]
+    create_table: bool
+    baseline: Version | None  # baselineOnMigrate on a non-empty schema: its version
+
+
+def plan_history(session: Session, *, baseline_on_migrate: bool) -> HistoryPlan:
+    """Decide how migrate starts on a database without a history table.
+
+    A schema that already holds objects but no history table is refused (as Flyway does)
+    unless `baselineOnMigrate` is set: then the history starts with a baseline row.
+    """
+    if session.history_exists:
+        return HistoryPlan([], False, None)
+    from dbci.schema_objects import list_objects
+
+    settings, db = session.settings, session.db
+    missing = [s for s in session.managed_schemas() if not db.schema_exists(s)]
+    if missing and not settings.create_schemas:
+        raise InputError(
+            f"{settings.where()}: schema {missing[0]!r} does not exist and createSchemas is false"
+        )
+    existing = [s for s in session.managed_schemas() if s not in missing]
+    objects = list_objects(db, existing) if existing else []
+    baseline = None
+    if objects:
+        names = ", ".join(f'"{s}"' for s in dict.fromkeys(o.schema for o in objects))
+        if not baseline_on_migrate:
+            raise GateFailed(
+                f"found non-empty schema(s) {names} in {settings.where()} but no schema history "
+                f"table {session.history.qualified}: run `dbci baseline`, or set "
+                "baselineOnMigrate = true, to start the history at the existing schema"
+            )
+        baseline = baseline_version(settings)
+    return HistoryPlan(missing, True, baseline)
+
+
+def ensure_history(session: Session, plan: HistoryPlan, log: Log) -> None:
+    """Create the missing schemas, the history table and its first rows, per `plan`."""
+    if not plan.create_table:
+        return
+    db, history = session.db, session.history
+    if plan.create_schemas:
+        session.callbacks.fire(db, "beforeCreateSchema", log)
+        log(f"Creating schema(s) {', '.join(db.quote(s) for s in plan.create_schemas)}")
+    for schema in plan.create_schemas:
+        db.create_schema(schema)
+    db.use_schema(session.schema)
+    log(f"Creating schema history table {history.qualified}")
+    history.create()
+    if plan.create_schemas:
+        history.add(
+            version=None,
+            description=SCHEMA_MARKER,
+            type="SCHEMA",
+            script=",".join(db.quote(s) for s in plan.create_schemas),
+            checksum=None,
+            installed_by=session.installed_by,
+            execution_time=0,
+            success=True,
+        )
+    if plan.baseline is not None:
+        add_baseline_row(session, plan.baseline, session.settings.baseline_description)
+        log(f"Successfully baselined schema with version: {plan.baseline}")
+    session.refresh()
+
+
+def add_baseline_row(session: Session, version: Version, description: str) -> None:
+    """The `BASELINE` row Flyway writes: the history starts at `version`."""
+    session.history.add(
+        version=version.text,
+        description=description,
+        type="BASELINE",
+        script=BASELINE_MARKER,
+        checksum=None,
+        installed_by=session.installed_by,
+        execution_time=0,
+        success=True,
+    )
+
+
+def baseline_version(settings: Settings) -> Version:
+    """`baselineVersion` (or `--baseline-version`), parsed; a bad one is bad input."""
+    try:
+        return Version.parse(settings.baseline_version)
+    except ValueError as exc:
+        raise InputError(f"baselineVersion: {exc}") from None
+
+
+def _placeholders(settings: Settings, db: Database, schema: str) -> Placeholders:
+    builtins = {
+        "defaultSchema": schema,
+        "user": settings.user or db.current_user(),
+        "database": db.database_name(),
+        "timestamp": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+        "workingDirectory": os.getcwd(),
+        "table": settings.table,
+        "environment": settings.environment or "",
+    }
+    return Placeholders.build(
+        settings.placeholders,
+        builtins,
+        prefix=settings.placeholder_prefix,
+        suffix=settings.placeholder_suffix,
+        enabled=settings.placeholder_replacement,
+    )
