@@ -127,6 +127,25 @@ class SchemaHistory:
         self.db.query(self._insert, params)
         self._next_rank = params["installed_rank"] + 1
 
+    def delete_rank(self, rank: int) -> None:
+        """Delete one row (repair removes failed ones)."""
+        self.db.query(f"DELETE FROM {self.qualified} WHERE installed_rank = :rank", {"rank": rank})
+
+    def update_rank(self, rank: int, **changes: Any) -> None:
+        """Set columns of one row (repair realigns checksum, description and type)."""
+        allowed = {"checksum", "description", "type"}
+        if not changes or not set(changes) <= allowed:
+            raise ValueError(f"update_rank takes {sorted(allowed)}")
+        assignments = ", ".join(f"{column} = :{column}" for column in changes)
+        self.db.query(
+            f"UPDATE {self.qualified} SET {assignments} WHERE installed_rank = :rank",
+            {**changes, "rank": rank},
+        )
+
+    def assume_empty(self) -> None:
+        """Count ranks from 1 without reading the table (a dry run of its creation)."""
+        self._next_rank = 1
+
     def insert_sql(
         self,
         *,
