@@ -103,6 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="validate before migrating (default: true)",
     )
+    p.add_argument(
+        "--baseline-on-migrate",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="on a non-empty schema without history, baseline first (default: false)",
+    )
+    p.add_argument(
+        "--dry-run",
+        metavar="FILE",
+        help="write the SQL migrate would execute to FILE (- for standard output); run nothing",
+    )
     _global_options(p, suppress=True)
 
     p = commands.add_parser(
@@ -128,6 +139,46 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated TYPE:STATE patterns to ignore (default: *:future)",
     )
     _out_of_order(p, "unapplied migrations below the current version are pending, not ignored")
+    _global_options(p, suppress=True)
+
+    p = commands.add_parser(
+        "baseline",
+        help="start the history of an existing database at a version",
+        description="Baseline an existing database: record a baseline version in a new "
+        "history table, so that only later migrations are applied.",
+    )
+    p.add_argument("--baseline-version", metavar="VERSION", help="baseline version (default: 1)")
+    p.add_argument(
+        "--baseline-description",
+        metavar="TEXT",
+        help="baseline description (default: << Flyway Baseline >>)",
+    )
+    _global_options(p, suppress=True)
+
+    p = commands.add_parser(
+        "repair",
+        help="fix the history table: failed rows, checksums, missing files",
+        description="Remove failed migration rows, realign checksums, descriptions and types "
+        "with the files, and mark applied migrations whose files are gone as deleted.",
+    )
+    _global_options(p, suppress=True)
+
+    p = commands.add_parser(
+        "clean",
+        help="drop every object in the environment's schemas (only where allowed)",
+        description="Drop every object in the environment's schemas and the history table. "
+        'Allowed only for an environment with provisioner = "clean" or cleanDisabled = false, '
+        "never for one in [dbci] protected (default: prod, production).",
+    )
+    _global_options(p, suppress=True)
+
+    p = commands.add_parser(
+        "undo",
+        help="undo the latest applied version (or down to --target) with U scripts",
+        description="Run the undo script (U<version>__*.sql) of the latest applied version, "
+        "or of every applied version at or above --target, newest first.",
+    )
+    p.add_argument("--target", metavar="VERSION", help="undo every applied version >= VERSION")
     _global_options(p, suppress=True)
     return parser
 
@@ -168,6 +219,12 @@ def _run(args: argparse.Namespace) -> int:
         flyway_keys["outOfOrder"] = args.out_of_order
     if getattr(args, "validate_on_migrate", None) is not None:
         flyway_keys["validateOnMigrate"] = args.validate_on_migrate
+    if getattr(args, "baseline_on_migrate", None) is not None:
+        flyway_keys["baselineOnMigrate"] = args.baseline_on_migrate
+    if getattr(args, "baseline_version", None) is not None:
+        flyway_keys["baselineVersion"] = args.baseline_version
+    if getattr(args, "baseline_description", None) is not None:
+        flyway_keys["baselineDescription"] = args.baseline_description
     if getattr(args, "ignore_migration_patterns", None):
         flyway_keys["ignoreMigrationPatterns"] = [
             p.strip() for p in args.ignore_migration_patterns.split(",") if p.strip()
@@ -191,10 +248,21 @@ def _run(args: argparse.Namespace) -> int:
     as_json = args.output == "json"
     log = _error_stream if as_json else _say
 
+    if args.command == "migrate" and args.dry_run is not None:
+        return _dry_run(settings, args.dry_run, as_json)
     if args.command == "migrate":
         result = commands.migrate(settings, log=log)
         if as_json:
             _say(output.dumps(output.migrate_json(result)))
+        return 0
+    if args.command in ("baseline", "repair", "clean", "undo"):
+        from dbci import lifecycle
+
+        run = getattr(lifecycle, args.command)
+        render = getattr(output, f"{args.command}_json")
+        done = run(settings, log=log)
+        if as_json:
+            _say(output.dumps(render(done)))
         return 0
     if args.command == "info":
         info = commands.info(settings)
@@ -218,6 +286,33 @@ def _run(args: argparse.Namespace) -> int:
             _say(f"Successfully validated {checked.validated} migrations")
         return 0
     raise InputError(f"unknown command {args.command!r}", exit_code=EXIT_INPUT)
+
+
+def _dry_run(settings: Any, destination: str, as_json: bool) -> int:
+    """`migrate --dry-run FILE|-`: the script goes to the file, or alone to standard output."""
+    from dbci import output
+    from dbci.dryrun import dry_run
+
+    to_stdout = destination == "-"
+    if to_stdout and as_json:
+        raise InputError("--dry-run - and --output json would both write to standard output")
+    result = dry_run(settings, log=_error_stream if to_stdout or as_json else _say)
+    if to_stdout:
+        sys.stdout.write(_scrub(result.sql))
+        sys.stdout.flush()
+        return 0
+    path = Path(destination)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_scrub(result.sql), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--dry-run: cannot write {destination}: {exc.strerror}") from None
+    if as_json:
+        _say(output.dumps(output.dry_run_json(result, destination)))
+    else:
+        count = len(result.pending)
+        _say(f"Dry run: wrote the SQL of {count} pending migration{'s' * (count != 1)} to {path}")
+    return 0
 
 
 def _scrub(text: str) -> str:

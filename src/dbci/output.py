@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from dbci.commands import InfoResult, MigrateResult, ValidateResult
+from dbci.dryrun import DryRunResult
+from dbci.lifecycle import BaselineResult, CleanResult, RepairResult, UndoResult
 from dbci.state import MigrationInfo
 
 
@@ -123,6 +125,80 @@ def migrate_json(result: MigrateResult) -> dict[str, Any]:
             for a in result.applied
         ],
         "warnings": result.warnings,
+    }
+
+
+def dry_run_json(result: DryRunResult, destination: str) -> dict[str, Any]:
+    """`migrate --dry-run FILE --output json`: where the script went and what it applies."""
+    return {
+        "command": "migrate",
+        "dryRun": True,
+        "database": result.database,
+        "schemaName": result.schema,
+        "scriptFile": destination,
+        "pendingMigrations": result.pending,
+        "warnings": result.warnings,
+    }
+
+
+def baseline_json(result: BaselineResult) -> dict[str, Any]:
+    """`baseline --output json`, close to Flyway's."""
+    return {
+        "command": "baseline",
+        "database": result.database,
+        "schemaName": result.schema,
+        "baselineVersion": result.version,
+        "baselineDescription": result.description,
+        "successfullyBaselined": True,
+        "created": result.created,
+    }
+
+
+def repair_json(result: RepairResult) -> dict[str, Any]:
+    """`repair --output json`, close to Flyway's."""
+    return {
+        "command": "repair",
+        "database": result.database,
+        "repairActions": [
+            *(["REMOVED_FAILED_MIGRATIONS"] if result.removed_failed else []),
+            *(["ALIGNED_APPLIED_MIGRATION_CHECKSUMS"] if result.realigned else []),
+            *(["MARKED_MISSING_MIGRATIONS_AS_DELETED"] if result.marked_deleted else []),
+        ],
+        "migrationsRemoved": result.removed_failed,
+        "migrationsAligned": result.realigned,
+        "migrationsDeleted": result.marked_deleted,
+    }
+
+
+def clean_json(result: CleanResult) -> dict[str, Any]:
+    """`clean --output json`, close to Flyway's."""
+    return {
+        "command": "clean",
+        "database": result.database,
+        "schemasCleaned": [s for s in result.schemas if s not in result.dropped_schemas],
+        "schemasDropped": result.dropped_schemas,
+        "statementsExecuted": len(result.statements),
+    }
+
+
+def undo_json(result: UndoResult) -> dict[str, Any]:
+    """`undo --output json`, close to Flyway's."""
+    return {
+        "command": "undo",
+        "database": result.database,
+        "schemaName": result.schema,
+        "initialSchemaVersion": result.initial_version,
+        "targetSchemaVersion": result.final_version,
+        "migrationsUndone": len(result.undone),
+        "undoneMigrations": [
+            {
+                "version": step.version,
+                "description": step.description,
+                "filepath": step.script,
+                "executionTime": step.execution_ms,
+            }
+            for step in result.undone
+        ],
     }
 
 

@@ -83,6 +83,11 @@ class Session:
         self.rows = self.history.rows() if self.history_exists else []
         self.status = _status(self.found, self.rows, self.placeholders, self.settings, self.target)
 
+    def rebuild(self, rows: list[AppliedMigration]) -> None:
+        """Rebuild the status as if the history held `rows` (a dry run's simulation)."""
+        self.rows = rows
+        self.status = _status(self.found, rows, self.placeholders, self.settings, self.target)
+
     @contextlib.contextmanager
     def event(self, name: str, log: Log) -> Iterator[None]:
         """Fire `before<name>`, then `after<name>`, or `after<name>Error` if the body fails."""

@@ -2,7 +2,8 @@
 
 This is what `info` shows, what `validate` judges and what `migrate` applies. States
 follow Flyway: Pending, Success, Failed, Undone, Baseline, Outdated, Superseded,
-Missing, Future, Ignored, Above Target, Below Baseline, Out of Order.
+Missing, Future, Ignored, Above Target, Below Baseline, Out of Order, Deleted. Applied
+undo scripts are listed too, in the category "Undo".
 """
 
 from __future__ import annotations
@@ -137,8 +138,10 @@ def build_status(
     by_version: dict[Version, AppliedMigration] = {}
     undone: set[Version] = set()
     deleted: set[Version] = set()
+    deleted_repeatables: set[str] = set()
     repeat_rows: dict[str, list[AppliedMigration]] = {}
     entries: list[MigrationInfo] = []
+    undo_entries: list[MigrationInfo] = []
     for row in applied:
         if row.type == "SCHEMA":
             entries.append(MigrationInfo.of_row(row, State.SUCCESS, category=""))
@@ -159,8 +162,12 @@ def build_status(
         elif row.type == "UNDO_SQL" and row.version is not None:
             if row.success:
                 undone.add(row.version)
+            state = State.SUCCESS if row.success else State.FAILED
+            undo_entries.append(MigrationInfo.of_row(row, state, category="Undo"))
         elif row.type == "DELETE" and row.version is not None:
             deleted.add(row.version)
+        elif row.type == "DELETE":
+            deleted_repeatables.add(row.description)
         elif row.version is None:
             repeat_rows.setdefault(row.description, []).append(row)
         else:
@@ -193,6 +200,7 @@ def build_status(
         entries.append(
             MigrationInfo.of_row(row, state, resolved=script, checksum=checksum_of(script))
         )
+    entries += undo_entries
 
     # On a database with no versioned history, Flyway starts from the latest baseline
     # migration at or below the target instead of the versioned migrations it covers.
@@ -227,6 +235,8 @@ def build_status(
         file_checksum = repeatable_checksums.get(script.script) if script else None
         if not latest.success:
             state = State.FAILED
+        elif script is None and description in deleted_repeatables:
+            state = State.DELETED
         elif script is None:
             state = State.MISSING
         elif file_checksum != latest.checksum:

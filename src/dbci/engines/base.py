@@ -91,11 +91,22 @@ class Database:
     def schema_exists(self, schema: str) -> bool:
         raise NotImplementedError
 
-    def create_schema(self, schema: str) -> None:
+    def create_schema_sql(self, schema: str) -> str:
+        """The statement that creates a schema."""
         raise NotImplementedError
+
+    def create_schema(self, schema: str) -> None:
+        self.execute(self.create_schema_sql(schema))
+
+    def use_schema_sql(self, schema: str) -> str | None:
+        """The statement that makes `schema` where unqualified names resolve, or None."""
+        return None
 
     def use_schema(self, schema: str) -> None:
         """Make `schema` where unqualified names resolve, as Flyway does."""
+        sql = self.use_schema_sql(schema)
+        if sql is not None:
+            self.execute(sql)
 
     def table_exists(self, schema: str, table: str) -> bool:
         raise NotImplementedError
@@ -134,8 +145,18 @@ class Database:
                 raise StatementFailure(statement, self.describe_error(exc)) from exc
 
     def literal(self, value: Any) -> str:
-        """`value` as a SQL literal (only for engines with `batch_migrations`)."""
-        raise NotImplementedError
+        """`value` as a SQL literal, for SQL that dbci writes out (batches, dry runs).
+
+        Standard SQL: strings in single quotes with quotes doubled. Engines whose
+        strings also take backslash escapes override it.
+        """
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        if isinstance(value, int):
+            return str(value)
+        return "'" + str(value).replace("'", "''") + "'"
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Run a statement of dbci's own, with `:name` parameters, and return its rows."""

@@ -90,16 +90,16 @@ class PostgreSQLDatabase(Database):
         rows = self.query("SELECT 1 FROM pg_namespace WHERE nspname = :s", {"s": schema})
         return bool(rows)
 
-    def create_schema(self, schema: str) -> None:
-        self.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
+    def create_schema_sql(self, schema: str) -> str:
+        return f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}"
 
-    def use_schema(self, schema: str) -> None:
+    def use_schema_sql(self, schema: str) -> str | None:
         # Flyway puts its default schema first and keeps the rest of the search_path.
         current = str(self.query("SHOW search_path")[0][0])
-        if current == schema or current.startswith(schema + ",") or not self.schema_exists(schema):
-            return
+        if current == schema or current.startswith(schema + ","):
+            return None
         path = f"{self.quote(schema)},{current}" if current.strip() else self.quote(schema)
-        self.query("SELECT set_config('search_path', :p, false)", {"p": path})
+        return f"SELECT set_config('search_path', {self.literal(path)}, false)"
 
     def table_exists(self, schema: str, table: str) -> bool:
         rows = self.query(

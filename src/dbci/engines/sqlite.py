@@ -64,7 +64,7 @@ class SQLiteDatabase(Database):
         rows = self.query("SELECT name FROM pragma_database_list")
         return schema in {row[0] for row in rows}
 
-    def create_schema(self, schema: str) -> None:
+    def create_schema_sql(self, schema: str) -> str:
         from dbci.errors import InputError
 
         raise InputError(f'SQLite has no schema {schema!r}: use schemas = ["main"] or none')
