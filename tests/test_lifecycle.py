@@ -572,3 +572,18 @@ def test_cli_lifecycle_json(tmp_path: Path, url: str, dbci) -> None:
     assert clean["statementsExecuted"] > 0
     baseline = json.loads(dbci(*base, "baseline", "--baseline-version", "7").stdout)
     assert baseline["baselineVersion"] == "7"
+
+
+def test_extensions_alone_do_not_make_a_schema_non_empty(tmp_path: Path, pg_url: str) -> None:
+    engine = _engine(pg_url)
+    with engine.connect() as conn:
+        available = {
+            r[0]
+            for r in conn.execute(sa.text("select name from pg_available_extensions")).all()
+        }
+    extension = next((e for e in ("citext", "hstore", "vector") if e in available), None)
+    if extension is None:
+        pytest.skip("this PostgreSQL offers none of citext, hstore, vector")
+    execute(pg_url, f"create extension {extension} schema public")
+    root = write_project(tmp_path, THREE)
+    assert len(commands.migrate(settings_for(root, pg_url)).applied) == 3

@@ -214,7 +214,9 @@ def plan_history(session: Session, *, baseline_on_migrate: bool) -> HistoryPlan:
             f"{settings.where()}: schema {missing[0]!r} does not exist and createSchemas is false"
         )
     existing = [s for s in session.managed_schemas() if s not in missing]
-    objects = list_objects(db, existing) if existing else []
+    # Extensions alone do not make a schema "in use": a DBA often installs them in a new
+    # database (in public) before its first migration.
+    objects = [o for o in list_objects(db, existing) if o.kind != "extension"] if existing else []
     baseline = None
     if objects:
         names = ", ".join(f'"{s}"' for s in dict.fromkeys(o.schema for o in objects))
