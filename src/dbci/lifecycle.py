@@ -28,6 +28,7 @@ from dbci.session import (
     ensure_history,
     open_session,
     quiet,
+    schemas_to_create,
 )
 from dbci.state import MigrationInfo, State
 from dbci.version import Version
@@ -74,8 +75,8 @@ def baseline(settings: Settings, *, log: Log = quiet) -> BaselineResult:
             )
         with session.event("Baseline", log):
             if not session.history_exists:
-                missing = [s for s in session.managed_schemas() if not session.db.schema_exists(s)]
-                ensure_history(session, HistoryPlan(missing, True, None), log)
+                plan = HistoryPlan(schemas_to_create(session), True, None)
+                ensure_history(session, plan, log)
             session.db.begin()
             try:
                 add_baseline_row(session, version, description)

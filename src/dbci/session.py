@@ -208,11 +208,7 @@ def plan_history(session: Session, *, baseline_on_migrate: bool) -> HistoryPlan:
     from dbci.schema_objects import list_objects
 
     settings, db = session.settings, session.db
-    missing = [s for s in session.managed_schemas() if not db.schema_exists(s)]
-    if missing and not settings.create_schemas:
-        raise InputError(
-            f"{settings.where()}: schema {missing[0]!r} does not exist and createSchemas is false"
-        )
+    missing = schemas_to_create(session)
     existing = [s for s in session.managed_schemas() if s not in missing]
     # Extensions alone do not make a schema "in use": a DBA often installs them in a new
     # database (in public) before its first migration.
@@ -228,6 +224,17 @@ def plan_history(session: Session, *, baseline_on_migrate: bool) -> HistoryPlan:
             )
         baseline = baseline_version(settings)
     return HistoryPlan(missing, True, baseline)
+
+
+def schemas_to_create(session: Session) -> list[str]:
+    """The managed schemas that do not exist yet; an error if `createSchemas` is false."""
+    missing = [s for s in session.managed_schemas() if not session.db.schema_exists(s)]
+    if missing and not session.settings.create_schemas:
+        raise InputError(
+            f"{session.settings.where()}: schema {missing[0]!r} does not exist and "
+            "createSchemas is false"
+        )
+    return missing
 
 
 def ensure_history(session: Session, plan: HistoryPlan, log: Log) -> None:
