@@ -74,7 +74,7 @@ class _Script:
 def dry_run(settings: Settings, *, log: Log = quiet) -> DryRunResult:
     """Write the SQL `migrate` would run against the settings' database, running none of it."""
     found = discover(settings)
-    with open_session(settings, found, lock=False, log=log) as session:
+    with open_session(settings, found, lock=False, log=log, run_callbacks=False) as session:
         history_plan = plan_history(session, baseline_on_migrate=settings.baseline_on_migrate)
         validate_before_migrate(session, log)
         ready = prepare_pending(session)
@@ -84,6 +84,7 @@ def dry_run(settings: Settings, *, log: Log = quiet) -> DryRunResult:
         out.comment(f'schema "{session.schema}", history table {session.history.qualified}')
         out.comment("nothing below has been executed")
         out.blank()
+        out.callbacks(callbacks.get("afterConnect"), transaction=True)
         _history_creation(session, history_plan, out)
         plan = plan_migrations(session, ready)
         current = session.status.current_version

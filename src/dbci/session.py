@@ -122,8 +122,12 @@ def open_session(
     target: Target | None = None,
     lock: bool,
     log: Log = quiet,
+    run_callbacks: bool = True,
 ) -> Iterator[Session]:
-    """Connect, read the history and merge it with the files; `lock` for writing commands."""
+    """Connect, read the history and merge it with the files; `lock` for writing commands.
+
+    `run_callbacks=False` (a dry run) keeps `afterConnect` from running: it is written out.
+    """
     target = target or Target.parse(settings.target)
     db = open_database(settings)
     try:
@@ -163,7 +167,8 @@ def open_session(
                 target,
                 status,
             )
-            callbacks.fire(db, "afterConnect", log)
+            if run_callbacks:
+                callbacks.fire(db, "afterConnect", log)
             yield session
     finally:
         db.close()
