@@ -369,9 +369,12 @@ def test_password_never_written_to_the_script(
     tmp_path: Path, pg_password_server: postgres.PasswordServer, dbci
 ) -> None:
     server = pg_password_server
+    # The password server's database is shared by the session's tests: a schema of this
+    # test's own keeps other tests' migrations out of its way.
     root = write_project(
         tmp_path / "p",
         {"V1__t.sql": "create table dry_run_pw_t (a int);\ninsert into dry_run_pw_t values (1);\n"},
+        '[flyway]\nschemas = ["dry_run_pw"]\ntable = "dry_run_pw_history"\n',
     )
     plain = f"postgresql://{server.user}@{server.host}:{server.port}/{server.database}"
     jdbc = (
@@ -391,7 +394,7 @@ def test_password_never_written_to_the_script(
         assert "dry_run_pw_t" in text
         assert server.password not in text
         assert server.password not in proc.stdout + proc.stderr
-    assert history(server.url()) == []  # the shared database stays untouched
+    assert history(server.url(), "dry_run_pw.dry_run_pw_history") == []  # nothing created
 
 
 def connect_project(root: Path) -> Path:
