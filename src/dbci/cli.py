@@ -183,6 +183,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Command options that set a `[flyway]` key (the command line beats file and environment).
+_FLYWAY_OPTIONS = {
+    "target": "target",
+    "out_of_order": "outOfOrder",
+    "validate_on_migrate": "validateOnMigrate",
+    "baseline_on_migrate": "baselineOnMigrate",
+    "baseline_version": "baselineVersion",
+    "baseline_description": "baselineDescription",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
@@ -212,19 +223,11 @@ def _run(args: argparse.Namespace) -> int:
         _SECRETS.add(args.password)
     if os.environ.get("DBCI_PASSWORD"):
         _SECRETS.add(os.environ["DBCI_PASSWORD"])
-    flyway_keys: dict[str, Any] = {}
-    if getattr(args, "target", None) is not None:
-        flyway_keys["target"] = args.target
-    if getattr(args, "out_of_order", None) is not None:
-        flyway_keys["outOfOrder"] = args.out_of_order
-    if getattr(args, "validate_on_migrate", None) is not None:
-        flyway_keys["validateOnMigrate"] = args.validate_on_migrate
-    if getattr(args, "baseline_on_migrate", None) is not None:
-        flyway_keys["baselineOnMigrate"] = args.baseline_on_migrate
-    if getattr(args, "baseline_version", None) is not None:
-        flyway_keys["baselineVersion"] = args.baseline_version
-    if getattr(args, "baseline_description", None) is not None:
-        flyway_keys["baselineDescription"] = args.baseline_description
+    flyway_keys: dict[str, Any] = {
+        key: getattr(args, option)
+        for option, key in _FLYWAY_OPTIONS.items()
+        if getattr(args, option, None) is not None
+    }
     if getattr(args, "ignore_migration_patterns", None):
         flyway_keys["ignoreMigrationPatterns"] = [
             p.strip() for p in args.ignore_migration_patterns.split(",") if p.strip()

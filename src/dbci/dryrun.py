@@ -20,7 +20,7 @@ from dbci.config import Settings
 from dbci.discovery import discover
 from dbci.engines.base import Database
 from dbci.history import BASELINE_MARKER, SCHEMA_MARKER, AppliedMigration
-from dbci.runner import Hooks, PreparedScript
+from dbci.runner import Hooks, PreparedScript, history_insert_sql
 from dbci.session import HistoryPlan, Log, Session, open_session, plan_history, quiet
 
 
@@ -205,17 +205,7 @@ def _migration(
     else:
         out.statements(step)
     out.callbacks(hooks.after, transaction=False)
-    out.statement(
-        session.history.insert_sql(
-            version=s.version.text if s.version else None,
-            description=s.description,
-            type=s.kind.history_type,
-            script=s.script,
-            checksum=step.checksum,
-            installed_by=installed_by,
-            execution_time_sql="0",
-        )
-    )
+    out.statement(history_insert_sql(session.history, step, installed_by, "0"))
     if step.in_transaction:
         out.statement("COMMIT")
     out.blank()

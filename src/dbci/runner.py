@@ -302,20 +302,7 @@ def _apply_batch(
         add(_MARK_START, index, None)
         for statement in step.statements:
             add(statement.sql, index, statement)
-        s = step.script
-        add(
-            history.insert_sql(
-                version=s.version.text if s.version else None,
-                description=s.description,
-                type=s.kind.history_type,
-                script=s.script,
-                checksum=step.checksum,
-                installed_by=installed_by,
-                execution_time_sql=_SERVER_MS,
-            ),
-            index,
-            None,
-        )
+        add(history_insert_sql(history, step, installed_by, _SERVER_MS), index, None)
         add("COMMIT", index, None)
     try:
         db.execute("".join(parts))
@@ -396,6 +383,22 @@ def _record(
         installed_by=installed_by,
         execution_time=elapsed,
         success=success,
+    )
+
+
+def history_insert_sql(
+    history: SchemaHistory, step: PreparedScript, installed_by: str, execution_time_sql: str
+) -> str:
+    """The successful history row of a migration as literal SQL (batches, dry runs)."""
+    s = step.script
+    return history.insert_sql(
+        version=s.version.text if s.version else None,
+        description=s.description,
+        type=s.kind.history_type,
+        script=s.script,
+        checksum=step.checksum,
+        installed_by=installed_by,
+        execution_time_sql=execution_time_sql,
     )
 
 
