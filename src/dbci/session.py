@@ -80,11 +80,10 @@ class Session:
     def refresh(self) -> None:
         """Re-read the history table and rebuild the status (after it was written)."""
         self.history_exists = self.history.exists()
-        self.rows = self.history.rows() if self.history_exists else []
-        self.status = _status(self.found, self.rows, self.placeholders, self.settings, self.target)
+        self.rebuild(self.history.rows() if self.history_exists else [])
 
     def rebuild(self, rows: list[AppliedMigration]) -> None:
-        """Rebuild the status as if the history held `rows` (a dry run's simulation)."""
+        """Rebuild the status from `rows` (a dry run passes the rows it would write)."""
         self.rows = rows
         self.status = _status(self.found, rows, self.placeholders, self.settings, self.target)
 
