@@ -180,6 +180,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--target", metavar="VERSION", help="undo every applied version >= VERSION")
     _global_options(p, suppress=True)
+
+    p = commands.add_parser(
+        "snapshot",
+        help="write the environment's schema as stable JSON",
+        description="Read every object of the environment's schemas (the history table left "
+        "out) and write it as sorted, pretty JSON: the same database, the same bytes.",
+    )
+    p.add_argument("--to", metavar="FILE", help="write to FILE (default: standard output)")
+    p.add_argument("--include-grants", action="store_true", help="include privileges")
+    _global_options(p, suppress=True)
+
+    p = commands.add_parser(
+        "diff",
+        help="compare two schemas: the changes and the SQL from one to the other",
+        description="Compare two sources, each env:NAME, url:URL, snapshot:FILE or migrations; "
+        "list the objects added, changed and dropped, and write the SQL that turns the "
+        "source into the target.",
+    )
+    p.add_argument("--source", required=True, metavar="SOURCE", help="the schema you have")
+    p.add_argument("--target", required=True, metavar="SOURCE", help="the schema you want")
+    p.add_argument("--sql", metavar="FILE", help="write the SQL script to FILE (- for stdout)")
+    p.add_argument("--exit-code", action="store_true", help="exit 1 when there are differences")
+    p.add_argument("--include-grants", action="store_true", help="compare privileges too")
+    _global_options(p, suppress=True)
     return parser
 
 
@@ -217,12 +241,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from dbci import commands, output
-    from dbci.config import Overrides, load_settings
+    from dbci.config import load_settings
 
     if args.password:
         _SECRETS.add(args.password)
     if os.environ.get("DBCI_PASSWORD"):
         _SECRETS.add(os.environ["DBCI_PASSWORD"])
+    if args.command == "diff":
+        return _diff(args)
     flyway_keys: dict[str, Any] = {
         key: getattr(args, option)
         for option, key in _FLYWAY_OPTIONS.items()
@@ -232,20 +258,7 @@ def _run(args: argparse.Namespace) -> int:
         flyway_keys["ignoreMigrationPatterns"] = [
             p.strip() for p in args.ignore_migration_patterns.split(",") if p.strip()
         ]
-    settings = load_settings(
-        Overrides(
-            project=args.project,
-            config=args.config,
-            environment=args.environment,
-            url=args.url,
-            user=args.user,
-            password=args.password,
-            schemas=[s.strip() for s in args.schemas.split(",") if s.strip()]
-            if args.schemas
-            else None,
-            settings=flyway_keys,
-        )
-    )
+    settings = load_settings(_overrides(args, flyway_keys))
     if settings.password:
         _SECRETS.add(settings.password)
     as_json = args.output == "json"
@@ -257,6 +270,17 @@ def _run(args: argparse.Namespace) -> int:
         result = commands.migrate(settings, log=log)
         if as_json:
             _say(output.dumps(output.migrate_json(result)))
+        return 0
+    if args.command == "snapshot":
+        from dbci import schema_commands
+        from dbci.schema.snapshot_file import dumps
+
+        to = Path(args.to) if args.to and args.to != "-" else None
+        taken = schema_commands.snapshot(
+            settings, to=to, include_grants=args.include_grants, log=_error_stream
+        )
+        if to is None:
+            sys.stdout.write(dumps(taken.snapshot))
         return 0
     if args.command in ("baseline", "repair", "clean", "undo"):
         from dbci import lifecycle
@@ -289,6 +313,50 @@ def _run(args: argparse.Namespace) -> int:
             _say(f"Successfully validated {checked.validated} migrations")
         return 0
     raise InputError(f"unknown command {args.command!r}", exit_code=EXIT_INPUT)
+
+
+def _overrides(args: argparse.Namespace, flyway_keys: dict[str, Any] | None = None) -> Any:
+    from dbci.config import Overrides
+
+    return Overrides(
+        project=args.project,
+        config=args.config,
+        environment=args.environment,
+        url=args.url,
+        user=args.user,
+        password=args.password,
+        schemas=[s.strip() for s in args.schemas.split(",") if s.strip()] if args.schemas else None,
+        settings=flyway_keys or {},
+    )
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """`dbci diff`: the change list (text or JSON) and, with --sql, the script."""
+    from dbci import output
+    from dbci.schema_commands import compare
+
+    result = compare(_overrides(args), args.source, args.target, include_grants=args.include_grants)
+    as_json = args.output == "json"
+    script_to_stdout = args.sql == "-"
+    if script_to_stdout and as_json:
+        raise InputError("--sql - and --output json would both write to standard output")
+    show = _error_stream if script_to_stdout else _say
+    if as_json:
+        _say(output.dumps(output.diff_json(result)))
+    else:
+        show(output.diff_text(result))
+    if args.sql is not None:
+        if script_to_stdout:
+            sys.stdout.write(_scrub(result.sql()))
+            sys.stdout.flush()
+        else:
+            path = Path(args.sql)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(_scrub(result.sql()), encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"--sql: cannot write {args.sql}: {exc.strerror}") from None
+    return 1 if args.exit_code and result.changes else 0
 
 
 def _dry_run(settings: Any, destination: str, as_json: bool) -> int:

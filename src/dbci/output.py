@@ -9,6 +9,7 @@ from typing import Any
 from dbci.commands import InfoResult, MigrateResult, ValidateResult
 from dbci.dryrun import DryRunResult
 from dbci.lifecycle import BaselineResult, CleanResult, RepairResult, UndoResult
+from dbci.schema.diff import Diff
 from dbci.state import MigrationInfo
 
 
@@ -200,6 +201,31 @@ def undo_json(result: UndoResult) -> dict[str, Any]:
             for step in result.undone
         ],
     }
+
+
+def diff_text(result: Diff) -> str:
+    """The changes of a diff as a table: id, change, type, schema, name."""
+    if not result.changes:
+        return "No differences."
+    rows = [
+        [
+            str(c.id),
+            c.change + (" (destructive)" if c.destructive else ""),
+            c.type,
+            c.schema,
+            c.name,
+        ]
+        for c in result.changes
+    ]
+    count = len(result.changes)
+    summary = f"{count} difference{'s' * (count != 1)}"
+    return table(["Id", "Change", "Type", "Schema", "Name"], rows) + "\n" + summary
+
+
+def diff_json(result: Diff) -> dict[str, Any]:
+    """`diff --output json`: `{"changes": [{id, change, type, schema, name, before_sql,
+    after_sql, destructive}]}`."""
+    return {"changes": [c.to_dict() for c in result.changes]}
 
 
 def dumps(data: dict[str, Any]) -> str:

@@ -1,0 +1,82 @@
+"""A snapshot as a file: stable, sorted, pretty JSON, and reading it back with checks.
+
+The same database always gives byte-identical output: objects are sorted by kind,
+schema and name, keys are sorted, and nothing varies between runs (no timestamps, no
+server or connection details).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from dbci.errors import InputError
+from dbci.schema.model import FORMAT, Snapshot, object_from_dict
+
+
+def dumps(snapshot: Snapshot) -> str:
+    """The snapshot as JSON text, ending in a newline."""
+    data = {
+        "format": FORMAT,
+        "dialect": snapshot.dialect,
+        "objects": [obj.to_dict() for obj in snapshot.sorted_objects()],
+    }
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def save(snapshot: Snapshot, path: Path) -> None:
+    """Write the snapshot to `path` (its folder is created)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dumps(snapshot), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write snapshot {path}: {exc.strerror}") from None
+
+
+def loads(text: str, where: str) -> Snapshot:
+    """Parse snapshot JSON; anything that is not dbci's snapshot format is one clear error."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"not a dbci snapshot (invalid JSON: {exc.msg})", file=where, line=exc.lineno
+        ) from None
+    if not isinstance(data, dict) or "format" not in data:
+        raise InputError('not a dbci snapshot (no "format" key)', file=where)
+    if data["format"] != FORMAT:
+        raise InputError(
+            f"snapshot format {data['format']!r} is not the one this dbci reads ({FORMAT!r}); "
+            "take the snapshot again with this version",
+            file=where,
+        )
+    dialect = data.get("dialect")
+    objects = data.get("objects")
+    if not isinstance(dialect, str) or not isinstance(objects, list):
+        raise InputError('not a dbci snapshot ("dialect" or "objects" missing)', file=where)
+    snapshot = Snapshot(dialect)
+    for index, item in enumerate(objects):
+        snapshot.add(_object(item, index, where))
+    return snapshot
+
+
+def load(path: Path) -> Snapshot:
+    """Read a snapshot file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read snapshot: {exc.strerror}", file=path) from None
+    except UnicodeDecodeError:
+        raise InputError("not a dbci snapshot (not UTF-8 text)", file=path) from None
+    return loads(text, str(path))
+
+
+def _object(item: Any, index: int, where: str) -> Any:
+    try:
+        return object_from_dict(item)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        kind = item.get("type") if isinstance(item, dict) else None
+        raise InputError(
+            f"not a dbci snapshot: object {index} ({kind or 'no type'}) is malformed ({exc})",
+            file=where,
+        ) from None

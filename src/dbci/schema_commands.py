@@ -1,0 +1,117 @@
+"""`dbci snapshot` and `dbci diff`: a database's schema as JSON, and two schemas compared.
+
+A diff compares two sources, each one of `env:NAME` (an environment of the config file),
+`url:URL` (any database URL), `snapshot:FILE` (a file written by `dbci snapshot`) or
+`migrations` (the migrations built on a build database, which comes with `dbci build`).
+Live databases are read with the history table left out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dbci.config import Overrides, Settings, load_settings
+from dbci.engines import open_database
+from dbci.errors import InputError
+from dbci.schema.diff import Diff, diff
+from dbci.schema.introspect import snapshot as read_snapshot
+from dbci.schema.model import Snapshot
+from dbci.schema.snapshot_file import load, save
+from dbci.session import Log, quiet
+
+SOURCE_KINDS = ("env:NAME", "url:URL", "snapshot:FILE", "migrations")
+
+
+@dataclass
+class SnapshotResult:
+    """A snapshot taken, and where it went."""
+
+    database: str
+    snapshot: Snapshot
+    path: Path | None
+
+
+def take_snapshot(settings: Settings, *, include_grants: bool = False) -> tuple[str, Snapshot]:
+    """Read the settings' database: (its description, its snapshot)."""
+    db = open_database(settings)
+    try:
+        default = settings.default_schema or (settings.schemas[0] if settings.schemas else None)
+        default = default or db.current_schema()
+        schemas = [default] + [s for s in settings.schemas if s != default]
+        shot = read_snapshot(
+            db,
+            [s for s in schemas if db.schema_exists(s)],
+            include_grants=include_grants,
+            exclude_tables=[(default, settings.table)],
+        )
+        return f"{db.url_text} ({db.display_name} {db.server_version()})", shot
+    finally:
+        db.close()
+
+
+def snapshot(
+    settings: Settings, *, to: Path | None, include_grants: bool = False, log: Log = quiet
+) -> SnapshotResult:
+    """Snapshot the settings' database; write it to `to` when given."""
+    database, shot = take_snapshot(settings, include_grants=include_grants)
+    log(f"Database: {database}")
+    if to is not None:
+        save(shot, to)
+        log(f"Wrote the snapshot of {len(shot.objects)} objects to {to}")
+    return SnapshotResult(database, shot, to)
+
+
+def compare(
+    overrides: Overrides,
+    source: str,
+    target: str,
+    *,
+    include_grants: bool = False,
+    environ: dict[str, str] | None = None,
+) -> Diff:
+    """The diff from `source` to `target` (each a source spec: env:, url:, snapshot:)."""
+    a = read_source(source, overrides, "--source", include_grants, environ)
+    b = read_source(target, overrides, "--target", include_grants, environ)
+    if a.dialect != b.dialect:
+        raise InputError(
+            f"--source is a {a.dialect} schema and --target a {b.dialect} schema: "
+            "a diff compares two databases of the same engine"
+        )
+    return diff(a, b)
+
+
+def read_source(
+    spec: str,
+    overrides: Overrides,
+    option: str,
+    include_grants: bool = False,
+    environ: dict[str, str] | None = None,
+) -> Snapshot:
+    """Read one source of a diff."""
+    kind, sep, value = spec.partition(":")
+    if spec == "migrations":
+        raise InputError(
+            f"{option} migrations: building the migrations needs a build database, which "
+            "comes with `dbci build`; meanwhile compare env:, url: or snapshot: sources"
+        )
+    if not sep or not value or kind not in ("env", "url", "snapshot"):
+        raise InputError(
+            f"{option}: {spec!r} is not a source; use one of {', '.join(SOURCE_KINDS)}"
+        )
+    if kind == "snapshot":
+        path = Path(value)
+        if not path.is_absolute() and overrides.project is not None:
+            path = (Path.cwd() / path) if path.exists() else overrides.project / path
+        return load(path)
+    environ = dict(os.environ if environ is None else environ)
+    if kind == "env":
+        chosen = dataclasses.replace(overrides, environment=value, url=None)
+        environ.pop("DBCI_URL", None)  # the environment's own URL, not a run-wide one
+    else:
+        chosen = dataclasses.replace(overrides, url=value, environment=None)
+        environ.pop("DBCI_ENVIRONMENT", None)
+    settings = load_settings(chosen, environ)
+    return take_snapshot(settings, include_grants=include_grants)[1]
