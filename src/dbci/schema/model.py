@@ -633,6 +633,8 @@ def object_from_dict(data: dict[str, Any]) -> DbObject:
         "constraints": DomainConstraint if cls is Domain else Constraint,
         "attributes": Attribute,
     }
+    if cls is not Table:
+        del nested["columns"]  # an index's columns are plain names or expressions
     for name, item_type in nested.items():
         if name in values:
             values[name] = tuple(item_type(**item) for item in values[name])
