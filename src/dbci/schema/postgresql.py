@@ -1,0 +1,738 @@
+"""Reading a PostgreSQL schema into the model (`dbci.schema.model`).
+
+`snapshot_postgresql` reads the objects of the given schemas with a fixed number of catalog
+queries (eleven, twelve with grants) however many objects exist: a schema of thousands of
+tables costs the same dozen round trips as one of three. Each query returns one row per
+object (or per column, constraint, index, …); child rows are grouped by their parent's oid
+in one pass, and every object is built once.
+
+Everything is read inside one read-only REPEATABLE READ transaction with an empty
+`search_path`, so that the queries see one state of the catalog and every name PostgreSQL
+renders in a definition, a default or a type is schema-qualified, whatever the caller's
+search path. The transaction is rolled back at the end; call this outside a transaction.
+
+Left out: objects an extension owns (its functions and types; the extension itself is
+listed), everything outside the schemas, the tables in `exclude_tables` with everything
+that belongs to them, sequences behind identity columns, and what PostgreSQL makes on its
+own for partitions (their copies of the parent's constraints, indexes and triggers).
+Needs PostgreSQL 12 or later.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from dbci.engines.base import Database
+from dbci.errors import InputError
+from dbci.schema import model
+from dbci.schema.model import (
+    Attribute,
+    Column,
+    CompositeType,
+    Constraint,
+    DbObject,
+    Domain,
+    DomainConstraint,
+    Enum,
+    Extension,
+    Function,
+    Grant,
+    Index,
+    Key,
+    MaterializedView,
+    Procedure,
+    Schema,
+    Snapshot,
+    Table,
+    Trigger,
+    View,
+    qualify,
+)
+
+# An object that no extension owns (objects an extension owns go with it).
+_NOT_EXTENSION_MEMBER = (
+    "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass "
+    "AND e.objid = {oid} AND e.deptype = 'e')"
+)
+
+
+def _not_member(catalog: str, oid: str) -> str:
+    return _NOT_EXTENSION_MEMBER.format(catalog=catalog, oid=oid)
+
+
+# A collation as COLLATE writes it, from a pg_collation row `co` and its schema `cn`.
+_COLLATION = "quote_ident(cn.nspname) || '.' || quote_ident(co.collname)"
+
+_SCHEMAS = """
+SELECT n.oid, n.nspname, d.description
+FROM pg_namespace n
+LEFT JOIN pg_description d
+  ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass AND d.objsubid = 0
+WHERE n.nspname = ANY(:schemas)
+"""
+
+_EXTENSIONS = """
+SELECT x.extname, n.nspname, x.extversion, d.description
+FROM pg_extension x
+JOIN pg_namespace n ON n.oid = x.extnamespace
+LEFT JOIN pg_description d
+  ON d.objoid = x.oid AND d.classoid = 'pg_extension'::regclass AND d.objsubid = 0
+WHERE n.nspname = ANY(:schemas)
+"""
+
+# Enums, domains and stand-alone composite types (their attributes come with the columns).
+_TYPES = f"""
+SELECT t.oid, n.nspname, t.typname, t.typtype, t.typrelid, d.description,
+  CASE WHEN t.typtype = 'e' THEN ARRAY(
+    SELECT l.enumlabel::text FROM pg_enum l WHERE l.enumtypid = t.oid ORDER BY l.enumsortorder)
+  END,
+  CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
+  CASE WHEN t.typtype = 'd' THEN pg_get_expr(t.typdefaultbin, 0) END,
+  t.typnotnull,
+  CASE WHEN t.typtype = 'd' AND t.typcollation <> bt.typcollation THEN (
+    SELECT {_COLLATION} FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+    WHERE co.oid = t.typcollation)
+  END,
+  CASE WHEN t.typtype = 'd' THEN ARRAY(
+    SELECT c.conname::text FROM pg_constraint c
+    WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname)
+  END,
+  CASE WHEN t.typtype = 'd' THEN ARRAY(
+    SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
+    WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname)
+  END
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
+LEFT JOIN pg_class r ON r.oid = t.typrelid
+LEFT JOIN pg_description d
+  ON d.objoid = t.oid AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0
+WHERE n.nspname = ANY(:schemas)
+  AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND r.relkind = 'c'))
+  AND {_not_member("pg_type", "t.oid")}
+"""
+
+# Tables, partitions, views, materialized views and sequences (with what pg_sequence says
+# and the column that owns a serial's sequence). Identity sequences are left out.
+_RELATIONS = f"""
+SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence = 'u', d.description,
+  CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
+  CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+  pn.nspname, p.relname,
+  CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END,
+  c.reloptions,
+  format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
+  s.seqcycle, ownn.nspname, own.relname, oa.attname
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_description d
+  ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
+LEFT JOIN pg_inherits i ON c.relispartition AND i.inhrelid = c.oid
+LEFT JOIN pg_class p ON p.oid = i.inhparent
+LEFT JOIN pg_namespace pn ON pn.oid = p.relnamespace
+LEFT JOIN pg_sequence s ON c.relkind = 'S' AND s.seqrelid = c.oid
+LEFT JOIN pg_depend sd
+  ON c.relkind = 'S' AND sd.classid = 'pg_class'::regclass AND sd.objid = c.oid
+  AND sd.refclassid = 'pg_class'::regclass AND sd.deptype IN ('a', 'i')
+LEFT JOIN pg_class own ON own.oid = sd.refobjid
+LEFT JOIN pg_namespace ownn ON ownn.oid = own.relnamespace
+LEFT JOIN pg_attribute oa ON oa.attrelid = sd.refobjid AND oa.attnum = sd.refobjsubid
+WHERE n.nspname = ANY(:schemas)
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+  AND sd.deptype IS DISTINCT FROM 'i'
+  AND {_not_member("pg_class", "c.oid")}
+"""
+
+# Columns of tables and views and attributes of composite types, in position order.
+_COLUMNS = f"""
+SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+  pg_get_expr(ad.adbin, ad.adrelid), a.attidentity, a.attgenerated,
+  CASE WHEN co.oid IS NOT NULL THEN {_COLLATION} END,
+  d.description
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_collation co ON a.attcollation <> t.typcollation AND co.oid = a.attcollation
+LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+LEFT JOIN pg_description d
+  ON d.objoid = a.attrelid AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum
+WHERE n.nspname = ANY(:schemas)
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'c')
+  AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum
+"""
+
+# A partition's copies of its parent's constraints (conparentid, or inherited checks that
+# are not its own) come with the parent's and are left out.
+_CONSTRAINTS = """
+SELECT co.conrelid, co.conname, co.contype, pg_get_constraintdef(co.oid), rn.nspname,
+  r.relname, d.description
+FROM pg_constraint co
+JOIN pg_class c ON c.oid = co.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class r ON co.contype = 'f' AND r.oid = co.confrelid
+LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
+LEFT JOIN pg_description d
+  ON d.objoid = co.oid AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0
+WHERE n.nspname = ANY(:schemas)
+  AND co.contype IN ('p', 'u', 'c', 'f', 'x')
+  AND co.conparentid = 0 AND co.conislocal
+ORDER BY co.conrelid, co.conname
+"""
+
+# Indexes no constraint owns, and not a partition's part of its parent's index.
+_INDEXES = """
+SELECT i.indrelid, n.nspname, ic.relname, ic.relkind, pg_get_indexdef(i.indexrelid),
+  i.indisunique, am.amname, d.description,
+  ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
+        FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
+  ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
+        FROM generate_series(i.indnkeyatts + 1, i.indnatts) k ORDER BY k),
+  pg_get_expr(i.indpred, i.indrelid, true)
+FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_namespace n ON n.oid = ic.relnamespace
+JOIN pg_am am ON am.oid = ic.relam
+LEFT JOIN pg_description d
+  ON d.objoid = i.indexrelid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
+WHERE n.nspname = ANY(:schemas)
+  AND NOT ic.relispartition
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_constraint co
+    WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid
+      AND co.contype IN ('p', 'u', 'x'))
+"""
+
+# Functions, window functions and procedures; not aggregates, and not the constructors
+# PostgreSQL makes for a range type (they depend on it internally).
+_ROUTINES = f"""
+SELECT p.oid, n.nspname, p.proname, p.prokind, pg_get_function_identity_arguments(p.oid),
+  pg_get_function_result(p.oid), l.lanname, p.provolatile, p.prosecdef, p.prosrc,
+  pg_get_functiondef(p.oid), d.description
+FROM pg_proc p
+JOIN pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_language l ON l.oid = p.prolang
+LEFT JOIN pg_description d
+  ON d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass AND d.objsubid = 0
+WHERE n.nspname = ANY(:schemas)
+  AND p.prokind IN ('f', 'w', 'p')
+  AND {_not_member("pg_proc", "p.oid")}
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_depend x
+    WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.deptype = 'i')
+"""
+
+# What views and materialized views read (through their rewrite rule) and the types in
+# routines' signatures, as (source, oid of the view or routine, kind, schema, key name).
+# An array type stands for its element type, a table's row type for the table.
+_DEPENDENCIES = """
+WITH raw AS (
+  SELECT 'v'::text AS src, rw.ev_class AS owner, d.refclassid, d.refobjid
+  FROM pg_rewrite rw
+  JOIN pg_class c ON c.oid = rw.ev_class
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid
+  WHERE n.nspname = ANY(:schemas) AND c.relkind IN ('v', 'm')
+    AND d.refclassid IN ('pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass)
+    AND NOT (d.refclassid = 'pg_class'::regclass AND d.refobjid = rw.ev_class)
+  UNION
+  SELECT 'f', p.oid, d.refclassid, d.refobjid
+  FROM pg_proc p
+  JOIN pg_namespace n ON n.oid = p.pronamespace
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+  WHERE n.nspname = ANY(:schemas) AND d.refclassid = 'pg_type'::regclass AND d.deptype = 'n'
+),
+refs AS (
+  SELECT DISTINCT r.src, r.owner, r.refclassid, COALESCE(e.oid, r.refobjid) AS refobjid
+  FROM raw r
+  LEFT JOIN pg_type e ON r.refclassid = 'pg_type'::regclass AND e.typarray = r.refobjid
+)
+SELECT r.src, r.owner,
+  CASE
+    WHEN rc.oid IS NOT NULL THEN CASE rc.relkind WHEN 'v' THEN 'view'
+      WHEN 'm' THEN 'materialized view' WHEN 'c' THEN 'composite type' ELSE 'table' END
+    WHEN rp.oid IS NOT NULL THEN CASE rp.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END
+    WHEN ty.typtype = 'e' THEN 'enum'
+    WHEN ty.typtype = 'd' THEN 'domain'
+    WHEN ty.typtype = 'c' THEN CASE tr.relkind WHEN 'v' THEN 'view'
+      WHEN 'm' THEN 'materialized view' WHEN 'c' THEN 'composite type' ELSE 'table' END
+  END,
+  n.nspname,
+  CASE
+    WHEN rc.oid IS NOT NULL THEN rc.relname::text
+    WHEN rp.oid IS NOT NULL
+      THEN rp.proname || '(' || pg_get_function_identity_arguments(rp.oid) || ')'
+    ELSE ty.typname::text
+  END
+FROM refs r
+LEFT JOIN pg_class rc ON r.refclassid = 'pg_class'::regclass AND rc.oid = r.refobjid
+LEFT JOIN pg_proc rp ON r.refclassid = 'pg_proc'::regclass AND rp.oid = r.refobjid
+LEFT JOIN pg_type ty ON r.refclassid = 'pg_type'::regclass AND ty.oid = r.refobjid
+LEFT JOIN pg_class tr ON ty.typtype = 'c' AND tr.oid = ty.typrelid
+JOIN pg_namespace n ON n.oid = COALESCE(rc.relnamespace, rp.pronamespace, ty.typnamespace)
+WHERE n.nspname = ANY(:schemas)
+"""
+
+# Triggers a user made: not internal (constraint triggers of foreign keys), and not a
+# partition's copy of its parent's trigger.
+_TRIGGERS = """
+SELECT tg.tgrelid, tg.tgname, pg_get_triggerdef(tg.oid), tg.tgenabled, fn.nspname, f.proname,
+  pg_get_function_identity_arguments(f.oid), d.description
+FROM pg_trigger tg
+JOIN pg_class c ON c.oid = tg.tgrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_proc f ON f.oid = tg.tgfoid
+JOIN pg_namespace fn ON fn.oid = f.pronamespace
+LEFT JOIN pg_description d
+  ON d.objoid = tg.oid AND d.classoid = 'pg_trigger'::regclass AND d.objsubid = 0
+WHERE n.nspname = ANY(:schemas) AND NOT tg.tgisinternal AND {not_cloned}
+"""
+_TRIGGER_NOT_CLONED = "tg.tgparentid = 0"
+_TRIGGER_NOT_CLONED_12 = (  # tgparentid arrived in PostgreSQL 13
+    "NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_trigger'::regclass "
+    "AND x.objid = tg.oid AND x.deptype = 'P')"
+)
+
+# Privileges granted on schemas, relations, routines and types, without those every owner
+# has anyway (acldefault: the owner's own, and PUBLIC's EXECUTE on routines and USAGE on
+# types), as (catalog letter, oid, grantee, privilege, grantable).
+_GRANTS = """
+WITH objects(cat, oid, acl, owner, deftype) AS (
+  SELECT 'n', n.oid, n.nspacl, n.nspowner, 'n'
+  FROM pg_namespace n
+  WHERE n.nspname = ANY(:schemas) AND n.nspacl IS NOT NULL
+  UNION ALL
+  SELECT 'c', c.oid, c.relacl, c.relowner, CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = ANY(:schemas) AND c.relacl IS NOT NULL
+    AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+  UNION ALL
+  SELECT 'p', p.oid, p.proacl, p.proowner, 'f'
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+  WHERE n.nspname = ANY(:schemas) AND p.proacl IS NOT NULL
+  UNION ALL
+  SELECT 't', t.oid, t.typacl, t.typowner, 'T'
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+  WHERE n.nspname = ANY(:schemas) AND t.typacl IS NOT NULL AND t.typtype IN ('e', 'd', 'c')
+)
+SELECT o.cat, o.oid,
+  (CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END)
+    COLLATE "C" AS grantee,
+  a.privilege_type COLLATE "C" AS privilege, a.is_grantable
+FROM objects o, aclexplode(o.acl) a
+WHERE NOT EXISTS (
+  SELECT 1 FROM aclexplode(acldefault(o.deftype::"char", o.owner)) x
+  WHERE x.grantee = a.grantee AND x.privilege_type = a.privilege_type
+    AND x.is_grantable = a.is_grantable)
+ORDER BY 1, 2, 3, 4, 5
+"""
+
+_VOLATILITY = {"i": "immutable", "s": "stable", "v": "volatile"}
+_IDENTITY = {"a": "ALWAYS", "d": "BY DEFAULT"}
+_CONSTRAINT_TYPES = {
+    "p": "primary key",
+    "u": "unique",
+    "c": "check",
+    "f": "foreign key",
+    "x": "exclude",
+}
+# (lowest, highest) value of each sequence type: NO MINVALUE / NO MAXVALUE mean these.
+_SEQUENCE_RANGE = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
+
+
+def snapshot_postgresql(
+    db: Database,
+    schemas: Sequence[str],
+    *,
+    include_grants: bool = False,
+    exclude_tables: Collection[tuple[str, str]] = (),
+) -> Snapshot:
+    """The objects of `schemas` as a snapshot, read with a fixed number of catalog queries.
+
+    `exclude_tables` holds `(schema, table)` pairs (the migration history table) left out
+    with their indexes, constraints, triggers and owned sequences. Grants are read only
+    with `include_grants`. Must be called outside a transaction: it opens its own and
+    rolls it back.
+    """
+    major = _server_major(db)
+    if 0 < major < 12:
+        raise InputError(f"schema snapshots need PostgreSQL 12 or later, not {major}")
+    params = {"schemas": list(schemas)}
+    db.begin()
+    try:
+        db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        # JIT compiling these short catalog queries costs more than it saves.
+        db.query("SELECT set_config('search_path', '', true), set_config('jit', 'off', true)", {})
+        not_cloned = _TRIGGER_NOT_CLONED_12 if 0 < major < 13 else _TRIGGER_NOT_CLONED
+        rows = _Rows(
+            schemas=db.query(_SCHEMAS, params),
+            extensions=db.query(_EXTENSIONS, params),
+            types=db.query(_TYPES, params),
+            relations=db.query(_RELATIONS, params),
+            columns=db.query(_COLUMNS, params),
+            constraints=db.query(_CONSTRAINTS, params),
+            indexes=db.query(_INDEXES, params),
+            routines=db.query(_ROUTINES, params),
+            dependencies=db.query(_DEPENDENCIES, params),
+            triggers=db.query(_TRIGGERS.format(not_cloned=not_cloned), params),
+            grants=db.query(_GRANTS, params) if include_grants else [],
+        )
+    finally:
+        db.rollback()
+    return _build(rows, set(exclude_tables))
+
+
+@dataclasses.dataclass
+class _Rows:
+    """The answers of the catalog queries."""
+
+    schemas: list[Any]
+    extensions: list[Any]
+    types: list[Any]
+    relations: list[Any]
+    columns: list[Any]
+    constraints: list[Any]
+    indexes: list[Any]
+    routines: list[Any]
+    dependencies: list[Any]
+    triggers: list[Any]
+    grants: list[Any]
+
+
+def _server_major(db: Database) -> int:
+    try:
+        return int(db.server_version().split(".")[0])
+    except (ValueError, NotImplementedError):
+        return 0
+
+
+def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
+    snapshot = Snapshot(dialect="postgresql")
+    objects: list[DbObject] = []
+    add = objects.append
+
+    grants: dict[tuple[str, int], list[Grant]] = defaultdict(list)
+    for cat, oid, grantee, privilege, grantable in rows.grants:
+        grants[(cat, oid)].append(Grant(grantee=grantee, privilege=privilege, grantable=grantable))
+
+    def granted(cat: str, oid: int) -> tuple[Grant, ...]:
+        found = grants.get((cat, oid))
+        return tuple(found) if found else ()
+
+    for oid, name, comment in rows.schemas:
+        add(Schema(schema=name, name=name, comment=comment, grants=granted("n", oid)))
+
+    for name, schema, version, comment in rows.extensions:
+        add(Extension(schema=schema, name=name, version=version, comment=comment))
+
+    # Columns (and composite attributes) by relation, constraints by table.
+    columns: dict[int, list[Any]] = defaultdict(list)
+    for row in rows.columns:
+        columns[row[0]].append(row)
+    constraints: dict[int, list[Constraint]] = defaultdict(list)
+    for relid, name, contype, definition, ref_schema, ref_table, comment in rows.constraints:
+        constraints[relid].append(
+            Constraint(
+                name=name,
+                constraint_type=_CONSTRAINT_TYPES[contype],
+                definition=definition,
+                references=(ref_schema, ref_table) if ref_table is not None else None,
+                comment=comment,
+            )
+        )
+
+    for (
+        oid,
+        schema,
+        name,
+        typtype,
+        typrelid,
+        comment,
+        labels,
+        base,
+        default,
+        not_null,
+        collation,
+        check_names,
+        check_defs,
+    ) in rows.types:
+        type_grants = granted("t", oid)
+        if typtype == "e":
+            add(
+                Enum(
+                    schema=schema,
+                    name=name,
+                    comment=comment,
+                    grants=type_grants,
+                    labels=tuple(labels),
+                )
+            )
+        elif typtype == "d":
+            add(
+                Domain(
+                    schema=schema,
+                    name=name,
+                    comment=comment,
+                    grants=type_grants,
+                    data_type=base,
+                    default=default,
+                    not_null=not_null,
+                    collation=collation,
+                    constraints=tuple(
+                        DomainConstraint(name=n, definition=d)
+                        for n, d in zip(check_names, check_defs, strict=True)
+                    ),
+                )
+            )
+        else:
+            attributes = tuple(
+                Attribute(name=r[1], data_type=r[2], collation=r[7])
+                for r in columns.get(typrelid, ())
+            )
+            add(
+                CompositeType(
+                    schema=schema,
+                    name=name,
+                    comment=comment,
+                    grants=type_grants,
+                    attributes=attributes,
+                )
+            )
+
+    # Relations: which oids are in the snapshot (tables, views) and under which name.
+    relation_names: dict[int, tuple[str, str]] = {}
+    view_keys: dict[int, Key] = {}
+    for (
+        oid,
+        schema,
+        name,
+        relkind,
+        unlogged,
+        comment,
+        bound,
+        partition_key,
+        parent_schema,
+        parent,
+        view_definition,
+        options,
+        seq_type,
+        seq_start,
+        seq_increment,
+        seq_min,
+        seq_max,
+        seq_cache,
+        seq_cycle,
+        owner_schema,
+        owner_table,
+        owner_column,
+    ) in rows.relations:
+        if relkind == "S":
+            if owner_table is not None and (owner_schema, owner_table) in excluded:
+                continue  # goes with its excluded table
+            lowest, highest = _SEQUENCE_RANGE.get(seq_type, (None, None))
+            ascending = seq_increment > 0
+            add(
+                model.Sequence(
+                    schema=schema,
+                    name=name,
+                    comment=comment,
+                    grants=granted("c", oid),
+                    data_type=seq_type,
+                    start=seq_start,
+                    increment=seq_increment,
+                    minimum=None if seq_min == (1 if ascending else lowest) else seq_min,
+                    maximum=None if seq_max == (highest if ascending else -1) else seq_max,
+                    cache=seq_cache,
+                    cycle=seq_cycle,
+                    owned_by=(owner_table, owner_column) if owner_table is not None else None,
+                )
+            )
+            continue
+        if (schema, name) in excluded:
+            continue
+        relation_names[oid] = (schema, name)
+        if relkind in ("r", "p"):
+            add(
+                Table(
+                    schema=schema,
+                    name=name,
+                    comment=comment,
+                    grants=granted("c", oid),
+                    columns=tuple(
+                        Column(
+                            name=attname,
+                            data_type=data_type,
+                            nullable=not attnotnull,
+                            default=None if attgenerated else default,
+                            identity=_IDENTITY.get(attidentity),
+                            generated=default if attgenerated else None,
+                            collation=collation,
+                            comment=column_comment,
+                        )
+                        for (
+                            _,
+                            attname,
+                            data_type,
+                            attnotnull,
+                            default,
+                            attidentity,
+                            attgenerated,
+                            collation,
+                            column_comment,
+                        ) in columns.get(oid, ())
+                    ),
+                    constraints=tuple(constraints.get(oid, ())),
+                    partition_by=partition_key,
+                    partition_of=qualify(parent_schema, parent) if parent is not None else None,
+                    partition_bound=bound,
+                    unlogged=unlogged,
+                )
+            )
+        else:
+            check_option = None
+            view_options: list[str] = []
+            for option in options or ():
+                if option.startswith("check_option="):
+                    check_option = option.partition("=")[2].upper()
+                else:
+                    view_options.append(option)
+            view_class = View if relkind == "v" else MaterializedView
+            view = view_class(
+                schema=schema,
+                name=name,
+                comment=comment,
+                grants=granted("c", oid),
+                definition=view_definition,
+                options=tuple(view_options),
+                check_option=check_option,
+                dependencies=(),  # filled in below
+                column_comments=tuple(
+                    (r[1], r[8]) for r in columns.get(oid, ()) if r[8] is not None
+                ),
+            )
+            view_keys[oid] = view.key
+            add(view)
+
+    for (
+        relid,
+        schema,
+        name,
+        relkind,
+        definition,
+        unique,
+        method,
+        comment,
+        keys,
+        include,
+        predicate,
+    ) in rows.indexes:
+        table = relation_names.get(relid)
+        if table is None:
+            continue  # on an excluded table, or an extension's
+        if relkind == "I":
+            # A partitioned table's index reads `ON ONLY`, which would leave the partitions
+            # without theirs; created plainly it makes them.
+            at = definition.find(" ON ONLY ", len("CREATE INDEX ") + len(name))
+            if at >= 0:
+                definition = definition[:at] + " ON " + definition[at + len(" ON ONLY ") :]
+        add(
+            Index(
+                schema=schema,
+                name=name,
+                comment=comment,
+                table=table[1],
+                definition=definition,
+                unique=unique,
+                method=method,
+                columns=tuple(keys),
+                include=tuple(include),
+                predicate=predicate,
+            )
+        )
+
+    routine_keys: dict[int, Key] = {}
+    for (
+        oid,
+        schema,
+        name,
+        prokind,
+        arguments,
+        result,
+        language,
+        volatility,
+        security_definer,
+        body,
+        definition,
+        comment,
+    ) in rows.routines:
+        routine_class = Procedure if prokind == "p" else Function
+        routine = routine_class(
+            schema=schema,
+            name=name,
+            comment=comment,
+            grants=granted("p", oid),
+            arguments=arguments,
+            result=result,
+            language=language,
+            volatility=_VOLATILITY[volatility],
+            security_definer=security_definer,
+            body=body,
+            definition=definition,
+        )
+        routine_keys[oid] = routine.key
+        add(routine)
+
+    for (
+        relid,
+        name,
+        definition,
+        enabled,
+        fn_schema,
+        fn_name,
+        fn_arguments,
+        comment,
+    ) in rows.triggers:
+        table = relation_names.get(relid)
+        if table is None:
+            continue
+        add(
+            Trigger(
+                schema=table[0],
+                name=name,
+                comment=comment,
+                table=table[1],
+                definition=definition,
+                function=("function", fn_schema, f"{fn_name}({fn_arguments})"),
+                enabled=enabled,
+            )
+        )
+
+    objects_add = snapshot.objects.__setitem__
+    for obj in objects:
+        objects_add(obj.key, obj)
+
+    # Dependencies: only on objects of the snapshot, each once, sorted.
+    dependencies: dict[Key, set[Key]] = defaultdict(set)
+    present = snapshot.objects
+    for src, owner, kind, schema, name in rows.dependencies:
+        source = (view_keys if src == "v" else routine_keys).get(owner)
+        target = (kind, schema, name)
+        if source is not None and target != source and target in present:
+            dependencies[source].add(target)
+    replace = _replace_dependencies
+    for source, targets in dependencies.items():
+        present[source] = replace(present[source], tuple(sorted(targets)))
+    return snapshot
+
+
+def _replace_dependencies(obj: DbObject, dependencies: tuple[Key, ...]) -> DbObject:
+    return dataclasses.replace(obj, dependencies=dependencies)  # type: ignore[call-arg]
