@@ -209,3 +209,70 @@ def test_two_dialects_are_refused(tmp_path: Path, dbci, pg_url: str) -> None:
         2,
         "--source is a sqlite schema and --target a postgresql schema",
     )
+
+
+RICH_PG = """
+create schema app;
+create type app.mood as enum ('ok', 'sad');
+create domain app.positive as int check (value > 0);
+create type app.pair as (a int, b text);
+create sequence app.counter;
+create table app.people (
+    id int generated always as identity primary key,
+    name text not null default 'x' collate "C",
+    mood app.mood,
+    score app.positive,
+    twice int generated always as (id * 2) stored,
+    unique (name)
+);
+create table app.orders (id serial primary key, person int references app.people (id),
+    check (id > 0));
+create index orders_person on app.orders (person) include (id) where person > 0;
+create view app.named as select name from app.people;
+create materialized view app.counts as select count(*) from app.orders;
+create function app.f(a int) returns int language sql immutable as $$ select a + 1 $$;
+create procedure app.p() language sql as $$ select 1 $$;
+create function app.trg() returns trigger language plpgsql as $$ begin return new; end $$;
+create trigger orders_trg before insert on app.orders for each row execute function app.trg();
+comment on table app.people is 'who';
+comment on column app.people.name is 'what they are called';
+"""
+
+
+def test_postgresql_snapshot_json_round_trip(tmp_path: Path, dbci, pg_url: str) -> None:
+    import sqlalchemy as sa
+
+    from dbci.config import Overrides, load_settings
+    from dbci.engines import open_database
+    from dbci.schema.introspect import snapshot
+    from dbci.schema.snapshot_file import load
+
+    engine = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(RICH_PG)
+    first = dbci("--url", pg_url, "--schemas", "app", "snapshot", "--to", tmp_path / "a.json")
+    second = dbci("--url", pg_url, "--schemas", "app", "snapshot")
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert (tmp_path / "a.json").read_text() == second.stdout
+    db = open_database(load_settings(Overrides(url=pg_url), environ={}))
+    try:
+        live = snapshot(db, ["app"])
+    finally:
+        db.close()
+    loaded = load(tmp_path / "a.json")
+    kinds = {key[0] for key in live.objects}
+    assert {
+        "schema",
+        "enum",
+        "domain",
+        "composite type",
+        "sequence",
+        "table",
+        "index",
+        "view",
+        "materialized view",
+        "function",
+        "procedure",
+        "trigger",
+    } <= kinds
+    assert loaded.objects == live.objects
