@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,8 +74,12 @@ def compare(
     environ: dict[str, str] | None = None,
 ) -> Diff:
     """The diff from `source` to `target` (each a source spec: env:, url:, snapshot:)."""
-    a = read_source(source, overrides, "--source", include_grants, environ)
-    b = read_source(target, overrides, "--target", include_grants, environ)
+    # The two sources are read at once: each is mostly the database's work, and the two
+    # databases (or two connections to one server) work in parallel.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reading_a = pool.submit(read_source, source, overrides, "--source", include_grants, environ)
+        reading_b = pool.submit(read_source, target, overrides, "--target", include_grants, environ)
+        a, b = reading_a.result(), reading_b.result()
     if a.dialect != b.dialect:
         raise InputError(
             f"--source is a {a.dialect} schema and --target a {b.dialect} schema: "

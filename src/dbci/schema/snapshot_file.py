@@ -7,22 +7,35 @@ server or connection details).
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from dbci.errors import InputError
-from dbci.schema.model import FORMAT, Snapshot, object_from_dict
+from dbci.schema.model import FORMAT, DbObject, Snapshot, object_from_dict
 
 
 def dumps(snapshot: Snapshot) -> str:
-    """The snapshot as JSON text, ending in a newline."""
-    data = {
-        "format": FORMAT,
-        "dialect": snapshot.dialect,
-        "objects": [obj.to_dict() for obj in snapshot.sorted_objects()],
-    }
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The snapshot as JSON text (two-space indent, sorted keys), ending in a newline.
+
+    orjson writes it: the standard library's encoder takes its slow pure-Python path
+    whenever it indents (about a second for a 2,000-table schema). orjson hands each
+    dataclass to `_fields`, so that its fields are sorted like every other key.
+    """
+    data = {"format": FORMAT, "dialect": snapshot.dialect, "objects": snapshot.sorted_objects()}
+    options = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
+    return orjson.dumps(data, default=_fields, option=options).decode("utf-8") + "\n"
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """A model dataclass as a dict (a snapshot object gets its "type" too)."""
+    if not dataclasses.is_dataclass(value):
+        raise TypeError(f"cannot write {type(value).__name__} to a snapshot")
+    if isinstance(value, DbObject):
+        return {"type": value.kind, **value.__dict__}
+    return value.__dict__
 
 
 def save(snapshot: Snapshot, path: Path) -> None:
@@ -37,8 +50,8 @@ def save(snapshot: Snapshot, path: Path) -> None:
 def loads(text: str, where: str) -> Snapshot:
     """Parse snapshot JSON; anything that is not dbci's snapshot format is one clear error."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
         raise InputError(
             f"not a dbci snapshot (invalid JSON: {exc.msg})", file=where, line=exc.lineno
         ) from None
