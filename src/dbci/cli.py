@@ -240,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dbci import commands, output
+    from dbci import output
     from dbci.config import load_settings
 
     if args.password:
@@ -267,6 +267,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "migrate" and args.dry_run is not None:
         return _dry_run(settings, args.dry_run, as_json)
     if args.command == "migrate":
+        from dbci import commands
+
         result = commands.migrate(settings, log=log)
         if as_json:
             _say(output.dumps(output.migrate_json(result)))
@@ -292,10 +294,14 @@ def _run(args: argparse.Namespace) -> int:
             _say(output.dumps(render(done)))
         return 0
     if args.command == "info":
+        from dbci import commands
+
         info = commands.info(settings)
         _say(output.dumps(output.info_json(info)) if as_json else output.info_text(info))
         return 0
     if args.command == "validate":
+        from dbci import commands
+
         checked = commands.validate(settings, fail_on_pending=args.fail_on_pending)
         if as_json:
             _say(output.dumps(output.validate_json(checked)))

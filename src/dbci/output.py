@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dbci.commands import InfoResult, MigrateResult, ValidateResult
-from dbci.dryrun import DryRunResult
-from dbci.lifecycle import BaselineResult, CleanResult, RepairResult, UndoResult
-from dbci.schema.diff import Diff
-from dbci.state import MigrationInfo
+if TYPE_CHECKING:  # only for annotations: a command imports just what it runs
+    from dbci.commands import InfoResult, MigrateResult, ValidateResult
+    from dbci.dryrun import DryRunResult
+    from dbci.lifecycle import BaselineResult, CleanResult, RepairResult, UndoResult
+    from dbci.schema.diff import Diff
+    from dbci.state import MigrationInfo
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,13 @@ from dbci.schema.diff import Diff, diff
 from dbci.schema.introspect import snapshot as read_snapshot
 from dbci.schema.model import Snapshot
 from dbci.schema.snapshot_file import load, save
-from dbci.session import Log, quiet
+
+Log = Callable[[str], None]
+
+
+def quiet(_: str) -> None:
+    """A `log` that says nothing."""
+
 
 SOURCE_KINDS = ("env:NAME", "url:URL", "snapshot:FILE", "migrations")
 
