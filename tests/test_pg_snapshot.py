@@ -593,11 +593,6 @@ def test_create_statements_reproduce_the_snapshot(
     assert_same_objects(copied, original)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model: View/MaterializedView.grant_sql writes `GRANT … ON VIEW`, which "
-    "PostgreSQL does not accept (views take `ON TABLE`)",
-)
 def test_view_grants_reproduce(pg_url: str, pg_cluster: PgCluster, tmp_path: Path) -> None:
     with connected(pg_url, tmp_path) as db:
         run_script(db, "CREATE TABLE public.t (id int); CREATE VIEW public.v AS SELECT * FROM t;")

@@ -5,15 +5,20 @@ are added, keys only in A dropped, keys in both with different values changed. E
 changed object is altered in place where the database allows it (columns, constraints,
 enum values, sequence options, function bodies, comments, grants) and dropped and
 created again where it does not (views, indexes, triggers, a function whose result type
-changed). Objects that depend on something dropped or recreated (a view reading a table
-whose columns change, a trigger whose function is recreated) are recreated around it.
+changed); an enum losing labels or a domain over another base type is rebuilt, its
+columns converted to the new type. Objects that depend on something dropped, recreated
+or rebuilt (a view reading a column that is retyped, a trigger whose function is
+recreated, an index on a recreated materialized view) are recreated around it, and
+unchanged constraints that use it (a foreign key on a key that is recreated) are
+dropped and added again.
 
 Statements come out in dependency order, in phases (after migra's `changes.py`): drop
-what depends on others first (triggers, views, foreign keys, indexes, functions), then
-create and alter (schemas, extensions, types, sequences, tables, functions, views in
-dependency order, indexes, foreign keys, triggers), then drop tables, sequences, types,
-extensions and schemas. A rename shows as a drop and an add: a snapshot cannot tell a
-renamed object from a new one.
+what depends on others first (triggers, views, foreign keys, constraints, indexes,
+recreated routines and tables), then create and alter (schemas, extensions, types,
+sequences, tables, functions, views in dependency order, indexes, foreign keys,
+triggers), then drop tables, sequences, routines, types, extensions and schemas. A
+rename shows as a drop and an add: a snapshot cannot tell a renamed object from a new
+one.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from dbci.schema.model import (
     Function,
     Index,
     Key,
+    MaterializedView,
     Schema,
     Sequence,
     Snapshot,
@@ -43,6 +49,7 @@ from dbci.schema.model import (
     qualify,
     quote_ident,
     quote_literal,
+    relation_keys,
     type_dependencies,
 )
 
@@ -119,8 +126,14 @@ class _Planner:
         ]
         self.added_keys = {o.key for o in self.added}
         self.dropped_keys = {o.key for o in self.dropped}
-        # Keys dropped and created again (in A and B): views, indexes, triggers, …
+        # Keys dropped and created again (in A and B): views, indexes, triggers, … Types in
+        # it are rebuilt instead (`_rebuild_type`): their columns move to the new type.
         self.recreate: set[Key] = set()
+        # Tables whose columns move to a rebuilt type (their definitions unchanged).
+        self.retyped: set[Key] = set()
+        # Unchanged constraints, (table key, name), dropped and added again because what
+        # they use is dropped or rebuilt under them (`_refresh_constraints`).
+        self.refreshed: set[tuple[Key, str]] = set()
         self.destructive: set[Key] = set(self.dropped_keys)
         self.out = Diff(a.dialect)
 
@@ -130,24 +143,32 @@ class _Planner:
         for old, new in self.changed:
             if _needs_recreate(old, new):
                 self.recreate.add(old.key)
-                if isinstance(old, Table | Enum | CompositeType | Domain):
-                    self.destructive.add(old.key)
-            elif isinstance(old, Table) and isinstance(new, Table) and _table_loses_data(old, new):
+            if _loses_data(old, new):
                 self.destructive.add(old.key)
+        rebuilt_types = {k for k in self.recreate if k[0] in _TYPE_KINDS}
+        self.retyped = {
+            table.key
+            for table in self.a.objects.values()
+            if isinstance(table, Table)
+            and table.key in self.b.objects
+            and _uses_types(table, rebuilt_types)
+        }
         self._spread_recreation()
+        self._refresh_constraints()
         self._record_changes()
         self._emit()
         return self.out
 
     def _spread_recreation(self) -> None:
-        """Recreate what depends on anything dropped or recreated; views also when a table,
-        view or function they read is altered (PostgreSQL refuses most such ALTERs)."""
-        altered = {o.key for o, _ in self.changed if isinstance(o, Table | Function)}
-        # A recreated table takes its indexes and triggers with it.
-        for key in [k for k in self.recreate if k[0] == "table"]:
-            for obj in self.a.objects.values():
-                if isinstance(obj, Index | Trigger) and (obj.schema, obj.table) == key[1:]:
-                    self.recreate.add(obj.key)
+        """Recreate what depends on anything dropped or recreated (an index or a trigger
+        on a recreated relation, a view reading a recreated view, a trigger whose function
+        is recreated, a routine taking a rebuilt type); views reading a table whose
+        existing columns are rewritten, since PostgreSQL refuses to retype or drop a
+        column a view reads; and indexes on a table whose columns move to a rebuilt type,
+        since retyping the column re-reads their expressions and predicates, which name
+        the old type once it is renamed."""
+        rewritten = {old.key for old, new in self._changed(Table) if _columns_rewritten(old, new)}
+        rewritten |= self.retyped
         grew = True
         while grew:
             grew = False
@@ -159,10 +180,44 @@ class _Planner:
                 needs = set(obj.depends_on())
                 hit = needs & (self.dropped_keys | self.recreate)
                 if isinstance(obj, View):
-                    hit |= needs & altered
+                    hit |= needs & rewritten
+                if isinstance(obj, Index):
+                    hit |= needs & self.retyped
                 if hit:
                     self.recreate.add(obj.key)
                     grew = True
+
+    def _refresh_constraints(self) -> None:
+        """Constraints that stay as they are but are dropped first and added again last:
+
+        * foreign keys whose referenced table loses the key they use for a while (its
+          primary key or a unique constraint dropped or changed, a unique index dropped
+          or recreated, the table recreated), since PostgreSQL refuses to drop a key a
+          foreign key uses;
+        * checks on a table whose columns move to a rebuilt type, since retyping the
+          column re-reads them, and they name the old type once it is renamed.
+        """
+        unsettled: set[tuple[str, str]] = {k[1:] for k in self.recreate if k[0] == "table"}
+        for old, new in self._changed(Table):
+            if any(c.constraint_type in _KEY_TYPES for c in _constraint_drops(old, new)):
+                unsettled.add((old.schema, old.name))
+        for key in self.dropped_keys | self.recreate:
+            index = self.a.objects[key]
+            if isinstance(index, Index) and index.unique:
+                unsettled.add((index.schema, index.table))
+        for table in self.a.objects.values():
+            new = self.b.objects.get(table.key)
+            if not isinstance(table, Table) or new is None or table.key in self.recreate:
+                continue
+            assert isinstance(new, Table)
+            changing = {c.name for c in _constraint_drops(table, new)}
+            for constraint in table.constraints:
+                if constraint.name in changing:
+                    continue  # dropped and added anyway
+                if (_is_fk(constraint) and constraint.references in unsettled) or (
+                    constraint.constraint_type == "check" and table.key in self.retyped
+                ):
+                    self.refreshed.add((table.key, constraint.name))
 
     def _record_changes(self) -> None:
         entries: list[tuple[str, DbObject, DbObject | None, DbObject | None]] = []
@@ -194,23 +249,30 @@ class _Planner:
             self.out.statements = emit_sqlite(self)
             return
         s = self.out.statements
-        a = self.a.objects
+        a, b = self.a.objects, self.b.objects
         goes = self.dropped_keys | self.recreate  # objects of A that are dropped now
         dropped_tables = {k for k in self.dropped_keys if k[0] == "table"}
+        gone_views = {k for k in goes if k[0] in _VIEW_KINDS}
 
-        def on_dropped_table(obj: DbObject) -> bool:
-            table = getattr(obj, "table", None)
-            return table is not None and ("table", obj.schema, table) in dropped_tables
+        def on(obj: Index | Trigger, relations: set[Key]) -> bool:
+            """Whether an index or trigger is on one of `relations` (and goes with it)."""
+            return any(k in relations for k in relation_keys(obj.schema, obj.table))
 
-        # 1. triggers, views (dependents first), foreign keys, other constraints, indexes
+        # 1. what depends on others: triggers, views (dependents first), foreign keys and
+        #    other constraints, indexes, recreated routines, recreated tables. What is on a
+        #    dropped table goes with it in step 5; indexes on dropped views go with them.
         for obj in _by_kind(a, goes, Trigger):
-            if not on_dropped_table(obj):
+            if not on(obj, dropped_tables):
                 s += obj.drop_sql()
-        for obj in reversed(_view_order([a[k] for k in goes if k[0] in _VIEW_KINDS])):
+        for obj in reversed(_view_order([a[k] for k in gone_views])):
             s += obj.drop_sql()
         for old, new in self._changed(Table):
             if old.key not in self.recreate:
                 s += [old.drop_constraint_sql(c) for c in _constraint_drops(old, new) if _is_fk(c)]
+        for table_key, name in sorted(self.refreshed):
+            table = a[table_key]
+            assert isinstance(table, Table)
+            s += [table.drop_constraint_sql(c) for c in table.constraints if c.name == name]
         for obj in _by_kind(a, self.dropped_keys, Table):
             # foreign keys between dropped tables go first, so the tables drop in any order
             s += [obj.drop_constraint_sql(c) for c in obj.constraints if _is_fk(c)]
@@ -220,10 +282,16 @@ class _Planner:
                     old.drop_constraint_sql(c) for c in _constraint_drops(old, new) if not _is_fk(c)
                 ]
         for obj in _by_kind(a, goes, Index):
-            if not on_dropped_table(obj):
+            if not on(obj, dropped_tables | gone_views):
                 s += obj.drop_sql()
-        for obj in [a[k] for k in sorted(goes) if k[0] in ("function", "procedure")]:
-            s += obj.drop_sql()
+        for obj in [a[k] for k in sorted(goes) if k[0] in _ROUTINE_KINDS]:
+            if obj.key in self.recreate or self._name_reused(obj):
+                s += obj.drop_sql()
+        # A sequence B keeps is let go by a column that is dropped (or moves elsewhere), so
+        # that it does not go with it; step 3 gives it its owner in B.
+        for old, _ in self._changed_or_same(Sequence):
+            if old.owned_by is not None and self._moves_owner(old):
+                s.append(f"ALTER SEQUENCE {old.qualified} OWNED BY NONE")
         for key in sorted(self.recreate):
             if key[0] == "table":
                 s += a[key].drop_sql()
@@ -238,10 +306,13 @@ class _Planner:
         for kind in (Enum, Domain, CompositeType):
             for obj in self._added(kind):
                 s += obj.create_sql()
-        for old, new in self._changed(Enum):
-            s += _alter_enum(old, new, self)
-        for old, new in self._changed(Domain):
-            s += _alter_domain(old, new)
+        for old, new in self._changed(Enum) + self._changed(Domain):
+            if old.key in self.recreate:
+                s += self._rebuild_type(old, new)
+            elif isinstance(old, Enum):
+                s += _alter_enum(old, new)
+            else:
+                s += _alter_domain(old, new)
         for old, new in self._changed(CompositeType):
             s += _alter_composite(old, new)
         for obj in self._added(Sequence):
@@ -249,7 +320,8 @@ class _Planner:
         for old, new in self._changed(Sequence):
             s += _alter_sequence(old, new)
 
-        # 3. tables: new ones without their foreign keys, then changes to existing ones
+        # 3. tables: new ones without their foreign keys, then changes to existing ones;
+        #    then sequences owned by a column get their owner.
         for obj in _partition_order(self._added(Table) + self._recreated(Table)):
             s += obj.definition_sql(foreign_keys=False) + obj.comment_sql() + obj.grant_sql()
         for old, new in self._changed(Table):
@@ -257,6 +329,9 @@ class _Planner:
                 s += _alter_table(old, new)
         for obj in self._added(Sequence):
             s += obj.ownership_sql()
+        for old, new in self._changed_or_same(Sequence):
+            if new.owned_by is not None and self._moves_owner(old):
+                s += new.ownership_sql()
 
         # 4. functions, views in dependency order, indexes, foreign keys, triggers
         for obj in [o for o in self.added + self._recreated_any() if isinstance(o, Function)]:
@@ -267,7 +342,7 @@ class _Planner:
         views = [o for o in self.added + self._recreated_any() if isinstance(o, View)]
         for obj in _view_order(views):
             s += obj.create_sql()
-        for old, new in self._changed(View):
+        for old, new in self._changed(View) + self._changed(MaterializedView):
             if old.key not in self.recreate:
                 s += _comments_and_grants(old, new)
         for obj in [o for o in self.added + self._recreated_any() if isinstance(o, Index)]:
@@ -280,18 +355,30 @@ class _Planner:
         for old, new in self._changed(Table):
             if old.key not in self.recreate:
                 s += [new.add_constraint_sql(c) for c in _constraint_adds(old, new) if _is_fk(c)]
+        for table_key, name in sorted(self.refreshed):
+            table = b[table_key]
+            assert isinstance(table, Table)
+            s += [table.add_constraint_sql(c) for c in table.constraints if c.name == name]
         for obj in [o for o in self.added + self._recreated_any() if isinstance(o, Trigger)]:
             s += obj.create_sql()
         for old, new in self._changed(Trigger):
             if old.key not in self.recreate:
                 s += _alter_trigger(old, new)
 
-        # 5. drops of whole objects, dependents first
+        # 5. drops of whole objects, dependents first. Routines go after tables (a column
+        #    default or check may call one) and before the types their signatures use;
+        #    those whose name B reuses went in step 1.
         for obj in reversed(_partition_order(_by_kind(a, self.dropped_keys, Table))):
             s += obj.drop_sql()
         for obj in _by_kind(a, self.dropped_keys, Sequence):
-            if obj.owned_by is None or ("table", obj.schema, obj.owned_by[0]) not in dropped_tables:
+            if not self._owner_goes(obj):
                 s += obj.drop_sql()
+        for obj in [a[k] for k in sorted(self.dropped_keys) if k[0] in _ROUTINE_KINDS]:
+            if not self._name_reused(obj):
+                s += obj.drop_sql()
+        for key in sorted(self.recreate):
+            if key[0] in _TYPE_KINDS:
+                s.append(f"DROP TYPE {qualify(key[1], _parked_name(a[key]))}")
         for kind in (CompositeType, Domain, Enum):
             for obj in _by_kind(a, self.dropped_keys, kind):
                 s += obj.drop_sql()
@@ -301,6 +388,75 @@ class _Planner:
             s += obj.drop_sql()
         for old, new in self._changed(Schema):
             s += _comments_and_grants(old, new)
+
+    # ---- types and sequences ------------------------------------------------------------
+
+    def _rebuild_type(self, old: Enum | Domain, new: Enum | Domain) -> list[str]:
+        """A type that cannot be altered into the new one (an enum losing or reordering
+        labels, a domain over another base type) is rebuilt: the old type is renamed out of
+        the way, the new one created, every column of A using it converted through text
+        (its default set again after); step 5 drops the old type, once the tables and
+        routines B drops (which may still use it) are gone. What else depends on the type
+        was dropped in step 1 and comes back in step 4 (`_spread_recreation`)."""
+        out = [f"ALTER TYPE {old.qualified} RENAME TO {quote_ident(_parked_name(old))}"]
+        out += new.create_sql()
+        for table in self.a.objects.values():
+            if not isinstance(table, Table) or table.key in self.dropped_keys | self.recreate:
+                continue
+            after = self.b.objects.get(table.key)
+            for column in table.columns:
+                if old.key not in type_dependencies(column.data_type):
+                    continue
+                # The type keeps its name, so the column keeps its type's text. The default
+                # (which names the type) comes back if B has the same one; a different one
+                # is step 3's to set, as for any column.
+                target = f"ALTER TABLE {table.qualified} ALTER COLUMN {quote_ident(column.name)}"
+                if column.default is not None:
+                    out.append(f"{target} DROP DEFAULT")
+                out.append(
+                    f"{target} TYPE {column.data_type} USING "
+                    f"{quote_ident(column.name)}::text::{column.data_type}"
+                )
+                kept = after.column(column.name) if isinstance(after, Table) else None
+                if (
+                    column.default is not None
+                    and kept is not None
+                    and (kept.data_type, kept.default) == (column.data_type, column.default)
+                ):
+                    out.append(f"{target} SET DEFAULT {column.default}")
+        return out
+
+    def _owner_goes(self, sequence: Sequence) -> bool:
+        """Whether the diff drops the column that owns `sequence` (its table dropped or
+        recreated, or the column dropped), which drops the sequence with it."""
+        if sequence.owned_by is None:
+            return False
+        table_name, column_name = sequence.owned_by
+        key: Key = ("table", sequence.schema, table_name)
+        if key in self.dropped_keys or key in self.recreate:
+            return True
+        old, new = self.a.objects.get(key), self.b.objects.get(key)
+        if not isinstance(old, Table) or not isinstance(new, Table):
+            return False
+        column = old.column(column_name)
+        return column is not None and _column_replaced(column, new.column(column_name))
+
+    def _moves_owner(self, old: Sequence) -> bool:
+        """Whether a sequence that both sides have changes owner, or loses its owning
+        column for a while (the diff drops it or recreates its table)."""
+        new = self.b.objects[old.key]
+        assert isinstance(new, Sequence)
+        return old.owned_by != new.owned_by or self._owner_goes(old)
+
+    def _name_reused(self, routine: DbObject) -> bool:
+        """Whether B adds a routine of the same name as the dropped `routine`. The key
+        holds the arguments' names, but PostgreSQL tells routines apart by their types
+        only: a routine whose arguments are renamed is the same one to it, and must be
+        dropped before it is created again."""
+        return any(
+            isinstance(o, Function) and (o.schema, o.name) == (routine.schema, routine.name)
+            for o in self.added
+        )
 
     # ---- helpers ------------------------------------------------------------------------
 
@@ -312,12 +468,23 @@ class _Planner:
         return sorted((o for o in objects if _is(o, kind)), key=_sort_key)
 
     def _recreated_any(self) -> list[DbObject]:
-        """Recreated objects other than tables, as B has them."""
+        """Recreated objects other than tables and types, as B has them."""
         objects = (self.b.objects[k] for k in self.recreate if k in self.b.objects)
-        return sorted((o for o in objects if not isinstance(o, Table)), key=_sort_key)
+        return sorted(
+            (o for o in objects if not isinstance(o, Table | Enum | Domain)), key=_sort_key
+        )
 
     def _changed(self, kind: type) -> list[tuple]:
         pairs = ((o, n) for o, n in self.changed if _is(o, kind))
+        return sorted(pairs, key=lambda pair: _sort_key(pair[0]))
+
+    def _changed_or_same(self, kind: type) -> list[tuple]:
+        """Objects of `kind` on both sides, changed or not, as (A's, B's)."""
+        pairs = (
+            (o, self.b.objects[k])
+            for k, o in self.a.objects.items()
+            if k in self.b.objects and _is(o, kind)
+        )
         return sorted(pairs, key=lambda pair: _sort_key(pair[0]))
 
 
@@ -348,41 +515,81 @@ def _is_fk(constraint: Constraint) -> bool:
 
 
 def _needs_recreate(old: DbObject, new: DbObject) -> bool:
-    """Whether a changed object must be dropped and created again."""
-    if isinstance(old, View):  # views and materialized views
+    """Whether a changed object must be dropped and created again (types: rebuilt)."""
+    if isinstance(old, View) and isinstance(new, View):  # views and materialized views
         return (old.definition, old.options, old.check_option) != (
             new.definition,
             new.options,
             new.check_option,
-        ) or type(old) is not type(new)
-    if isinstance(old, Index):
+        )
+    if isinstance(old, Index | Trigger) and isinstance(new, Index | Trigger):
         return old.definition != new.definition
-    if isinstance(old, Trigger):
-        return old.definition != new.definition
-    if isinstance(old, Function):
-        return old.result != new.result or type(old) is not type(new)
-    if isinstance(old, Table):
+    if isinstance(old, Function) and isinstance(new, Function):
+        # CREATE OR REPLACE keeps the result type; changing it takes DROP and CREATE.
+        return old.result != new.result
+    if isinstance(old, Table) and isinstance(new, Table):
         return (old.partition_by, old.partition_of, old.partition_bound) != (
             new.partition_by,
             new.partition_of,
             new.partition_bound,
         )
-    if isinstance(old, Domain):
+    if isinstance(old, Enum) and isinstance(new, Enum):
+        # ALTER TYPE … ADD VALUE only adds labels; losing or reordering one rebuilds it.
+        kept = [label for label in new.labels if label in old.labels]
+        return kept != list(old.labels)
+    if isinstance(old, Domain) and isinstance(new, Domain):
         return (old.data_type, old.collation) != (new.data_type, new.collation)
-    if isinstance(old, Extension):
-        return old.schema != new.schema
     return False
 
 
-def _table_loses_data(old: Table, new: Table) -> bool:
-    new_columns = {c.name: c for c in new.columns}
+def _loses_data(old: DbObject, new: DbObject) -> bool:
+    """Whether changing `old` into `new` may lose data (or fail on the data there is)."""
+    if isinstance(old, Table) and isinstance(new, Table):
+        return _needs_recreate(old, new) or _columns_rewritten(old, new, collation=False)
+    if isinstance(old, Enum | Domain):
+        return _needs_recreate(old, new)  # a rebuild converts the values, or fails on them
+    if isinstance(old, CompositeType) and isinstance(new, CompositeType):
+        after = {a.name: a for a in new.attributes}
+        return any(after.get(a.name) != a for a in old.attributes)  # dropped or retyped
+    if isinstance(old, Sequence) and isinstance(new, Sequence):
+        return _narrows(old, new)
+    return False
+
+
+def _columns_rewritten(old: Table, new: Table, *, collation: bool = True) -> bool:
+    """Whether an existing column is dropped, retyped or (with `collation`) given another
+    collation: the first two may lose data, and PostgreSQL refuses all three under a view
+    reading the column."""
     for column in old.columns:
-        other = new_columns.get(column.name)
-        if other is None or other.data_type != column.data_type:
+        other = new.column(column.name)
+        if other is None or _column_replaced(column, other):
             return True
-        if other.generated != column.generated:
+        if other.data_type != column.data_type:
+            return True
+        if collation and other.collation != column.collation:
             return True
     return False
+
+
+def _column_replaced(old: Column, new: Column | None) -> bool:
+    """Whether a column is dropped (it is gone, or it becomes or stops being generated,
+    or its generation expression changes, which PostgreSQL cannot alter)."""
+    return new is None or new.generated != old.generated
+
+
+def _parked_name(rebuilt: DbObject) -> str:
+    """The name a rebuilt type has while its successor takes over."""
+    return f"{rebuilt.name}__dbci_old"
+
+
+def _uses_types(table: Table, types: set[Key]) -> bool:
+    """Whether a column of `table` is of one of the user types `types` (or arrays of them)."""
+    return any(k in types for c in table.columns for k in type_dependencies(c.data_type))
+
+
+_KEY_TYPES = ("primary key", "unique")
+_TYPE_KINDS = ("enum", "domain")
+_ROUTINE_KINDS = ("function", "procedure")
 
 
 # ---- tables ----------------------------------------------------------------------------------
@@ -413,12 +620,11 @@ def _alter_table(old: Table, new: Table) -> list[str]:
     before = {c.name: c for c in old.columns}
     after = {c.name: c for c in new.columns}
     for column in old.columns:
-        replacement = after.get(column.name)
-        if replacement is None or replacement.generated != column.generated:
+        if _column_replaced(column, after.get(column.name)):
             out.append(f"ALTER TABLE {table} DROP COLUMN {quote_ident(column.name)}")
     for column in new.columns:
         previous = before.get(column.name)
-        if previous is None or previous.generated != column.generated:
+        if previous is None or _column_replaced(previous, column):
             out.append(f"ALTER TABLE {table} ADD COLUMN {column.definition_sql()}")
         else:
             out += _alter_column(table, previous, column)
@@ -433,28 +639,32 @@ def _alter_table(old: Table, new: Table) -> list[str]:
 
 
 def _alter_column(table: str, old: Column, new: Column) -> list[str]:
+    """ALTER COLUMN statements, in the order PostgreSQL accepts them.
+
+    An identity goes first (an identity column refuses DROP NOT NULL and a default). The
+    old default goes before a type change, since it may not cast to the new type, and
+    the new one is set after. NOT NULL is settled before an identity is added, which
+    requires it.
+    """
     out: list[str] = []
     column = f"ALTER TABLE {table} ALTER COLUMN {quote_ident(new.name)}"
-    if (old.data_type, old.collation) != (new.data_type, new.collation):
+    retyped = (old.data_type, old.collation) != (new.data_type, new.collation)
+    if old.identity and not new.identity:
+        out.append(f"{column} DROP IDENTITY")
+    if old.default is not None and (old.default != new.default or retyped):
+        out.append(f"{column} DROP DEFAULT")
+    if retyped:
         collate = f" COLLATE {new.collation}" if new.collation else ""
         using = f" USING {quote_ident(new.name)}::{new.data_type}"
         out.append(f"{column} TYPE {new.data_type}{collate}{using}")
-    if old.identity != new.identity:
-        if old.identity and new.identity:
-            out.append(f"{column} SET GENERATED {new.identity}")
-        elif old.identity:
-            out.append(f"{column} DROP IDENTITY")
-    if old.default != new.default and new.identity is None:
-        if new.default is None:
-            out.append(f"{column} DROP DEFAULT")
-        else:
-            out.append(f"{column} SET DEFAULT {new.default}")
-    if new.identity and not old.identity:
-        if old.default is not None:
-            out.append(f"{column} DROP DEFAULT")
-        out.append(f"{column} ADD GENERATED {new.identity} AS IDENTITY")
     if old.nullable != new.nullable:
         out.append(f"{column} {'DROP' if new.nullable else 'SET'} NOT NULL")
+    if new.identity and old.identity and new.identity != old.identity:
+        out.append(f"{column} SET GENERATED {new.identity}")
+    elif new.identity and not old.identity:
+        out.append(f"{column} ADD GENERATED {new.identity} AS IDENTITY")
+    if new.default is not None and (old.default != new.default or retyped):
+        out.append(f"{column} SET DEFAULT {new.default}")
     return out
 
 
@@ -492,53 +702,20 @@ def _partition_order(tables: list) -> list:
 # ---- types, sequences, extensions ----------------------------------------------------------------
 
 
-def _alter_enum(old: Enum, new: Enum, planner: _Planner) -> list[str]:
-    """New labels are added in place; a removed or reordered label rebuilds the type."""
-    kept = [label for label in old.labels if label in new.labels]
-    order_kept = [label for label in new.labels if label in old.labels]
+def _alter_enum(old: Enum, new: Enum) -> list[str]:
+    """New labels are added in place, each before the kept label that follows it (or
+    after the one before it). Lost or reordered labels rebuild the type instead."""
     out: list[str] = []
-    if kept == list(old.labels) and kept == order_kept:
-        for index, label in enumerate(new.labels):
-            if label in old.labels:
-                continue
-            anchor = ""
-            if index + 1 < len(new.labels) and new.labels[index + 1] in old.labels:
-                anchor = f" BEFORE {quote_literal(new.labels[index + 1])}"
-            elif index > 0:
-                anchor = f" AFTER {quote_literal(new.labels[index - 1])}"
-            out.append(f"ALTER TYPE {new.qualified} ADD VALUE {quote_literal(label)}{anchor}")
-    else:
-        planner.destructive.add(old.key)
-        out += _rebuild_type(old, new, planner)
-    out += _comments_and_grants(old, new)
-    return out
-
-
-def _rebuild_type(old: DbObject, new: DbObject, planner: _Planner) -> list[str]:
-    """Rename the old type, create the new one, convert columns through text, drop the old."""
-    parked = f"{old.name}__dbci_old"
-    out = [f"ALTER TYPE {old.qualified} RENAME TO {quote_ident(parked)}"]
-    out += new.definition_sql()
-    key = old.key
-    for obj in planner.b.objects.values():
-        if isinstance(obj, Table) and obj.key in planner.a.objects:
-            for column in obj.columns:
-                if key in _column_type_keys(column):
-                    target = f"ALTER TABLE {obj.qualified} ALTER COLUMN {quote_ident(column.name)}"
-                    if column.default is not None:
-                        out.append(f"{target} DROP DEFAULT")
-                    out.append(
-                        f"{target} TYPE {column.data_type} USING "
-                        f"{quote_ident(column.name)}::text::{column.data_type}"
-                    )
-                    if column.default is not None:
-                        out.append(f"{target} SET DEFAULT {column.default}")
-    out.append(f"DROP TYPE {qualify(old.schema, parked)}")
-    return out
-
-
-def _column_type_keys(column: Column) -> tuple[Key, ...]:
-    return type_dependencies(column.data_type)
+    for index, label in enumerate(new.labels):
+        if label in old.labels:
+            continue
+        anchor = ""
+        if index + 1 < len(new.labels) and new.labels[index + 1] in old.labels:
+            anchor = f" BEFORE {quote_literal(new.labels[index + 1])}"
+        elif index > 0:
+            anchor = f" AFTER {quote_literal(new.labels[index - 1])}"
+        out.append(f"ALTER TYPE {new.qualified} ADD VALUE {quote_literal(label)}{anchor}")
+    return out + _comments_and_grants(old, new)
 
 
 def _alter_domain(old: Domain, new: Domain) -> list[str]:
@@ -580,12 +757,30 @@ def _alter_composite(old: CompositeType, new: CompositeType) -> list[str]:
 
 
 def _alter_sequence(old: Sequence, new: Sequence) -> list[str]:
+    """ALTER SEQUENCE for new options (its owner is set in step 3, once columns exist).
+
+    PostgreSQL refuses new bounds that leave out the sequence's current value, which the
+    snapshot cannot know: when the range narrows, the sequence restarts (at its START)
+    only if its value is outside the new range.
+    """
     out: list[str] = []
     if old.options_sql() != new.options_sql():
-        out.append(f"ALTER SEQUENCE {new.qualified} {new.options_sql()}")
-    if old.owned_by != new.owned_by:
-        out += new.ownership_sql() or [f"ALTER SEQUENCE {new.qualified} OWNED BY NONE"]
+        alter = f"ALTER SEQUENCE {new.qualified} {new.options_sql(explicit_bounds=True)}"
+        if _narrows(old, new):
+            low, high = new.bounds()
+            outside = f"SELECT FROM {new.qualified} WHERE last_value NOT BETWEEN {low} AND {high}"
+            alter = (
+                f"DO $dbci$BEGIN\n  IF EXISTS ({outside}) THEN\n    {alter} RESTART;\n"
+                f"  ELSE\n    {alter};\n  END IF;\nEND$dbci$"
+            )
+        out.append(alter)
     return out + _comments_and_grants(old, new)
+
+
+def _narrows(old: Sequence, new: Sequence) -> bool:
+    """Whether the new range of values leaves out some of the old one."""
+    (old_low, old_high), (low, high) = old.bounds(), new.bounds()
+    return low > old_low or high < old_high
 
 
 def _alter_extension(old: Extension, new: Extension) -> list[str]:

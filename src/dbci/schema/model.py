@@ -53,6 +53,8 @@ class DbObject:
     kind: ClassVar[str] = "object"
     # The keyword that COMMENT ON and GRANT … ON use for this kind ("" = not supported).
     sql_keyword: ClassVar[str] = ""
+    # The keyword GRANT … ON uses, where it differs from COMMENT ON's (views: TABLE).
+    grant_keyword: ClassVar[str | None] = None
 
     schema: str
     name: str
@@ -76,6 +78,13 @@ class DbObject:
     def target_sql(self) -> str:
         """What COMMENT ON and GRANT name: `TABLE "s"."t"`."""
         return f"{self.sql_keyword} {self.qualified}"
+
+    @property
+    def grant_target_sql(self) -> str:
+        """What GRANT and REVOKE name: `target_sql`, with the grant keyword if it differs."""
+        if self.grant_keyword is None:
+            return self.target_sql
+        return self.grant_keyword + self.target_sql.removeprefix(self.sql_keyword)
 
     def depends_on(self) -> tuple[Key, ...]:
         """Keys of objects this one needs to exist first (beyond its schema)."""
@@ -102,14 +111,15 @@ class DbObject:
     def grant_sql(self, grants: tuple[Grant, ...] | None = None) -> list[str]:
         """GRANT statements for `grants` (default: all of the object's)."""
         return [
-            f"GRANT {g.privilege} ON {self.target_sql} TO {g.grantee_sql()}"
+            f"GRANT {g.privilege} ON {self.grant_target_sql} TO {g.grantee_sql()}"
             + (" WITH GRANT OPTION" if g.grantable else "")
             for g in (self.grants if grants is None else grants)
         ]
 
     def revoke_sql(self, grants: tuple[Grant, ...]) -> list[str]:
         """REVOKE statements for `grants`."""
-        return [f"REVOKE {g.privilege} ON {self.target_sql} FROM {g.grantee_sql()}" for g in grants]
+        target = self.grant_target_sql
+        return [f"REVOKE {g.privilege} ON {target} FROM {g.grantee_sql()}" for g in grants]
 
     def ddl(self) -> str:
         """The create statements as one script, for people to read."""
@@ -259,6 +269,14 @@ class CompositeType(DbObject):
 # ---- sequences ----------------------------------------------------------------------------
 
 
+# The values each sequence type holds.
+SEQUENCE_TYPE_RANGE: dict[str, tuple[int, int]] = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Sequence(DbObject):
     """A sequence; `owned_by` is (table, column) when a column owns it (serial)."""
@@ -277,14 +295,32 @@ class Sequence(DbObject):
     def definition_sql(self) -> list[str]:
         return [f"CREATE SEQUENCE {self.qualified} {self.options_sql()}"]
 
-    def options_sql(self) -> str:
-        """The options as CREATE SEQUENCE and ALTER SEQUENCE write them."""
+    def options_sql(self, *, explicit_bounds: bool = False) -> str:
+        """The options as CREATE SEQUENCE and ALTER SEQUENCE write them.
+
+        ALTER SEQUENCE wants `explicit_bounds`: when it changes both the type and the
+        direction, PostgreSQL resolves NO MAXVALUE by the old direction.
+        """
         parts = [f"AS {self.data_type}", f"INCREMENT BY {self.increment}"]
-        parts.append(f"MINVALUE {self.minimum}" if self.minimum is not None else "NO MINVALUE")
-        parts.append(f"MAXVALUE {self.maximum}" if self.maximum is not None else "NO MAXVALUE")
+        if explicit_bounds:
+            low, high = self.bounds()
+            parts += [f"MINVALUE {low}", f"MAXVALUE {high}"]
+        else:
+            parts.append(f"MINVALUE {self.minimum}" if self.minimum is not None else "NO MINVALUE")
+            parts.append(f"MAXVALUE {self.maximum}" if self.maximum is not None else "NO MAXVALUE")
         parts += [f"START WITH {self.start}", f"CACHE {self.cache}"]
         parts.append("CYCLE" if self.cycle else "NO CYCLE")
         return " ".join(parts)
+
+    def bounds(self) -> tuple[int, int]:
+        """The lowest and highest value, with NO MINVALUE / NO MAXVALUE resolved as
+        PostgreSQL resolves them (by the type, and the direction of the increment)."""
+        lowest, highest = SEQUENCE_TYPE_RANGE.get(self.data_type, SEQUENCE_TYPE_RANGE["bigint"])
+        default_low, default_high = (1, highest) if self.increment > 0 else (lowest, -1)
+        return (
+            default_low if self.minimum is None else self.minimum,
+            default_high if self.maximum is None else self.maximum,
+        )
 
     def ownership_sql(self) -> list[str]:
         """ALTER SEQUENCE … OWNED BY, run once the owning table exists."""
@@ -444,7 +480,7 @@ class Index(DbObject):
         return [self.definition]
 
     def depends_on(self) -> tuple[Key, ...]:
-        return (("table", self.schema, self.table),)
+        return relation_keys(self.schema, self.table)
 
     def grant_sql(self, grants: tuple[Grant, ...] | None = None) -> list[str]:
         return []
@@ -459,6 +495,7 @@ class View(DbObject):
 
     kind: ClassVar[str] = "view"
     sql_keyword: ClassVar[str] = "VIEW"
+    grant_keyword: ClassVar[str | None] = "TABLE"  # GRANT has no ON VIEW
     definition: str
     options: tuple[str, ...] = ()  # "security_barrier=true", …
     check_option: str | None = None  # "LOCAL" | "CASCADED"
@@ -572,7 +609,7 @@ class Trigger(DbObject):
         return [f"DROP TRIGGER {quote_ident(self.name)} ON {qualify(self.schema, self.table)}"]
 
     def depends_on(self) -> tuple[Key, ...]:
-        keys: list[Key] = [("table", self.schema, self.table)]
+        keys = list(relation_keys(self.schema, self.table))
         if self.function is not None:
             keys.append(self.function)
         return tuple(keys)
@@ -655,6 +692,17 @@ def object_from_dict(data: dict[str, Any]) -> DbObject:
             for c in values.get("constraints", ())
         )
     return cls(**values)
+
+
+# Tables, views and materialized views share one namespace per schema: the relation an
+# index (table or materialized view) or a trigger (table or view) is on is whichever of
+# these keys exists.
+RELATION_KINDS = ("table", "view", "materialized view")
+
+
+def relation_keys(schema: str, name: str) -> tuple[Key, ...]:
+    """The keys the relation `schema.name` may have, one per relation kind."""
+    return tuple((kind, schema, name) for kind in RELATION_KINDS)
 
 
 def type_dependencies(data_type: str) -> tuple[Key, ...]:

@@ -1,0 +1,3 @@
+CREATE TABLE t (id int PRIMARY KEY, a text);
+CREATE VIEW v AS SELECT id, a FROM t;
+CREATE VIEW keeps AS SELECT id, a FROM t;

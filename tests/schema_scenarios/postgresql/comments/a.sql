@@ -1,0 +1,18 @@
+CREATE TABLE t (id int PRIMARY KEY, a int, b int, CONSTRAINT a_check CHECK (a > 0));
+CREATE VIEW v AS SELECT id, a FROM t;
+CREATE MATERIALIZED VIEW m AS SELECT id FROM t;
+CREATE FUNCTION f(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT x $$;
+CREATE TYPE e AS ENUM ('x');
+CREATE TYPE c AS (a int);
+CREATE DOMAIN d AS int;
+CREATE SEQUENCE s;
+CREATE INDEX t_a ON t (a);
+COMMENT ON TABLE t IS 'old table comment';
+COMMENT ON COLUMN t.a IS 'column a';
+COMMENT ON COLUMN t.b IS 'column b goes';
+COMMENT ON VIEW v IS 'view comment';
+COMMENT ON COLUMN v.a IS 'view column goes';
+COMMENT ON FUNCTION f(integer) IS 'function comment goes';
+COMMENT ON TYPE e IS 'enum comment';
+COMMENT ON CONSTRAINT a_check ON t IS 'constraint comment';
+COMMENT ON SCHEMA public IS 'public schema';

@@ -1,0 +1,3 @@
+CREATE TABLE t (id int PRIMARY KEY);
+CREATE EXTENSION hstore;
+CREATE TABLE h (id int PRIMARY KEY, attrs hstore);

@@ -1,0 +1,3 @@
+CREATE EXTENSION citext;
+CREATE TABLE t (id int PRIMARY KEY, email citext UNIQUE);
+CREATE INDEX t_email ON t (lower(email::text));

@@ -1,0 +1,7 @@
+CREATE TABLE t (id int PRIMARY KEY, price numeric NOT NULL);
+CREATE FUNCTION with_tax(p numeric) RETURNS numeric LANGUAGE sql IMMUTABLE
+    AS $$ SELECT p * 1.2 $$;
+CREATE FUNCTION label(p numeric) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT p::text $$;
+CREATE VIEW priced AS SELECT id, with_tax(price) AS gross, label(price) AS label FROM t;
+CREATE VIEW cheap AS SELECT id FROM priced WHERE gross < 10;

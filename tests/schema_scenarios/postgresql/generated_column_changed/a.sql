@@ -1,0 +1,7 @@
+CREATE TABLE t (
+    id int PRIMARY KEY,
+    a int NOT NULL,
+    b int NOT NULL,
+    total int GENERATED ALWAYS AS (a + b) STORED
+);
+INSERT INTO t (id, a, b) VALUES (1, 3, 4);

@@ -1,0 +1,6 @@
+CREATE TABLE t (
+    id int PRIMARY KEY,
+    a int NOT NULL,
+    b int NOT NULL,
+    total int GENERATED ALWAYS AS (a * b) STORED
+);

@@ -1,0 +1,16 @@
+CREATE SCHEMA app;
+CREATE TABLE app.t (id int PRIMARY KEY, a int);
+CREATE VIEW app.v AS SELECT id FROM app.t;
+CREATE MATERIALIZED VIEW app.m AS SELECT id FROM app.t;
+CREATE SEQUENCE app.s;
+CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE PROCEDURE app.p() LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE TYPE app.e AS ENUM ('x');
+CREATE DOMAIN app.d AS int;
+GRANT USAGE ON SCHEMA app TO dbci_rt_reader;
+GRANT SELECT ON app.t TO dbci_rt_reader;
+GRANT SELECT, INSERT, UPDATE ON app.t TO dbci_rt_writer;
+GRANT SELECT ON app.v TO dbci_rt_reader;
+GRANT USAGE ON SEQUENCE app.s TO dbci_rt_writer;
+CREATE VIEW app.v2 AS SELECT id FROM app.t;
+GRANT SELECT ON app.v2 TO dbci_rt_reader;

@@ -1,0 +1,10 @@
+CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT, extra TEXT);
+CREATE TABLE child (
+    id INTEGER PRIMARY KEY,
+    parent_id INTEGER REFERENCES parent (id) ON DELETE CASCADE
+);
+CREATE TABLE log (message TEXT, at TEXT);
+CREATE TRIGGER child_log AFTER INSERT ON child BEGIN INSERT INTO log (message) VALUES ('child'); END;
+CREATE VIEW named AS SELECT child.id, parent.name FROM child JOIN parent ON parent.id = child.parent_id;
+INSERT INTO parent VALUES (1, 'p', 'x');
+INSERT INTO child VALUES (10, 1);
