@@ -276,3 +276,24 @@ def test_postgresql_snapshot_json_round_trip(tmp_path: Path, dbci, pg_url: str) 
         "trigger",
     } <= kinds
     assert loaded.objects == live.objects
+
+
+def test_sqlite_expression_indexes_are_in_the_snapshot(tmp_path: Path, dbci) -> None:
+    """SQLAlchemy's reflection skips them; dbci reads their statement from sqlite_master."""
+    a = sqlite_file(
+        tmp_path / "a.db", "create table t (a text);\ncreate index t_l on t (lower(a));"
+    )
+    b = sqlite_file(
+        tmp_path / "b.db", "create table t (a text);\ncreate index t_l on t (upper(a));"
+    )
+    proc = dbci("--url", a, "snapshot")
+    assert proc.returncode == 0 and proc.stderr.count("\n") == 1, proc.stderr  # no warning
+    index = next(o for o in json.loads(proc.stdout)["objects"] if o["type"] == "index")
+    assert index["definition"] == "CREATE INDEX t_l on t (lower(a))"
+    proc = dbci("diff", "--source", f"url:{a}", "--target", f"url:{b}", "--sql", "-")
+    connection = sqlite3.connect(tmp_path / "a.db")
+    connection.executescript(proc.stdout)
+    connection.close()
+    assert (
+        dbci("diff", "--source", f"url:{a}", "--target", f"url:{b}", "--exit-code").returncode == 0
+    )

@@ -711,6 +711,8 @@ def type_dependencies(data_type: str) -> tuple[Key, ...]:
     Only schema-qualified names are recognised: PostgreSQL renders a type from a schema
     outside the search path qualified, and the snapshot reads with an empty search path.
     """
+    if "." not in data_type:
+        return ()  # the common case (integer, text, numeric(10,2)), decided without parsing
     text = data_type.strip()
     while text.endswith("[]"):
         text = text[:-2]

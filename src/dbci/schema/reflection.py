@@ -10,6 +10,7 @@ README's engine table says what that is.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -45,7 +46,9 @@ def snapshot_reflected(
     )
     snapshot = Snapshot(db.dialect)
     excluded = set(exclude_tables)
-    with engine.connect() as connection:
+    with engine.connect() as connection, warnings.catch_warnings():
+        # SQLAlchemy warns that it skips SQLite's expression indexes: they are read below.
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
         inspector = sa.inspect(connection)
         for schema in schemas:
             _read_schema(db, inspector, snapshot, schema, excluded)
@@ -80,10 +83,26 @@ def _read_schema(
                     ),
                 )
             )
+            reflected = set()
             for index in indexes.get(key, []):
                 if not index.get("name"):
                     continue
-                snapshot.add(_index(schema, name, index, index_sql.get(index["name"])))
+                reflected.add(index["name"])
+                statement = index_sql.get(index["name"], ("", None))[1]
+                snapshot.add(_index(schema, name, index, statement))
+            # SQLAlchemy skips SQLite's expression indexes (with a warning); their CREATE
+            # statement is all the model needs.
+            for index_name, (table, sql) in sorted(index_sql.items()):
+                if table == name and index_name not in reflected:
+                    snapshot.add(
+                        Index(
+                            schema=schema,
+                            name=index_name,
+                            table=name,
+                            definition=sql,
+                            unique=sql.lstrip().upper().startswith("CREATE UNIQUE"),
+                        )
+                    )
     for view in sorted(inspector.get_view_names(schema=schema)):
         text = inspector.get_view_definition(view, schema=schema) or ""
         match = _VIEW_QUERY.match(text)
@@ -182,10 +201,11 @@ def _index(schema: str, table: str, data: dict[str, Any], sql: str | None) -> In
     )
 
 
-def _index_sql(db: Database, schema: str) -> dict[str, str]:
-    """SQLite keeps each index's CREATE statement: the exact definition (predicates too)."""
+def _index_sql(db: Database, schema: str) -> dict[str, tuple[str, str]]:
+    """SQLite keeps each index's CREATE statement: the exact definition (predicates too).
+    Index name -> (table, statement)."""
     rows = db.query(
-        f"SELECT name, sql FROM {quote_ident(schema)}.sqlite_master "
+        f"SELECT name, tbl_name, sql FROM {quote_ident(schema)}.sqlite_master "
         "WHERE type = 'index' AND sql IS NOT NULL"
     )
-    return {name: sql for name, sql in rows}
+    return {name: (table, sql) for name, table, sql in rows}
