@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +18,6 @@ from dbci.schema.model import (
     Column,
     CompositeType,
     Constraint,
-    DbObject,
     Domain,
     DomainConstraint,
     Enum,
@@ -208,54 +206,27 @@ def snapshot(db: Database, **kwargs: Any) -> Snapshot:
     return snapshot_postgresql(db, SCHEMAS, exclude_tables={HISTORY}, **kwargs)
 
 
-def in_dependency_order(objects: list[DbObject]) -> list[DbObject]:
-    """`objects` (sorted) reordered so that each comes after those of them it depends on."""
-    by_key = {o.key: o for o in objects}
-    done: set[model.Key] = set()
-    ordered: list[DbObject] = []
-
-    def visit(obj: DbObject) -> None:
-        if obj.key in done:
-            return
-        done.add(obj.key)
-        for key in obj.depends_on():
-            if key in by_key:
-                visit(by_key[key])
-        ordered.append(obj)
-
-    for obj in objects:
-        visit(obj)
-    return ordered
-
-
 def creation_statements(snap: Snapshot) -> list[str]:
-    """Every object's create statements: kinds in `model.KINDS` order, each kind in
-    dependency order (views and materialized views together), foreign keys and sequence
-    ownership once all tables exist. Schema public exists already: only its comment and
-    grants."""
-    groups: dict[str, list[DbObject]] = defaultdict(list)
-    for obj in snap.sorted_objects():
-        groups[obj.kind].append(obj)
+    """Every object's create statements: kinds in `model.KINDS` order, except that each
+    object comes after those it depends on (a table after the function its default calls,
+    a view after the materialized view it reads); foreign keys and sequence ownership
+    last. Schema public exists already: only its comment and grants."""
     statements: list[str] = []
-    for cls in model.KINDS:
-        if cls is MaterializedView:
-            continue  # created with the views, in dependency order
-        objects = groups[cls.kind]
-        if cls is View:
-            objects = objects + groups[MaterializedView.kind]
-        for obj in in_dependency_order(objects):
-            if isinstance(obj, Schema) and obj.name == "public":
-                statements += obj.comment_sql() + obj.grant_sql()
-            elif isinstance(obj, Table):
-                statements += obj.definition_sql(foreign_keys=False)
-                statements += obj.comment_sql() + obj.grant_sql()
-            else:
-                statements += obj.create_sql()
-        if cls is Table:
-            for table in groups[Table.kind]:
-                statements += table.foreign_key_sql()  # type: ignore[attr-defined]
-            for sequence in groups[model.Sequence.kind]:
-                statements += sequence.ownership_sql()  # type: ignore[attr-defined]
+    tables: list[Table] = []
+    for obj in model.dependency_order(snap.sorted_objects()):
+        if isinstance(obj, Schema) and obj.name == "public":
+            statements += obj.comment_sql() + obj.grant_sql()
+        elif isinstance(obj, Table):
+            statements += obj.definition_sql(foreign_keys=False)
+            statements += obj.comment_sql() + obj.grant_sql()
+            tables.append(obj)
+        else:
+            statements += obj.create_sql()
+    for table in tables:
+        statements += table.foreign_key_sql()
+    for obj in snap.sorted_objects():
+        if isinstance(obj, model.Sequence):
+            statements += obj.ownership_sql()
     return statements
 
 
@@ -375,6 +346,7 @@ def test_reads_every_kind(pg_url: str, tmp_path: Path) -> None:
                     comment="needs an at",
                 ),
             ),
+            dependencies=(("enum", "app", "mood"),),  # the default casts to it
         )
         orders = get(("table", "app", "orders"))
         assert isinstance(orders, Table)
@@ -569,6 +541,132 @@ def test_grants(pg_url: str, tmp_path: Path) -> None:
         assert grants(("enum", "app", "mood")) == (Grant(grantee="pg_monitor", privilege="USAGE"),)
         assert grants(("function", "app", "cheer(m app.mood)")) == ()
         assert grants(("table", "app", "order_line")) == ()
+
+
+def test_column_grants_and_revoked_defaults(
+    pg_url: str, pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    with connected(pg_url, tmp_path) as db:
+        run_script(
+            db,
+            """
+            CREATE TABLE public.t (a int, b int, c int);
+            GRANT UPDATE (a), SELECT (b) ON public.t TO pg_monitor;
+            GRANT SELECT (a) ON public.t TO PUBLIC;
+            GRANT INSERT (c) ON public.t TO pg_monitor WITH GRANT OPTION;
+            GRANT INSERT ON public.t TO pg_monitor;
+            CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+            REVOKE EXECUTE ON FUNCTION public.f() FROM PUBLIC;
+            GRANT EXECUTE ON FUNCTION public.f() TO pg_monitor;
+            -- revoked and granted back: the default again, though the ACL is set now
+            CREATE FUNCTION public.g() RETURNS int LANGUAGE sql AS 'SELECT 1';
+            REVOKE EXECUTE ON FUNCTION public.g() FROM PUBLIC;
+            GRANT EXECUTE ON FUNCTION public.g() TO PUBLIC;
+            CREATE TABLE public.locked (id int);
+            REVOKE ALL ON public.locked FROM CURRENT_USER;
+            GRANT SELECT ON public.locked TO CURRENT_USER;
+            """,
+        )
+        owner = db.query("SELECT current_user", {})[0][0]
+        original = snapshot_postgresql(db, ["public"], include_grants=True)
+        without = snapshot_postgresql(db, ["public"])
+
+    table = original.get(("table", "public", "t"))
+    assert isinstance(table, Table)
+    assert table.grants == (Grant(grantee="pg_monitor", privilege="INSERT"),)
+    assert [c.grants for c in table.columns] == [
+        (
+            Grant(grantee="PUBLIC", privilege="SELECT"),
+            Grant(grantee="pg_monitor", privilege="UPDATE"),
+        ),
+        (Grant(grantee="pg_monitor", privilege="SELECT"),),
+        (Grant(grantee="pg_monitor", privilege="INSERT", grantable=True),),
+    ]
+    f = original.get(("function", "public", "f()"))
+    assert f is not None and f.grants == (
+        Grant(grantee="PUBLIC", privilege="EXECUTE", revoked=True),
+        Grant(grantee="pg_monitor", privilege="EXECUTE"),
+    )
+    g = original.get(("function", "public", "g()"))
+    assert g is not None and g.grants == ()
+    locked = original.get(("table", "public", "locked"))
+    assert locked is not None
+    assert locked.grants == tuple(
+        Grant(grantee=owner, privilege=privilege, revoked=True)
+        for privilege in sorted(["DELETE", "INSERT", "REFERENCES", "TRIGGER", "TRUNCATE", "UPDATE"])
+    )
+    # Without grants, none of this is read.
+    bare = without.get(("table", "public", "t"))
+    assert isinstance(bare, Table) and all(not c.grants for c in bare.columns)
+    assert all(not o.grants for o in without.objects.values())
+
+    with pg_cluster.scratch_database() as copy_url, connected(copy_url, tmp_path) as copy:
+        for sql in creation_statements(original):
+            copy.execute(sql)
+        copied = snapshot_postgresql(copy, ["public"], include_grants=True)
+    assert_same_objects(copied, original)
+
+
+DEPENDENT = """
+CREATE SCHEMA dep;
+CREATE TYPE dep.level AS ENUM ('low', 'high');
+CREATE FUNCTION dep.twice(n integer) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT n * 2';
+CREATE FUNCTION dep.start() RETURNS integer LANGUAGE sql AS 'SELECT 1';
+CREATE FUNCTION dep.positive(n integer) RETURNS boolean LANGUAGE sql IMMUTABLE
+    AS 'SELECT n > 0';
+-- Named to sort before the functions it uses: creation must follow dependencies.
+CREATE TABLE dep.a_item (
+    id integer DEFAULT dep.start(),
+    n integer CONSTRAINT n_positive CHECK (dep.positive(n)),
+    doubled integer GENERATED ALWAYS AS (dep.twice(n)) STORED,
+    lvl text DEFAULT ('low'::dep.level)::text,
+    CONSTRAINT one_twice EXCLUDE USING btree (dep.twice(id) WITH =)
+);
+CREATE INDEX a_item_twice_idx ON dep.a_item (dep.twice(n)) WHERE dep.positive(id);
+CREATE INDEX a_item_n_idx ON dep.a_item (n);
+CREATE FUNCTION dep.count_items() RETURNS bigint LANGUAGE sql
+    BEGIN ATOMIC SELECT count(*) FROM dep.a_item; END;
+"""
+
+
+def test_table_and_index_dependencies(pg_url: str, pg_cluster: PgCluster, tmp_path: Path) -> None:
+    with connected(pg_url, tmp_path) as db:
+        run_script(db, DEPENDENT)
+        original = snapshot_postgresql(db, ["dep"])
+
+    # What its defaults, generated column, check and exclusion constraint use.
+    table = original.get(("table", "dep", "a_item"))
+    assert isinstance(table, Table)
+    assert table.dependencies == (
+        ("enum", "dep", "level"),
+        ("function", "dep", "positive(n integer)"),
+        ("function", "dep", "start()"),
+        ("function", "dep", "twice(n integer)"),
+    )
+    assert set(table.dependencies) <= set(table.depends_on())
+    # What an index's expression and predicate use.
+    index = original.get(("index", "dep", "a_item_twice_idx"))
+    assert isinstance(index, Index)
+    assert index.dependencies == (
+        ("function", "dep", "positive(n integer)"),
+        ("function", "dep", "twice(n integer)"),
+    )
+    assert ("function", "dep", "twice(n integer)") in index.depends_on()
+    plain = original.get(("index", "dep", "a_item_n_idx"))
+    assert isinstance(plain, Index) and plain.dependencies == ()
+    # A SQL-standard body's tables.
+    counter = original.get(("function", "dep", "count_items()"))
+    assert isinstance(counter, Function)
+    assert counter.dependencies == (("table", "dep", "a_item"),)
+
+    with pg_cluster.scratch_database() as copy_url, connected(copy_url, tmp_path) as copy:
+        for sql in creation_statements(original):
+            try:
+                copy.execute(sql)
+            except Exception as exc:  # name the statement that failed
+                pytest.fail(f"{sql}\n-> {exc}")
+        copied = snapshot_postgresql(copy, ["dep"])
+    assert_same_objects(copied, original)
 
 
 # ---- the model's statements reproduce what was read -------------------------------------

@@ -8,21 +8,25 @@ created again where it does not (views, indexes, triggers, a function whose resu
 changed); an enum losing labels or a domain over another base type is rebuilt, its
 columns converted to the new type. Objects that depend on something dropped, recreated
 or rebuilt (a view reading a column that is retyped, a trigger whose function is
-recreated, an index on a recreated materialized view) are recreated around it, and
-unchanged constraints that use it (a foreign key on a key that is recreated) are
-dropped and added again.
+recreated, an index on a recreated materialized view or on an expression calling a
+function that is recreated or redefined) are recreated around it, and the parts of
+tables that use it stay as they are but are dropped and added again: a foreign key on
+a key that is recreated, a column default or a check constraint calling a function
+that is recreated.
 
 Statements come out in dependency order, in phases (after migra's `changes.py`): drop
-what depends on others first (triggers, views, foreign keys, constraints, indexes,
-recreated routines and tables), then create and alter (schemas, extensions, types,
-sequences, tables, functions, views in dependency order, indexes, foreign keys,
-triggers), then drop tables, sequences, routines, types, extensions and schemas. A
-rename shows as a drop and an add: a snapshot cannot tell a renamed object from a new
-one.
+what depends on others first (triggers, views, foreign keys, constraints, defaults,
+indexes, recreated routines and tables), then create and alter (schemas, extensions,
+types, sequences; tables and routines together, each after those of them it uses;
+views in dependency order, indexes, foreign keys, triggers), then drop tables,
+sequences, routines, types, extensions and schemas. A rename shows as a drop and an
+add: a snapshot cannot tell a renamed object from a new one.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -46,6 +50,9 @@ from dbci.schema.model import (
     Table,
     Trigger,
     View,
+    column_grant_sql,
+    column_revoke_sql,
+    dependency_order,
     qualify,
     quote_ident,
     quote_literal,
@@ -134,6 +141,12 @@ class _Planner:
         # Unchanged constraints, (table key, name), dropped and added again because what
         # they use is dropped or rebuilt under them (`_refresh_constraints`).
         self.refreshed: set[tuple[Key, str]] = set()
+        # Functions whose definition changes in place (CREATE OR REPLACE).
+        self.redefined: set[Key] = set()
+        # Tables B keeps, as they are once step 1 has taken off the defaults and checks
+        # that use a routine or type dropped or recreated (`_detach_dependent_parts`);
+        # step 3 alters them from there into B's.
+        self.detached: dict[Key, Table] = {}
         self.destructive: set[Key] = set(self.dropped_keys)
         self.out = Diff(a.dialect)
 
@@ -143,6 +156,9 @@ class _Planner:
         for old, new in self.changed:
             if _needs_recreate(old, new):
                 self.recreate.add(old.key)
+            elif isinstance(old, Function) and isinstance(new, Function):
+                if (old.definition, old.body) != (new.definition, new.body):
+                    self.redefined.add(old.key)
             if _loses_data(old, new):
                 self.destructive.add(old.key)
         rebuilt_types = {k for k in self.recreate if k[0] in _TYPE_KINDS}
@@ -155,6 +171,7 @@ class _Planner:
         }
         self._spread_recreation()
         self._refresh_constraints()
+        self._detach_dependent_parts()
         self._record_changes()
         self._emit()
         return self.out
@@ -162,11 +179,14 @@ class _Planner:
     def _spread_recreation(self) -> None:
         """Recreate what depends on anything dropped or recreated (an index or a trigger
         on a recreated relation, a view reading a recreated view, a trigger whose function
-        is recreated, a routine taking a rebuilt type); views reading a table whose
-        existing columns are rewritten, since PostgreSQL refuses to retype or drop a
-        column a view reads; and indexes on a table whose columns move to a rebuilt type,
-        since retyping the column re-reads their expressions and predicates, which name
-        the old type once it is renamed."""
+        is recreated, a routine taking a rebuilt type, an index whose expression calls a
+        recreated function); views and routines (with a SQL-standard body) reading a table
+        whose existing columns are rewritten, since PostgreSQL refuses to retype or drop a
+        column they read; indexes on a table whose columns move to a rebuilt type, since
+        retyping the column re-reads their expressions and predicates, which name the old
+        type once it is renamed; and indexes whose expressions or predicate call a
+        function that is redefined in place, since what they hold was computed by the old
+        definition."""
         rewritten = {old.key for old, new in self._changed(Table) if _columns_rewritten(old, new)}
         rewritten |= self.retyped
         grew = True
@@ -179,10 +199,10 @@ class _Planner:
                     continue
                 needs = set(obj.depends_on())
                 hit = needs & (self.dropped_keys | self.recreate)
-                if isinstance(obj, View):
+                if isinstance(obj, View | Function):  # a SQL-standard body reads tables
                     hit |= needs & rewritten
                 if isinstance(obj, Index):
-                    hit |= needs & self.retyped
+                    hit |= needs & (self.retyped | self.redefined)
                 if hit:
                     self.recreate.add(obj.key)
                     grew = True
@@ -218,6 +238,52 @@ class _Planner:
                     constraint.constraint_type == "check" and table.key in self.retyped
                 ):
                     self.refreshed.add((table.key, constraint.name))
+
+    def _detach_dependent_parts(self) -> None:
+        """Column defaults and check and exclusion constraints of tables B keeps that use a
+        routine or type dropped or recreated (a function whose result type changes, a
+        rebuilt enum): PostgreSQL refuses to drop what they use, so they come off in
+        step 1 and come back in step 3, after what they use exists again.
+
+        A table's `dependencies` say what it uses, not where: the parts are those whose
+        expression names it, as PostgreSQL writes a name outside the (empty) search path
+        of the snapshot. Constraints already refreshed are left to that; a rebuild leaves
+        the defaults taken off here to step 3.
+        """
+        goes = {
+            k
+            for k in self.dropped_keys | self.recreate
+            if k[0] in _ROUTINE_KINDS or k[0] in _TYPE_KINDS
+        }
+        if not goes:
+            return
+        for table in self.a.objects.values():
+            if not isinstance(table, Table) or not table.dependencies:
+                continue
+            if table.key in self.recreate or table.key not in self.b.objects:
+                continue
+            patterns = [_name_pattern(self.a.objects[k]) for k in table.dependencies if k in goes]
+            if not patterns:
+                continue
+
+            def uses(text: str | None, patterns: list[re.Pattern[str]] = patterns) -> bool:
+                return text is not None and any(p.search(text) for p in patterns)
+
+            columns = tuple(
+                dataclasses.replace(c, default=None) if uses(c.default) else c
+                for c in table.columns
+            )
+            constraints = tuple(
+                c
+                for c in table.constraints
+                if c.constraint_type not in ("check", "exclude")
+                or (table.key, c.name) in self.refreshed
+                or not uses(c.definition)
+            )
+            if columns != table.columns or constraints != table.constraints:
+                self.detached[table.key] = dataclasses.replace(
+                    table, columns=columns, constraints=constraints
+                )
 
     def _record_changes(self) -> None:
         entries: list[tuple[str, DbObject, DbObject | None, DbObject | None]] = []
@@ -259,8 +325,9 @@ class _Planner:
             return any(k in relations for k in relation_keys(obj.schema, obj.table))
 
         # 1. what depends on others: triggers, views (dependents first), foreign keys and
-        #    other constraints, indexes, recreated routines, recreated tables. What is on a
-        #    dropped table goes with it in step 5; indexes on dropped views go with them.
+        #    other constraints, the defaults and checks `detached` takes off, indexes,
+        #    recreated routines, recreated tables. What is on a dropped table goes with it
+        #    in step 5; indexes on dropped views go with them.
         for obj in _by_kind(a, goes, Trigger):
             if not on(obj, dropped_tables):
                 s += obj.drop_sql()
@@ -281,6 +348,10 @@ class _Planner:
                 s += [
                     old.drop_constraint_sql(c) for c in _constraint_drops(old, new) if not _is_fk(c)
                 ]
+        for key, detached in sorted(self.detached.items()):
+            old, new = a[key], b[key]
+            assert isinstance(old, Table) and isinstance(new, Table)
+            s += _detach_sql(old, new, detached)
         for obj in _by_kind(a, goes, Index):
             if not on(obj, dropped_tables | gone_views):
                 s += obj.drop_sql()
@@ -320,25 +391,43 @@ class _Planner:
         for old, new in self._changed(Sequence):
             s += _alter_sequence(old, new)
 
-        # 3. tables: new ones without their foreign keys, then changes to existing ones;
-        #    then sequences owned by a column get their owner.
+        # 3. tables and routines: new tables without their foreign keys, changes to existing
+        #    ones (with the parts step 1 took off), new and recreated routines, replaced
+        #    ones. Each comes after those of them it uses (`depends_on`): a table whose
+        #    default or check calls a new function after the function, a function whose
+        #    SQL-standard body reads a new table after the table. Otherwise tables come
+        #    first, those that use none of these routines before all routines: a routine
+        #    whose body is a string records nothing it reads, and may read them.
+        #    Then sequences owned by a column get their owner.
+        tables: dict[Key, list[str]] = {}
         for obj in _partition_order(self._added(Table) + self._recreated(Table)):
-            s += obj.definition_sql(foreign_keys=False) + obj.comment_sql() + obj.grant_sql()
-        for old, new in self._changed(Table):
+            tables[obj.key] = (
+                obj.definition_sql(foreign_keys=False) + obj.comment_sql() + obj.grant_sql()
+            )
+        altered = {old.key for old, _ in self._changed(Table)} | set(self.detached)
+        for key in sorted(altered - self.recreate):
+            old, new = self.detached.get(key, a[key]), b[key]
+            assert isinstance(old, Table) and isinstance(new, Table)
+            tables[key] = _alter_table(old, new)
+        routines: dict[Key, list[str]] = {}
+        for obj in sorted(self.added, key=_sort_key) + self._recreated_any():
+            if isinstance(obj, Function):
+                routines[obj.key] = obj.create_sql()
+        for old, new in self._changed(Function):
             if old.key not in self.recreate:
-                s += _alter_table(old, new)
+                routines[old.key] = _replace_function(old, new)
+        needing = {k for k in tables if set(b[k].depends_on()) & routines.keys()}
+        work = {k: v for k, v in tables.items() if k not in needing} | routines
+        work |= {k: v for k, v in tables.items() if k in needing}
+        for obj in dependency_order(b[k] for k in work):
+            s += work[obj.key]
         for obj in self._added(Sequence):
             s += obj.ownership_sql()
         for old, new in self._changed_or_same(Sequence):
             if new.owned_by is not None and self._moves_owner(old):
                 s += new.ownership_sql()
 
-        # 4. functions, views in dependency order, indexes, foreign keys, triggers
-        for obj in [o for o in self.added + self._recreated_any() if isinstance(o, Function)]:
-            s += obj.create_sql()
-        for old, new in self._changed(Function):
-            if old.key not in self.recreate:
-                s += _replace_function(old, new)
+        # 4. views in dependency order, indexes, foreign keys, triggers
         views = [o for o in self.added + self._recreated_any() if isinstance(o, View)]
         for obj in _view_order(views):
             s += obj.create_sql()
@@ -403,6 +492,7 @@ class _Planner:
         for table in self.a.objects.values():
             if not isinstance(table, Table) or table.key in self.dropped_keys | self.recreate:
                 continue
+            table = self.detached.get(table.key, table)  # defaults step 1 took off
             after = self.b.objects.get(table.key)
             for column in table.columns:
                 if old.key not in type_dependencies(column.data_type):
@@ -577,6 +667,34 @@ def _column_replaced(old: Column, new: Column | None) -> bool:
     return new is None or new.generated != old.generated
 
 
+def _name_pattern(obj: DbObject) -> re.Pattern[str]:
+    """How an expression PostgreSQL renders names `obj` (a routine or a type) from outside
+    the search path: schema-qualified, each part quoted or not (quoted where it must be),
+    a routine followed by its argument list."""
+
+    def part(name: str) -> str:
+        return f"(?:{re.escape(name)}|{re.escape(quote_ident(name))})"
+
+    after = r"\(" if isinstance(obj, Function) else r"(?![\w$])"
+    return re.compile(rf'(?<![\w$"]){part(obj.schema)}\.{part(obj.name)}{after}')
+
+
+def _detach_sql(old: Table, new: Table, detached: Table) -> list[str]:
+    """Step 1's statements that take `old` to `detached`: its defaults and constraints that
+    use what goes, but for constraints that are dropped anyway as changed ones."""
+    out: list[str] = []
+    dropped = {c.name for c in _constraint_drops(old, new)}
+    kept = {c.name for c in detached.constraints}
+    for constraint in old.constraints:
+        if constraint.name not in kept and constraint.name not in dropped:
+            out.append(old.drop_constraint_sql(constraint))
+    for column, after in zip(old.columns, detached.columns, strict=True):
+        if column.default != after.default:
+            target = f"ALTER TABLE {old.qualified} ALTER COLUMN {quote_ident(column.name)}"
+            out.append(f"{target} DROP DEFAULT")
+    return out
+
+
 def _parked_name(rebuilt: DbObject) -> str:
     """The name a rebuilt type has while its successor takes over."""
     return f"{rebuilt.name}__dbci_old"
@@ -632,7 +750,7 @@ def _alter_table(old: Table, new: Table) -> list[str]:
         out.append(f"ALTER TABLE {table} SET {'UNLOGGED' if new.unlogged else 'LOGGED'}")
     out += [new.add_constraint_sql(c) for c in _constraint_adds(old, new) if not _is_fk(c)]
     out += _table_comments(old, new)
-    out += _grant_changes(old, new)
+    out += _table_grant_changes(old, new)
     if not out and [c.name for c in old.columns] != [c.name for c in new.columns]:
         out.append(f"-- {table}: the column order differs; PostgreSQL cannot reorder columns")
     return out
@@ -856,3 +974,24 @@ def _grant_changes(old: DbObject, new: DbObject) -> list[str]:
     removed = tuple(g for g in old.grants if g not in new.grants)
     added = tuple(g for g in new.grants if g not in old.grants)
     return new.revoke_sql(removed) + new.grant_sql(added)
+
+
+def _table_grant_changes(old: Table, new: Table) -> list[str]:
+    """The table's grant changes, then its columns'. A REVOKE on the table also revokes
+    that privilege on each of its columns from the grantee, so column privileges B keeps
+    are granted again after one; a column dropped and added again (`_column_replaced`)
+    has lost its privileges."""
+    out = _grant_changes(old, new)
+    cleared = {
+        (g.grantee, g.privilege) for g in old.grants if g not in new.grants and not g.revoked
+    } | {(g.grantee, g.privilege) for g in new.grants if g not in old.grants and g.revoked}
+    before = {c.name: c for c in old.columns}
+    for column in new.columns:
+        previous = before.get(column.name)
+        had = previous.grants if previous and not _column_replaced(previous, column) else ()
+        if not had and not column.grants:
+            continue
+        removed = [g for g in had if g not in column.grants]
+        added = [g for g in column.grants if g not in had or (g.grantee, g.privilege) in cleared]
+        out += column_revoke_sql(new, column, removed) + column_grant_sql(new, column, added)
+    return out

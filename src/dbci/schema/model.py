@@ -13,6 +13,7 @@ Statements are returned without a trailing `;`. Identifiers are always double-qu
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -36,14 +37,37 @@ def quote_literal(value: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class Grant:
-    """One privilege on an object, as `GRANT privilege ON … TO grantee`."""
+    """One privilege on an object, as `GRANT privilege ON … TO grantee`.
+
+    A `revoked` grant is the other way round: a privilege the object has by default
+    (PostgreSQL's `acldefault`: PUBLIC's EXECUTE on a routine, the owner's own) that has
+    been taken away, as `REVOKE privilege ON … FROM grantee`. Applying it revokes, and
+    undoing it grants the privilege back.
+    """
 
     grantee: str  # a role name, or "PUBLIC"
     privilege: str  # SELECT, INSERT, USAGE, EXECUTE, …
     grantable: bool = False
+    revoked: bool = False
 
     def grantee_sql(self) -> str:
         return "PUBLIC" if self.grantee == "PUBLIC" else quote_ident(self.grantee)
+
+    def apply_sql(self, target: str, columns: str = "") -> str:
+        """The statement that makes this so on `target` (`TABLE "s"."t"`); `columns` is
+        a column list (`("a")`) for a column privilege."""
+        privilege = f"{self.privilege}{columns}"
+        if self.revoked:
+            return f"REVOKE {privilege} ON {target} FROM {self.grantee_sql()}"
+        option = " WITH GRANT OPTION" if self.grantable else ""
+        return f"GRANT {privilege} ON {target} TO {self.grantee_sql()}{option}"
+
+    def undo_sql(self, target: str, columns: str = "") -> str:
+        """The statement that takes it back: REVOKE a grant, GRANT a revoked default again."""
+        privilege = f"{self.privilege}{columns}"
+        if self.revoked:
+            return f"GRANT {privilege} ON {target} TO {self.grantee_sql()}"
+        return f"REVOKE {privilege} ON {target} FROM {self.grantee_sql()}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,17 +133,15 @@ class DbObject:
         return [f"COMMENT ON {self.target_sql} IS NULL"] if clear else []
 
     def grant_sql(self, grants: tuple[Grant, ...] | None = None) -> list[str]:
-        """GRANT statements for `grants` (default: all of the object's)."""
-        return [
-            f"GRANT {g.privilege} ON {self.grant_target_sql} TO {g.grantee_sql()}"
-            + (" WITH GRANT OPTION" if g.grantable else "")
-            for g in (self.grants if grants is None else grants)
-        ]
+        """GRANT (and, for revoked defaults, REVOKE) statements for `grants` (default: all
+        of the object's)."""
+        target = self.grant_target_sql
+        return [g.apply_sql(target) for g in (self.grants if grants is None else grants)]
 
     def revoke_sql(self, grants: tuple[Grant, ...]) -> list[str]:
-        """REVOKE statements for `grants`."""
+        """The statements that take `grants` back (a revoked default is granted again)."""
         target = self.grant_target_sql
-        return [f"REVOKE {g.privilege} ON {target} FROM {g.grantee_sql()}" for g in grants]
+        return [g.undo_sql(target) for g in grants]
 
     def ddl(self) -> str:
         """The create statements as one script, for people to read."""
@@ -346,6 +368,7 @@ class Column:
     generated: str | None = None  # the expression of GENERATED ALWAYS AS (…) STORED
     collation: str | None = None
     comment: str | None = None
+    grants: tuple[Grant, ...] = ()  # column privileges: GRANT UPDATE ("a") ON TABLE …
 
     def definition_sql(self) -> str:
         """The column as CREATE TABLE and ADD COLUMN write it."""
@@ -380,7 +403,10 @@ class Constraint:
 @dataclass(frozen=True, kw_only=True)
 class Table(DbObject):
     """A table with its columns and constraints (indexes and triggers are objects of
-    their own, so that they diff and order on their own)."""
+    their own, so that they diff and order on their own).
+
+    `dependencies` holds the routines and types its column defaults, generated columns
+    and constraints use (column types come from `data_type`)."""
 
     kind: ClassVar[str] = "table"
     sql_keyword: ClassVar[str] = "TABLE"
@@ -390,6 +416,7 @@ class Table(DbObject):
     partition_of: str | None = None  # the parent, qualified, for a partition
     partition_bound: str | None = None  # "FOR VALUES FROM (…) TO (…)"
     unlogged: bool = False
+    dependencies: tuple[Key, ...] = ()
 
     def definition_sql(self, *, foreign_keys: bool = True) -> list[str]:
         """CREATE TABLE; without `foreign_keys` they are left for `foreign_key_sql`."""
@@ -437,15 +464,35 @@ class Table(DbObject):
                 statements.append(constraint_comment_sql(self, constraint))
         return statements
 
+    def grant_sql(self, grants: tuple[Grant, ...] | None = None) -> list[str]:
+        """GRANT statements for `grants`; by default all, the columns' too."""
+        statements = super().grant_sql(grants)
+        if grants is None:
+            for column in self.columns:
+                statements += column_grant_sql(self, column, column.grants)
+        return statements
+
     def depends_on(self) -> tuple[Key, ...]:
         keys = [k for c in self.columns for k in type_dependencies(c.data_type)]
         if self.partition_of:
             schema, _, name = _split_qualified(self.partition_of)
             keys.append(("table", schema, name))
-        return tuple(keys)
+        return tuple(keys) + self.dependencies
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
+
+
+def column_grant_sql(table: Table, column: Column, grants: Iterable[Grant]) -> list[str]:
+    """GRANT statements for privileges on one column."""
+    columns = f" ({quote_ident(column.name)})"
+    return [g.apply_sql(table.grant_target_sql, columns) for g in grants]
+
+
+def column_revoke_sql(table: Table, column: Column, grants: Iterable[Grant]) -> list[str]:
+    """REVOKE statements for privileges on one column."""
+    columns = f" ({quote_ident(column.name)})"
+    return [g.undo_sql(table.grant_target_sql, columns) for g in grants]
 
 
 def column_comment_sql(table: Table, column: Column, *, clear: bool = False) -> list[str]:
@@ -464,7 +511,8 @@ def constraint_comment_sql(table: Table, constraint: Constraint) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class Index(DbObject):
-    """An index that no constraint owns; `definition` is the full CREATE INDEX statement."""
+    """An index that no constraint owns; `definition` is the full CREATE INDEX statement.
+    `dependencies` holds the routines and types its expressions and predicate use."""
 
     kind: ClassVar[str] = "index"
     sql_keyword: ClassVar[str] = "INDEX"
@@ -475,12 +523,13 @@ class Index(DbObject):
     columns: tuple[str, ...] = ()  # key columns or expressions, as written
     include: tuple[str, ...] = ()
     predicate: str | None = None
+    dependencies: tuple[Key, ...] = ()
 
     def definition_sql(self) -> list[str]:
         return [self.definition]
 
     def depends_on(self) -> tuple[Key, ...]:
-        return relation_keys(self.schema, self.table)
+        return relation_keys(self.schema, self.table) + self.dependencies
 
     def grant_sql(self, grants: tuple[Grant, ...] | None = None) -> list[str]:
         return []
@@ -620,7 +669,8 @@ class Trigger(DbObject):
 
 # ---- the snapshot ------------------------------------------------------------------------
 
-# Object kinds in creation order; drops go the other way.
+# Object kinds in creation order; drops go the other way. Within it, `dependency_order`
+# puts an object after those it depends on (a table after the function its default calls).
 KINDS: tuple[type[DbObject], ...] = (
     Schema,
     Extension,
@@ -660,18 +710,41 @@ class Snapshot:
         return self.objects.get(key)
 
 
+def dependency_order(objects: Iterable[DbObject]) -> list[DbObject]:
+    """`objects` in the order given, except that each comes after those of them it depends
+    on (`depends_on`, however far down); a cycle is broken where it closes."""
+    listed = list(objects)
+    by_key = {o.key: o for o in listed}
+    done: set[Key] = set()
+    ordered: list[DbObject] = []
+    for first in listed:
+        # Depth first without recursion: (object, its dependencies still to visit).
+        stack = [(first, iter(first.depends_on()))] if first.key not in done else []
+        visiting = {first.key}
+        while stack:
+            obj, pending = stack[-1]
+            for key in pending:
+                needed = by_key.get(key)
+                if needed is not None and key not in done and key not in visiting:
+                    visiting.add(key)
+                    stack.append((needed, iter(needed.depends_on())))
+                    break
+            else:
+                stack.pop()
+                done.add(obj.key)
+                ordered.append(obj)
+    return ordered
+
+
 def object_from_dict(data: dict[str, Any]) -> DbObject:
     """Rebuild an object from `to_dict` output; raises KeyError/TypeError/ValueError on bad data."""
     cls = KIND_BY_NAME[data["type"]]
     values = {k: v for k, v in data.items() if k != "type"}
     nested: dict[str, type] = {
         "grants": Grant,
-        "columns": Column,
         "constraints": DomainConstraint if cls is Domain else Constraint,
         "attributes": Attribute,
     }
-    if cls is not Table:
-        del nested["columns"]  # an index's columns are plain names or expressions
     for name, item_type in nested.items():
         if name in values:
             values[name] = tuple(item_type(**item) for item in values[name])
@@ -680,6 +753,8 @@ def object_from_dict(data: dict[str, Any]) -> DbObject:
             values[name] = tuple(values[name])
     if cls is Index and "columns" in data:
         values["columns"] = tuple(data["columns"])
+    if cls is Table and "columns" in values:  # an index's are plain names or expressions
+        values["columns"] = tuple(_column_from_dict(item) for item in values["columns"])
     for name in ("dependencies", "column_comments"):
         if name in values:
             values[name] = tuple(tuple(item) for item in values[name])
@@ -692,6 +767,13 @@ def object_from_dict(data: dict[str, Any]) -> DbObject:
             for c in values.get("constraints", ())
         )
     return cls(**values)
+
+
+def _column_from_dict(data: dict[str, Any]) -> Column:
+    grants = data.get("grants")
+    if not grants:
+        return Column(**data) if grants is None else Column(**{**data, "grants": ()})
+    return Column(**{**data, "grants": tuple(Grant(**g) for g in grants)})
 
 
 # Tables, views and materialized views share one namespace per schema: the relation an

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from dbci.engines.base import Database
@@ -103,7 +103,8 @@ SELECT t.oid, n.nspname, t.typname, t.typtype, t.typrelid, d.description,
   CASE WHEN t.typtype = 'd' THEN ARRAY(
     SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
     WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname)
-  END
+  END,
+  t.typarray
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
 LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
@@ -146,12 +147,13 @@ WHERE n.nspname = ANY(:schemas)
   AND {_not_member("pg_class", "c.oid")}
 """
 
-# Columns of tables and views and attributes of composite types, in position order.
+# Columns of tables and views and attributes of composite types, in position order; with
+# grants, a table column's privileges (JSON: [grantee, privilege, grantable] lists).
 _COLUMNS = f"""
 SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
   pg_get_expr(ad.adbin, ad.adrelid), a.attidentity, a.attgenerated,
   CASE WHEN co.oid IS NOT NULL THEN {_COLLATION} END,
-  d.description
+  d.description, {{column_grants}}
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -166,6 +168,17 @@ WHERE n.nspname = ANY(:schemas)
   AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum
 """
+
+# Read here rather than in the grants query: the columns are read here anyway, and only
+# the few with privileges of their own cost anything more.
+_COLUMN_GRANTS = """CASE WHEN a.attacl IS NOT NULL AND c.relkind IN ('r', 'p') THEN (
+    SELECT json_agg(json_build_array(
+        CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee)::text END,
+        x.privilege_type, x.is_grantable)
+      ORDER BY CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee)::text
+        END COLLATE "C", x.privilege_type COLLATE "C", x.is_grantable)
+    FROM aclexplode(a.attacl) x)
+  END"""
 
 # A partition's copies of its parent's constraints (conparentid, or inherited checks that
 # are not its own) come with the parent's and are left out.
@@ -188,7 +201,8 @@ ORDER BY co.conrelid, co.conname
 # Indexes no constraint owns, and not a partition's part of its parent's index.
 _INDEXES = """
 SELECT i.indrelid, n.nspname, ic.relname, ic.relkind, pg_get_indexdef(i.indexrelid),
-  i.indisunique, am.amname, d.description, pg_get_expr(i.indpred, i.indrelid, true)
+  i.indisunique, am.amname, d.description, pg_get_expr(i.indpred, i.indrelid, true),
+  i.indexrelid
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_namespace n ON n.oid = ic.relnamespace
@@ -222,9 +236,16 @@ WHERE n.nspname = ANY(:schemas)
     WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.deptype = 'i')
 """
 
-# What views and materialized views read (through their rewrite rule) and the types in
-# routines' signatures, as (source, oid of the view or routine, kind, schema, key name).
-# An array type stands for its element type, a table's row type for the table.
+# What views and materialized views read (through their rewrite rule); the types in
+# routines' signatures and what a routine's SQL-standard body (BEGIN ATOMIC) uses; the
+# routines and types that tables' column defaults, generated columns and constraints
+# (with the index of an exclusion constraint) use; and those an index's expressions and
+# predicate use. As (source, oid of the view, routine, table or index, kind, schema, key
+# name); the sources are 'v', 'f', 't' and 'i'. An array type stands for its element
+# type, a table's row type for the table. What uses a routine or type is looked up by
+# the oids the routines and types queries found (:routines, :types, with the types'
+# array types), through pg_depend's index on the referenced object: reading all of
+# pg_depend would cost more than the rest of this query.
 _DEPENDENCIES = """
 WITH raw AS (
   SELECT 'v'::text AS src, rw.ev_class AS owner, d.refclassid, d.refobjid
@@ -240,7 +261,28 @@ WITH raw AS (
   FROM pg_proc p
   JOIN pg_namespace n ON n.oid = p.pronamespace
   JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
-  WHERE n.nspname = ANY(:schemas) AND d.refclassid = 'pg_type'::regclass AND d.deptype = 'n'
+  WHERE n.nspname = ANY(:schemas) AND d.deptype = 'n'
+    AND d.refclassid IN ('pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass)
+    AND NOT (d.refclassid = 'pg_proc'::regclass AND d.refobjid = p.oid)
+  UNION
+  SELECT x.src, x.owner, d.refclassid, d.refobjid
+  FROM pg_depend d
+  CROSS JOIN LATERAL (
+    SELECT 't'::text, ad.adrelid FROM pg_attrdef ad
+    WHERE d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
+    UNION ALL
+    SELECT 't', co.conrelid FROM pg_constraint co
+    WHERE d.classid = 'pg_constraint'::regclass AND co.oid = d.objid AND co.conrelid <> 0
+    UNION ALL
+    SELECT CASE WHEN ix.indisexclusion THEN 't' ELSE 'i' END,
+      CASE WHEN ix.indisexclusion THEN ix.indrelid ELSE ix.indexrelid END
+    FROM pg_index ix
+    WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0 AND ix.indexrelid = d.objid
+  ) x(src, owner)
+  WHERE d.deptype = 'n' AND d.objsubid = 0
+    AND d.classid IN ('pg_attrdef'::regclass, 'pg_constraint'::regclass, 'pg_class'::regclass)
+    AND (d.refclassid = 'pg_proc'::regclass AND d.refobjid = ANY(CAST(:routines AS oid[]))
+      OR d.refclassid = 'pg_type'::regclass AND d.refobjid = ANY(CAST(:types AS oid[])))
 ),
 refs AS (
   SELECT DISTINCT r.src, r.owner, r.refclassid, COALESCE(e.oid, r.refobjid) AS refobjid
@@ -295,7 +337,9 @@ _TRIGGER_NOT_CLONED_12 = (  # tgparentid arrived in PostgreSQL 13
 
 # Privileges granted on schemas, relations, routines and types, without those every owner
 # has anyway (acldefault: the owner's own, and PUBLIC's EXECUTE on routines and USAGE on
-# types), as (catalog letter, oid, grantee, privilege, grantable).
+# types); then those defaults that an object's privileges lack (revoked: a NULL ACL is the
+# default, so only objects whose ACL is set can lack one). As (catalog letter, oid,
+# grantee, privilege, grantable, revoked). Column privileges come with the columns.
 _GRANTS = """
 WITH objects(cat, oid, acl, owner, deftype) AS (
   SELECT 'n', n.oid, n.nspacl, n.nspowner, 'n'
@@ -318,13 +362,22 @@ WITH objects(cat, oid, acl, owner, deftype) AS (
 SELECT o.cat, o.oid,
   (CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END)
     COLLATE "C" AS grantee,
-  a.privilege_type COLLATE "C" AS privilege, a.is_grantable
+  a.privilege_type COLLATE "C" AS privilege, a.is_grantable, false AS revoked
 FROM objects o, aclexplode(o.acl) a
 WHERE NOT EXISTS (
   SELECT 1 FROM aclexplode(acldefault(o.deftype::"char", o.owner)) x
   WHERE x.grantee = a.grantee AND x.privilege_type = a.privilege_type
     AND x.is_grantable = a.is_grantable)
-ORDER BY 1, 2, 3, 4, 5
+UNION ALL
+SELECT o.cat, o.oid,
+  (CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee)::text END)
+    COLLATE "C",
+  x.privilege_type COLLATE "C", false, true
+FROM objects o, aclexplode(acldefault(o.deftype::"char", o.owner)) x
+WHERE NOT EXISTS (
+  SELECT 1 FROM aclexplode(o.acl) a
+  WHERE a.grantee = x.grantee AND a.privilege_type = x.privilege_type)
+ORDER BY 1, 2, 3, 4, 5, 6
 """
 
 _VOLATILITY = {"i": "immutable", "s": "stable", "v": "volatile"}
@@ -368,16 +421,26 @@ def snapshot_postgresql(
         # JIT compiling these short catalog queries costs more than it saves.
         db.query("SELECT set_config('search_path', '', true), set_config('jit', 'off', true)", {})
         not_cloned = _TRIGGER_NOT_CLONED_12 if 0 < major < 13 else _TRIGGER_NOT_CLONED
+        types = db.query(_TYPES, params)
+        routines = db.query(_ROUTINES, params)
+        used = {  # what tables and indexes may use, for the dependencies query
+            **params,
+            "routines": _oid_array(row[0] for row in routines),
+            "types": _oid_array(oid for row in types for oid in (row[0], row[-1]) if oid),
+        }
         rows = _Rows(
             schemas=db.query(_SCHEMAS, params),
             extensions=db.query(_EXTENSIONS, params),
-            types=db.query(_TYPES, params),
+            types=types,
             relations=db.query(_RELATIONS, params),
-            columns=db.query(_COLUMNS, params),
+            columns=db.query(
+                _COLUMNS.format(column_grants=_COLUMN_GRANTS if include_grants else "NULL"),
+                params,
+            ),
             constraints=db.query(_CONSTRAINTS, params),
             indexes=db.query(_INDEXES, params),
-            routines=db.query(_ROUTINES, params),
-            dependencies=db.query(_DEPENDENCIES, params),
+            routines=routines,
+            dependencies=db.query(_DEPENDENCIES, used),
             triggers=db.query(_TRIGGERS.format(not_cloned=not_cloned), params),
             grants=db.query(_GRANTS, params) if include_grants else [],
         )
@@ -403,6 +466,15 @@ class _Rows:
     grants: list[Any]
 
 
+def _column_grants(acl: list[list[Any]]) -> tuple[Grant, ...]:
+    return tuple(Grant(grantee=g, privilege=p, grantable=o) for g, p, o in acl)
+
+
+def _oid_array(oids: Iterable[int]) -> str:
+    """Oids as an array literal, for `CAST(:name AS oid[])`."""
+    return "{" + ",".join(map(str, oids)) + "}"
+
+
 def _server_major(db: Database) -> int:
     try:
         return int(db.server_version().split(".")[0])
@@ -416,8 +488,10 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
     add = objects.append
 
     grants: dict[tuple[str, int], list[Grant]] = defaultdict(list)
-    for cat, oid, grantee, privilege, grantable in rows.grants:
-        grants[(cat, oid)].append(Grant(grantee=grantee, privilege=privilege, grantable=grantable))
+    for cat, oid, grantee, privilege, grantable, revoked in rows.grants:
+        grants[(cat, oid)].append(
+            Grant(grantee=grantee, privilege=privilege, grantable=grantable, revoked=revoked)
+        )
 
     def granted(cat: str, oid: int) -> tuple[Grant, ...]:
         found = grants.get((cat, oid))
@@ -459,6 +533,7 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
         collation,
         check_names,
         check_defs,
+        _array_type,
     ) in rows.types:
         type_grants = granted("t", oid)
         if typtype == "e":
@@ -506,6 +581,7 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
     # Relations: which oids are in the snapshot (tables, views) and under which name.
     relation_names: dict[int, tuple[str, str]] = {}
     view_keys: dict[int, Key] = {}
+    table_keys: dict[int, Key] = {}
     for (
         oid,
         schema,
@@ -556,6 +632,7 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
             continue
         relation_names[oid] = (schema, name)
         if relkind in ("r", "p"):
+            table_keys[oid] = ("table", schema, name)
             add(
                 Table(
                     schema=schema,
@@ -572,6 +649,7 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
                             generated=default if attgenerated else None,
                             collation=collation,
                             comment=column_comment,
+                            grants=_column_grants(acl) if acl else (),
                         )
                         for (
                             _,
@@ -583,6 +661,7 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
                             attgenerated,
                             collation,
                             column_comment,
+                            acl,
                         ) in columns.get(oid, ())
                     ),
                     constraints=tuple(constraints.get(oid, ())),
@@ -617,6 +696,7 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
             view_keys[oid] = view.key
             add(view)
 
+    index_keys: dict[int, Key] = {}
     for (
         relid,
         schema,
@@ -627,6 +707,7 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
         method,
         comment,
         predicate,
+        index_oid,
     ) in rows.indexes:
         table = relation_names.get(relid)
         if table is None:
@@ -638,20 +719,20 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
             if at >= 0:
                 definition = definition[:at] + " ON " + definition[at + len(" ON ONLY ") :]
         keys, include = index_lists(definition)
-        add(
-            Index(
-                schema=schema,
-                name=name,
-                comment=comment,
-                table=table[1],
-                definition=definition,
-                unique=unique,
-                method=method,
-                columns=keys,
-                include=include,
-                predicate=predicate,
-            )
+        index = Index(
+            schema=schema,
+            name=name,
+            comment=comment,
+            table=table[1],
+            definition=definition,
+            unique=unique,
+            method=method,
+            columns=keys,
+            include=include,
+            predicate=predicate,
         )
+        index_keys[index_oid] = index.key
+        add(index)
 
     routine_keys: dict[int, Key] = {}
     for (
@@ -717,8 +798,9 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
     # Dependencies: only on objects of the snapshot, each once, sorted.
     dependencies: dict[Key, set[Key]] = defaultdict(set)
     present = snapshot.objects
+    sources = {"v": view_keys, "f": routine_keys, "t": table_keys, "i": index_keys}
     for src, owner, kind, schema, name in rows.dependencies:
-        source = (view_keys if src == "v" else routine_keys).get(owner)
+        source = sources[src].get(owner)
         target = (kind, schema, name)
         if source is not None and target != source and target in present:
             dependencies[source].add(target)

@@ -1,0 +1,6 @@
+CREATE TYPE mood AS ENUM ('sad', 'happy');
+CREATE TABLE t (
+    id int PRIMARY KEY,
+    feeling text CONSTRAINT known_feeling CHECK (feeling::mood <> 'sad'::mood),
+    fallback text DEFAULT ('happy'::mood)::text
+);

@@ -1,0 +1,5 @@
+CREATE TABLE t (id int PRIMARY KEY, v int);
+CREATE FUNCTION total() RETURNS bigint LANGUAGE sql STABLE
+    BEGIN ATOMIC SELECT sum(v) FROM t; END;
+CREATE VIEW totals AS SELECT total() AS total;
+INSERT INTO t VALUES (1, 5);

@@ -1,0 +1,4 @@
+CREATE TABLE t (id int PRIMARY KEY, v bigint);
+CREATE FUNCTION total() RETURNS bigint LANGUAGE sql STABLE
+    BEGIN ATOMIC SELECT sum(v) FROM t; END;
+CREATE VIEW totals AS SELECT total() AS total;

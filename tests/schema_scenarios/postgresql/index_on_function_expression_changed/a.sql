@@ -1,0 +1,11 @@
+CREATE FUNCTION bucket(n integer) RETURNS integer LANGUAGE sql IMMUTABLE
+    AS $$ SELECT n / 10 $$;
+CREATE FUNCTION wide(n integer) RETURNS integer LANGUAGE sql IMMUTABLE
+    AS $$ SELECT n * 2 $$;
+CREATE FUNCTION kept(n integer) RETURNS boolean LANGUAGE sql IMMUTABLE
+    AS $$ SELECT n > 0 $$;
+CREATE TABLE t (id int PRIMARY KEY, n int);
+CREATE INDEX t_bucket_idx ON t (bucket(n));
+CREATE INDEX t_wide_idx ON t (wide(n)) WHERE kept(id);
+CREATE INDEX t_kept_idx ON t (n) WHERE kept(n);
+INSERT INTO t SELECT g, g FROM generate_series(1, 50) g;

@@ -1,0 +1,2 @@
+CREATE TABLE existing (id int PRIMARY KEY);
+INSERT INTO existing VALUES (1);

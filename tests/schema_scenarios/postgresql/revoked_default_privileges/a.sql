@@ -1,0 +1,5 @@
+CREATE SCHEMA app;
+CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE FUNCTION app.answer() RETURNS int LANGUAGE sql AS $$ SELECT 42 $$;
+CREATE TABLE app.t (id int);
+CREATE TYPE app.e AS ENUM ('x');
