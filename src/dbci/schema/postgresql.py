@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from dbci.engines.base import Database
@@ -417,36 +418,89 @@ def snapshot_postgresql(
     params = {"schemas": list(schemas)}
     db.begin()
     try:
-        db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        # JIT compiling these short catalog queries costs more than it saves.
-        db.query("SELECT set_config('search_path', '', true), set_config('jit', 'off', true)", {})
-        not_cloned = _TRIGGER_NOT_CLONED_12 if 0 < major < 13 else _TRIGGER_NOT_CLONED
-        types = db.query(_TYPES, params)
-        routines = db.query(_ROUTINES, params)
-        used = {  # what tables and indexes may use, for the dependencies query
-            **params,
-            "routines": _oid_array(row[0] for row in routines),
-            "types": _oid_array(oid for row in types for oid in (row[0], row[-1]) if oid),
-        }
-        rows = _Rows(
-            schemas=db.query(_SCHEMAS, params),
-            extensions=db.query(_EXTENSIONS, params),
-            types=types,
-            relations=db.query(_RELATIONS, params),
-            columns=db.query(
-                _COLUMNS.format(column_grants=_COLUMN_GRANTS if include_grants else "NULL"),
-                params,
-            ),
-            constraints=db.query(_CONSTRAINTS, params),
-            indexes=db.query(_INDEXES, params),
-            routines=routines,
-            dependencies=db.query(_DEPENDENCIES, used),
-            triggers=db.query(_TRIGGERS.format(not_cloned=not_cloned), params),
-            grants=db.query(_GRANTS, params) if include_grants else [],
-        )
+        _start_reading(db)
+        # A second connection, reading the same transaction snapshot, runs the index and
+        # constraint queries at the same time (the server works on both at once).
+        helper = _second_reader(db)
+        if helper is None:
+            rows = _read_rest(db, params, major, include_grants)
+            rows.indexes, rows.constraints = _read_keys(db, params)
+        else:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                keys = pool.submit(_read_keys_and_close, helper, params)
+                rows = _read_rest(db, params, major, include_grants)
+                rows.indexes, rows.constraints = keys.result()
     finally:
         db.rollback()
     return _build(rows, set(exclude_tables))
+
+
+def _start_reading(db: Database, snapshot_id: str | None = None) -> None:
+    """Open the read-only transaction all the catalog queries share."""
+    db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    if snapshot_id is not None:
+        db.execute(f"SET TRANSACTION SNAPSHOT {db.literal(snapshot_id)}")
+    # JIT compiling these short catalog queries costs more than it saves.
+    db.query("SELECT set_config('search_path', '', true), set_config('jit', 'off', true)", {})
+
+
+def _second_reader(db: Database) -> Database | None:
+    """Another connection in a transaction that sees exactly what `db`'s sees, or None when
+    one cannot be opened (then `db` runs every query itself)."""
+    try:
+        snapshot_id = db.query("SELECT pg_export_snapshot()")[0][0]
+        helper = type(db).connect(db.url, where=db.where, connect_timeout=5)
+    except Exception:
+        return None
+    try:
+        helper.begin()
+        _start_reading(helper, snapshot_id)
+    except Exception:
+        helper.close()
+        return None
+    return helper
+
+
+def _read_keys(db: Database, params: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """The index and constraint queries."""
+    return db.query(_INDEXES, params), db.query(_CONSTRAINTS, params)
+
+
+def _read_keys_and_close(helper: Database, params: dict[str, Any]) -> tuple[list, list]:
+    try:
+        return _read_keys(helper, params)
+    finally:
+        helper.rollback()
+        helper.close()
+
+
+def _read_rest(db: Database, params: dict[str, Any], major: int, include_grants: bool) -> _Rows:
+    """Every catalog query but the index and constraint ones."""
+    not_cloned = _TRIGGER_NOT_CLONED_12 if 0 < major < 13 else _TRIGGER_NOT_CLONED
+    types = db.query(_TYPES, params)
+    routines = db.query(_ROUTINES, params)
+    used = {  # what tables and indexes may use, for the dependencies query
+        **params,
+        "routines": _oid_array(row[0] for row in routines),
+        "types": _oid_array(oid for row in types for oid in (row[0], row[-1]) if oid),
+    }
+    rows = _Rows(
+        schemas=db.query(_SCHEMAS, params),
+        extensions=db.query(_EXTENSIONS, params),
+        types=types,
+        relations=db.query(_RELATIONS, params),
+        columns=db.query(
+            _COLUMNS.format(column_grants=_COLUMN_GRANTS if include_grants else "NULL"),
+            params,
+        ),
+        constraints=[],
+        indexes=[],
+        routines=routines,
+        dependencies=db.query(_DEPENDENCIES, used),
+        triggers=db.query(_TRIGGERS.format(not_cloned=not_cloned), params),
+        grants=db.query(_GRANTS, params) if include_grants else [],
+    )
+    return rows
 
 
 @dataclasses.dataclass
