@@ -42,7 +42,9 @@ class SnapshotResult:
     path: Path | None
 
 
-def take_snapshot(settings: Settings, *, include_grants: bool = False) -> tuple[str, Snapshot]:
+def take_snapshot(
+    settings: Settings, *, include_grants: bool = False, parallel: bool = True
+) -> tuple[str, Snapshot]:
     """Read the settings' database: (its description, its snapshot)."""
     db = open_database(settings)
     try:
@@ -54,6 +56,7 @@ def take_snapshot(settings: Settings, *, include_grants: bool = False) -> tuple[
             [s for s in schemas if db.schema_exists(s)],
             include_grants=include_grants,
             exclude_tables=[(default, settings.table)],
+            parallel=parallel,
         )
         return f"{db.url_text} ({db.display_name} {db.server_version()})", shot
     finally:
@@ -126,4 +129,5 @@ def read_source(
         chosen = dataclasses.replace(overrides, url=value, environment=None)
         environ.pop("DBCI_ENVIRONMENT", None)
     settings = load_settings(chosen, environ)
-    return take_snapshot(settings, include_grants=include_grants)[1]
+    # Both sources are read at once already: one connection each is enough.
+    return take_snapshot(settings, include_grants=include_grants, parallel=False)[1]

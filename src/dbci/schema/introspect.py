@@ -15,13 +15,21 @@ def snapshot(
     *,
     include_grants: bool = False,
     exclude_tables: Collection[tuple[str, str]] = (),
+    parallel: bool = True,
 ) -> Snapshot:
-    """The objects of `schemas`, leaving out `exclude_tables` (the history table)."""
+    """The objects of `schemas`, leaving out `exclude_tables` (the history table).
+
+    `parallel`: the engine may read with more than one connection at once.
+    """
     if db.dialect == "postgresql":
         from dbci.schema.postgresql import snapshot_postgresql
 
         return snapshot_postgresql(
-            db, schemas, include_grants=include_grants, exclude_tables=exclude_tables
+            db,
+            schemas,
+            include_grants=include_grants,
+            exclude_tables=exclude_tables,
+            parallel=parallel,
         )
     from dbci.schema.reflection import snapshot_reflected
 

@@ -404,8 +404,12 @@ def snapshot_postgresql(
     *,
     include_grants: bool = False,
     exclude_tables: Collection[tuple[str, str]] = (),
+    parallel: bool = True,
 ) -> Snapshot:
     """The objects of `schemas` as a snapshot, read with a fixed number of catalog queries.
+
+    With `parallel`, a second connection runs some of the queries at the same time; a
+    caller that already reads two databases at once passes False.
 
     `exclude_tables` holds `(schema, table)` pairs (the migration history table) left out
     with their indexes, constraints, triggers and owned sequences. Grants are read only
@@ -421,7 +425,7 @@ def snapshot_postgresql(
         _start_reading(db)
         # A second connection, reading the same transaction snapshot, runs the index and
         # constraint queries at the same time (the server works on both at once).
-        helper = _second_reader(db)
+        helper = _second_reader(db) if parallel else None
         if helper is None:
             rows = _read_rest(db, params, major, include_grants)
             rows.indexes, rows.constraints = _read_keys(db, params)
