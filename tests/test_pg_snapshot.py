@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.databases import connected, run_script
+from support.postgres import PgCluster
 
-from dbci.config import Overrides, load_settings
-from dbci.engines import open_database
 from dbci.engines.base import Database
 from dbci.schema import model
 from dbci.schema.model import (
@@ -34,11 +33,6 @@ from dbci.schema.model import (
     View,
 )
 from dbci.schema.postgresql import snapshot_postgresql
-
-try:  # tests/ is on sys.path (it has no __init__.py)
-    from support.postgres import PgCluster
-except ImportError:  # pragma: no cover - if tests/ ever becomes a package
-    from tests.support.postgres import PgCluster
 
 SCHEMAS = ["app", "public"]
 HISTORY = ("public", "flyway_schema_history")
@@ -150,21 +144,6 @@ GRANT USAGE ON TYPE app.mood TO pg_monitor;
 # Extensions to try, each with a type it makes (contrib ships the first two; the embedded
 # pgserver, which has no contrib, ships pgvector).
 CANDIDATE_EXTENSIONS = {"citext": "citext", "hstore": "hstore", "vector": "vector"}
-
-
-@contextmanager
-def connected(url: str, tmp_path: Path) -> Iterator[Database]:
-    """A `Database` opened the way the commands open one."""
-    db = open_database(load_settings(Overrides(url=url, project=tmp_path), environ={}))
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-def run_script(db: Database, script: str) -> None:
-    for statement in db.split(script):
-        db.execute(statement.sql)
 
 
 def count_queries(db: Database) -> Callable[[], int]:

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.databases import connected, run_script
 
-from dbci.config import Overrides, load_settings
-from dbci.engines import open_database
 from dbci.engines.base import Database
 from dbci.errors import InputError
 from dbci.schema_objects import SchemaObject, clean_statements, list_objects
-
-
-@contextmanager
-def connected(url: str, tmp_path: Path) -> Iterator[Database]:
-    """A `Database` opened the way the commands open one."""
-    db = open_database(load_settings(Overrides(url=url, project=tmp_path), environ={}))
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-def run_script(db: Database, script: str) -> None:
-    for statement in db.split(script):
-        db.execute(statement.sql)
 
 
 def clean(db: Database, schemas: list[str], **kwargs: Any) -> list[str]:
