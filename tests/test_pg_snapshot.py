@@ -777,3 +777,50 @@ def test_catalog_queries_do_not_grow_with_the_objects(pg_url: str, tmp_path: Pat
     assert len(few.objects) == 2 + 5 * 6 and len(many.objects) == 2 + 50 * 6
     assert after_few == after_many
     assert after_few <= 15
+
+
+PLAIN_AND_OTHER_INDEXES = """
+create schema "Odd Schema";
+create table "Odd Schema"."My Table" ("Col A" int, b varchar(20), c text collate "C",
+    d timestamptz, e int[], p point, "select" int);
+create index i1 on "Odd Schema"."My Table" ("Col A");
+create index "I 2" on "Odd Schema"."My Table" (b);
+create index i3 on "Odd Schema"."My Table" (c);
+create index i4 on "Odd Schema"."My Table" (b collate "C");
+create index i5 on "Odd Schema"."My Table" (d desc);
+create index i6 on "Odd Schema"."My Table" (d nulls first);
+create index i7 on "Odd Schema"."My Table" (b text_pattern_ops);
+create index i8 on "Odd Schema"."My Table" (lower(c));
+create index i9 on "Odd Schema"."My Table" ("Col A") include (b, c);
+create unique index i10 on "Odd Schema"."My Table" ("Col A", "select")
+    where "Col A" > 0 and b <> 'it''s';
+create index i11 on "Odd Schema"."My Table" using gin (e);
+create index i12 on "Odd Schema"."My Table" using gist (p);
+create index i13 on "Odd Schema"."My Table" ("Col A") with (fillfactor = 70);
+create index i14 on "Odd Schema"."My Table" using hash ("select");
+create index i16 on "Odd Schema"."My Table" using brin (d);
+create table "Odd Schema".parted (k int, v text) partition by range (k);
+create index parted_v on "Odd Schema".parted (v);
+"""
+
+
+def test_plain_index_definitions_match_pg_get_indexdef(tmp_path: Path, pg_url: str) -> None:
+    """dbci writes plain indexes' statements itself (faster); they must be PostgreSQL's."""
+    with connected(pg_url, tmp_path) as db:
+        run_script(db, PLAIN_AND_OTHER_INDEXES)
+        if int(db.server_version().split(".")[0]) >= 15:
+            run_script(
+                db,
+                'create unique index i15 on "Odd Schema"."My Table" ("Col A") nulls not distinct',
+            )
+        expected = {
+            name: definition.replace(" ON ONLY ", " ON ")
+            for name, definition in db.query(
+                "SELECT c.relname, pg_get_indexdef(c.oid) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'Odd Schema' AND c.relkind IN ('i', 'I')"
+            )
+        }
+        shot = snapshot_postgresql(db, ["Odd Schema"])
+    indexes = {o.name: o.definition for o in shot.objects.values() if o.kind == "index"}
+    assert indexes == expected
