@@ -824,3 +824,60 @@ def test_plain_index_definitions_match_pg_get_indexdef(tmp_path: Path, pg_url: s
         shot = snapshot_postgresql(db, ["Odd Schema"])
     indexes = {o.name: o.definition for o in shot.objects.values() if o.kind == "index"}
     assert indexes == expected
+
+
+PLAIN_AND_OTHER_CONSTRAINTS = """
+create schema "Odd Schema";
+create table "Odd Schema"."Parent" ("Id" int, "select" int, k text,
+    constraint "Parent PK" primary key ("Id", "select"),
+    constraint parent_k unique (k),
+    constraint parent_k_inc unique ("select") include (k),
+    constraint parent_k_ff unique ("Id") with (fillfactor = 70),
+    constraint parent_check check ("Id" > 0));
+create table "Odd Schema".child (id int primary key deferrable initially deferred,
+    pid int, psel int, pk text,
+    constraint child_fk foreign key (pid, psel) references "Odd Schema"."Parent"
+        on update cascade on delete set null,
+    constraint child_fk_full foreign key (pid, psel) references "Odd Schema"."Parent"
+        match full on delete restrict deferrable,
+    constraint child_fk_k foreign key (pk) references "Odd Schema"."Parent" (k)
+        on delete set default,
+    constraint child_ex exclude using btree (pid with =));
+alter table "Odd Schema".child add constraint child_fk_nv foreign key (pid, psel)
+    references "Odd Schema"."Parent" not valid;
+alter table "Odd Schema".child add constraint child_check check (id < 100) not valid;
+"""
+
+
+def test_plain_constraint_definitions_match_pg_get_constraintdef(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """dbci writes plain keys' and foreign keys' definitions itself (faster); they must be
+    PostgreSQL's."""
+    with connected(pg_url, tmp_path) as db:
+        run_script(db, PLAIN_AND_OTHER_CONSTRAINTS)
+        if int(db.server_version().split(".")[0]) >= 15:
+            run_script(
+                db,
+                'alter table "Odd Schema"."Parent" add constraint parent_nnd unique '
+                'nulls not distinct (k, "Id");\n'
+                'alter table "Odd Schema".child add constraint child_fk_cols foreign key '
+                '(pid, psel) references "Odd Schema"."Parent" on delete set null (psel);',
+            )
+        db.begin()
+        db.query("SELECT set_config('search_path', '', true)")
+        expected = dict(
+            db.query(
+                "SELECT co.conname, pg_get_constraintdef(co.oid) FROM pg_constraint co "
+                "JOIN pg_namespace n ON n.oid = co.connamespace WHERE n.nspname = 'Odd Schema'"
+            )
+        )
+        db.rollback()
+        shot = snapshot_postgresql(db, ["Odd Schema"])
+    written = {
+        c.name: c.definition
+        for o in shot.objects.values()
+        if o.kind == "table"
+        for c in o.constraints
+    }
+    assert written == expected
