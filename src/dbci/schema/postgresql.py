@@ -183,32 +183,14 @@ _COLUMN_GRANTS = """CASE WHEN a.attacl IS NOT NULL AND c.relkind IN ('r', 'p') T
 
 # A partition's copies of its parent's constraints (conparentid, or inherited checks that
 # are not its own) come with the parent's and are left out.
-# Plain primary keys, unique constraints and foreign keys (no INCLUDE, storage options,
-# tablespace, MATCH FULL or column list for ON DELETE SET NULL) are written out from their
-# quoted column and table names, as for indexes; the rest get `pg_get_constraintdef`. A
-# test checks that both write the same definition.
 _CONSTRAINTS = """
-SELECT co.conrelid, co.conname, co.contype,
-  CASE
-    WHEN co.contype IN ('p', 'u') AND ix.indnatts = ix.indnkeyatts
-      AND ixc.reloptions IS NULL AND ixc.reltablespace = 0 {plain_nulls} THEN NULL
-    WHEN co.contype = 'f' AND co.confmatchtype = 's' {plain_set_columns} THEN NULL
-    ELSE pg_get_constraintdef(co.oid)
-  END,
-  rn.nspname, r.relname, d.description,
-  co.condeferrable, co.condeferred, co.convalidated, co.confupdtype, co.confdeltype,
-  ARRAY(SELECT quote_ident(a.attname) FROM unnest(co.conkey) WITH ORDINALITY k(num, pos)
-        JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.num ORDER BY k.pos),
-  ARRAY(SELECT quote_ident(a.attname) FROM unnest(co.confkey) WITH ORDINALITY k(num, pos)
-        JOIN pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.num ORDER BY k.pos),
-  quote_ident(rn.nspname) || '.' || quote_ident(r.relname)
+SELECT co.conrelid, co.conname, co.contype, pg_get_constraintdef(co.oid), rn.nspname,
+  r.relname, d.description
 FROM pg_constraint co
 JOIN pg_class c ON c.oid = co.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class r ON co.contype = 'f' AND r.oid = co.confrelid
 LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
-LEFT JOIN pg_index ix ON co.contype IN ('p', 'u') AND ix.indexrelid = co.conindid
-LEFT JOIN pg_class ixc ON ixc.oid = ix.indexrelid
 LEFT JOIN pg_description d
   ON d.objoid = co.oid AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0
 WHERE n.nspname = ANY(:schemas)
@@ -216,48 +198,6 @@ WHERE n.nspname = ANY(:schemas)
   AND co.conparentid = 0 AND co.conislocal
 ORDER BY co.conrelid, co.conname
 """
-# PostgreSQL 15 added NULLS NOT DISTINCT and ON DELETE SET NULL (columns).
-_PLAIN_KEY_NULLS_15 = "AND NOT ix.indnullsnotdistinct"
-_PLAIN_SET_COLUMNS_15 = "AND co.confdelsetcols IS NULL"
-_FK_ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
-
-
-def constraint_definition(
-    definition: str | None,
-    contype: str,
-    deferrable: bool,
-    deferred: bool,
-    validated: bool,
-    on_update: str,
-    on_delete: str,
-    columns: Sequence[str],
-    referenced_columns: Sequence[str] | None,
-    referenced_table: str | None,
-) -> str:
-    """The constraint as `pg_get_constraintdef` writes it: its own text when the query
-    gave it, else written from the parts of a plain key or foreign key."""
-    if definition is not None:
-        return definition
-    names = ", ".join(columns)
-    if contype == "p":
-        sql = f"PRIMARY KEY ({names})"
-    elif contype == "u":
-        sql = f"UNIQUE ({names})"
-    else:
-        sql = f"FOREIGN KEY ({names}) REFERENCES {referenced_table}"
-        sql += f"({', '.join(referenced_columns or ())})"
-        if on_update in _FK_ACTIONS:
-            sql += f" ON UPDATE {_FK_ACTIONS[on_update]}"
-        if on_delete in _FK_ACTIONS:
-            sql += f" ON DELETE {_FK_ACTIONS[on_delete]}"
-    if deferrable:
-        sql += " DEFERRABLE"
-    if deferred:
-        sql += " INITIALLY DEFERRED"
-    if not validated:
-        sql += " NOT VALID"
-    return sql
-
 
 # Indexes no constraint owns, and not a partition's part of its parent's index. A plain
 # index (key columns only, default operator classes, collations and orderings, no storage
@@ -573,13 +513,8 @@ def _second_reader(db: Database) -> Database | None:
 
 def _read_keys(db: Database, params: dict[str, Any], major: int) -> tuple[list[Any], list[Any]]:
     """The index and constraint queries."""
-    modern = major >= 15
-    indexes = _INDEXES.format(plain_nulls=_PLAIN_NULLS_15 if modern else "")
-    constraints = _CONSTRAINTS.format(
-        plain_nulls=_PLAIN_KEY_NULLS_15 if modern else "",
-        plain_set_columns=_PLAIN_SET_COLUMNS_15 if modern else "",
-    )
-    return db.query(indexes, params), db.query(constraints, params)
+    indexes = _INDEXES.format(plain_nulls=_PLAIN_NULLS_15 if major >= 15 else "")
+    return db.query(indexes, params), db.query(_CONSTRAINTS, params)
 
 
 def _read_keys_and_close(helper: Database, params: dict[str, Any], major: int) -> tuple:
@@ -678,17 +613,7 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
     for row in rows.columns:
         columns[row[0]].append(row)
     constraints: dict[int, list[Constraint]] = defaultdict(list)
-    for (
-        relid,
-        name,
-        contype,
-        definition,
-        ref_schema,
-        ref_table,
-        comment,
-        *parts,
-    ) in rows.constraints:
-        definition = constraint_definition(definition, contype, *parts)
+    for relid, name, contype, definition, ref_schema, ref_table, comment in rows.constraints:
         constraints[relid].append(
             Constraint(
                 name=name,
