@@ -199,34 +199,14 @@ WHERE n.nspname = ANY(:schemas)
 ORDER BY co.conrelid, co.conname
 """
 
-# Indexes no constraint owns, and not a partition's part of its parent's index. A plain
-# index (key columns only, default operator classes, collations and orderings, no storage
-# options) is written out here from its quoted names: `pg_get_indexdef` costs a third of
-# a large schema's snapshot on a fresh connection. The others get `pg_get_indexdef`; a
-# test checks that both write the same statement.
+# Indexes no constraint owns, and not a partition's part of its parent's index.
 _INDEXES = """
-SELECT i.indrelid, n.nspname, ic.relname, ic.relkind,
-  CASE WHEN i.indexprs IS NULL AND ic.reloptions IS NULL {plain_nulls}
-      AND i.indoption::int2[] <@ ARRAY[0]::int2[]
-      AND NOT EXISTS (
-        SELECT 1 FROM unnest(i.indclass::oid[]) oc JOIN pg_opclass o ON o.oid = oc
-        WHERE NOT o.opcdefault)
-      AND NOT EXISTS (
-        SELECT 1 FROM unnest(i.indcollation::oid[]) WITH ORDINALITY x(coll, k)
-        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = (i.indkey::int2[])[x.k - 1]
-        WHERE x.coll <> 0 AND x.coll <> a.attcollation)
-    THEN NULL ELSE pg_get_indexdef(i.indexrelid) END,
+SELECT i.indrelid, n.nspname, ic.relname, ic.relkind, pg_get_indexdef(i.indexrelid),
   i.indisunique, am.amname, d.description, pg_get_expr(i.indpred, i.indrelid, true),
-  i.indexrelid, quote_ident(ic.relname), quote_ident(tn.nspname) || '.' || quote_ident(t.relname),
-  i.indnkeyatts,
-  ARRAY(SELECT quote_ident(a.attname) FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(num, pos)
-        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num ORDER BY k.pos),
-  pg_get_expr(i.indpred, i.indrelid)
+  i.indexrelid
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_namespace n ON n.oid = ic.relnamespace
-JOIN pg_class t ON t.oid = i.indrelid
-JOIN pg_namespace tn ON tn.oid = t.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
 LEFT JOIN pg_description d
   ON d.objoid = i.indexrelid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
@@ -237,32 +217,6 @@ WHERE n.nspname = ANY(:schemas)
     WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid
       AND co.contype IN ('p', 'u', 'x'))
 """
-# PostgreSQL 15 added NULLS NOT DISTINCT, which a plain index must not have.
-_PLAIN_NULLS_15 = "AND NOT i.indnullsnotdistinct"
-
-
-def index_definition(
-    definition: str | None,
-    unique: bool,
-    method: str,
-    quoted_name: str,
-    quoted_table: str,
-    key_count: int,
-    columns: Sequence[str],
-    predicate: str | None,
-) -> str:
-    """The index's CREATE statement: `pg_get_indexdef`'s when the query gave it, else the
-    same statement written from the parts of a plain index."""
-    if definition is not None:
-        return definition
-    sql = f"CREATE {'UNIQUE ' if unique else ''}INDEX {quoted_name} ON {quoted_table} "
-    sql += f"USING {method} ({', '.join(columns[:key_count])})"
-    if len(columns) > key_count:
-        sql += f" INCLUDE ({', '.join(columns[key_count:])})"
-    if predicate is not None:
-        sql += f" WHERE {predicate}"
-    return sql
-
 
 # Functions, window functions and procedures; not aggregates, and not the constructors
 # PostgreSQL makes for a range type (they depend on it internally).
@@ -474,10 +428,10 @@ def snapshot_postgresql(
         helper = _second_reader(db) if parallel else None
         if helper is None:
             rows = _read_rest(db, params, major, include_grants)
-            rows.indexes, rows.constraints = _read_keys(db, params, major)
+            rows.indexes, rows.constraints = _read_keys(db, params)
         else:
             with ThreadPoolExecutor(max_workers=1) as pool:
-                keys = pool.submit(_read_keys_and_close, helper, params, major)
+                keys = pool.submit(_read_keys_and_close, helper, params)
                 rows = _read_rest(db, params, major, include_grants)
                 rows.indexes, rows.constraints = keys.result()
     finally:
@@ -511,15 +465,14 @@ def _second_reader(db: Database) -> Database | None:
     return helper
 
 
-def _read_keys(db: Database, params: dict[str, Any], major: int) -> tuple[list[Any], list[Any]]:
+def _read_keys(db: Database, params: dict[str, Any]) -> tuple[list[Any], list[Any]]:
     """The index and constraint queries."""
-    indexes = _INDEXES.format(plain_nulls=_PLAIN_NULLS_15 if major >= 15 else "")
-    return db.query(indexes, params), db.query(_CONSTRAINTS, params)
+    return db.query(_INDEXES, params), db.query(_CONSTRAINTS, params)
 
 
-def _read_keys_and_close(helper: Database, params: dict[str, Any], major: int) -> tuple:
+def _read_keys_and_close(helper: Database, params: dict[str, Any]) -> tuple[list, list]:
     try:
-        return _read_keys(helper, params, major)
+        return _read_keys(helper, params)
     finally:
         helper.rollback()
         helper.close()
@@ -813,18 +766,10 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
         comment,
         predicate,
         index_oid,
-        quoted_name,
-        quoted_table,
-        key_count,
-        columns,
-        raw_predicate,
     ) in rows.indexes:
         table = relation_names.get(relid)
         if table is None:
             continue  # on an excluded table, or an extension's
-        definition = index_definition(
-            definition, unique, method, quoted_name, quoted_table, key_count, columns, raw_predicate
-        )
         if relkind == "I":
             # A partitioned table's index reads `ON ONLY`, which would leave the partitions
             # without theirs; created plainly it makes them.
