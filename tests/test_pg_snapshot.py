@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.databases import connected, run_script
+from support.databases import connected, count_queries, run_script
 from support.postgres import PgCluster
 
 from dbci.engines.base import Database
@@ -144,19 +143,6 @@ GRANT USAGE ON TYPE app.mood TO pg_monitor;
 # Extensions to try, each with a type it makes (contrib ships the first two; the embedded
 # pgserver, which has no contrib, ships pgvector).
 CANDIDATE_EXTENSIONS = {"citext": "citext", "hstore": "hstore", "vector": "vector"}
-
-
-def count_queries(db: Database) -> Callable[[], int]:
-    """Count the calls to `db.query` from now on (the real method still runs)."""
-    calls = [0]
-    original = db.query
-
-    def counting(sql: str, params: dict[str, Any] | None = None) -> list[Any]:
-        calls[0] += 1
-        return original(sql, params)
-
-    db.query = counting  # type: ignore[method-assign]
-    return lambda: calls[0]
 
 
 def available_extension(db: Database) -> str | None:

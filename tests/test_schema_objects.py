@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.databases import connected, run_script
+from support.databases import connected, count_queries, run_script
 
 from dbci.engines.base import Database
 from dbci.errors import InputError
@@ -26,19 +25,6 @@ def clean(db: Database, schemas: list[str], **kwargs: Any) -> list[str]:
         raise
     db.commit()
     return statements
-
-
-def count_queries(db: Database) -> Callable[[], int]:
-    """Count the calls to `db.query` from now on (the real method still runs)."""
-    calls = [0]
-    original = db.query
-
-    def counting(sql: str, params: dict[str, Any] | None = None) -> list[Any]:
-        calls[0] += 1
-        return original(sql, params)
-
-    db.query = counting  # type: ignore[method-assign]
-    return lambda: calls[0]
 
 
 def keyed(objects: list[SchemaObject]) -> set[tuple[str, str, str]]:

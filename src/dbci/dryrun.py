@@ -22,6 +22,7 @@ from dbci.engines.base import Database
 from dbci.history import BASELINE_MARKER, SCHEMA_MARKER, AppliedMigration
 from dbci.runner import Hooks, PreparedScript, history_insert_sql
 from dbci.session import HistoryPlan, Log, Session, open_session, plan_history, quiet
+from dbci.sqlsplit import terminated
 
 
 @dataclass
@@ -49,9 +50,7 @@ class _Script:
         self.lines.append("")
 
     def statement(self, sql: str) -> None:
-        last_line = sql.rstrip().rsplit("\n", 1)[-1]
-        # A trailing `--` comment would swallow a `;` on its own line's end.
-        self.lines.append(sql.rstrip() + ("\n;" if "--" in last_line else ";"))
+        self.lines.append(terminated(sql))
 
     def statements(self, script: PreparedScript) -> None:
         for statement in script.statements:

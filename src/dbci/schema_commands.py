@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,17 +17,11 @@ from pathlib import Path
 from dbci.config import Overrides, Settings, load_settings
 from dbci.engines import open_database
 from dbci.errors import InputError
+from dbci.log import Log, quiet
 from dbci.schema.diff import Diff, diff
 from dbci.schema.introspect import snapshot as read_snapshot
 from dbci.schema.model import Snapshot
 from dbci.schema.snapshot_file import load, save
-
-Log = Callable[[str], None]
-
-
-def quiet(_: str) -> None:
-    """A `log` that says nothing."""
-
 
 SOURCE_KINDS = ("env:NAME", "url:URL", "snapshot:FILE", "migrations")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,16 +21,11 @@ from dbci.engines import open_database
 from dbci.engines.base import Database
 from dbci.errors import GateFailed, InputError
 from dbci.history import BASELINE_MARKER, SCHEMA_MARKER, AppliedMigration, SchemaHistory
+from dbci.log import Log, quiet
 from dbci.placeholders import Placeholders
 from dbci.runner import script_checksum
 from dbci.state import MigrationStatus, build_status
 from dbci.version import Version
-
-Log = Callable[[str], None]
-
-
-def quiet(_: str) -> None:
-    """A `log` that says nothing."""
 
 
 @dataclass

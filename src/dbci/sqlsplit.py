@@ -379,3 +379,10 @@ def leading_words(sql: str, count: int) -> list[str]:
             j = sql.find(m.group(), pos)
             pos = n if j < 0 else j + len(m.group())
     return words
+
+
+def terminated(sql: str) -> str:
+    """`sql` ended with `;` for a script; on a line of its own when the statement's last
+    line holds a `--` comment, which would otherwise swallow it."""
+    body = sql.rstrip()
+    return body + ("\n;" if "--" in body.rsplit("\n", 1)[-1] else ";")

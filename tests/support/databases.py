@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from dbci.config import Overrides, load_settings
 from dbci.engines import open_database
@@ -25,3 +26,16 @@ def run_script(db: Database, script: str) -> None:
     """Run a script statement by statement with dbci's splitter."""
     for statement in db.split(script):
         db.execute(statement.sql)
+
+
+def count_queries(db: Database) -> Callable[[], int]:
+    """Count the calls to `db.query` from now on (the real method still runs)."""
+    calls = [0]
+    original = db.query
+
+    def counting(sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+        calls[0] += 1
+        return original(sql, params)
+
+    db.query = counting  # type: ignore[method-assign]
+    return lambda: calls[0]

@@ -59,6 +59,7 @@ from dbci.schema.model import (
     relation_keys,
     type_dependencies,
 )
+from dbci.sqlsplit import terminated
 
 ADD, CHANGE, DROP = "Add", "Change", "Drop"
 
@@ -99,16 +100,11 @@ class Diff:
 
     def sql(self) -> str:
         """The statements as a script (empty when A and B are the same)."""
-        return "".join(_terminated(s) for s in self.statements)
+        return "".join(terminated(s) + "\n" for s in self.statements)
 
     @property
     def destructive(self) -> bool:
         return any(c.destructive for c in self.changes)
-
-
-def _terminated(statement: str) -> str:
-    last_line = statement.rstrip().rsplit("\n", 1)[-1]
-    return statement.rstrip() + ("\n;\n" if "--" in last_line else ";\n")
 
 
 def diff(a: Snapshot, b: Snapshot) -> Diff:
