@@ -9,6 +9,7 @@ creates the schemas and the history table for the commands that need them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,8 +69,9 @@ class Session:
     def database_text(self) -> str:
         return f"{self.db.url_text} ({self.db.display_name} {self.db.server_version()})"
 
-    @property
+    @functools.cached_property
     def installed_by(self) -> str:
+        """`installedBy`, else the login (asked of the database once per session)."""
         return self.settings.installed_by or self.db.current_user()
 
     def refresh(self) -> None:
