@@ -178,7 +178,7 @@ def test_unknown_connection_option(tmp_path: Path, dbci, pg_url: str) -> None:
     root = write_project(tmp_path, GOOD)
     url = pg_url + ("&" if "?" in pg_url else "?") + "nosuch=1"
     proc = dbci("--project", root, "--url", url, "migrate")
-    assert_one_line_error(proc, 2, "nosuch=1: invalid connection option \"nosuch\"")
+    assert_one_line_error(proc, 2, 'nosuch=1: invalid connection option "nosuch"')
 
 
 def test_no_database_given(tmp_path: Path, dbci) -> None:

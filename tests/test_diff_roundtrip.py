@@ -43,7 +43,7 @@ import pytest
 from dbci.config import Overrides, load_settings
 from dbci.engines import open_database
 from dbci.engines.base import Database
-from dbci.schema import introspect
+from dbci.schema import introspect, postgresql
 from dbci.schema.diff import DROP, Diff, diff
 from dbci.schema.model import DbObject, Snapshot
 from dbci.sqlsplit import split_statements
@@ -285,6 +285,8 @@ def test_postgresql_round_trip(path: Path, pg_cluster: postgres.PgCluster, tmp_p
                 return introspect.snapshot(db, schemas, include_grants=scenario.include_grants)
 
         snapshot_a, snapshot_b = take(url_a), take(url_b)
+        for url, shot in ((url_a, snapshot_a), (url_b, snapshot_b)):
+            check_definitions_are_postgresqls(url, schemas, scenario, shot, tmp_path)
         first = diff(snapshot_a, snapshot_b)
         apply_postgresql(
             url_a, first.statements, one_transaction=scenario.separate_transactions is None
@@ -292,6 +294,18 @@ def test_postgresql_round_trip(path: Path, pg_cluster: postgres.PgCluster, tmp_p
         snapshot_after = take(url_a)
         check_round_trip(scenario, first, snapshot_a, snapshot_after, snapshot_b)
         check_rows(scenario, lambda table: postgresql_rows(url_a, table))
+
+
+def check_definitions_are_postgresqls(
+    url: str, schemas: list[str], scenario: Scenario, shot: Snapshot, project: Path
+) -> None:
+    """dbci writes the common key and index definitions itself: on every scenario schema,
+    they must be exactly what PostgreSQL's pg_get_constraintdef and pg_get_indexdef write."""
+    with connected(url, project) as db:
+        by_server = postgresql.snapshot_postgresql(
+            db, schemas, include_grants=scenario.include_grants, server_definitions=True
+        )
+    assert shot.objects == by_server.objects, describe_difference(shot, by_server)
 
 
 def postgresql_rows(url: str, table: str) -> list[tuple[Any, ...]]:

@@ -578,8 +578,7 @@ def test_extensions_alone_do_not_make_a_schema_non_empty(tmp_path: Path, pg_url:
     engine = _engine(pg_url)
     with engine.connect() as conn:
         available = {
-            r[0]
-            for r in conn.execute(sa.text("select name from pg_available_extensions")).all()
+            r[0] for r in conn.execute(sa.text("select name from pg_available_extensions")).all()
         }
     extension = next((e for e in ("citext", "hstore", "vector") if e in available), None)
     if extension is None:

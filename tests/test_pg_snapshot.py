@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -763,3 +764,131 @@ def test_catalog_queries_do_not_grow_with_the_objects(pg_url: str, tmp_path: Pat
     assert len(few.objects) == 2 + 5 * 6 and len(many.objects) == 2 + 50 * 6
     assert after_few == after_many
     assert after_few <= 15
+
+
+# Keys and indexes of many shapes, in schemas with names that need quoting: dbci writes
+# the common ones itself (dbci.schema.pg_definitions) and must write PostgreSQL's text.
+KEYS_AND_INDEXES = """
+create schema "Odd Schema";
+create schema other;
+create type "Odd Schema".mood as enum ('sad', 'ok');
+create table other.elsewhere (id int primary key, code text unique);
+create table "Odd Schema"."My Table" (
+    "Col A" int primary key, b varchar(20), c text collate "C", d timestamptz, e int[],
+    p point, "select" int, m "Odd Schema".mood, tv tsvector, u int unique,
+    o int references other.elsewhere (id),
+    w text references other.elsewhere (code) on update cascade on delete set null
+);
+create table "Odd Schema".child (
+    id int, k int, "Other Key" int, v text, x int,
+    constraint child_pk primary key (id, k) include (v),
+    constraint child_uq unique (k, "Other Key") deferrable initially deferred,
+    constraint child_parent foreign key ("Other Key") references "Odd Schema"."My Table"
+        match full on update restrict on delete cascade deferrable,
+    constraint child_self foreign key (id, k) references "Odd Schema".child (id, k)
+        on delete set default,
+    constraint child_check check (x > 0)
+);
+alter table "Odd Schema".child add constraint child_late foreign key (x)
+    references "Odd Schema"."My Table" ("Col A") not valid;
+alter table "Odd Schema".child add constraint child_u2 unique (v) include (x);
+create index i1 on "Odd Schema"."My Table" ("Col A");
+create index "I 2" on "Odd Schema"."My Table" (b);
+create index i3 on "Odd Schema"."My Table" (c);
+create index i4 on "Odd Schema"."My Table" (b collate "C");
+create index i4b on "Odd Schema"."My Table" (c collate "default");
+create index i5 on "Odd Schema"."My Table" (d desc);
+create index i6 on "Odd Schema"."My Table" (d nulls first);
+create index i7 on "Odd Schema"."My Table" (b text_pattern_ops);
+create index i8 on "Odd Schema"."My Table" (lower(c));
+create index i9 on "Odd Schema"."My Table" ("Col A") include (b, c);
+create unique index i10 on "Odd Schema"."My Table" ("Col A", "select")
+    where "Col A" > 0 and b <> 'it''s';
+create index i11 on "Odd Schema"."My Table" using gin (e);
+create index i12 on "Odd Schema"."My Table" using gist (p);
+create index i13 on "Odd Schema"."My Table" ("Col A") with (fillfactor = 70);
+create index i14 on "Odd Schema"."My Table" using hash ("select");
+create index i16 on "Odd Schema"."My Table" using brin (d);
+create index i17 on "Odd Schema"."My Table" (m);
+create index i18 on "Odd Schema"."My Table" using gist (tv);
+create index i19 on "Odd Schema"."My Table" using gist (tv tsvector_ops (siglen = 32));
+create index i20 on "Odd Schema"."My Table" ("select", d, b);
+create unique index i21 on "Odd Schema"."My Table" (u, "select");
+create table "Odd Schema".parted (k int, v text) partition by range (k);
+create index parted_v on "Odd Schema".parted (v);
+"""
+
+SINCE_15 = """
+create unique index i15 on "Odd Schema"."My Table" ("Col A") nulls not distinct;
+alter table "Odd Schema"."My Table" add constraint my_nnd unique nulls not distinct (u, b);
+create table "Odd Schema".setnull (a int, b int, c int,
+    constraint setnull_fk foreign key (a, b) references "Odd Schema".child (id, k)
+        on delete set null (b));
+"""
+
+
+def test_key_and_index_definitions_are_postgresqls(tmp_path: Path, pg_url: str) -> None:
+    """dbci writes primary, unique and foreign keys and plain indexes itself (faster on a
+    fresh connection); each must be exactly what pg_get_constraintdef/indexdef write."""
+    with connected(pg_url, tmp_path) as db:
+        run_script(db, KEYS_AND_INDEXES)
+        if int(db.server_version().split(".")[0]) >= 15:
+            run_script(db, SINCE_15)
+        indexes = dict(
+            db.query(
+                "SELECT c.relname, pg_get_indexdef(c.oid) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'Odd Schema' AND c.relkind IN ('i', 'I')"
+            )
+        )
+        keys = dict(
+            db.query(
+                "SELECT co.conname, pg_get_constraintdef(co.oid) FROM pg_constraint co "
+                "JOIN pg_namespace n ON n.oid = co.connamespace WHERE n.nspname = 'Odd Schema'"
+            )
+        )
+        written_here = snapshot_postgresql(db, ["Odd Schema"])
+        by_server = snapshot_postgresql(db, ["Odd Schema"], server_definitions=True)
+        # With `other` read too, the keys referencing it are written by dbci as well.
+        both = ["Odd Schema", "other"]
+        assert snapshot_postgresql(db, both) == snapshot_postgresql(
+            db, both, server_definitions=True
+        )
+    assert written_here == by_server
+    got_indexes = {o.name: o.definition for o in written_here.objects.values() if o.kind == "index"}
+    assert got_indexes == {
+        name: definition.replace(" ON ONLY ", " ON ")
+        for name, definition in indexes.items()
+        if name in got_indexes
+    }
+    assert {"i1", "I 2", "i4b", "i9", "i17", "i19", "i20", "parted_v"} <= set(got_indexes)
+    got_keys = {
+        c.name: c.definition
+        for o in written_here.objects.values()
+        if isinstance(o, Table)
+        for c in o.constraints
+    }
+    assert got_keys == keys
+    assert "child_parent" in got_keys and "child_late" in got_keys
+
+
+def _every_field_set(value: Any) -> list[str]:
+    """Model objects, nested ones too, that lack one of their fields (built by
+    `model.assemble` with a name left out)."""
+    if isinstance(value, tuple):
+        return [miss for item in value for miss in _every_field_set(item)]
+    if not dataclasses.is_dataclass(value):
+        return []
+    names = [f.name for f in dataclasses.fields(value)]
+    missing = [f"{type(value).__name__}.{n}" for n in names if n not in vars(value)]
+    return missing + [
+        m for n in names if n in vars(value) for m in _every_field_set(vars(value)[n])
+    ]
+
+
+def test_objects_built_without_init_have_every_field(pg_url: str, tmp_path: Path) -> None:
+    with connected(pg_url, tmp_path) as db:
+        build(db)
+        snap = snapshot(db, include_grants=True)
+    assert [m for obj in snap.objects.values() for m in _every_field_set(obj)] == []
+    assert all(isinstance(obj, Table) for obj in snap.objects.values() if obj.kind == "table")

@@ -9,8 +9,11 @@ Live databases are read with the history table left out.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +36,24 @@ class SnapshotResult:
     database: str
     snapshot: Snapshot
     path: Path | None
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while schemas are read and compared.
+
+    A schema of thousands of tables makes tens of thousands of small objects that all live
+    until the command ends, and every burst of allocations sets off a collection that
+    walks them again: about a tenth of a second of a 2,000-table diff. They hold no
+    reference cycles, so collecting once afterwards loses nothing.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def take_snapshot(
@@ -60,11 +81,12 @@ def snapshot(
     settings: Settings, *, to: Path | None, include_grants: bool = False, log: Log = quiet
 ) -> SnapshotResult:
     """Snapshot the settings' database; write it to `to` when given."""
-    database, shot = take_snapshot(settings, include_grants=include_grants)
-    log(f"Database: {database}")
-    if to is not None:
-        save(shot, to)
-        log(f"Wrote the snapshot of {len(shot.objects)} objects to {to}")
+    with gc_paused():
+        database, shot = take_snapshot(settings, include_grants=include_grants)
+        log(f"Database: {database}")
+        if to is not None:
+            save(shot, to)
+            log(f"Wrote the snapshot of {len(shot.objects)} objects to {to}")
     return SnapshotResult(database, shot, to)
 
 
@@ -79,16 +101,16 @@ def compare(
     """The diff from `source` to `target` (each a source spec: env:, url:, snapshot:)."""
     # The two sources are read at once: each is mostly the database's work, and the two
     # databases (or two connections to one server) work in parallel.
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with gc_paused(), ThreadPoolExecutor(max_workers=2) as pool:
         reading_a = pool.submit(read_source, source, overrides, "--source", include_grants, environ)
         reading_b = pool.submit(read_source, target, overrides, "--target", include_grants, environ)
         a, b = reading_a.result(), reading_b.result()
-    if a.dialect != b.dialect:
-        raise InputError(
-            f"--source is a {a.dialect} schema and --target a {b.dialect} schema: "
-            "a diff compares two databases of the same engine"
-        )
-    return diff(a, b)
+        if a.dialect != b.dialect:
+            raise InputError(
+                f"--source is a {a.dialect} schema and --target a {b.dialect} schema: "
+                "a diff compares two databases of the same engine"
+            )
+        return diff(a, b)
 
 
 def read_source(

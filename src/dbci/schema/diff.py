@@ -158,13 +158,17 @@ class _Planner:
             if _loses_data(old, new):
                 self.destructive.add(old.key)
         rebuilt_types = {k for k in self.recreate if k[0] in _TYPE_KINDS}
-        self.retyped = {
-            table.key
-            for table in self.a.objects.values()
-            if isinstance(table, Table)
-            and table.key in self.b.objects
-            and _uses_types(table, rebuilt_types)
-        }
+        self.retyped = (
+            {
+                key
+                for key, table in self.a.objects.items()
+                if isinstance(table, Table)
+                and key in self.b.objects
+                and _uses_types(table, rebuilt_types)
+            }
+            if rebuilt_types
+            else set()
+        )
         self._spread_recreation()
         self._refresh_constraints()
         self._detach_dependent_parts()
@@ -185,22 +189,28 @@ class _Planner:
         definition."""
         rewritten = {old.key for old, new in self._changed(Table) if _columns_rewritten(old, new)}
         rewritten |= self.retyped
+        # What each candidate needs, worked out once: the loop below runs until nothing
+        # more is added, over thousands of objects.
+        candidates = [
+            (key, obj, frozenset(obj.depends_on()))
+            for key, obj in self.a.objects.items()
+            if isinstance(obj, View | Function | Index | Trigger) and key in self.b.objects
+        ]
         grew = True
         while grew:
             grew = False
-            for obj in self.a.objects.values():
-                if obj.key in self.recreate or obj.key not in self.b.objects:
+            gone = self.dropped_keys | self.recreate
+            for key, obj, needs in candidates:
+                if key in self.recreate or not needs:
                     continue
-                if not isinstance(obj, View | Function | Index | Trigger):
-                    continue
-                needs = set(obj.depends_on())
-                hit = needs & (self.dropped_keys | self.recreate)
+                hit = needs & gone
                 if isinstance(obj, View | Function):  # a SQL-standard body reads tables
                     hit |= needs & rewritten
                 if isinstance(obj, Index):
                     hit |= needs & (self.retyped | self.redefined)
                 if hit:
-                    self.recreate.add(obj.key)
+                    self.recreate.add(key)
+                    gone.add(key)
                     grew = True
 
     def _refresh_constraints(self) -> None:
@@ -214,19 +224,22 @@ class _Planner:
           column re-reads them, and they name the old type once it is renamed.
         """
         unsettled: set[tuple[str, str]] = {k[1:] for k in self.recreate if k[0] == "table"}
+        changed_tables: dict[Key, Table] = {}
         for old, new in self._changed(Table):
+            changed_tables[old.key] = new
             if any(c.constraint_type in _KEY_TYPES for c in _constraint_drops(old, new)):
                 unsettled.add((old.schema, old.name))
         for key in self.dropped_keys | self.recreate:
             index = self.a.objects[key]
             if isinstance(index, Index) and index.unique:
                 unsettled.add((index.schema, index.table))
-        for table in self.a.objects.values():
-            new = self.b.objects.get(table.key)
-            if not isinstance(table, Table) or new is None or table.key in self.recreate:
+        if not unsettled and not self.retyped:
+            return  # nothing to refresh anywhere
+        for key, table in self.a.objects.items():
+            if not isinstance(table, Table) or key not in self.b.objects or key in self.recreate:
                 continue
-            assert isinstance(new, Table)
-            changing = {c.name for c in _constraint_drops(table, new)}
+            new = changed_tables.get(key)  # None: the same in B, so no constraint changes
+            changing = {c.name for c in _constraint_drops(table, new)} if new else set()
             for constraint in table.constraints:
                 if constraint.name in changing:
                     continue  # dropped and added anyway
@@ -569,7 +582,7 @@ class _Planner:
         pairs = (
             (o, self.b.objects[k])
             for k, o in self.a.objects.items()
-            if k in self.b.objects and _is(o, kind)
+            if _is(o, kind) and k in self.b.objects
         )
         return sorted(pairs, key=lambda pair: _sort_key(pair[0]))
 

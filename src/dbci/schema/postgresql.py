@@ -50,8 +50,10 @@ from dbci.schema.model import (
     Table,
     Trigger,
     View,
+    assemble,
     qualify,
 )
+from dbci.schema.pg_definitions import column_index, constraint_definition, index_definition
 
 # An object that no extension owns (objects an extension owns go with it).
 _NOT_EXTENSION_MEMBER = (
@@ -150,11 +152,17 @@ WHERE n.nspname = ANY(:schemas)
 
 # Columns of tables and views and attributes of composite types, in position order; with
 # grants, a table column's privileges (JSON: [grantee, privilege, grantable] lists).
+# A default is written without its table (relation 0): a default cannot name a column,
+# and naming the table makes PostgreSQL open it, building its relation cache entry, which
+# for thousands of tables costs more than the rest of this query. Generated columns do
+# name columns, so theirs are written with their table.
 _COLUMNS = f"""
 SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-  pg_get_expr(ad.adbin, ad.adrelid), a.attidentity, a.attgenerated,
+  pg_get_expr(ad.adbin, CASE WHEN a.attgenerated <> '' THEN ad.adrelid ELSE 0 END),
+  a.attidentity, a.attgenerated,
   CASE WHEN co.oid IS NOT NULL THEN {_COLLATION} END,
-  d.description, {{column_grants}}
+  d.description, {{column_grants}},
+  a.attnum::text, quote_ident(a.attname), a.atttypid::text, a.attcollation::text
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -181,16 +189,32 @@ _COLUMN_GRANTS = """CASE WHEN a.attacl IS NOT NULL AND c.relkind IN ('r', 'p') T
     FROM aclexplode(a.attacl) x)
   END"""
 
+# Constraints and indexes: `pg_get_constraintdef` and `pg_get_indexdef` open the table
+# (building its relation cache entry) to name its columns, which on a fresh connection
+# and thousands of tables is most of a snapshot's time. So the common shapes come as
+# parts that `dbci.schema.pg_definitions` writes exactly as PostgreSQL does: primary,
+# unique and foreign keys (those referencing a table whose columns the columns query
+# read) and plain indexes. PostgreSQL writes the others. Servers newer than this code
+# knows get PostgreSQL's text throughout (18 adds temporal keys and NOT ENFORCED).
+_WRITTEN_HERE_UP_TO = 17
+
 # A partition's copies of its parent's constraints (conparentid, or inherited checks that
 # are not its own) come with the parent's and are left out.
 _CONSTRAINTS = """
-SELECT co.conrelid, co.conname, co.contype, pg_get_constraintdef(co.oid), rn.nspname,
-  r.relname, d.description
+SELECT co.conrelid, co.conname, co.contype,
+  CASE WHEN {written_here} THEN NULL ELSE pg_get_constraintdef(co.oid) END,
+  rn.nspname, r.relname, d.description,
+  array_to_string(co.conkey, ' '), co.confrelid,
+  quote_ident(rn.nspname) || '.' || quote_ident(r.relname),
+  array_to_string(co.confkey, ' '), co.confmatchtype, co.confupdtype, co.confdeltype,
+  {delete_columns}, co.condeferrable, co.condeferred, co.convalidated,
+  ix.indkey::text, ix.indnkeyatts, {nulls_not_distinct}
 FROM pg_constraint co
 JOIN pg_class c ON c.oid = co.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class r ON co.contype = 'f' AND r.oid = co.confrelid
 LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
+LEFT JOIN pg_index ix ON co.contype IN ('p', 'u') AND ix.indexrelid = co.conindid
 LEFT JOIN pg_description d
   ON d.objoid = co.oid AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0
 WHERE n.nspname = ANY(:schemas)
@@ -198,15 +222,39 @@ WHERE n.nspname = ANY(:schemas)
   AND co.conparentid = 0 AND co.conislocal
 ORDER BY co.conrelid, co.conname
 """
+# A referenced table outside the schemas has no column names read; pg_get_constraintdef
+# leaves out the schema of a table the (empty) search path finds: pg_catalog's.
+_CONSTRAINT_WRITTEN_HERE = (
+    "co.contype IN ('p', 'u') OR co.contype = 'f' AND r.relkind IN ('r', 'p') "
+    "AND rn.nspname = ANY(:schemas) AND rn.nspname !~ '^pg_'"
+)
 
-# Indexes no constraint owns, and not a partition's part of its parent's index.
+
+def _constraints_sql(major: int, written_here: bool) -> str:
+    since_15 = major >= 15
+    return _CONSTRAINTS.format(
+        written_here=_CONSTRAINT_WRITTEN_HERE if written_here else "false",
+        delete_columns="array_to_string(co.confdelsetcols, ' ')" if since_15 else "NULL",
+        nulls_not_distinct="ix.indnullsnotdistinct" if since_15 else "NULL",
+    )
+
+
+# Indexes no constraint owns, and not a partition's part of its parent's index. One on
+# key columns only with their default order, no predicate and no storage or operator
+# class options comes as parts, for `index_definition` to write (which also checks its
+# operator classes and collations); PostgreSQL writes the others.
 _INDEXES = """
-SELECT i.indrelid, n.nspname, ic.relname, ic.relkind, pg_get_indexdef(i.indexrelid),
+SELECT i.indrelid, n.nspname, ic.relname, ic.relkind,
+  CASE WHEN {written_here} THEN NULL ELSE pg_get_indexdef(i.indexrelid) END,
   i.indisunique, am.amname, d.description, pg_get_expr(i.indpred, i.indrelid, true),
-  i.indexrelid
+  i.indexrelid, quote_ident(ic.relname),
+  quote_ident(tn.nspname) || '.' || quote_ident(t.relname), i.indnkeyatts,
+  i.indkey::text, i.indclass::text, i.indcollation::text
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_namespace n ON n.oid = ic.relnamespace
+JOIN pg_class t ON t.oid = i.indrelid
+JOIN pg_namespace tn ON tn.oid = t.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
 LEFT JOIN pg_description d
   ON d.objoid = i.indexrelid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
@@ -217,6 +265,27 @@ WHERE n.nspname = ANY(:schemas)
     WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid
       AND co.contype IN ('p', 'u', 'x'))
 """
+# Operator class options (`gist (v tsvector_ops (siglen = 32))`) live on the index's
+# attributes; btree and hash operator classes take none.
+_INDEX_WRITTEN_HERE = """ic.relkind = 'i' AND i.indexprs IS NULL AND i.indpred IS NULL
+    AND ic.reloptions IS NULL AND i.indoption::int2[] <@ ARRAY[0]::int2[] {nulls}
+    AND (am.amname IN ('btree', 'hash') OR NOT EXISTS (
+      SELECT 1 FROM pg_attribute ia
+      WHERE ia.attrelid = i.indexrelid AND ia.attoptions IS NOT NULL))"""
+
+
+def _indexes_sql(major: int, written_here: bool) -> str:
+    nulls = "AND NOT i.indnullsnotdistinct" if major >= 15 else ""
+    written = _INDEX_WRITTEN_HERE.format(nulls=nulls) if written_here else "false"
+    return _INDEXES.format(written_here=written)
+
+
+# Each default operator class and the type it is the default for.
+_DEFAULT_OPCLASSES = "SELECT o.oid::text, o.opcintype::text FROM pg_opclass o WHERE o.opcdefault"
+
+# The statements of the indexes `index_definition` turned back.
+_INDEXDEFS = "SELECT x.oid, pg_get_indexdef(x.oid) FROM unnest(CAST(:oids AS oid[])) x(oid)"
+
 
 # Functions, window functions and procedures; not aggregates, and not the constructors
 # PostgreSQL makes for a range type (they depend on it internally).
@@ -405,11 +474,14 @@ def snapshot_postgresql(
     include_grants: bool = False,
     exclude_tables: Collection[tuple[str, str]] = (),
     parallel: bool = True,
+    server_definitions: bool = False,
 ) -> Snapshot:
     """The objects of `schemas` as a snapshot, read with a fixed number of catalog queries.
 
     With `parallel`, a second connection runs some of the queries at the same time; a
-    caller that already reads two databases at once passes False.
+    caller that already reads two databases at once passes False. With
+    `server_definitions`, PostgreSQL writes every key and index definition (slower on a
+    fresh connection; the tests compare the two ways).
 
     `exclude_tables` holds `(schema, table)` pairs (the migration history table) left out
     with their indexes, constraints, triggers and owned sequences. Grants are read only
@@ -420,6 +492,8 @@ def snapshot_postgresql(
     if 0 < major < 12:
         raise InputError(f"schema snapshots need PostgreSQL 12 or later, not {major}")
     params = {"schemas": list(schemas)}
+    written_here = 12 <= major <= _WRITTEN_HERE_UP_TO and not server_definitions
+    keys_sql = (_indexes_sql(major, written_here), _constraints_sql(major, written_here))
     db.begin()
     try:
         _start_reading(db)
@@ -428,15 +502,49 @@ def snapshot_postgresql(
         helper = _second_reader(db) if parallel else None
         if helper is None:
             rows = _read_rest(db, params, major, include_grants)
-            rows.indexes, rows.constraints = _read_keys(db, params)
+            rows.indexes, rows.constraints = _read_keys(db, keys_sql, params)
         else:
             with ThreadPoolExecutor(max_workers=1) as pool:
-                keys = pool.submit(_read_keys_and_close, helper, params)
+                keys = pool.submit(_read_keys_and_close, helper, keys_sql, params)
                 rows = _read_rest(db, params, major, include_grants)
                 rows.indexes, rows.constraints = keys.result()
+        _write_definitions(db, rows)
     finally:
         db.rollback()
     return _build(rows, set(exclude_tables))
+
+
+def _write_definitions(db: Database, rows: _Rows) -> None:
+    """Fill in the key and index definitions the queries left for dbci to write (see
+    `dbci.schema.pg_definitions`), asking PostgreSQL for any index it turns back. Index
+    rows get their key and INCLUDE columns as a last item (None: read them from the
+    definition)."""
+    columns = column_index((row[0], *row[10:14]) for row in rows.columns)
+    rows.constraints = [
+        row[:7]
+        if row[3] is not None
+        else (*row[:3], constraint_definition(columns, row[2], row[0], *row[7:]), *row[4:7])
+        for row in rows.constraints
+    ]
+    written: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]] | None] = {}
+    if any(row[4] is None for row in rows.indexes):
+        defaults = dict(db.query(_DEFAULT_OPCLASSES, {}))
+        for row in rows.indexes:
+            if row[4] is None:
+                written[row[9]] = index_definition(columns, defaults, row[0], *row[5:7], *row[10:])
+    turned_back = [oid for oid, parts in written.items() if parts is None]
+    from_server = (
+        dict(db.query(_INDEXDEFS, {"oids": _oid_array(turned_back)})) if turned_back else {}
+    )
+    indexes = []
+    for row in rows.indexes:
+        parts = written.get(row[9])
+        if parts is not None:
+            indexes.append((*row[:4], parts[0], *row[5:10], parts[1:]))
+        else:
+            definition = row[4] if row[4] is not None else from_server[row[9]]
+            indexes.append((*row[:4], definition, *row[5:10], None))
+    rows.indexes = indexes
 
 
 def _start_reading(db: Database, snapshot_id: str | None = None) -> None:
@@ -465,14 +573,18 @@ def _second_reader(db: Database) -> Database | None:
     return helper
 
 
-def _read_keys(db: Database, params: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+def _read_keys(
+    db: Database, queries: tuple[str, str], params: dict[str, Any]
+) -> tuple[list[Any], list[Any]]:
     """The index and constraint queries."""
-    return db.query(_INDEXES, params), db.query(_CONSTRAINTS, params)
+    return db.query(queries[0], params), db.query(queries[1], params)
 
 
-def _read_keys_and_close(helper: Database, params: dict[str, Any]) -> tuple[list, list]:
+def _read_keys_and_close(
+    helper: Database, queries: tuple[str, str], params: dict[str, Any]
+) -> tuple[list[Any], list[Any]]:
     try:
-        return _read_keys(helper, params)
+        return _read_keys(helper, queries, params)
     finally:
         helper.rollback()
         helper.close()
@@ -568,12 +680,15 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
     constraints: dict[int, list[Constraint]] = defaultdict(list)
     for relid, name, contype, definition, ref_schema, ref_table, comment in rows.constraints:
         constraints[relid].append(
-            Constraint(
-                name=name,
-                constraint_type=_CONSTRAINT_TYPES[contype],
-                definition=definition,
-                references=(ref_schema, ref_table) if ref_table is not None else None,
-                comment=comment,
+            assemble(
+                Constraint,
+                {
+                    "name": name,
+                    "constraint_type": _CONSTRAINT_TYPES[contype],
+                    "definition": definition,
+                    "references": (ref_schema, ref_table) if ref_table is not None else None,
+                    "comment": comment,
+                },
             )
         )
 
@@ -698,16 +813,19 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
                     comment=comment,
                     grants=granted("c", oid),
                     columns=tuple(
-                        Column(
-                            name=attname,
-                            data_type=data_type,
-                            nullable=not attnotnull,
-                            default=None if attgenerated else default,
-                            identity=_IDENTITY.get(attidentity),
-                            generated=default if attgenerated else None,
-                            collation=collation,
-                            comment=column_comment,
-                            grants=_column_grants(acl) if acl else (),
+                        assemble(
+                            Column,
+                            {
+                                "name": attname,
+                                "data_type": data_type,
+                                "nullable": not attnotnull,
+                                "default": None if attgenerated else default,
+                                "identity": _IDENTITY.get(attidentity),
+                                "generated": default if attgenerated else None,
+                                "collation": collation,
+                                "comment": column_comment,
+                                "grants": _column_grants(acl) if acl else (),
+                            },
                         )
                         for (
                             _,
@@ -720,6 +838,7 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
                             collation,
                             column_comment,
                             acl,
+                            *_,
                         ) in columns.get(oid, ())
                     ),
                     constraints=tuple(constraints.get(oid, ())),
@@ -766,6 +885,7 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
         comment,
         predicate,
         index_oid,
+        lists,
     ) in rows.indexes:
         table = relation_names.get(relid)
         if table is None:
@@ -776,18 +896,23 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
             at = definition.find(" ON ONLY ", len("CREATE INDEX ") + len(name))
             if at >= 0:
                 definition = definition[:at] + " ON " + definition[at + len(" ON ONLY ") :]
-        keys, include = index_lists(definition)
-        index = Index(
-            schema=schema,
-            name=name,
-            comment=comment,
-            table=table[1],
-            definition=definition,
-            unique=unique,
-            method=method,
-            columns=keys,
-            include=include,
-            predicate=predicate,
+        keys, include = lists if lists is not None else index_lists(definition)
+        index: Index = assemble(
+            Index,
+            {
+                "schema": schema,
+                "name": name,
+                "comment": comment,
+                "grants": (),
+                "table": table[1],
+                "definition": definition,
+                "unique": unique,
+                "method": method,
+                "columns": keys,
+                "include": include,
+                "predicate": predicate,
+                "dependencies": (),
+            },
         )
         index_keys[index_oid] = index.key
         add(index)
