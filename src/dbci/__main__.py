@@ -1,5 +1,5 @@
 """`python -m dbci` runs the command line."""
 
-from dbci.cli import main
+from dbci.cli import run
 
-raise SystemExit(main())
+run()

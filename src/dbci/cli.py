@@ -218,11 +218,37 @@ _FLYWAY_OPTIONS = {
 }
 
 
+# Commands whose process may end without Python's teardown (see `run`): they hold
+# nothing that needs it (no temporary server, no lock), only a large schema in memory.
+_QUICK_EXIT_COMMANDS = frozenset({"snapshot", "diff"})
+_quick_exit = False
+
+
+def run() -> NoReturn:
+    """The `dbci` program: run the command line and end the process with its exit code.
+
+    After `snapshot` and `diff`, the output is flushed and the process ends at once:
+    Python's teardown would otherwise free a large schema object by object and collect
+    garbage once more (about 0.05 s of a 2,000-table diff), for nothing.
+    """
+    code = main()
+    if _quick_exit:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BrokenPipeError:  # the reader went away (`dbci diff | head`): nothing lost
+            pass
+        os._exit(code)
+    raise SystemExit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    global _quick_exit
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         args = build_parser().parse_args(argv)
+        _quick_exit = args.command in _QUICK_EXIT_COMMANDS
         return _run(args)
     except DbciError as exc:
         _error(str(exc))
