@@ -1,10 +1,17 @@
 """Reading a PostgreSQL schema into the model (`dbci.schema.model`).
 
 `snapshot_postgresql` reads the objects of the given schemas with a fixed number of catalog
-queries (eleven, twelve with grants) however many objects exist: a schema of thousands of
-tables costs the same dozen round trips as one of three. Each query returns one row per
-object (or per column, constraint, index, …); child rows are grouped by their parent's oid
-in one pass, and every object is built once.
+queries (eleven, twelve with grants, and at most two more for the index definitions dbci
+writes itself) however many objects exist: a schema of thousands of tables costs the same
+dozen round trips as one of three. Each query returns one row per object (or per column,
+constraint, index, …); child rows are grouped by their parent's oid in one pass, and every
+object is built once.
+
+Most of the server's work on a fresh connection is building the relation cache entries of
+the tables that a deparsing function opens to name their columns. So column defaults are
+deparsed without their table, and primary, unique and foreign keys and plain indexes are
+written by `dbci.schema.pg_definitions` from the column names already read; PostgreSQL
+deparses the rest.
 
 Everything is read inside one read-only REPEATABLE READ transaction with an empty
 `search_path`, so that the queries see one state of the catalog and every name PostgreSQL
