@@ -73,9 +73,10 @@ def constraint_definition(
         if delete_columns:
             sql += f" ({_names(columns, relid, delete_columns.split())})"
     else:
-        sql = "PRIMARY KEY (" if contype == "p" else "UNIQUE ("
-        if contype == "u" and nulls_not_distinct:
-            sql = "UNIQUE NULLS NOT DISTINCT ("
+        if contype == "p":
+            sql = "PRIMARY KEY ("
+        else:
+            sql = "UNIQUE NULLS NOT DISTINCT (" if nulls_not_distinct else "UNIQUE ("
         sql += _names(columns, relid, keys.split()) + ")"
         included = (index_keys or "").split()[index_key_count or 0 :]
         if included:
@@ -113,17 +114,21 @@ def index_definition(
     made for another type (a varchar column's `text_ops`, an array's `array_ops`) is left
     to PostgreSQL rather than guessed at.
     """
-    found = [columns.get((relid, number)) for number in numbers.split()]
+    found = []
+    for number in numbers.split():
+        column = columns.get((relid, number))
+        if column is None:
+            return None
+        found.append(column)
+    # Operator classes and collations are given for the key columns only.
     for column, opclass, collation in zip(
         found, opclasses.split(), collations.split(), strict=False
     ):
-        if column is None or default_opclasses.get(opclass) != column[1]:
+        if default_opclasses.get(opclass) != column[1]:
             return None
         if collation != "0" and collation != column[2]:
             return None
-    if None in found:
-        return None
-    names = tuple(column[0] for column in found if column is not None)
+    names = tuple(column[0] for column in found)
     keys, include = names[:key_count], names[key_count:]
     sql = f"CREATE {'UNIQUE ' if unique else ''}INDEX {name} ON {table} "
     sql += f"USING {method} ({', '.join(keys)})"
