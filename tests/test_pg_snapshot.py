@@ -892,3 +892,37 @@ def test_objects_built_without_init_have_every_field(pg_url: str, tmp_path: Path
         snap = snapshot(db, include_grants=True)
     assert [m for obj in snap.objects.values() for m in _every_field_set(obj)] == []
     assert all(isinstance(obj, Table) for obj in snap.objects.values() if obj.kind == "table")
+
+
+def test_model_objects_compare_by_their_fields(pg_url: str, tmp_path: Path) -> None:
+    """The model's `__eq__` (instance dictionaries) agrees with field-by-field comparison,
+    whichever way an object was made, and with the generated `__hash__`."""
+    frozen = {
+        cls
+        for cls in vars(model).values()
+        if isinstance(cls, type)
+        and dataclasses.is_dataclass(cls)
+        and cls.__module__ == model.__name__
+        and cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    }
+    assert frozen == set(model.MODEL_CLASSES)
+    with connected(pg_url, tmp_path) as db:
+        build(db)
+        snap = snapshot(db, include_grants=True)
+    for obj in snap.objects.values():
+        remade = dataclasses.replace(obj)  # through __init__, where the reader used assemble
+        assert remade == obj and obj == remade and hash(remade) == hash(obj)
+        for name in ("comment", "name"):
+            changed = dataclasses.replace(obj, **{name: "something else"})
+            assert changed != obj and not changed == obj
+        if isinstance(obj, Table) and obj.columns:
+            first = obj.columns[0]
+            renamed = dataclasses.replace(first, name=first.name + "_x")
+            assert renamed != first
+            assert dataclasses.replace(obj, columns=(renamed, *obj.columns[1:])) != obj
+            assert dataclasses.replace(obj, columns=obj.columns) == obj
+    view = next(o for o in snap.objects.values() if type(o) is model.View)
+    as_materialized = model.MaterializedView(
+        **{f.name: getattr(view, f.name) for f in dataclasses.fields(view)}
+    )
+    assert as_materialized != view  # another class is never equal

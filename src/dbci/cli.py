@@ -223,6 +223,9 @@ _FLYWAY_OPTIONS = {
 # nothing that needs it (no temporary server, no lock), only a large schema in memory.
 _QUICK_EXIT_COMMANDS = frozenset({"snapshot", "diff"})
 _quick_exit = False
+# What a quick-exit command made, kept until `os._exit` ends the process so that freeing
+# it object by object (about 0.01 s for two 2,000-table schemas) is never paid.
+_kept: list[object] = []
 
 
 def run() -> NoReturn:
@@ -316,6 +319,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         if to is None:
             sys.stdout.write(dumps(taken.snapshot))
+        _keep(taken)
         return 0
     if args.command in ("baseline", "repair", "clean", "undo"):
         from dbci import lifecycle
@@ -374,7 +378,11 @@ def _diff(args: argparse.Namespace) -> int:
     from dbci import output
     from dbci.schema_commands import compare
 
-    result = compare(_overrides(args), args.source, args.target, include_grants=args.include_grants)
+    comparison = compare(
+        _overrides(args), args.source, args.target, include_grants=args.include_grants
+    )
+    _keep(comparison)
+    result = comparison.diff
     as_json = args.output == "json"
     script_to_stdout = args.sql == "-"
     if script_to_stdout and as_json:
@@ -423,6 +431,12 @@ def _dry_run(settings: Any, destination: str, as_json: bool) -> int:
         count = len(result.pending)
         _say(f"Dry run: wrote the SQL of {count} pending migration{'s' * (count != 1)} to {path}")
     return 0
+
+
+def _keep(made: object) -> None:
+    """Keep what a quick-exit command made alive until the process ends (see `_kept`)."""
+    if _quick_exit:
+        _kept.append(made)
 
 
 def _scrub(text: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,6 +152,8 @@ def find_config(project_dir: Path) -> Path | None:
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file; a syntax error names file, line and column."""
+    import tomllib  # only with a config file to read (5 ms of a command's start otherwise)
+
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -24,7 +24,6 @@ from dbci.log import Log, quiet
 from dbci.schema.diff import Diff, diff
 from dbci.schema.introspect import snapshot as read_snapshot
 from dbci.schema.model import Snapshot
-from dbci.schema.snapshot_file import load, save
 
 SOURCE_KINDS = ("env:NAME", "url:URL", "snapshot:FILE", "migrations")
 
@@ -85,9 +84,20 @@ def snapshot(
         database, shot = take_snapshot(settings, include_grants=include_grants)
         log(f"Database: {database}")
         if to is not None:
+            from dbci.schema.snapshot_file import save
+
             save(shot, to)
             log(f"Wrote the snapshot of {len(shot.objects)} objects to {to}")
     return SnapshotResult(database, shot, to)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What `compare` read and found: the two snapshots and the diff from one to the other."""
+
+    source: Snapshot
+    target: Snapshot
+    diff: Diff
 
 
 def compare(
@@ -97,7 +107,7 @@ def compare(
     *,
     include_grants: bool = False,
     environ: dict[str, str] | None = None,
-) -> Diff:
+) -> Comparison:
     """The diff from `source` to `target` (each a source spec: env:, url:, snapshot:)."""
     # The two sources are read at once: each is mostly the database's work, and the two
     # databases (or two connections to one server) work in parallel.
@@ -110,7 +120,7 @@ def compare(
                 f"--source is a {a.dialect} schema and --target a {b.dialect} schema: "
                 "a diff compares two databases of the same engine"
             )
-        return diff(a, b)
+        return Comparison(a, b, diff(a, b))
 
 
 def read_source(
@@ -135,6 +145,8 @@ def read_source(
         path = Path(value)
         if not path.is_absolute() and overrides.project is not None:
             path = (Path.cwd() / path) if path.exists() else overrides.project / path
+        from dbci.schema.snapshot_file import load  # orjson: only for snapshot files
+
         return load(path)
     environ = dict(os.environ if environ is None else environ)
     if kind == "env":

@@ -66,16 +66,30 @@ ADD, CHANGE, DROP = "Add", "Change", "Drop"
 
 @dataclass(frozen=True)
 class Change:
-    """One object that differs between A and B."""
+    """One object that differs between A and B: the object as A has it (`before`) and as
+    B has it (`after`), None where one side has none."""
 
     id: int
     change: str  # Add | Change | Drop
     type: str
     schema: str
     name: str
-    before_sql: str | None
-    after_sql: str | None
+    before: DbObject | None = field(repr=False)
+    after: DbObject | None = field(repr=False)
     destructive: bool
+
+    # The DDL is written when asked for: the text output and the SQL script never need it,
+    # and writing a whole CREATE TABLE for both sides of every change is a good part of
+    # a large diff's time.
+    @property
+    def before_sql(self) -> str | None:
+        """A's create statement (with comments and grants) of the object."""
+        return self.before.ddl() if self.before is not None else None
+
+    @property
+    def after_sql(self) -> str | None:
+        """B's create statement (with comments and grants) of the object."""
+        return self.after.ddl() if self.after is not None else None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -309,8 +323,8 @@ class _Planner:
                     type=obj.kind,
                     schema=obj.schema,
                     name=obj.key_name,
-                    before_sql=before.ddl() if before else None,
-                    after_sql=after.ddl() if after else None,
+                    before=before,
+                    after=after,
                     destructive=obj.key in self.destructive,
                 )
             )

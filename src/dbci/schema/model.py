@@ -704,6 +704,31 @@ KINDS: tuple[type[DbObject], ...] = (
 KIND_BY_NAME: dict[str, type[DbObject]] = {cls.kind: cls for cls in KINDS}
 KIND_ORDER: dict[str, int] = {cls.kind: i for i, cls in enumerate(KINDS)}
 
+
+def _same_fields(self: Any, other: Any) -> Any:
+    """Whether two model objects of one class have the same fields."""
+    if other.__class__ is self.__class__:
+        return self.__dict__ == other.__dict__
+    return NotImplemented
+
+
+# A dataclass's own `__eq__` builds a tuple of every field on each side before comparing;
+# a diff compares every object of two snapshots, and comparing their instance dictionaries
+# is a loop in C instead (four times faster for the columns `assemble` makes). A model
+# object's dictionary holds its fields and nothing else, so the two agree, and so does the
+# generated `__hash__`, which stays.
+MODEL_CLASSES: tuple[type, ...] = (
+    Grant,
+    DomainConstraint,
+    Attribute,
+    Column,
+    Constraint,
+    DbObject,
+    *KINDS,
+)
+for _cls in MODEL_CLASSES:
+    _cls.__eq__ = _same_fields  # type: ignore[method-assign,assignment]
+
 FORMAT = "dbci-snapshot/1"
 
 

@@ -169,7 +169,7 @@ SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
   a.attidentity, a.attgenerated,
   CASE WHEN co.oid IS NOT NULL THEN {_COLLATION} END,
   d.description, {{column_grants}},
-  a.attnum::text, quote_ident(a.attname), a.atttypid::text, a.attcollation::text
+  a.attnum::text, quote_ident(a.attname), a.atttypid::text, a.attcollation::text, c.relkind
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -504,28 +504,20 @@ def snapshot_postgresql(
     db.begin()
     try:
         _start_reading(db)
-        # A second connection, reading the same transaction snapshot, runs the index and
-        # constraint queries at the same time (the server works on both at once).
+        # A second connection, reading the same transaction snapshot, runs half of the
+        # queries at the same time (the server works on both at once).
         helper = _second_reader(db) if parallel else None
-        if helper is None:
-            rows = _read_rest(db, params, major, include_grants)
-            rows.indexes, rows.constraints = _read_keys(db, keys_sql, params)
-        else:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                keys = pool.submit(_read_keys_and_close, helper, keys_sql, params)
-                rows = _read_rest(db, params, major, include_grants)
-                rows.indexes, rows.constraints = keys.result()
-        _write_definitions(db, rows)
+        rows, parts = _read(db, helper, params, major, include_grants, keys_sql)
     finally:
         db.rollback()
-    return _build(rows, set(exclude_tables))
+    return _build(rows, parts, set(exclude_tables))
 
 
-def _write_definitions(db: Database, rows: _Rows) -> None:
+def _write_definitions(db: Database, rows: _Rows, default_opclasses: dict[str, str]) -> None:
     """Fill in the key and index definitions the queries left for dbci to write (see
     `dbci.schema.pg_definitions`), asking PostgreSQL for any index it turns back. Index
     rows get their key and INCLUDE columns as a last item (None: read them from the
-    definition)."""
+    definition). `default_opclasses` maps each default operator class to its type."""
     columns = column_index((row[0], *row[10:14]) for row in rows.columns)
     rows.constraints = [
         row[:7]
@@ -534,11 +526,11 @@ def _write_definitions(db: Database, rows: _Rows) -> None:
         for row in rows.constraints
     ]
     written: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]] | None] = {}
-    if any(row[4] is None for row in rows.indexes):
-        defaults = dict(db.query(_DEFAULT_OPCLASSES, {}))
-        for row in rows.indexes:
-            if row[4] is None:
-                written[row[9]] = index_definition(columns, defaults, row[0], *row[5:7], *row[10:])
+    for row in rows.indexes:
+        if row[4] is None:
+            written[row[9]] = index_definition(
+                columns, default_opclasses, row[0], *row[5:7], *row[10:]
+            )
     turned_back = [oid for oid, parts in written.items() if parts is None]
     from_server = (
         dict(db.query(_INDEXDEFS, {"oids": _oid_array(turned_back)})) if turned_back else {}
@@ -580,26 +572,21 @@ def _second_reader(db: Database) -> Database | None:
     return helper
 
 
-def _read_keys(
-    db: Database, queries: tuple[str, str], params: dict[str, Any]
-) -> tuple[list[Any], list[Any]]:
-    """The index and constraint queries."""
-    return db.query(queries[0], params), db.query(queries[1], params)
+def _read(
+    db: Database,
+    helper: Database | None,
+    params: dict[str, Any],
+    major: int,
+    include_grants: bool,
+    keys_sql: tuple[str, str],
+) -> tuple[_Rows, _Parts]:
+    """Every catalog query, and the parts of the objects that need only some of them.
 
-
-def _read_keys_and_close(
-    helper: Database, queries: tuple[str, str], params: dict[str, Any]
-) -> tuple[list[Any], list[Any]]:
-    try:
-        return _read_keys(helper, queries, params)
-    finally:
-        helper.rollback()
-        helper.close()
-
-
-def _read_rest(db: Database, params: dict[str, Any], major: int, include_grants: bool) -> _Rows:
-    """Every catalog query but the index and constraint ones."""
-    not_cloned = _TRIGGER_NOT_CLONED_12 if 0 < major < 13 else _TRIGGER_NOT_CLONED
+    The relations, dependencies, triggers and grants queries run in a second thread: on
+    `helper` from the start, else on `db` once its own queries are answered. Either way
+    the server works on them while this thread writes the key and index definitions and
+    makes the columns and constraints, the client's largest share of a snapshot.
+    """
     types = db.query(_TYPES, params)
     routines = db.query(_ROUTINES, params)
     used = {  # what tables and indexes may use, for the dependencies query
@@ -607,23 +594,56 @@ def _read_rest(db: Database, params: dict[str, Any], major: int, include_grants:
         "routines": _oid_array(row[0] for row in routines),
         "types": _oid_array(oid for row in types for oid in (row[0], row[-1]) if oid),
     }
-    rows = _Rows(
-        schemas=db.query(_SCHEMAS, params),
-        extensions=db.query(_EXTENSIONS, params),
-        types=types,
-        relations=db.query(_RELATIONS, params),
-        columns=db.query(
-            _COLUMNS.format(column_grants=_COLUMN_GRANTS if include_grants else "NULL"),
-            params,
-        ),
-        constraints=[],
-        indexes=[],
-        routines=routines,
-        dependencies=db.query(_DEPENDENCIES, used),
-        triggers=db.query(_TRIGGERS.format(not_cloned=not_cloned), params),
-        grants=db.query(_GRANTS, params) if include_grants else [],
-    )
-    return rows
+    not_cloned = _TRIGGER_NOT_CLONED_12 if 0 < major < 13 else _TRIGGER_NOT_CLONED
+
+    def read_late(reader: Database) -> tuple[list[Any], ...]:
+        try:
+            return (
+                reader.query(_RELATIONS, params),
+                reader.query(_DEPENDENCIES, used),
+                reader.query(_TRIGGERS.format(not_cloned=not_cloned), params),
+                reader.query(_GRANTS, params) if include_grants else [],
+            )
+        finally:
+            if reader is helper:
+                reader.rollback()
+                reader.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        late = pool.submit(read_late, helper) if helper is not None else None
+        rows = _Rows(
+            schemas=db.query(_SCHEMAS, params),
+            extensions=db.query(_EXTENSIONS, params),
+            types=types,
+            relations=[],
+            columns=db.query(
+                _COLUMNS.format(column_grants=_COLUMN_GRANTS if include_grants else "NULL"),
+                params,
+            ),
+            indexes=db.query(keys_sql[0], params),
+            constraints=db.query(keys_sql[1], params),
+            routines=routines,
+            dependencies=[],
+            triggers=[],
+            grants=[],
+        )
+        any_written = any(row[4] is None for row in rows.indexes)
+        opclasses = db.query(_DEFAULT_OPCLASSES, {}) if any_written else []
+        if late is None:
+            late = pool.submit(read_late, db)
+        _write_definitions(db, rows, dict(opclasses))
+        parts = _parts(rows)
+        rows.relations, rows.dependencies, rows.triggers, rows.grants = late.result()
+    return rows, parts
+
+
+@dataclasses.dataclass
+class _Parts:
+    """What `_parts` makes of the column and constraint rows."""
+
+    columns: dict[int, list[Any]]  # the rows of each relation's columns, in order
+    table_columns: dict[int, tuple[Column, ...]]
+    constraints: dict[int, tuple[Constraint, ...]]
 
 
 @dataclasses.dataclass
@@ -659,7 +679,66 @@ def _server_major(db: Database) -> int:
         return 0
 
 
-def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
+def _parts(rows: _Rows) -> _Parts:
+    """The column rows by relation, and each table's columns and constraints."""
+    columns: dict[int, list[Any]] = defaultdict(list)
+    for row in rows.columns:
+        columns[row[0]].append(row)
+    table_columns = {
+        relid: tuple(
+            assemble(
+                Column,
+                {
+                    "name": attname,
+                    "data_type": data_type,
+                    "nullable": not attnotnull,
+                    "default": None if attgenerated else default,
+                    "identity": _IDENTITY.get(attidentity),
+                    "generated": default if attgenerated else None,
+                    "collation": collation,
+                    "comment": column_comment,
+                    "grants": _column_grants(acl) if acl else (),
+                },
+            )
+            for (
+                _,
+                attname,
+                data_type,
+                attnotnull,
+                default,
+                attidentity,
+                attgenerated,
+                collation,
+                column_comment,
+                acl,
+                *_,
+            ) in relation_columns
+        )
+        for relid, relation_columns in columns.items()
+        if relation_columns[0][14] in ("r", "p")
+    }
+    constraints: dict[int, list[Constraint]] = defaultdict(list)
+    for relid, name, contype, definition, ref_schema, ref_table, comment in rows.constraints:
+        constraints[relid].append(
+            assemble(
+                Constraint,
+                {
+                    "name": name,
+                    "constraint_type": _CONSTRAINT_TYPES[contype],
+                    "definition": definition,
+                    "references": (ref_schema, ref_table) if ref_table is not None else None,
+                    "comment": comment,
+                },
+            )
+        )
+    return _Parts(
+        columns=columns,
+        table_columns=table_columns,
+        constraints={relid: tuple(found) for relid, found in constraints.items()},
+    )
+
+
+def _build(rows: _Rows, parts: _Parts, excluded: set[tuple[str, str]]) -> Snapshot:
     snapshot = Snapshot(dialect="postgresql")
     objects: list[DbObject] = []
     add = objects.append
@@ -680,25 +759,7 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
     for name, schema, version, comment in rows.extensions:
         add(Extension(schema=schema, name=name, version=version, comment=comment))
 
-    # Columns (and composite attributes) by relation, constraints by table.
-    columns: dict[int, list[Any]] = defaultdict(list)
-    for row in rows.columns:
-        columns[row[0]].append(row)
-    constraints: dict[int, list[Constraint]] = defaultdict(list)
-    for relid, name, contype, definition, ref_schema, ref_table, comment in rows.constraints:
-        constraints[relid].append(
-            assemble(
-                Constraint,
-                {
-                    "name": name,
-                    "constraint_type": _CONSTRAINT_TYPES[contype],
-                    "definition": definition,
-                    "references": (ref_schema, ref_table) if ref_table is not None else None,
-                    "comment": comment,
-                },
-            )
-        )
-
+    columns = parts.columns
     for (
         oid,
         schema,
@@ -819,36 +880,8 @@ def _build(rows: _Rows, excluded: set[tuple[str, str]]) -> Snapshot:
                     name=name,
                     comment=comment,
                     grants=granted("c", oid),
-                    columns=tuple(
-                        assemble(
-                            Column,
-                            {
-                                "name": attname,
-                                "data_type": data_type,
-                                "nullable": not attnotnull,
-                                "default": None if attgenerated else default,
-                                "identity": _IDENTITY.get(attidentity),
-                                "generated": default if attgenerated else None,
-                                "collation": collation,
-                                "comment": column_comment,
-                                "grants": _column_grants(acl) if acl else (),
-                            },
-                        )
-                        for (
-                            _,
-                            attname,
-                            data_type,
-                            attnotnull,
-                            default,
-                            attidentity,
-                            attgenerated,
-                            collation,
-                            column_comment,
-                            acl,
-                            *_,
-                        ) in columns.get(oid, ())
-                    ),
-                    constraints=tuple(constraints.get(oid, ())),
+                    columns=parts.table_columns.get(oid, ()),
+                    constraints=parts.constraints.get(oid, ()),
                     partition_by=partition_key,
                     partition_of=qualify(parent_schema, parent) if parent is not None else None,
                     partition_bound=bound,
