@@ -507,7 +507,12 @@ def snapshot_postgresql(
         # A second connection, reading the same transaction snapshot, runs half of the
         # queries at the same time (the server works on both at once).
         helper = _second_reader(db) if parallel else None
-        rows, parts = _read(db, helper, params, major, include_grants, keys_sql)
+        try:
+            rows, parts = _read(db, helper, params, major, include_grants, keys_sql)
+        finally:
+            if helper is not None:
+                helper.rollback()
+                helper.close()
     finally:
         db.rollback()
     return _build(rows, parts, set(exclude_tables))
@@ -597,17 +602,12 @@ def _read(
     not_cloned = _TRIGGER_NOT_CLONED_12 if 0 < major < 13 else _TRIGGER_NOT_CLONED
 
     def read_late(reader: Database) -> tuple[list[Any], ...]:
-        try:
-            return (
-                reader.query(_RELATIONS, params),
-                reader.query(_DEPENDENCIES, used),
-                reader.query(_TRIGGERS.format(not_cloned=not_cloned), params),
-                reader.query(_GRANTS, params) if include_grants else [],
-            )
-        finally:
-            if reader is helper:
-                reader.rollback()
-                reader.close()
+        return (
+            reader.query(_RELATIONS, params),
+            reader.query(_DEPENDENCIES, used),
+            reader.query(_TRIGGERS.format(not_cloned=not_cloned), params),
+            reader.query(_GRANTS, params) if include_grants else [],
+        )
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         late = pool.submit(read_late, helper) if helper is not None else None
@@ -715,7 +715,7 @@ def _parts(rows: _Rows) -> _Parts:
             ) in relation_columns
         )
         for relid, relation_columns in columns.items()
-        if relation_columns[0][14] in ("r", "p")
+        if relation_columns[0][14] in ("r", "p")  # the relation kind: a table's columns
     }
     constraints: dict[int, list[Constraint]] = defaultdict(list)
     for relid, name, contype, definition, ref_schema, ref_table, comment in rows.constraints:
