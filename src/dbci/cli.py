@@ -205,6 +205,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exit-code", action="store_true", help="exit 1 when there are differences")
     p.add_argument("--include-grants", action="store_true", help="compare privileges too")
     _global_options(p, suppress=True)
+
+    p = commands.add_parser(
+        "check",
+        help="the check stage: code analysis of the migrations (SQLFluff and dbci's rules)",
+        description="Lint the migrations with SQLFluff and dbci's rules for dangerous "
+        "changes: the target's pending migrations with -e/--url, else the files changed "
+        "since --changed-from REF, else every script. Needs no database without a target. "
+        "Writes the code section of report.json; exits 1 when a finding is at or above "
+        "the failing severity.",
+    )
+    p.add_argument("--code", action="store_true", help="code analysis (the default)")
+    for part in ("changes", "drift", "dryrun"):
+        p.add_argument(f"--{part}", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--dialect", help="SQL dialect when no database URL says (postgres, …)")
+    p.add_argument("--changed-from", metavar="REF", help="only the files changed since REF")
+    p.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info", "never"),
+        help="failing severity (default: [dbci.check.code] fail_on, else error)",
+    )
+    _global_options(p, suppress=True)
     return parser
 
 
@@ -300,6 +321,8 @@ def _run(args: argparse.Namespace) -> int:
     as_json = args.output == "json"
     log = _error_stream if as_json else _say
 
+    if args.command == "check":
+        return _check(args, settings, as_json)
     if args.command == "migrate" and args.dry_run is not None:
         return _dry_run(settings, args.dry_run, as_json)
     if args.command == "migrate":
@@ -404,6 +427,37 @@ def _diff(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise InputError(f"--sql: cannot write {args.sql}: {exc.strerror}") from None
     return 1 if args.exit_code and result.changes else 0
+
+
+def _check(args: argparse.Namespace, settings: Any, as_json: bool) -> int:
+    """`dbci check`: code analysis now; the other parts come with the check stage."""
+    from dbci import output
+    from dbci.code.analysis import analyze
+    from dbci.report_json import Report
+
+    for part in ("changes", "drift", "dryrun"):
+        if getattr(args, part):
+            raise InputError(
+                f"check --{part} is not available in this version of dbci: "
+                "check runs the code analysis (--code)"
+            )
+    report = Report.start(settings)
+    log = _error_stream if as_json else _say
+    result = analyze(
+        settings,
+        dialect=args.dialect,
+        changed_from=args.changed_from,
+        fail_on=args.fail_on,
+        log=log,
+    )
+    report.code = result.to_dict()
+    report.status = "failed" if result.failed else "passed"
+    path = report.write(Path(args.report_dir or "dbci-report"), settings.project_dir)
+    if as_json:
+        _say(output.dumps({"code": result.to_dict(), "report": str(path)}))
+    else:
+        _say(output.code_text(result))
+    return 1 if result.failed else 0
 
 
 def _dry_run(settings: Any, destination: str, as_json: bool) -> int:

@@ -274,7 +274,11 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
     else:
         values.pop("schemas")
     provisioner = _opt_str(source, env_table, "provisioner", env_name)
-    dbci_section = source.table("dbci")
+    # An environment's own `[environments.NAME.dbci]` goes over `[dbci]`, table by table.
+    dbci_section = _merged(
+        source.table("dbci"),
+        source.check_table(env_table.get("dbci", {}), f"environments.{env_name}.dbci"),
+    )
     return Settings(
         project_dir=project_dir,
         config_file=config_path,
@@ -288,6 +292,17 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
         environments=sorted(environments),
         **values,
     )
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` laid on `base`: nested tables merged, other values replaced."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _opt_str(source: _Source, table: dict[str, Any], key: str, env: str | None) -> str | None:

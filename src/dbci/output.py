@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # only for annotations: a command imports just what it runs
+    from dbci.code.findings import CodeResult
     from dbci.commands import InfoResult, MigrateResult, ValidateResult
     from dbci.dryrun import DryRunResult
     from dbci.lifecycle import BaselineResult, CleanResult, RepairResult, UndoResult
@@ -227,6 +228,26 @@ def diff_json(result: Diff) -> dict[str, Any]:
     """`diff --output json`: `{"changes": [{id, change, type, schema, name, before_sql,
     after_sql, destructive}]}`."""
     return {"changes": [c.to_dict() for c in result.changes]}
+
+
+def code_text(result: CodeResult) -> str:
+    """`check --code`: one line per finding, then the counts and the gate."""
+    lines = [
+        f"{f.file}:{f.line}:{f.column}: {f.severity} {f.rule} {f.message} [{f.source}]"
+        for f in result.findings
+    ]
+    counts = result.counts()
+    checked = len(result.files_checked)
+    cached = checked - result.linted
+    lines.append(
+        f"Code analysis ({result.dialect}, {result.scope}): {checked} file"
+        f"{'s' * (checked != 1)} checked ({result.linted} linted, {cached} from the cache): "
+        f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} info"
+    )
+    failed = len(result.failed)
+    if failed:
+        lines.append(f"FAILED: {failed} finding{'s' * (failed != 1)} at or above {result.fail_on}")
+    return "\n".join(lines)
 
 
 def dumps(data: dict[str, Any]) -> str:
