@@ -5,9 +5,11 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test lint clean
 
-# The main job on the embedded default: migrate the example project into SQLite, show info.
+# The main job on the embedded default: check the example project's pending migrations
+# (code analysis), migrate them into SQLite, show info.
 demo: $(VENV)/.installed
-	rm -rf examples/demo/build
+	rm -rf examples/demo/build examples/demo/.dbci_cache
+	$(BIN)/dbci --project examples/demo check
 	$(BIN)/dbci --project examples/demo migrate
 	$(BIN)/dbci --project examples/demo info
 
@@ -28,4 +30,4 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 clean:
-	rm -rf $(VENV) examples/demo/build
+	rm -rf $(VENV) examples/demo/build examples/demo/.dbci_cache examples/demo/dbci-report

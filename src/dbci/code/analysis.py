@@ -216,7 +216,7 @@ def _lint_all(
 ) -> list[list[Finding]]:
     """Each file's findings, in order: in this process for a few files, else in a pool."""
     global _linter
-    _linter = make_linter(job.project_dir, job.dialect, job.project)
+    linter = make_linter(job.project_dir, job.dialect, job.project)
     unknown = sorted(set(code.sqlfluff_overrides) - sqlfluff_rule_codes())
     if unknown:
         raise InputError(
@@ -224,22 +224,30 @@ def _lint_all(
             "(neither dbci's nor SQLFluff's)"
         )
     items = [item for _, item in pending]
-    workers = min(
-        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
-        len(items),
-    )
+    workers = min(_cores(), len(items))
     if len(items) < _SERIAL_BELOW or workers < 2:
-        return [lint_one(_linter, item, job.dialect) for item in items]
+        return [lint_one(linter, item, job.dialect) for item in items]
     # Several chunks per worker, so that one slow file does not leave a core idle.
     size = max(1, len(items) // (workers * 4))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_start_worker
-    ) as pool:
-        results = pool.map(_lint_chunk, [job] * len(chunks), chunks)
-        return [findings for chunk in results for findings in chunk]
+    _linter = linter  # what forked workers inherit, ready to use
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_start_worker
+        ) as pool:
+            results = pool.map(_lint_chunk, [job] * len(chunks), chunks)
+            return [findings for chunk in results for findings in chunk]
+    finally:
+        _linter = None
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _start_worker() -> None:
