@@ -67,6 +67,16 @@ def test_sqlfluff_findings_come_with_dbci_s(tmp_path: Path) -> None:
     assert sources == {"sqlfluff"} and all(f.severity == "warning" for f in result.findings)
 
 
+def test_the_project_s_sqlfluff_config_is_respected(tmp_path: Path) -> None:
+    long_line = "SELECT " + ", ".join(f"column_{i}" for i in range(20)) + " FROM t;\n"
+    root = _project(tmp_path, {"V1__init.sql": long_line})
+    assert any(f.rule == "LT05" for f in _analyze(root).findings)
+    (root / ".sqlfluff").write_text(SQLFLUFF_CONFIG + "exclude_rules = LT05\n")
+    assert not any(f.rule == "LT05" for f in _analyze(root).findings)
+    (root / ".sqlfluff").write_text("[sqlfluff]\ndialect = postgres\nrules = AM04\n")
+    assert {f.rule for f in _analyze(root).findings} <= {"AM04"}
+
+
 def test_unparsable_sql_is_a_finding_with_its_line(tmp_path: Path) -> None:
     root = _project(tmp_path, {"V1__init.sql": "CREATE TABLE a (id int);\nSELEC oops FROM;\n"})
     result = _analyze(root)
@@ -106,7 +116,7 @@ def test_suppressions_are_reported_as_info(tmp_path: Path) -> None:
                 "-- dbci:ignore\n"
                 "TRUNCATE b;\n"
                 "DROP TABLE c; -- dbci:ignore DB104\n"
-                "select a,b from t -- noqa: LT09\n"
+                "select a,b from t -- noqa: LT01\n"
             )
         },
     )
@@ -115,13 +125,13 @@ def test_suppressions_are_reported_as_info(tmp_path: Path) -> None:
     assert ("DB101", 1, "info") in seen and ("DB104", 3, "info") in seen
     assert ("DB101", 4, "error") in seen  # DB104 named, not DB101
     assert ("noqa", 5, "info") in seen
-    assert not any(f.rule == "LT09" for f in result.findings)
+    assert not any(f.rule == "LT01" for f in result.findings)
 
 
 def test_severity_overrides_and_fail_on_from_the_config(tmp_path: Path) -> None:
     toml = (
         '[dbci.check.code]\nfail_on = "warning"\n'
-        '[dbci.check.code.severity]\nDB105 = "off"\nDB205 = "error"\nLT09 = "info"\n'
+        '[dbci.check.code.severity]\nDB105 = "off"\nDB205 = "error"\nLT01 = "info"\n'
         '[environments.prod]\nurl = "sqlite:///x.db"\n'
         '[environments.prod.dbci.check.code]\nfail_on = "never"\n'
     )
@@ -132,7 +142,7 @@ def test_severity_overrides_and_fail_on_from_the_config(tmp_path: Path) -> None:
     )
     result = _analyze(root, dialect="postgres")
     rules = {f.rule: f.severity for f in result.findings}
-    assert "DB105" not in rules and rules["DB205"] == "error" and rules["LT09"] == "info"
+    assert "DB105" not in rules and rules["DB205"] == "error" and rules["LT01"] == "info"
     assert result.fail_on == "warning" and result.failed
     # An environment's own [environments.NAME.dbci.check.code] goes over [dbci.check.code].
     prod = load_settings(Overrides(project=root, environment="prod"), environ={})

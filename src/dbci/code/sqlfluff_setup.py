@@ -119,6 +119,7 @@ class PreparedLinter:
 def make_linter(project_dir: Path, dialect: str, project: ProjectConfig) -> PreparedLinter:
     """An SQLFluff linter for the project, or one clear line if its config is wrong."""
     from sqlfluff.core import FluffConfig, Linter
+    from sqlfluff.core.config.loader import load_config_file, load_config_string
     from sqlfluff.core.errors import SQLFluffUserError
 
     overrides: dict[str, Any] = {
@@ -130,9 +131,17 @@ def make_linter(project_dir: Path, dialect: str, project: ProjectConfig) -> Prep
     if not project.present:
         overrides["rules"] = "core"
     try:
-        config = FluffConfig.from_path(
-            str(project_dir), overrides=overrides, ignore_local_config=True
-        )
+        # The project directory's own files only (`ignore_local_config` would drop them
+        # with the home directory's), in SQLFluff's order of precedence, from the text
+        # read here: SQLFluff caches a config file by its path for the life of the process.
+        configs: dict[str, Any] = {}
+        texts = dict(project.files)
+        for name in ("setup.cfg", "tox.ini", ".sqlfluff"):
+            if name in texts:
+                configs = load_config_string(texts[name], configs, str(project_dir))
+        if "pyproject.toml" in texts:
+            configs = load_config_file(str(project_dir), "pyproject.toml", configs)
+        config = FluffConfig(configs=configs, overrides=overrides)
         return PreparedLinter(Linter(config=config))
     except KeyError:  # SQLFluff's way of saying it has no such dialect
         raise InputError(
