@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test lint clean
 
-# The main job on the embedded default: check the example project's pending migrations
-# (code analysis), migrate them into SQLite, show info.
+# The main job on the embedded default: build the example project on a throwaway database,
+# check its pending migrations (code analysis), migrate them into SQLite, show info.
 demo: $(VENV)/.installed
-	rm -rf examples/demo/build examples/demo/.dbci_cache
+	rm -rf examples/demo/build examples/demo/.dbci_cache examples/demo/dbci-report
+	$(BIN)/dbci --project examples/demo build
 	$(BIN)/dbci --project examples/demo check
 	$(BIN)/dbci --project examples/demo migrate
 	$(BIN)/dbci --project examples/demo info

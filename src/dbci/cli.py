@@ -207,6 +207,31 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(p, suppress=True)
 
     p = commands.add_parser(
+        "build",
+        help="the build stage: every migration on a throwaway build database",
+        description="Provision the build database (the build environment's provisioner: "
+        "clean, create-database, docker; with none, an embedded PostgreSQL or SQLite), "
+        "apply every migration with its time, verify each undo script, run the SQL tests "
+        "under tests/sql, and snapshot the result into the report directory.",
+    )
+    p.add_argument(
+        "--build-environment",
+        metavar="NAME",
+        help="the build environment (default: [flywayDesktop] shadowEnvironment, else "
+        "'build', else embedded)",
+    )
+    p.add_argument("--build-version", metavar="V", help="build up to this version")
+    p.add_argument(
+        "--verify-undo",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="undo and re-apply each version that has an undo script (default: when any has)",
+    )
+    p.add_argument("--keep", action="store_true", help="keep a created build database")
+    p.add_argument("--dialect", help="the embedded build database: postgresql or sqlite")
+    _global_options(p, suppress=True)
+
+    p = commands.add_parser(
         "check",
         help="the check stage: code analysis of the migrations (SQLFluff and dbci's rules)",
         description="Lint the migrations with SQLFluff and dbci's rules for dangerous "
@@ -306,6 +331,8 @@ def _run(args: argparse.Namespace) -> int:
         _SECRETS.add(os.environ["DBCI_PASSWORD"])
     if args.command == "diff":
         return _diff(args)
+    if args.command == "build":
+        return _build(args)
     flyway_keys: dict[str, Any] = {
         key: getattr(args, option)
         for option, key in _FLYWAY_OPTIONS.items()
@@ -427,6 +454,39 @@ def _diff(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise InputError(f"--sql: cannot write {args.sql}: {exc.strerror}") from None
     return 1 if args.exit_code and result.changes else 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    """`dbci build`: the report is written whatever happened; a failure is exit 1."""
+    from dbci import output
+    from dbci.build.stage import build, write_outputs
+    from dbci.config import load_settings
+    from dbci.report_json import Report
+
+    overrides = _overrides(args)
+    as_json = args.output == "json"
+    log = _error_stream if as_json else _say
+    project = load_settings(overrides)
+    report = Report.start(project)
+    result = build(
+        overrides,
+        build_env=args.build_environment,
+        build_version=args.build_version,
+        verify_undo=args.verify_undo,
+        keep=args.keep,
+        dialect=args.dialect,
+        log=log,
+    )
+    path = write_outputs(
+        result, report, Path(args.report_dir or "dbci-report"), project.project_dir
+    )
+    if as_json:
+        _say(output.dumps({"build": result.to_dict(), "report": str(path)}))
+    else:
+        _say(output.build_text(result))
+    if result.error:
+        _error(result.error)
+    return 0 if result.status == "passed" else 1
 
 
 def _check(args: argparse.Namespace, settings: Any, as_json: bool) -> int:

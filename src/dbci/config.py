@@ -122,6 +122,7 @@ class Settings:
     connect_timeout: int
     dbci: dict[str, Any] = field(default_factory=dict)
     environments: list[str] = field(default_factory=list)
+    shadow_environment: str | None = None  # [flywayDesktop] shadowEnvironment: the build's
 
     def where(self) -> str:
         """Names the database for error messages: the environment, else the URL."""
@@ -290,8 +291,17 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
         schemas=schemas,
         dbci=dbci_section,
         environments=sorted(environments),
+        shadow_environment=_shadow_environment(source),
         **values,
     )
+
+
+def _shadow_environment(source: _Source) -> str | None:
+    """`[flywayDesktop] shadowEnvironment`: Flyway Desktop's build environment."""
+    desktop = source.table("flywayDesktop")
+    if "shadowEnvironment" not in desktop:
+        return None
+    return str(source.typed(desktop["shadowEnvironment"], str, "flywayDesktop.shadowEnvironment"))
 
 
 def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

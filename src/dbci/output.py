@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # only for annotations: a command imports just what it runs
+    from dbci.build.stage import BuildResult
     from dbci.code.findings import CodeResult
     from dbci.commands import InfoResult, MigrateResult, ValidateResult
     from dbci.dryrun import DryRunResult
@@ -228,6 +229,37 @@ def diff_json(result: Diff) -> dict[str, Any]:
     """`diff --output json`: `{"changes": [{id, change, type, schema, name, before_sql,
     after_sql, destructive}]}`."""
     return {"changes": [c.to_dict() for c in result.changes]}
+
+
+def build_text(result: BuildResult) -> str:
+    """`build`: what ran, undo verification, tests, and where the snapshot went."""
+    done = [m for m in result.migrations if m.status == "success"]
+    total = sum(m.duration_ms for m in done)
+    lines = [
+        f"Build {result.status} on {result.database}: {len(done)} migration"
+        f"{'s' * (len(done) != 1)} applied ({total} ms of SQL, {result.duration_ms} ms in all)"
+    ]
+    if result.undo_verified is not None:
+        broken = [u for u in result.undo if u.status == "broken"]
+        lines.append(
+            f"Undo: {len(result.undo) - len(broken)} of {len(result.undo)} verified"
+            + "".join(
+                f"\n  {u.script} does not restore: {', '.join(u.not_restored)}" for u in broken
+            )
+        )
+    if result.tests:
+        counts = {
+            s: sum(1 for t in result.tests if t.status == s)
+            for s in ("passed", "failed", "skipped")
+        }
+        lines.append(
+            f"SQL tests: {counts['passed']} passed, {counts['failed']} failed, "
+            f"{counts['skipped']} skipped"
+            + "".join(f"\n  {t.name}: {t.message}" for t in result.tests if t.status == "failed")
+        )
+    if result.snapshot:
+        lines.append(f"Snapshot: {result.snapshot}")
+    return "\n".join(lines)
 
 
 def code_text(result: CodeResult) -> str:

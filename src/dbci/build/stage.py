@@ -1,0 +1,293 @@
+"""`dbci build`: apply every migration to a provisioned build database, verify each undo
+script, run the SQL unit tests, snapshot the result and write the `build` section of
+report.json (with what was done, even when a migration fails)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbci.build.provisioners import BuildDatabase, provision
+from dbci.build.sql_tests import SqlTestResult, run_sql_tests
+from dbci.config import Overrides, Settings, load_settings
+from dbci.discovery import discover
+from dbci.errors import DbciError, InputError
+from dbci.log import Log, quiet
+from dbci.schema.model import Snapshot
+from dbci.version import Version
+
+BUILD_SNAPSHOT = "build-snapshot.json"
+_DIALECT_NAMES = {"postgres": "postgresql", "postgresql": "postgresql", "sqlite": "sqlite"}
+
+
+@dataclass
+class BuiltMigration:
+    """One migration as the build applied it (report.json's `build.migrations` item)."""
+
+    version: str | None
+    description: str
+    type: str
+    script: str
+    checksum: int | None
+    duration_ms: int
+    status: str  # success | failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class UndoCheck:
+    """One undo script's verification: did it restore the schema from before its version?"""
+
+    version: str
+    script: str
+    status: str  # verified | broken
+    not_restored: list[str] = field(default_factory=list)  # "Drop table public.t", …
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class BuildResult:
+    """What `dbci build` did (report.json's `build` section)."""
+
+    status: str = "passed"  # passed | failed
+    provisioner: str = ""
+    database: str = ""
+    migrations: list[BuiltMigration] = field(default_factory=list)
+    undo: list[UndoCheck] = field(default_factory=list)
+    undo_verified: bool | None = None  # None: not asked, or no undo script
+    tests: list[SqlTestResult] = field(default_factory=list)
+    snapshot: str | None = None
+    duration_ms: int = 0
+    error: str | None = None
+    build_snapshot: Snapshot | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "provisioner": self.provisioner,
+            "database": self.database,
+            "migrations": [m.to_dict() for m in self.migrations],
+            "undo_verified": self.undo_verified,
+            "undo": [u.to_dict() for u in self.undo],
+            "tests": [t.to_dict() for t in self.tests],
+            "snapshot": self.snapshot,
+            "duration_ms": self.duration_ms,
+            "error": self.error,
+        }
+
+
+def build_environment(settings: Settings, explicit: str | None) -> str | None:
+    """The build environment's name: `--build-environment`, else `[flywayDesktop]
+    shadowEnvironment`, else an environment called `build`; None: embedded."""
+    name = explicit or settings.shadow_environment
+    if name is None and "build" in settings.environments:
+        name = "build"
+    if name is not None and name not in settings.environments:
+        known = ", ".join(settings.environments) or "none"
+        raise InputError(f"unknown build environment {name!r} (environments: {known})")
+    return name
+
+
+def project_dialect(settings: Settings, explicit: str | None) -> str:
+    """The dialect of the embedded build database: `--dialect`, else `[dbci] dialect`, else
+    the default environment's URL, else PostgreSQL."""
+    name = explicit or settings.dbci.get("dialect")
+    if name is None and settings.database is not None:
+        name = settings.database.dialect
+    name = str(name or "postgresql").lower()
+    if name not in _DIALECT_NAMES:
+        raise InputError(
+            f"the embedded build database is PostgreSQL or SQLite, not {name!r}: "
+            "configure a build environment"
+        )
+    return _DIALECT_NAMES[name]
+
+
+def build(
+    overrides: Overrides,
+    *,
+    build_env: str | None = None,
+    build_version: str | None = None,
+    verify_undo: bool | None = None,
+    keep: bool = False,
+    dialect: str | None = None,
+    log: Log = quiet,
+) -> BuildResult:
+    """Provision the build database, apply the migrations (verifying undo scripts), run
+    the SQL tests and snapshot the result. A failure is recorded in the result, which is
+    returned with what was done; the caller writes the report and turns it into an exit
+    code (`BuildFailed` carries the result)."""
+    started = time.perf_counter()
+    project = load_settings(dataclasses.replace(overrides, environment=None, url=None))
+    name = build_environment(project, build_env)
+    if name is not None:
+        settings = load_settings(dataclasses.replace(overrides, environment=name, url=None))
+    else:
+        settings = dataclasses.replace(project, database=None, provisioner=None)
+    limit = None
+    if build_version is not None:  # a bad --build-version is bad input, before anything
+        try:
+            limit = Version.parse(build_version)
+        except ValueError as exc:
+            raise InputError(f"--build-version: {exc}") from None
+    found = discover(settings)
+    versions = [s for s in found.versioned if limit is None or s.version <= limit]
+    with_undo = [s for s in versions if found.undo_for(s.version) is not None]
+    check_undo = bool(with_undo) if verify_undo is None else verify_undo and bool(with_undo)
+    result = BuildResult()
+    with provision(settings, project_dialect(project, dialect), keep=keep, log=log) as built:
+        result.provisioner, result.database = built.provisioner, built.description
+        try:
+            if check_undo:
+                _apply_verifying_undo(built, versions, found, build_version, result, log)
+            else:
+                _migrate(built.settings, build_version, log)
+            result.migrations = _applied(built.settings)
+            result.build_snapshot = _snapshot(built.settings)
+            result.tests = run_sql_tests(built.settings, log=log)
+        except DbciError as exc:
+            result.status = "failed"
+            result.error = str(exc)
+            result.migrations = _applied(built.settings, failed=exc)
+        if check_undo:
+            result.undo_verified = all(u.status == "verified" for u in result.undo)
+    if result.undo_verified is False or any(t.status == "failed" for t in result.tests):
+        result.status = "failed"
+    result.duration_ms = int(round((time.perf_counter() - started) * 1000))
+    return result
+
+
+def _migrate(settings: Settings, target: str | None, log: Log) -> None:
+    from dbci.commands import migrate
+
+    migrate(dataclasses.replace(settings, target=target), log=log)
+
+
+def _clean(settings: Settings) -> None:
+    """Empty the build database (it is this build's own, or one allowed to be cleaned)."""
+    from dbci.lifecycle import clean
+
+    clean(dataclasses.replace(settings, provisioner="clean", environment=None), log=quiet)
+
+
+def _snapshot(settings: Settings) -> Snapshot:
+    from dbci.schema_commands import take_snapshot
+
+    return take_snapshot(settings)[1]
+
+
+def _apply_verifying_undo(
+    built: BuildDatabase,
+    versions: list[Any],
+    found: Any,
+    build_version: str | None,
+    result: BuildResult,
+    log: Log,
+) -> None:
+    """Apply the migrations one undo script at a time: before each version that has one,
+    snapshot; apply it; undo it; snapshot again and compare; apply it again."""
+    from dbci.lifecycle import undo
+    from dbci.schema.diff import diff
+
+    settings = built.settings
+    previous: Version | None = None
+    for script in versions:
+        if found.undo_for(script.version) is None:
+            previous = script.version
+            continue
+        if previous is not None:
+            _migrate(settings, previous.text, quiet)
+        before = _snapshot(settings)
+        _migrate(settings, script.version.text, quiet)
+        undo_script = found.undo_for(script.version)
+        try:
+            undo(dataclasses.replace(settings, target=script.version.text), log=quiet)
+            changes = diff(before, _snapshot(settings)).changes
+            not_restored = [f"{c.change} {c.type} {c.schema}.{c.name}" for c in changes]
+        except DbciError as exc:
+            not_restored = [f"the undo script failed: {exc}"]
+        check = UndoCheck(
+            script.version.text,
+            undo_script.display_path,
+            "broken" if not_restored else "verified",
+            not_restored,
+        )
+        result.undo.append(check)
+        if not_restored:
+            more = len(not_restored) - 5
+            log(
+                f"Undo of version {script.version} does not restore the schema: "
+                + "; ".join(not_restored[:5])
+                + (f" and {more} more" if more > 0 else "")
+            )
+            # What the undo left behind is unknown: start again from an empty database.
+            _clean(settings)
+        else:
+            log(f"Undo of version {script.version} verified")
+        _migrate(settings, script.version.text, quiet)
+        previous = script.version
+    _migrate(settings, build_version, log)
+
+
+def _applied(settings: Settings, failed: DbciError | None = None) -> list[BuiltMigration]:
+    """The migrations the history table says were applied (the last application of each),
+    and the one that failed, when a migration's SQL failed."""
+    from dbci.engines import open_database
+    from dbci.history import SchemaHistory
+
+    rows: list[Any] = []
+    try:
+        db = open_database(settings)
+    except DbciError:
+        return []
+    try:
+        schema = settings.default_schema or (settings.schemas[0] if settings.schemas else None)
+        history = SchemaHistory(db, schema or db.current_schema(), settings.table)
+        rows = history.rows() if history.exists() else []
+    finally:
+        db.close()
+    latest: dict[str, Any] = {}
+    for row in rows:
+        if row.type in ("UNDO_SQL", "SCHEMA", "BASELINE") or row.type.startswith("UNDO"):
+            continue
+        latest[row.script] = row  # the last application wins: a verified undo re-applies
+    migrations = [
+        BuiltMigration(
+            row.version_text,
+            row.description,
+            row.type,
+            row.script,
+            row.checksum,
+            int(row.execution_time),
+            "success" if row.success else "failed",
+        )
+        for row in sorted(latest.values(), key=lambda r: r.installed_rank)
+    ]
+    if failed is not None and failed.file and not any(m.status == "failed" for m in migrations):
+        name = Path(failed.file).name
+        migrations.append(BuiltMigration(None, name, "SQL", failed.file, None, 0, "failed"))
+    return migrations
+
+
+def write_outputs(result: BuildResult, report: Any, report_dir: Path, project_dir: Path) -> Path:
+    """Write the build snapshot and report.json's `build` section; return report.json's path."""
+    from dbci.schema.snapshot_file import save
+
+    directory = report_dir if report_dir.is_absolute() else project_dir / report_dir
+    if result.build_snapshot is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / BUILD_SNAPSHOT
+        save(result.build_snapshot, path)
+        result.snapshot = (
+            str(path.relative_to(project_dir)) if path.is_relative_to(project_dir) else str(path)
+        )
+    report.build = result.to_dict()
+    report.status = result.status
+    return report.write(report_dir, project_dir)
