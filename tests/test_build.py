@@ -183,3 +183,46 @@ def test_bad_build_input_is_one_line_and_exit_2(tmp_path: Path, pg_url: str) -> 
         done = run_dbci("--project", root, "build", *args)
         assert done.returncode == 2, (message, done.stdout, done.stderr)
         assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_docker_provisioner_against_a_standin_engine(tmp_path: Path, pg_url: str) -> None:
+    """No Docker engine runs here: a local HTTP stand-in answers the Engine API, and its
+    container publishes the real PostgreSQL server's port, so the build runs for real."""
+    from urllib.parse import urlsplit
+
+    from support.docker_standin import docker_standin
+
+    parts = urlsplit(pg_url)
+    database = parts.path.lstrip("/")
+    toml = (
+        '[environments.build]\nprovisioner = "docker"\n'
+        f'url = "postgresql://{parts.username}@127.0.0.1/{database}"\n'
+        '[environments.build.dbci.docker]\nimage = "postgres:16"\n'
+        'env = { POSTGRES_PASSWORD = "build" }\nwait_seconds = 5\n'
+    )
+    root = write_project(tmp_path / "p", {"V1__a.sql": "CREATE TABLE a (id int);\n"}, toml)
+    with docker_standin(parts.port or 5432) as engine:
+        env = {"DOCKER_HOST": engine.url}
+        done = run_dbci("--project", root, "--output", "json", "build", env=env)
+        assert done.returncode == 0, done.stderr
+        build = json.loads(done.stdout)["build"]
+        assert build["provisioner"] == "docker" and build["status"] == "passed"
+        assert "docker postgres:16" in build["database"]
+        assert engine.containers == {}  # removed afterwards
+        created = [c for c in engine.calls if c.startswith("POST /containers/create")]
+        assert created and any(c.startswith("DELETE /containers/") for c in engine.calls)
+
+        (root / "dbci.toml").write_text(toml.replace("postgres:16", "no-such/image:1"))
+        missing = run_dbci("--project", root, "build", env=env)
+        assert missing.returncode == 2, missing.stderr
+        assert "image 'no-such/image:1' cannot be started" in missing.stderr
+        assert len(missing.stderr.strip().splitlines()) == 1
+
+        engine.pullable.add("postgres:17")
+        (root / "dbci.toml").write_text(toml.replace("postgres:16", "postgres:17"))
+        pulled = run_dbci("--project", root, "build", env=env)
+        assert pulled.returncode == 0, pulled.stderr
+        assert "POST /images/create" in engine.calls
+
+    gone = run_dbci("--project", root, "build", env={"DOCKER_HOST": "tcp://127.0.0.1:9"})
+    assert gone.returncode == 3 and "cannot" in gone.stderr

@@ -65,6 +65,9 @@ class BuildResult:
     tests: list[SqlTestResult] = field(default_factory=list)
     snapshot: str | None = None
     duration_ms: int = 0
+    # Where the time went: provision, migrate (with undo verification), snapshot, tests,
+    # teardown (stopping or dropping the build database), in ms.
+    timings: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     build_snapshot: Snapshot | None = field(default=None, repr=False)
 
@@ -79,8 +82,22 @@ class BuildResult:
             "tests": [t.to_dict() for t in self.tests],
             "snapshot": self.snapshot,
             "duration_ms": self.duration_ms,
+            "timings": self.timings,
             "error": self.error,
         }
+
+
+class _Clock:
+    """Milliseconds between laps, added into `timings` under each lap's name."""
+
+    def __init__(self, timings: dict[str, int]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0) + int(round((now - self.last) * 1000))
+        self.last = now
 
 
 def build_environment(settings: Settings, explicit: str | None) -> str | None:
@@ -142,22 +159,29 @@ def build(
     with_undo = [s for s in versions if found.undo_for(s.version) is not None]
     check_undo = bool(with_undo) if verify_undo is None else verify_undo and bool(with_undo)
     result = BuildResult()
+    clock = _Clock(result.timings)
     with provision(settings, project_dialect(project, dialect), keep=keep, log=log) as built:
+        clock.lap("provision")
         result.provisioner, result.database = built.provisioner, built.description
         try:
             if check_undo:
                 _apply_verifying_undo(built, versions, found, build_version, result, log)
             else:
                 _migrate(built.settings, build_version, log)
+            clock.lap("migrate")
             result.migrations = _applied(built.settings)
             result.build_snapshot = _snapshot(built.settings)
+            clock.lap("snapshot")
             result.tests = run_sql_tests(built.settings, log=log)
+            clock.lap("tests")
         except DbciError as exc:
             result.status = "failed"
             result.error = str(exc)
             result.migrations = _applied(built.settings, failed=exc)
         if check_undo:
             result.undo_verified = all(u.status == "verified" for u in result.undo)
+        clock.lap("other")
+    clock.lap("teardown")
     if result.undo_verified is False or any(t.status == "failed" for t in result.tests):
         result.status = "failed"
     result.duration_ms = int(round((time.perf_counter() - started) * 1000))
