@@ -49,6 +49,9 @@ UNDO_PROJECT = {
     "V3__c.sql": "CREATE VIEW c AS SELECT id FROM a;\n",
     "U3__c.sql": "DROP VIEW c;\n",
     "V4__data.sql": "INSERT INTO a VALUES (1), (2);\n",
+    # the catalogs differ afterwards (a dropped column stays behind), the schema does not
+    "V5__x.sql": "ALTER TABLE a ADD COLUMN x int;\n",
+    "U5__x.sql": "ALTER TABLE a DROP COLUMN x;\n",
 }
 
 
@@ -70,6 +73,7 @@ def test_undo_verification_and_sql_tests_on_embedded_postgresql(tmp_path: Path) 
         ("1", "verified"),
         ("2", "broken"),
         ("3", "verified"),
+        ("5", "verified"),
     ]
     assert build["undo"][1]["not_restored"] == ["Add table public.b"]
     assert [m["script"] for m in build["migrations"]] == [
@@ -77,6 +81,7 @@ def test_undo_verification_and_sql_tests_on_embedded_postgresql(tmp_path: Path) 
         "V2__b.sql",
         "V3__c.sql",
         "V4__data.sql",
+        "V5__x.sql",
     ]
     tests_by_name = {t["name"]: t for t in build["tests"]}
     assert tests_by_name["tests/sql/a_count.sql"]["status"] == "passed"
@@ -226,3 +231,26 @@ def test_docker_provisioner_against_a_standin_engine(tmp_path: Path, pg_url: str
 
     gone = run_dbci("--project", root, "build", env={"DOCKER_HOST": "tcp://127.0.0.1:9"})
     assert gone.returncode == 3 and "cannot" in gone.stderr
+
+
+def test_undo_verification_on_sqlite(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path / "p",
+        {
+            "V1__a.sql": "CREATE TABLE a (id integer PRIMARY KEY);\n",
+            "U1__a.sql": "DROP TABLE a;\n",
+            "V2__b.sql": "CREATE TABLE b (id integer);\nCREATE INDEX b_i ON b (id);\n",
+            "U2__b.sql": "DROP TABLE b;\n",
+            "V3__c.sql": "CREATE TABLE c (id integer);\n",
+            "U3__c.sql": "SELECT 1;\n",
+        },
+    )
+    done = run_dbci("--project", root, "--output", "json", "build", "--dialect", "sqlite")
+    build = json.loads(done.stdout)["build"]
+    assert [(u["version"], u["status"]) for u in build["undo"]] == [
+        ("1", "verified"),
+        ("2", "verified"),
+        ("3", "broken"),
+    ]
+    assert build["undo"][2]["not_restored"] == ["Add table main.c"]
+    assert done.returncode == 1 and build["undo_verified"] is False

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbci.build.provisioners import BuildDatabase, provision
+from dbci.build.provisioners import provision
 from dbci.build.sql_tests import SqlTestResult, run_sql_tests
+from dbci.build.undo_check import UndoCheck, migrate_verifying_undo
 from dbci.config import Overrides, Settings, load_settings
 from dbci.discovery import discover
 from dbci.errors import DbciError, InputError
@@ -34,19 +35,6 @@ class BuiltMigration:
     checksum: int | None
     duration_ms: int
     status: str  # success | failed
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclass
-class UndoCheck:
-    """One undo script's verification: did it restore the schema from before its version?"""
-
-    version: str
-    script: str
-    status: str  # verified | broken
-    not_restored: list[str] = field(default_factory=list)  # "Drop table public.t", …
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -165,7 +153,16 @@ def build(
         result.provisioner, result.database = built.provisioner, built.description
         try:
             if check_undo:
-                _apply_verifying_undo(built, versions, found, build_version, result, log)
+                migrate_verifying_undo(
+                    built.settings,
+                    found,
+                    build_version,
+                    result.undo,
+                    snapshot=_snapshot,
+                    clean=_clean,
+                    migrate=lambda settings, target: _migrate(settings, target, quiet),
+                    log=log,
+                )
             else:
                 _migrate(built.settings, build_version, log)
             clock.lap("migrate")
@@ -205,59 +202,6 @@ def _snapshot(settings: Settings) -> Snapshot:
     from dbci.schema_commands import take_snapshot
 
     return take_snapshot(settings)[1]
-
-
-def _apply_verifying_undo(
-    built: BuildDatabase,
-    versions: list[Any],
-    found: Any,
-    build_version: str | None,
-    result: BuildResult,
-    log: Log,
-) -> None:
-    """Apply the migrations one undo script at a time: before each version that has one,
-    snapshot; apply it; undo it; snapshot again and compare; apply it again."""
-    from dbci.lifecycle import undo
-    from dbci.schema.diff import diff
-
-    settings = built.settings
-    previous: Version | None = None
-    for script in versions:
-        if found.undo_for(script.version) is None:
-            previous = script.version
-            continue
-        if previous is not None:
-            _migrate(settings, previous.text, quiet)
-        before = _snapshot(settings)
-        _migrate(settings, script.version.text, quiet)
-        undo_script = found.undo_for(script.version)
-        try:
-            undo(dataclasses.replace(settings, target=script.version.text), log=quiet)
-            changes = diff(before, _snapshot(settings)).changes
-            not_restored = [f"{c.change} {c.type} {c.schema}.{c.name}" for c in changes]
-        except DbciError as exc:
-            not_restored = [f"the undo script failed: {exc}"]
-        check = UndoCheck(
-            script.version.text,
-            undo_script.display_path,
-            "broken" if not_restored else "verified",
-            not_restored,
-        )
-        result.undo.append(check)
-        if not_restored:
-            more = len(not_restored) - 5
-            log(
-                f"Undo of version {script.version} does not restore the schema: "
-                + "; ".join(not_restored[:5])
-                + (f" and {more} more" if more > 0 else "")
-            )
-            # What the undo left behind is unknown: start again from an empty database.
-            _clean(settings)
-        else:
-            log(f"Undo of version {script.version} verified")
-        _migrate(settings, script.version.text, quiet)
-        previous = script.version
-    _migrate(settings, build_version, log)
 
 
 def _applied(settings: Settings, failed: DbciError | None = None) -> list[BuiltMigration]:

@@ -1,0 +1,163 @@
+"""Undo verification: does each undo script put the schema back as it was before its
+version?
+
+The migrations are applied in order on one session. Before a version that has an undo
+script, the version and its undo run together in a transaction that is rolled back, and
+the catalogs are compared before and after (`dbci.build.fingerprint`): the common case,
+a good undo, costs that transaction and two cheap catalog queries. When the catalogs
+differ, or a script cannot run in a transaction, the snapshots decide: snapshot, apply
+the version and its undo for real, snapshot again and compare. A broken undo is reported
+with every object it did not restore; the build database is then rebuilt up to that
+version from empty, and the build goes on, so that one run reports every broken undo.
+The version itself is then applied as migrate applies it, with its history row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dbci.build.fingerprint import catalog_state
+from dbci.config import Settings
+from dbci.discovery import Discovered
+from dbci.errors import DbciError
+from dbci.log import Log, quiet
+from dbci.runner import PreparedScript, apply_all, prepare, run_callbacks, run_script
+from dbci.session import Target, ensure_history, open_session, plan_history
+from dbci.version import Version
+
+
+@dataclass
+class UndoCheck:
+    """One undo script's verification (report.json's `build.undo` item)."""
+
+    version: str
+    script: str
+    status: str  # verified | broken
+    not_restored: list[str] = field(default_factory=list)  # "Add table public.b", …
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def migrate_verifying_undo(
+    settings: Settings,
+    found: Discovered,
+    build_version: str | None,
+    checks: list[UndoCheck],
+    *,
+    snapshot: Callable[[Settings], Any],
+    clean: Callable[[Settings], None],
+    migrate: Callable[[Settings, str | None], None],
+    log: Log = quiet,
+) -> None:
+    """Apply the migrations up to `build_version`, verifying each undo script on the way;
+    append a check per undo script to `checks`."""
+    while True:
+        broken_at = _pass(settings, found, build_version, checks, snapshot, log)
+        if broken_at is None:
+            return
+        # What the broken undo left behind is unknown: rebuild up to its version from empty.
+        clean(settings)
+        migrate(settings, broken_at.text)
+
+
+def _pass(
+    settings: Settings,
+    found: Discovered,
+    build_version: str | None,
+    checks: list[UndoCheck],
+    snapshot: Callable[[Settings], Any],
+    log: Log,
+) -> Version | None:
+    """One session's worth: apply and verify until the end, or until an undo is broken
+    (then return its version, not yet applied again)."""
+    from dbci.commands import plan_migrations, prepare_pending
+
+    target = Target.parse(build_version)
+    with open_session(settings, found, target=target, lock=True, run_callbacks=False) as session:
+        ensure_history(session, plan_history(session, baseline_on_migrate=False), quiet)
+        steps = plan_migrations(session, prepare_pending(session))
+        db, history = session.db, session.history
+        hooks = session.callbacks.hooks("Migrate")
+        state = catalog_state(db)
+
+        def apply(batch: list[PreparedScript]) -> None:
+            apply_all(db, history, batch, session.installed_by, lambda *_: None, hooks)
+
+        batch: list[PreparedScript] = []
+        for step in steps:
+            version = step.script.version
+            undo_script = found.undo_for(version) if version is not None else None
+            if undo_script is None:
+                batch.append(step)
+                continue
+            apply(batch)
+            batch = []
+            undo = prepare(undo_script, session.placeholders, db)
+            not_restored = _quick_check(db, step, undo, state)
+            if not_restored is None:  # the catalogs could not tell: the snapshots decide
+                not_restored = _full_check(settings, db, step, undo, snapshot)
+            checks.append(
+                UndoCheck(
+                    version.text,
+                    undo_script.display_path,
+                    "broken" if not_restored else "verified",
+                    not_restored,
+                )
+            )
+            if not_restored:
+                more = len(not_restored) - 5
+                log(
+                    f"Undo of version {version} does not restore the schema: "
+                    + "; ".join(not_restored[:5])
+                    + (f" and {more} more" if more > 0 else "")
+                )
+                return version
+            apply([step])
+        apply(batch)
+    log(f"Undo scripts verified: {sum(c.status == 'verified' for c in checks)} of {len(checks)}")
+    return None
+
+
+def _quick_check(
+    db: Any, step: PreparedScript, undo: PreparedScript, state: Callable[[], Any] | None
+) -> list[str] | None:
+    """[] when the version and its undo, run in a rolled-back transaction, leave the
+    catalogs as they were; None when that cannot tell (then the snapshots decide)."""
+    if state is None or not (db.transactional_ddl and step.in_transaction and undo.in_transaction):
+        return None
+    db.begin()
+    try:
+        before = state()
+        run_callbacks(db, [step])
+        run_callbacks(db, [undo])
+        same = state() == before
+    except Exception:
+        return None  # a failing script is reported by the full check, or by migrate
+    finally:
+        db.rollback()
+    return [] if same else None
+
+
+def _full_check(
+    settings: Settings,
+    db: Any,
+    step: PreparedScript,
+    undo: PreparedScript,
+    snapshot: Callable[[Settings], Any],
+) -> list[str]:
+    """Snapshot, apply the version and its undo for real (no history rows), snapshot
+    again: the objects that differ. The database is back where it was when they do not."""
+    from dbci.schema.diff import diff
+
+    before = snapshot(settings)
+    run_script(db, step)  # a failure here is the migration's own: migrate reports it
+    try:
+        run_script(db, undo)
+    except DbciError as exc:
+        return [f"the undo script failed: {exc}"]
+    changes = diff(before, snapshot(settings)).changes
+    return [f"{c.change} {c.type} {c.schema}.{c.name}" for c in changes]
