@@ -120,10 +120,15 @@ def apply(
     prepared: PreparedScript,
     installed_by: str,
     hooks: Hooks = NO_HOOKS,
+    check: Callable[[], None] | None = None,
 ) -> int:
-    """Run one migration and record it; return its execution time in milliseconds."""
+    """Run one migration and record it; return its execution time in milliseconds.
+
+    `check`, for a migration that runs in a transaction, runs in it after the statements
+    and before the history row (the build's undo verification); what it raises rolls the
+    migration back."""
     try:
-        return _apply(db, history, prepared, installed_by, hooks)
+        return _apply(db, history, prepared, installed_by, hooks, check)
     except StatementFailure as failure:  # a statement of the migration itself
         error = _failed(db, prepared, failure)
         _after_error(db, hooks)
@@ -139,6 +144,7 @@ def _apply(
     prepared: PreparedScript,
     installed_by: str,
     hooks: Hooks,
+    check: Callable[[], None] | None = None,
 ) -> int:
     started = time.perf_counter()
     if prepared.in_transaction:
@@ -148,6 +154,8 @@ def _apply(
             _run_statements(db, prepared, hooks)
             run_callbacks(db, hooks.after)
             elapsed = _ms(started)
+            if check is not None:
+                check()
             _record(history, prepared, installed_by, elapsed, success=True)
             db.commit()
         except StatementFailure as failure:

@@ -42,13 +42,8 @@ _CATALOGS = (
 
 # Rows this transaction (or one of its subtransactions, numbered after it) wrote: their
 # `xmin` is ours or newer, an age of 0 or less. The build database has no other writers.
-_POSTGRESQL = (
-    "SELECT "
-    + ", ".join(
-        f"(SELECT (count(*), count(*) FILTER (WHERE age(xmin) <= 0))::text FROM {c})"
-        for c in _CATALOGS
-    )
-    + ", txid_current()"  # assigns this transaction its id before the first count
+_POSTGRESQL = "SELECT " + ", ".join(
+    f"(SELECT (count(*), count(*) FILTER (WHERE age(xmin) <= 0))::text FROM {c})" for c in _CATALOGS
 )
 
 

@@ -1,15 +1,16 @@
 """Undo verification: does each undo script put the schema back as it was before its
 version?
 
-The migrations are applied in order on one session. Before a version that has an undo
-script, the version and its undo run together in a transaction that is rolled back, and
-the catalogs are compared before and after (`dbci.build.fingerprint`): the common case,
-a good undo, costs that transaction and two cheap catalog queries. When the catalogs
-differ, or a script cannot run in a transaction, the snapshots decide: snapshot, apply
-the version and its undo for real, snapshot again and compare. A broken undo is reported
-with every object it did not restore; the build database is then rebuilt up to that
-version from empty, and the build goes on, so that one run reports every broken undo.
-The version itself is then applied as migrate applies it, with its history row.
+The migrations are applied in order on one session. A version that has an undo script is
+applied in its transaction as migrate applies it, and before its history row is written
+the undo runs inside a savepoint that is rolled back: the catalogs are compared before
+the version and after its undo (`dbci.build.fingerprint`), so a good undo costs the undo's
+statements and two cheap catalog queries, and the version runs once. When the catalogs
+differ, or a script cannot run in a transaction, the whole migration is rolled back and
+the snapshots decide: snapshot, apply the version and its undo for real, snapshot again
+and compare. A broken undo is reported with every object it did not restore; the build
+database is then rebuilt up to that version from empty, and the build goes on, so that
+one run reports every broken undo.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dbci.discovery import Discovered
 from dbci.errors import DbciError
 from dbci.log import Log, quiet
 from dbci.runner import PreparedScript, apply_all, prepare, run_callbacks, run_script
+from dbci.runner import apply as runner_apply
 from dbci.session import Target, ensure_history, open_session, plan_history
 from dbci.version import Version
 
@@ -97,9 +99,14 @@ def _pass(
             apply(batch)
             batch = []
             undo = prepare(undo_script, session.placeholders, db)
-            not_restored = _quick_check(db, step, undo, state)
-            if not_restored is None:  # the catalogs could not tell: the snapshots decide
-                not_restored = _full_check(settings, db, step, undo, snapshot)
+            if _applied_with_quick_check(
+                db, history, session.installed_by, hooks, step, undo, state
+            ):
+                checks.append(UndoCheck(version.text, undo_script.display_path, "verified"))
+                continue
+            # The catalogs could not tell (or a script cannot run in a transaction): the
+            # version was rolled back, and the snapshots decide.
+            not_restored = _full_check(settings, db, step, undo, snapshot)
             checks.append(
                 UndoCheck(
                     version.text,
@@ -122,24 +129,41 @@ def _pass(
     return None
 
 
-def _quick_check(
-    db: Any, step: PreparedScript, undo: PreparedScript, state: Callable[[], Any] | None
-) -> list[str] | None:
-    """[] when the version and its undo, run in a rolled-back transaction, leave the
-    catalogs as they were; None when that cannot tell (then the snapshots decide)."""
+class _Undecided(DbciError):
+    """The catalogs do not show the undo restoring them: roll the version back."""
+
+
+def _applied_with_quick_check(
+    db: Any,
+    history: Any,
+    installed_by: str,
+    hooks: Any,
+    step: PreparedScript,
+    undo: PreparedScript,
+    state: Callable[[], Any] | None,
+) -> bool:
+    """Apply `step` with its history row, its undo verified on the way in a rolled-back
+    savepoint; False (and nothing applied) when the catalogs cannot tell."""
     if state is None or not (db.transactional_ddl and step.in_transaction and undo.in_transaction):
-        return None
-    db.begin()
+        return False
+    before = state()
+
+    def undo_restores() -> None:
+        db.execute("SAVEPOINT dbci_undo_check")
+        try:
+            run_callbacks(db, [undo])
+            same = state() == before
+        except Exception:
+            same = False  # a failing undo: the full check reports it
+        db.execute("ROLLBACK TO SAVEPOINT dbci_undo_check")
+        if not same:
+            raise _Undecided("undo not verified by the catalogs")
+
     try:
-        before = state()
-        run_callbacks(db, [step])
-        run_callbacks(db, [undo])
-        same = state() == before
-    except Exception:
-        return None  # a failing script is reported by the full check, or by migrate
-    finally:
-        db.rollback()
-    return [] if same else None
+        runner_apply(db, history, step, installed_by, hooks, check=undo_restores)
+    except _Undecided:
+        return False
+    return True
 
 
 def _full_check(
