@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import psycopg
@@ -90,6 +91,15 @@ def test_undo_verification_and_sql_tests_on_embedded_postgresql(tmp_path: Path) 
     assert tests_by_name["tests/sql/c_error.sql"]["message"].startswith("line 2:")
     assert tests_by_name["tests/sql/d_pgtap.sql"]["status"] == "skipped"  # no pgtap here
     assert _report(root)["status"] == "failed"
+    junit = ET.parse(root / "dbci-report" / "junit.xml").getroot()
+    suites = {s.get("name"): s for s in junit.findall("testsuite")}
+    assert suites["build.sql-tests"].get("tests") == "4"
+    assert suites["build.sql-tests"].get("failures") == "2"
+    assert suites["build.sql-tests"].get("skipped") == "1"
+    assert suites["build.undo"].get("failures") == "1"
+    broken = [c for c in suites["build.undo"] if c.find("failure") is not None]
+    assert broken[0].get("name") == "migrations/U2__b.sql"
+    assert "Add table public.b" in broken[0].find("failure").text
 
     plain = run_dbci(
         "--project",

@@ -258,4 +258,8 @@ def write_outputs(result: BuildResult, report: Any, report_dir: Path, project_di
         )
     report.build = result.to_dict()
     report.status = result.status
-    return report.write(report_dir, project_dir)
+    path = report.write(report_dir, project_dir)
+    from dbci.build.junit import write_build_junit
+
+    write_build_junit(report.build, path.parent)
+    return path
