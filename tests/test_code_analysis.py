@@ -254,10 +254,10 @@ def test_bad_configuration_is_one_line_and_exit_2(
     assert "Traceback" not in done.stderr
 
 
-def test_parts_that_come_with_the_check_stage_are_refused(tmp_path: Path) -> None:
+def test_parts_that_need_a_target_are_refused_without_one(tmp_path: Path) -> None:
     root = _project(tmp_path, {"V1__a.sql": "CREATE TABLE a (id int);\n"})
     done = run_dbci("--project", root, "check", "--drift")
-    assert done.returncode == 2 and "check --drift is not available" in done.stderr
+    assert done.returncode == 2 and "check --drift needs a target" in done.stderr
 
 
 def test_dialect_from_the_option_and_from_sqlfluff_config(tmp_path: Path) -> None:

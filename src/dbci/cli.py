@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import os
 import sys
@@ -240,18 +241,57 @@ def build_parser() -> argparse.ArgumentParser:
         "Writes the code section of report.json; exits 1 when a finding is at or above "
         "the failing severity.",
     )
-    p.add_argument("--code", action="store_true", help="code analysis (the default)")
-    for part in ("changes", "drift", "dryrun"):
-        p.add_argument(f"--{part}", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--dialect", help="SQL dialect when no database URL says (postgres, …)")
-    p.add_argument("--changed-from", metavar="REF", help="only the files changed since REF")
+    _check_options(p)
+    _global_options(p, suppress=True)
+
+    p = commands.add_parser(
+        "pipeline",
+        help="build + check (+ report) in one call: the pull-request workflow",
+        description="Build the migrations, then check them against -e TARGET; report.json "
+        "holds both stages.",
+    )
+    _check_options(p)
+    p.add_argument("--build-version", metavar="V", help="build up to this version")
     p.add_argument(
-        "--fail-on",
-        choices=("error", "warning", "info", "never"),
-        help="failing severity (default: [dbci.check.code] fail_on, else error)",
+        "--verify-undo",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="undo and re-apply each version that has an undo script (default: when any has)",
     )
     _global_options(p, suppress=True)
     return parser
+
+
+def _check_options(p: argparse.ArgumentParser) -> None:
+    """The options of `check` (and `pipeline`)."""
+    p.add_argument("--changes", action="store_true", help="what the pending migrations change")
+    p.add_argument("--drift", action="store_true", help="the target's drift from its migrations")
+    p.add_argument("--code", action="store_true", help="code analysis of the pending scripts")
+    p.add_argument("--dryrun", action="store_true", help="the SQL deploy would run")
+    p.add_argument("--dialect", help="SQL dialect when no database URL says (postgres, …)")
+    p.add_argument("--changed-from", metavar="REF", help="code: only the files changed since REF")
+    p.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info", "never"),
+        help="code analysis's failing severity (default: [dbci.check.code] fail_on, else error)",
+    )
+    p.add_argument(
+        "--fail-on-drift",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="fail when the target has drifted (default: [dbci.check] fail_on_drift, else no)",
+    )
+    p.add_argument(
+        "--drift-source",
+        default="rebuild",
+        metavar="SOURCE",
+        help="what the target should hold: rebuild (default), snapshot-history, snapshot:FILE",
+    )
+    p.add_argument(
+        "--build-environment",
+        metavar="NAME",
+        help="the build database for changes and drift (default: as for build)",
+    )
 
 
 # Command options that set a `[flyway]` key (the command line beats file and environment).
@@ -348,7 +388,7 @@ def _run(args: argparse.Namespace) -> int:
     as_json = args.output == "json"
     log = _error_stream if as_json else _say
 
-    if args.command == "check":
+    if args.command in ("check", "pipeline"):
         return _check(args, settings, as_json)
     if args.command == "migrate" and args.dry_run is not None:
         return _dry_run(settings, args.dry_run, as_json)
@@ -490,34 +530,86 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Any, as_json: bool) -> int:
-    """`dbci check`: code analysis now; the other parts come with the check stage."""
+    """`dbci check` (and `pipeline`): with a target, every part asked (default all); with
+    none, the code analysis alone."""
     from dbci import output
+    from dbci.check.drift import check_source
+    from dbci.check.stage import PARTS, check, write_check_outputs
     from dbci.code.analysis import analyze
     from dbci.report_json import Report
 
-    for part in ("changes", "drift", "dryrun"):
-        if getattr(args, part):
-            raise InputError(
-                f"check --{part} is not available in this version of dbci: "
-                "check runs the code analysis (--code)"
-            )
+    asked = tuple(part for part in PARTS if getattr(args, part))
+    drift_source = check_source(args.drift_source)
     report = Report.start(settings)
     log = _error_stream if as_json else _say
-    result = analyze(
-        settings,
+    report_dir = Path(args.report_dir or "dbci-report")
+    code = 0
+    if args.command == "pipeline":
+        code = _run_build(args, settings, report, log)
+    if settings.database is None:
+        needs_target = [p for p in asked if p != "code"]
+        if needs_target or args.command == "pipeline":
+            raise InputError(
+                f"check --{(needs_target or ['changes'])[0]} needs a target: -e ENVIRONMENT "
+                "or --url"
+            )
+        result = analyze(
+            settings,
+            dialect=args.dialect,
+            changed_from=args.changed_from,
+            fail_on=args.fail_on,
+            log=log,
+        )
+        report.code = result.to_dict()
+        report.status = "failed" if result.failed else "passed"
+        path = report.write(report_dir, settings.project_dir)
+        if as_json:
+            _say(output.dumps({"code": result.to_dict(), "report": str(path)}))
+        else:
+            _say(output.code_text(result))
+        return 1 if result.failed else 0
+    checked = check(
+        _overrides(args),
+        asked or PARTS,
+        build_env=args.build_environment,
+        drift_source=drift_source,
+        fail_on_drift=args.fail_on_drift,
         dialect=args.dialect,
-        changed_from=args.changed_from,
         fail_on=args.fail_on,
         log=log,
     )
-    report.code = result.to_dict()
-    report.status = "failed" if result.failed else "passed"
-    path = report.write(Path(args.report_dir or "dbci-report"), settings.project_dir)
+    directory = report_dir if report_dir.is_absolute() else settings.project_dir / report_dir
+    write_check_outputs(checked, report, directory)
+    if code:
+        report.status = "failed"
+    path = report.write(report_dir, settings.project_dir)
     if as_json:
-        _say(output.dumps({"code": result.to_dict(), "report": str(path)}))
+        _say(output.dumps({**report.to_dict(), "report": str(path)}))
     else:
-        _say(output.code_text(result))
-    return 1 if result.failed else 0
+        _say(output.check_text(checked))
+    if checked.gates_failed:
+        _error("gates failed: " + "; ".join(checked.gates_failed))
+        return 1
+    return code
+
+
+def _run_build(args: argparse.Namespace, settings: Any, report: Any, log: Any) -> int:
+    """The build half of `pipeline`: into the same report."""
+    from dbci.build.stage import build
+    from dbci.build.stage import write_outputs as write_build
+
+    result = build(
+        dataclasses.replace(_overrides(args), environment=None, url=None),
+        build_env=args.build_environment,
+        build_version=args.build_version,
+        verify_undo=args.verify_undo,
+        dialect=None,
+        log=log,
+    )
+    write_build(result, report, Path(args.report_dir or "dbci-report"), settings.project_dir)
+    if result.error:
+        _error(result.error)
+    return 0 if result.status == "passed" else 1
 
 
 def _dry_run(settings: Any, destination: str, as_json: bool) -> int:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # only for annotations: a command imports just what it runs
     from dbci.build.stage import BuildResult
+    from dbci.check.stage import CheckResult
     from dbci.code.findings import CodeResult
     from dbci.commands import InfoResult, MigrateResult, ValidateResult
     from dbci.dryrun import DryRunResult
@@ -259,6 +260,52 @@ def build_text(result: BuildResult) -> str:
         )
     if result.snapshot:
         lines.append(f"Snapshot: {result.snapshot}")
+    return "\n".join(lines)
+
+
+def check_text(result: CheckResult) -> str:
+    """`check` against a target: a paragraph per part."""
+    lines: list[str] = []
+    target = result.target
+    if target is not None:
+        lines.append(
+            f"Target: {target.database}, at version {target.applied_version or '<< none >>'}, "
+            f"{len(target.pending)} pending"
+        )
+    if result.changes is not None:
+        objects = result.changes["objects"]
+        lines.append(
+            f"Changes {result.changes['from_version'] or '-'} -> "
+            f"{result.changes['to_version'] or '-'}: {len(objects)} object"
+            f"{'s' * (len(objects) != 1)}"
+            + "".join(
+                f"\n  {o['change']:<6} {o['type']} {o['schema']}.{o['name']}" for o in objects
+            )
+        )
+    if result.drift is not None:
+        drift = result.drift
+        if not drift.detected:
+            lines.append(f"Drift ({drift.source}): none")
+        else:
+            lines.append(
+                f"Drift ({drift.source}): {len(drift.items)} object"
+                f"{'s' * (len(drift.items) != 1)}, {len(drift.repo)} migration"
+                f"{'s' * (len(drift.repo) != 1)}"
+                + "".join(
+                    f"\n  {i['change']:<6} {i['type']} {i['schema']}.{i['name']}"
+                    for i in drift.items
+                )
+                + "".join(f"\n  {r['kind']}: {r['message']}" for r in drift.repo)
+            )
+    if result.code is not None:
+        lines.append(code_text(result.code))
+    if result.dryrun is not None:
+        if result.dryrun["error"]:
+            lines.append(f"Dry run: not possible: {result.dryrun['error']}")
+        else:
+            count = len(result.dryrun["pending"])
+            lines.append(f"Dry run: {count} migration{'s' * (count != 1)} (dryrun.sql)")
+    lines.append(f"Check {result.status}")
     return "\n".join(lines)
 
 

@@ -115,6 +115,15 @@ def project_dialect(settings: Settings, explicit: str | None) -> str:
     return _DIALECT_NAMES[name]
 
 
+def build_settings(overrides: Overrides, build_env: str | None) -> tuple[Settings, Settings]:
+    """(the project's settings, the build environment's: no database means embedded)."""
+    project = load_settings(dataclasses.replace(overrides, environment=None, url=None))
+    name = build_environment(project, build_env)
+    if name is not None:
+        return project, load_settings(dataclasses.replace(overrides, environment=name, url=None))
+    return project, dataclasses.replace(project, database=None, provisioner=None)
+
+
 def build(
     overrides: Overrides,
     *,
@@ -130,12 +139,7 @@ def build(
     returned with what was done; the caller writes the report and turns it into an exit
     code (`BuildFailed` carries the result)."""
     started = time.perf_counter()
-    project = load_settings(dataclasses.replace(overrides, environment=None, url=None))
-    name = build_environment(project, build_env)
-    if name is not None:
-        settings = load_settings(dataclasses.replace(overrides, environment=name, url=None))
-    else:
-        settings = dataclasses.replace(project, database=None, provisioner=None)
+    project, settings = build_settings(overrides, build_env)
     limit = None
     if build_version is not None:  # a bad --build-version is bad input, before anything
         try:
@@ -183,6 +187,16 @@ def build(
         result.status = "failed"
     result.duration_ms = int(round((time.perf_counter() - started) * 1000))
     return result
+
+
+def migrate_to(settings: Settings, target: str | None, log: Log = quiet) -> None:
+    """Migrate the build database up to `target` (None: everything)."""
+    _migrate(settings, target, log)
+
+
+def snapshot_of(settings: Settings) -> Snapshot:
+    """The build database's schema."""
+    return _snapshot(settings)
 
 
 def _migrate(settings: Settings, target: str | None, log: Log) -> None:
