@@ -152,3 +152,18 @@ def test_pipeline_builds_then_checks(tmp_path: Path, pg_url: str) -> None:
     report = json.loads(done.stdout)
     assert report["build"]["status"] == "passed" and len(report["build"]["migrations"]) == 2
     assert len(report["changes"]["pending"]) == 2 and report["drift"]["detected"] is False
+
+
+def test_drift_against_a_snapshot_file_or_the_deploy_snapshots(tmp_path: Path, pg_url: str) -> None:
+    root = write_project(tmp_path / "p", FILES)
+    assert run_dbci("--project", root, "--url", pg_url, "migrate").returncode == 0
+    saved = tmp_path / "after-deploy.json"
+    assert run_dbci("--project", root, "--url", pg_url, "snapshot", "--to", saved).returncode == 0
+    _sql(pg_url, "CREATE TABLE extra (a int);")
+    code, report = _check(root, pg_url, "--drift", "--drift-source", f"snapshot:{saved}")
+    assert report["drift"]["source"] == f"snapshot:{saved}"
+    assert [(i["change"], i["name"]) for i in report["drift"]["items"]] == [("Add", "extra")]
+    done = run_dbci(
+        "--project", root, "--url", pg_url, "check", "--drift", "--drift-source", "snapshot-history"
+    )
+    assert done.returncode == 2 and "has no dbci_snapshot_history table" in done.stderr

@@ -68,7 +68,8 @@ def take_snapshot(
             db,
             [s for s in schemas if db.schema_exists(s)],
             include_grants=include_grants,
-            exclude_tables=[(default, settings.table)],
+            # dbci's own tables: the history, and the snapshots deploy keeps for drift checks
+            exclude_tables=[(default, settings.table), (default, "dbci_snapshot_history")],
             parallel=parallel,
         )
         return f"{db.url_text} ({db.display_name} {db.server_version()})", shot
