@@ -245,6 +245,17 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(p, suppress=True)
 
     p = commands.add_parser(
+        "report",
+        help="render every report file from report.json; --comment posts the PR/MR comment",
+        description="Render comment.md, summary.md, report.html, junit.xml and results.sarif "
+        "into the report directory from its report.json alone. With --comment, create or "
+        "edit this project's, environment's and stage's comment on the pull/merge request "
+        "(GitHub, GitLab, Azure DevOps); API errors are warnings.",
+    )
+    p.add_argument("--comment", action="store_true", help="upsert the PR/MR comment")
+    _global_options(p, suppress=True)
+
+    p = commands.add_parser(
         "pipeline",
         help="build + check (+ report) in one call: the pull-request workflow",
         description="Build the migrations, then check them against -e TARGET; report.json "
@@ -373,6 +384,8 @@ def _run(args: argparse.Namespace) -> int:
         return _diff(args)
     if args.command == "build":
         return _build(args)
+    if args.command == "report":
+        return _report(args)
     flyway_keys: dict[str, Any] = {
         key: getattr(args, option)
         for option, key in _FLYWAY_OPTIONS.items()
@@ -527,6 +540,44 @@ def _build(args: argparse.Namespace) -> int:
     if result.error:
         _error(result.error)
     return 0 if result.status == "passed" else 1
+
+
+def _report(args: argparse.Namespace) -> int:
+    """`dbci report`: the files, and the comment when asked; a failed comment only warns."""
+    from dbci import output
+    from dbci.config import load_settings
+    from dbci.report.render import render_all
+
+    project = load_settings(dataclasses.replace(_overrides(args), environment=None, url=None))
+    report_dir = Path(args.report_dir or "dbci-report")
+    directory = report_dir if report_dir.is_absolute() else project.project_dir / report_dir
+    done = render_all(directory, project.project_dir, comment=args.comment)
+    as_json = args.output == "json"
+    comment = done.comment
+    if as_json:
+        _say(
+            output.dumps(
+                {
+                    "files": [str(directory / name) for name in done.files],
+                    "comment": None
+                    if comment is None
+                    else {
+                        "platform": comment.platform,
+                        "action": comment.action,
+                        "url": comment.url,
+                        "warning": comment.warning,
+                    },
+                }
+            )
+        )
+    else:
+        _say(f"Report ({done.status}): " + ", ".join(str(directory / n) for n in done.files))
+        if comment is not None:
+            if comment.warning:
+                _error_stream(f"WARNING: comment not posted: {comment.warning}")
+            else:
+                _say(f"Comment {comment.action} on {comment.platform}: {comment.url or ''}")
+    return 0
 
 
 def _check(args: argparse.Namespace, settings: Any, as_json: bool) -> int:

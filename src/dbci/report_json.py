@@ -65,6 +65,7 @@ class Report:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump(self.to_dict(), out, indent=2, ensure_ascii=False)
                 out.write("\n")
+            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from other CI steps' users
             os.replace(tmp, path)
         except OSError as exc:
             raise InputError(f"--report-dir: cannot write {path}: {exc.strerror}") from None

@@ -32,6 +32,7 @@ class DriftResult:
     repo: list[dict[str, Any]] = field(default_factory=list)
     revert_sql: str = ""
     incorporate_sql: str = ""
+    fail_on_drift: bool = False  # whether drift fails the check (its gate)
 
     @property
     def detected(self) -> bool:
@@ -43,6 +44,7 @@ class DriftResult:
             "source": self.source,
             "items": self.items,
             "repo": self.repo,
+            "fail_on_drift": self.fail_on_drift,
         }
 
 

@@ -149,6 +149,8 @@ def _gates(result: CheckResult, settings: Settings, fail_on_drift: bool | None) 
     if not isinstance(configured, bool):
         raise InputError("[dbci.check] fail_on_drift must be true or false")
     drift_gate = configured if fail_on_drift is None else fail_on_drift
+    if result.drift is not None:
+        result.drift.fail_on_drift = drift_gate
     if drift_gate and result.drift is not None and result.drift.detected:
         result.gates_failed.append(
             f"drift ({len(result.drift.items)} objects, {len(result.drift.repo)} migrations)"

@@ -1,0 +1,131 @@
+"""The Markdown outputs: `comment.md` for the pull/merge request and `summary.md` for the
+CI step summary, from the templates `comment.md.j2` and `summary.md.j2`.
+
+Every name, message and SQL fragment comes from the database or the files of a pull
+request, so none may inject Markdown, HTML or an @mention: text goes through `md` (every
+Markdown and HTML special character escaped, `@` broken with a zero-width joiner) and
+SQL into fences longer than any run of backticks inside it. A comment that would pass
+GitHub's 65,536 characters is rendered again as a summary that points to the HTML report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+COMMENT_LIMIT = 65_536  # GitHub's limit on a comment's body
+SUMMARY_LIMIT = 1024 * 1024  # GitHub's limit on a step summary
+TOP_FINDINGS = 20  # findings listed in the comment; the rest are counted
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
+def md(value: Any) -> str:
+    """Text that renders as itself in Markdown: no formatting, no HTML, no @mention, one line."""
+    text = " ".join(str(value if value is not None else "").split())
+    text = "".join(_HTML.get(c, c) for c in text)
+    text = _SPECIAL.sub(r"\\\1", text)
+    return text.replace("@", "@\u2060")
+
+
+def fence(sql: Any, language: str = "sql") -> str:
+    """A fenced code block whose fence no backtick run inside can close."""
+    text = str(sql or "").replace("\r\n", "\n")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{language}\n{text.rstrip()}\n{ticks}"
+
+
+def github_links(environ: Mapping[str, str] | None = None) -> dict[str, str] | None:
+    """Where the pull request's files are, for file:line links: GitHub's blob URL at the
+    head commit, or None outside GitHub."""
+    import json
+
+    env = os.environ if environ is None else environ
+    repo, server = env.get("GITHUB_REPOSITORY"), env.get("GITHUB_SERVER_URL", "https://github.com")
+    if not repo:
+        return None
+    sha = env.get("GITHUB_SHA", "")
+    event = env.get("GITHUB_EVENT_PATH")
+    if event:
+        try:
+            with open(event, encoding="utf-8") as handle:
+                sha = json.load(handle).get("pull_request", {}).get("head", {}).get("sha") or sha
+        except (OSError, ValueError, AttributeError):
+            pass
+    if not sha:
+        return None
+    return {"blob": f"{server}/{repo}/blob/{sha}/"}
+
+
+def render_comment(
+    report: dict[str, Any],
+    *,
+    html_name: str = "report.html",
+    prefix: str = "",
+    links: dict[str, str] | None = None,
+    marker: str = "",
+) -> str:
+    """comment.md: whole when it fits GitHub's limit, else a summary with the counts."""
+    from dbci.report.templates import environment
+
+    template = environment(autoescape=False).get_template("comment.md.j2")
+    context = _context(report, html_name=html_name, prefix=prefix, links=links, marker=marker)
+    text = template.render(**context, brief=False)
+    if len(text) > COMMENT_LIMIT - 200:
+        text = template.render(**context, brief=True)
+    return text
+
+
+def render_summary(report: dict[str, Any], *, html_name: str = "report.html") -> str:
+    """summary.md for `$GITHUB_STEP_SUMMARY`, under its 1 MiB."""
+    from dbci.report.templates import environment
+
+    template = environment(autoescape=False).get_template("summary.md.j2")
+    context = _context(report, html_name=html_name, prefix="", links=None, marker="")
+    text = template.render(**context, brief=False)
+    if len(text.encode("utf-8")) > SUMMARY_LIMIT - 1024:
+        text = template.render(**context, brief=True)
+    return text
+
+
+def _context(
+    report: dict[str, Any],
+    *,
+    html_name: str,
+    prefix: str,
+    links: dict[str, str] | None,
+    marker: str,
+) -> dict[str, Any]:
+    code = report.get("code") or {}
+    findings = code.get("findings") or []
+    order = {"error": 0, "warning": 1, "info": 2}
+    ranked = sorted(findings, key=lambda f: (order.get(f.get("severity"), 3), f.get("file", "")))
+    changes = report.get("changes") or {}
+    groups: dict[str, list[Any]] = {"Add": [], "Change": [], "Drop": []}
+    for obj in changes.get("objects") or []:
+        groups.setdefault(obj.get("change", "Change"), []).append(obj)
+    counts = {s: sum(1 for f in findings if f.get("severity") == s) for s in order}
+
+    def link(finding: dict[str, Any]) -> str:
+        where = f"{finding.get('file')}:{finding.get('line')}"
+        if not links:
+            return md(where)
+        path = quote(f"{prefix}{finding.get('file')}")
+        return f"[{md(where)}]({links['blob']}{path}#L{int(finding.get('line') or 1)})"
+
+    return {
+        "report": report,
+        "md": md,
+        "fence": fence,
+        "link": link,
+        "marker": marker,
+        "html_name": html_name,
+        "groups": groups,
+        "top_findings": ranked[:TOP_FINDINGS],
+        "more_findings": max(0, len(ranked) - TOP_FINDINGS),
+        "counts": counts,
+    }

@@ -1,0 +1,771 @@
+"""The pull/merge-request comment: one per project, environment and stage, found by marker.
+
+A local HTTP stand-in implements the parts of the GitHub, GitLab and Azure DevOps APIs the
+comment uses, in memory, with paging; every call is recorded. No network is used.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from dbci.report import comments
+from dbci.report.comments import (
+    BODY_LIMITS,
+    NOT_IN_REQUEST,
+    TRUNCATION_LINE,
+    CommentResult,
+    comment_marker,
+    truncate_body,
+    upsert_comment,
+)
+
+GITHUB_TOKEN = "ghs_S3cretGitHubToken0123456789"
+GITLAB_TOKEN = "glpat-S3cretGitLabToken0123"
+JOB_TOKEN = "glcbt-S3cretJobToken0123"
+AZURE_TOKEN = "eyJ0eXAi.S3cretAzureToken.0123"
+ALL_TOKENS = (GITHUB_TOKEN, GITLAB_TOKEN, JOB_TOKEN, AZURE_TOKEN)
+BOT = "github-actions[bot]"
+MARKER = comment_marker("shop", "prod", "report")
+OTHER_MARKER = comment_marker("shop", "staging", "report")
+
+
+@dataclass
+class Call:
+    """One request the stand-in received."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Api:
+    """The stand-in's state: comments of every platform, the calls, injected failures."""
+
+    url: str = ""
+    github: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # PR -> comments
+    gitlab: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # IID -> notes
+    azure: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # PR -> threads
+    calls: list[Call] = field(default_factory=list)
+    github_page_size: int = 100
+    gitlab_page_size: int = 100
+    gitlab_next_header: bool = True
+    github_next_link: str | None = None  # overrides the next-page link GitHub answers
+    fail: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    delay: float = 0.0
+    next_id: int = 1000
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def writes(self) -> list[Call]:
+        return [call for call in self.calls if call.method != "GET"]
+
+
+def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:  # quiet
+            pass
+
+        def _send(
+            self, status: int, body: Any = None, headers: dict[str, str] | None = None
+        ) -> None:
+            data = b"" if body is None else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._route("GET")
+
+        def do_POST(self) -> None:
+            self._route("POST")
+
+        def do_PATCH(self) -> None:
+            self._route("PATCH")
+
+        def do_PUT(self) -> None:
+            self._route("PUT")
+
+        def _route(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            query = dict(parse_qsl(parts.query))
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length)) if length else None
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            api.calls.append(Call(method, parts.path, query, headers, body))
+            if api.delay:
+                time.sleep(api.delay)
+            path = parts.path
+            platform = path.split("/")[1]
+            if (method, platform) in api.fail:
+                status, error = api.fail[(method, platform)]
+                return self._send(status, error)
+            if platform == "html":  # a sign-in page, say
+                data = b"<html>sign in</html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return None
+            if platform == "gh":
+                return self._github(method, path[3:], query, headers, body)
+            if platform == "gl":
+                return self._gitlab(method, path[3:], query, headers, body)
+            if platform == "az":
+                return self._azure(method, path[3:], query, headers, body)
+            return self._send(404, {"message": "Not Found"})
+
+        def _github(
+            self,
+            method: str,
+            path: str,
+            query: dict[str, str],
+            headers: dict[str, str],
+            body: Any,
+        ) -> None:
+            if headers.get("authorization") != f"Bearer {GITHUB_TOKEN}":
+                # Echo the credentials, as a careless proxy might: the warning must not.
+                sent = headers.get("authorization", "")
+                return self._send(401, {"message": f"Bad credentials: {sent}"})
+            match = re.fullmatch(r"/repos/acme/shop/issues/(\d+)/comments", path)
+            if match and method == "GET":
+                items = api.github.get(int(match.group(1)), [])
+                size = min(int(query.get("per_page", "30")), api.github_page_size)
+                page = int(query.get("page", "1"))
+                chunk = items[(page - 1) * size : page * size]
+                extra = {}
+                if page * size < len(items):
+                    link = api.github_next_link or (
+                        f"{api.url}/gh{path}?per_page={query.get('per_page', '30')}&page={page + 1}"
+                    )
+                    extra["Link"] = f'<{link}>; rel="next", <{api.url}/gh{path}>; rel="last"'
+                return self._send(200, chunk, extra)
+            if match and method == "POST":
+                number = int(match.group(1))
+                ident = api.new_id()
+                comment = {
+                    "id": ident,
+                    "body": body["body"],
+                    "user": {"login": BOT},
+                    "html_url": f"https://github.test/acme/shop/pull/{number}#issuecomment-{ident}",
+                }
+                api.github.setdefault(number, []).append(comment)
+                return self._send(201, comment)
+            match = re.fullmatch(r"/repos/acme/shop/issues/comments/(\d+)", path)
+            if match and method == "PATCH":
+                for items in api.github.values():
+                    for comment in items:
+                        if comment["id"] == int(match.group(1)):
+                            comment["body"] = body["body"]
+                            return self._send(200, comment)
+            return self._send(404, {"message": "Not Found"})
+
+        def _gitlab(
+            self,
+            method: str,
+            path: str,
+            query: dict[str, str],
+            headers: dict[str, str],
+            body: Any,
+        ) -> None:
+            if headers.get("private-token") != GITLAB_TOKEN and (
+                headers.get("job-token") != JOB_TOKEN
+            ):
+                return self._send(401, {"message": "401 Unauthorized"})
+            match = re.fullmatch(r"/api/v4/projects/42/merge_requests/(\d+)/notes", path)
+            if match and method == "GET":
+                items = api.gitlab.get(match.group(1), [])
+                if query.get("sort") != "asc":
+                    return self._send(400, {"message": "expected sort=asc"})
+                size = min(int(query.get("per_page", "20")), api.gitlab_page_size)
+                page = int(query.get("page", "1"))
+                chunk = items[(page - 1) * size : page * size]
+                extra = {}
+                if api.gitlab_next_header:
+                    extra["X-Next-Page"] = str(page + 1) if page * size < len(items) else ""
+                return self._send(200, chunk, extra)
+            if match and method == "POST":
+                note = {
+                    "id": api.new_id(),
+                    "body": body["body"],
+                    "author": {"username": "bot"},
+                    "system": False,
+                }
+                api.gitlab.setdefault(match.group(1), []).append(note)
+                return self._send(201, note)
+            match = re.fullmatch(r"/api/v4/projects/42/merge_requests/(\d+)/notes/(\d+)", path)
+            if match and method == "PUT":
+                for note in api.gitlab.get(match.group(1), []):
+                    if note["id"] == int(match.group(2)):
+                        note["body"] = body["body"]
+                        return self._send(200, note)
+            return self._send(404, {"message": "404 Not found"})
+
+        def _azure(
+            self,
+            method: str,
+            path: str,
+            query: dict[str, str],
+            headers: dict[str, str],
+            body: Any,
+        ) -> None:
+            if headers.get("authorization") != f"Bearer {AZURE_TOKEN}":
+                return self._send(401, {"message": "TF400813: not authorized"})
+            if query.get("api-version") != "7.1":
+                return self._send(400, {"message": "api-version 7.1 expected"})
+            prefix = r"/org/Shop%20Team/_apis/git/repositories/repo-guid/pullRequests/(\d+)"
+            match = re.fullmatch(prefix + "/threads", path)
+            if match and method == "GET":
+                threads = api.azure.get(match.group(1), [])
+                return self._send(200, {"value": threads, "count": len(threads)})
+            if match and method == "POST":
+                ident = api.new_id()
+                thread = {
+                    "id": ident,
+                    "status": body["status"],
+                    "comments": [
+                        {"id": 1, **comment, "author": {"displayName": "Build Service"}}
+                        for comment in body["comments"]
+                    ],
+                }
+                api.azure.setdefault(match.group(1), []).append(thread)
+                return self._send(200, thread)
+            match = re.fullmatch(prefix + r"/threads/(\d+)/comments/(\d+)", path)
+            if match and method == "PATCH":
+                for thread in api.azure.get(match.group(1), []):
+                    if thread["id"] == int(match.group(2)):
+                        for comment in thread["comments"]:
+                            if comment["id"] == int(match.group(3)):
+                                comment["content"] = body["content"]
+                                return self._send(200, comment)
+            return self._send(404, {"message": "not found"})
+
+    return Handler
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests to the stand-in must not go through a proxy from the environment."""
+    monkeypatch.setenv("no_proxy", "*")
+    monkeypatch.setenv("NO_PROXY", "*")
+
+
+@pytest.fixture
+def api() -> Iterator[Api]:
+    """A running stand-in for the three APIs."""
+    state = Api()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def _event(tmp_path: Path, event: Any, name: str = "event.json") -> str:
+    path = tmp_path / name
+    path.write_text(event if isinstance(event, str) else json.dumps(event), encoding="utf-8")
+    return str(path)
+
+
+def github_env(api_url: str, tmp_path: Path, number: int = 7, **extra: str) -> dict[str, str]:
+    """A GitHub Actions pull_request run's environment."""
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_TOKEN": GITHUB_TOKEN,
+        "GITHUB_API_URL": f"{api_url}/gh",
+        "GITHUB_REPOSITORY": "acme/shop",
+        "GITHUB_EVENT_PATH": _event(
+            tmp_path, {"number": number, "pull_request": {"number": number}}, "pr-event.json"
+        ),
+        **extra,
+    }
+
+
+def gitlab_env(api_url: str, **extra: str) -> dict[str, str]:
+    """A GitLab CI merge request pipeline's environment."""
+    return {
+        "GITLAB_CI": "true",
+        "CI_API_V4_URL": f"{api_url}/gl/api/v4",
+        "CI_PROJECT_ID": "42",
+        "CI_PROJECT_URL": "https://gitlab.test/acme/shop",
+        "CI_MERGE_REQUEST_IID": "3",
+        "GITLAB_TOKEN": GITLAB_TOKEN,
+        "CI_JOB_TOKEN": JOB_TOKEN,
+        **extra,
+    }
+
+
+def azure_env(api_url: str, **extra: str) -> dict[str, str]:
+    """An Azure Pipelines pull request build's environment."""
+    return {
+        "TF_BUILD": "True",
+        "SYSTEM_ACCESSTOKEN": AZURE_TOKEN,
+        "SYSTEM_COLLECTIONURI": f"{api_url}/az/org/",
+        "SYSTEM_TEAMPROJECT": "Shop Team",
+        "BUILD_REPOSITORY_ID": "repo-guid",
+        "BUILD_REPOSITORY_NAME": "shop",
+        "BUILD_REPOSITORY_PROVIDER": "TfsGit",
+        "SYSTEM_PULLREQUEST_PULLREQUESTID": "11",
+        **extra,
+    }
+
+
+def env_for(platform: str, api_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of a pull/merge request run on `platform`."""
+    if platform == "github":
+        return github_env(api_url, tmp_path)
+    if platform == "gitlab":
+        return gitlab_env(api_url)
+    return azure_env(api_url)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _assert_clean(result: CommentResult) -> None:
+    assert result.warning is not None
+    assert "\n" not in result.warning
+    for token in ALL_TOKENS:
+        assert token not in result.warning
+
+
+# --- the marker -----------------------------------------------------------------------------
+
+
+def test_marker_is_a_hidden_html_comment() -> None:
+    assert MARKER == "<!-- dbci-report project=shop environment=prod stage=report -->"
+    assert comment_marker("shop", None, "check") == (
+        "<!-- dbci-report project=shop environment=- stage=check -->"
+    )
+
+
+def test_marker_values_cannot_close_the_comment_or_pass_for_another_field() -> None:
+    marker = comment_marker("a-->b\n<!--c", "pr od=x", "s--->\r\n")
+    assert marker.startswith("<!-- dbci-report project=")
+    assert marker.endswith(" -->")
+    assert marker.count("-->") == 1
+    assert marker.count(">") == 1
+    assert "\n" not in marker and "\r" not in marker
+    assert "environment=pr%20od%3Dx " in marker
+    # distinct values give distinct markers, none found inside another
+    first = comment_marker("shop", "a", "report")
+    second = comment_marker("shop", "a b", "report")
+    assert first != second and first not in second and second not in first
+
+
+# --- GitHub ---------------------------------------------------------------------------------
+
+
+def test_github_creates_then_updates_the_same_comment(api: Api, tmp_path: Path) -> None:
+    api.github_page_size = 2  # the bot's comments span pages
+    api.github[7] = [
+        {"id": 1, "body": "build passed", "user": {"login": BOT}},
+        {"id": 2, "body": f"{OTHER_MARKER}\n\nstaging report", "user": {"login": BOT}},
+    ]
+    environ = github_env(api.url, tmp_path)
+
+    first = upsert_comment("## Report\n\nfirst run", MARKER, environ)
+    assert first.platform == "github" and first.action == "created" and first.warning is None
+    created = api.github[7][-1]
+    assert created["body"] == f"{MARKER}\n\n## Report\n\nfirst run"
+    assert first.url == f"https://github.test/acme/shop/pull/7#issuecomment-{created['id']}"
+    post = api.writes()[0]
+    assert (post.method, post.path) == ("POST", "/gh/repos/acme/shop/issues/7/comments")
+    assert post.headers["authorization"] == f"Bearer {GITHUB_TOKEN}"
+    assert post.headers["accept"] == "application/vnd.github+json"
+    assert post.headers["x-github-api-version"] == "2022-11-28"
+    assert post.headers["user-agent"] == "dbci"
+    assert post.headers["content-type"].startswith("application/json")
+
+    api.calls.clear()
+    second = upsert_comment("## Report\n\nsecond run", MARKER, environ)
+    assert second == CommentResult("github", "updated", first.url, None)
+    gets = [call for call in api.calls if call.method == "GET"]
+    assert [call.query for call in gets] == [
+        {"per_page": "100"},
+        {"per_page": "100", "page": "2"},
+    ]
+    assert [(c.method, c.path) for c in api.writes()] == [
+        ("PATCH", f"/gh/repos/acme/shop/issues/comments/{created['id']}")
+    ]
+    assert len(api.github[7]) == 3
+    assert api.github[7][0]["body"] == "build passed"
+    assert api.github[7][1]["body"] == f"{OTHER_MARKER}\n\nstaging report"
+    assert api.github[7][2]["body"] == f"{MARKER}\n\n## Report\n\nsecond run"
+
+
+def test_github_follows_the_link_header_to_the_marked_comment(api: Api, tmp_path: Path) -> None:
+    api.github_page_size = 1
+    api.github[7] = [
+        {"id": 1, "body": "a comment by the same bot", "user": {"login": BOT}},
+        {"id": 2, "body": f"{MARKER}\nold", "user": {"login": "someone-else[bot]"}},
+        {"id": 3, "body": f"{MARKER}\nnewer duplicate", "user": {"login": BOT}},
+    ]
+    body = f"{MARKER}\nnew"  # the marker is already there: the body is sent as is
+    result = upsert_comment(body, MARKER, github_env(api.url, tmp_path))
+    assert result.action == "updated"
+    assert [(c.method, c.path) for c in api.writes()] == [
+        ("PATCH", "/gh/repos/acme/shop/issues/comments/2")
+    ]
+    assert api.github[7][1]["body"] == body
+    assert api.github[7][2]["body"] == f"{MARKER}\nnewer duplicate"
+
+
+def test_github_refuses_a_next_link_to_another_host(api: Api, tmp_path: Path) -> None:
+    api.github_page_size = 1
+    api.github_next_link = f"http://127.0.0.2:{_free_port()}/steal?page=2"
+    api.github[7] = [{"id": 1, "body": "x"}, {"id": 2, "body": "y"}]
+    result = upsert_comment("report", MARKER, github_env(api.url, tmp_path))
+    assert (result.platform, result.action) == ("github", "skipped")
+    assert "another host" in (result.warning or "")
+    assert api.writes() == []
+
+
+@pytest.mark.parametrize(
+    ("event", "number"),
+    [
+        pytest.param({"number": 5, "pull_request": {"number": 5}}, 5, id="pull_request"),
+        pytest.param({"pull_request": {"number": 12}}, 12, id="pull_request-only"),
+        pytest.param(
+            {"issue": {"number": 6, "pull_request": {"url": "https://x/pulls/6"}}},
+            6,
+            id="issue_comment-on-a-pull-request",
+        ),
+        pytest.param({"number": 8, "action": "opened"}, 8, id="top-level-number"),
+        pytest.param({"number": "9"}, 9, id="number-as-string"),
+    ],
+)
+def test_github_event_file_gives_the_pull_request_number(
+    api: Api, tmp_path: Path, event: dict[str, Any], number: int
+) -> None:
+    environ = github_env(api.url, tmp_path, GITHUB_EVENT_PATH=_event(tmp_path, event))
+    result = upsert_comment("report", MARKER, environ)
+    assert result.action == "created", result.warning
+    assert api.writes()[0].path == f"/gh/repos/acme/shop/issues/{number}/comments"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        pytest.param({"ref": "refs/heads/main", "commits": []}, id="push"),
+        pytest.param({"issue": {"number": 9}}, id="issue_comment-on-an-issue"),
+        pytest.param({"number": True}, id="not-a-number"),
+        pytest.param([], id="not-an-object"),
+    ],
+)
+def test_github_event_without_a_pull_request_is_not_a_request(
+    api: Api, tmp_path: Path, event: Any
+) -> None:
+    environ = github_env(api.url, tmp_path, GITHUB_EVENT_PATH=_event(tmp_path, event))
+    assert upsert_comment("report", MARKER, environ) == CommentResult(
+        "none", "skipped", None, NOT_IN_REQUEST
+    )
+    assert api.calls == []
+
+
+def test_github_unreadable_event_file_is_skipped(api: Api, tmp_path: Path) -> None:
+    broken = github_env(api.url, tmp_path, GITHUB_EVENT_PATH=_event(tmp_path, "{not json"))
+    result = upsert_comment("report", MARKER, broken)
+    assert (result.platform, result.action) == ("github", "skipped")
+    assert "GITHUB_EVENT_PATH" in (result.warning or "")
+    _assert_clean(result)
+
+    missing = github_env(api.url, tmp_path, GITHUB_EVENT_PATH=str(tmp_path / "nope.json"))
+    result = upsert_comment("report", MARKER, missing)
+    assert (result.platform, result.action) == ("github", "skipped")
+    assert "GITHUB_EVENT_PATH" in (result.warning or "")
+    assert api.calls == []
+
+
+def test_github_token_from_the_action_input_and_missing_token(api: Api, tmp_path: Path) -> None:
+    environ = github_env(api.url, tmp_path)
+    del environ["GITHUB_TOKEN"]
+    result = upsert_comment("report", MARKER, environ)
+    assert (result.platform, result.action) == ("github", "skipped")
+    assert "GITHUB_TOKEN" in (result.warning or "")
+    assert api.calls == []
+
+    environ["INPUT_GITHUB-TOKEN"] = GITHUB_TOKEN
+    assert upsert_comment("report", MARKER, environ).action == "created"
+
+
+# --- GitLab ---------------------------------------------------------------------------------
+
+
+def test_gitlab_creates_then_updates_the_same_note(api: Api) -> None:
+    api.gitlab_page_size = 2
+    api.gitlab["3"] = [
+        {"id": 1, "body": "pipeline passed", "author": {"username": "bot"}, "system": False},
+        {"id": 2, "body": f"{OTHER_MARKER}\nstaging", "author": {"username": "bot"}},
+        {"id": 3, "body": "added 1 commit", "system": True},
+    ]
+    environ = gitlab_env(api.url)
+    first = upsert_comment("report one", MARKER, environ)
+    assert first.platform == "gitlab" and first.action == "created"
+    note = api.gitlab["3"][-1]
+    assert note["body"] == f"{MARKER}\n\nreport one"
+    assert first.url == f"https://gitlab.test/acme/shop/-/merge_requests/3#note_{note['id']}"
+    post = api.writes()[0]
+    assert post.path == "/gl/api/v4/projects/42/merge_requests/3/notes"
+    assert post.headers["private-token"] == GITLAB_TOKEN
+    assert "job-token" not in post.headers
+
+    api.calls.clear()
+    second = upsert_comment("report two", MARKER, environ)
+    assert second == CommentResult("gitlab", "updated", first.url, None)
+    assert [c.query.get("page", "1") for c in api.calls if c.method == "GET"] == ["1", "2"]
+    assert all(c.query["per_page"] == "100" for c in api.calls if c.method == "GET")
+    assert [(c.method, c.path) for c in api.writes()] == [
+        ("PUT", f"/gl/api/v4/projects/42/merge_requests/3/notes/{note['id']}")
+    ]
+    assert [n["body"] for n in api.gitlab["3"]] == [
+        "pipeline passed",
+        f"{OTHER_MARKER}\nstaging",
+        "added 1 commit",
+        f"{MARKER}\n\nreport two",
+    ]
+
+
+def test_gitlab_pages_without_a_next_page_header(api: Api) -> None:
+    api.gitlab_next_header = False
+    api.gitlab["3"] = [{"id": i, "body": f"note {i}"} for i in range(1, 101)]
+    api.gitlab["3"].append({"id": 101, "body": f"{MARKER}\nold"})
+    result = upsert_comment("new", MARKER, gitlab_env(api.url))
+    assert result.action == "updated"
+    assert [c.query.get("page", "1") for c in api.calls if c.method == "GET"] == ["1", "2"]
+    assert api.writes()[0].path.endswith("/notes/101")
+
+
+def test_gitlab_token_choice(api: Api) -> None:
+    upsert_comment("report", MARKER, gitlab_env(api.url, DBCI_GITLAB_TOKEN=GITLAB_TOKEN))
+    assert api.calls[0].headers["private-token"] == GITLAB_TOKEN
+
+    api.calls.clear()
+    environ = gitlab_env(api.url)
+    del environ["GITLAB_TOKEN"]
+    result = upsert_comment("report", MARKER, environ)
+    assert result.action == "updated"
+    assert api.calls[0].headers["job-token"] == JOB_TOKEN
+    assert "private-token" not in api.calls[0].headers
+
+    del environ["CI_JOB_TOKEN"]
+    result = upsert_comment("report", MARKER, environ)
+    assert (result.action, result.platform) == ("skipped", "gitlab")
+    assert "DBCI_GITLAB_TOKEN" in (result.warning or "")
+
+
+# --- Azure DevOps ---------------------------------------------------------------------------
+
+
+def test_azure_creates_then_updates_the_same_thread(api: Api) -> None:
+    api.azure["11"] = [
+        {"id": 1, "comments": [{"id": 1, "content": "build succeeded", "commentType": 1}]},
+        {"id": 2, "comments": [{"id": 1, "content": f"{OTHER_MARKER}\nstaging"}]},
+        {  # the marker in a reply does not make the thread ours
+            "id": 3,
+            "comments": [
+                {"id": 1, "content": "why?"},
+                {"id": 2, "parentCommentId": 1, "content": f"quoting {MARKER}"},
+            ],
+        },
+    ]
+    environ = azure_env(api.url)
+    first = upsert_comment("report one", MARKER, environ)
+    assert first.platform == "azure" and first.action == "created", first.warning
+    thread = api.azure["11"][-1]
+    prefix = "/az/org/Shop%20Team/_apis/git/repositories/repo-guid/pullRequests/11"
+    post = api.writes()[0]
+    assert (post.path, post.query) == (f"{prefix}/threads", {"api-version": "7.1"})
+    assert post.body == {
+        "comments": [
+            {"parentCommentId": 0, "content": f"{MARKER}\n\nreport one", "commentType": 1}
+        ],
+        "status": 1,
+    }
+    assert post.headers["authorization"] == f"Bearer {AZURE_TOKEN}"
+    assert first.url == (
+        f"{api.url}/az/org/Shop%20Team/_git/shop/pullrequest/11?discussionId={thread['id']}"
+    )
+
+    api.calls.clear()
+    second = upsert_comment("report two", MARKER, environ)
+    assert second == CommentResult("azure", "updated", first.url, None)
+    patch = api.writes()
+    assert [(c.method, c.path, c.query) for c in patch] == [
+        ("PATCH", f"{prefix}/threads/{thread['id']}/comments/1", {"api-version": "7.1"})
+    ]
+    assert patch[0].body == {"content": f"{MARKER}\n\nreport two"}
+    assert len(api.azure["11"]) == 4
+    assert api.azure["11"][1]["comments"][0]["content"] == f"{OTHER_MARKER}\nstaging"
+    assert api.azure["11"][2]["comments"][1]["content"] == f"quoting {MARKER}"
+
+
+def test_azure_on_a_github_repository_is_skipped(api: Api) -> None:
+    result = upsert_comment("r", MARKER, azure_env(api.url, BUILD_REPOSITORY_PROVIDER="GitHub"))
+    assert (result.platform, result.action) == ("azure", "skipped")
+    assert "Azure Repos" in (result.warning or "")
+    assert api.calls == []
+
+
+def test_azure_without_the_access_token_is_skipped(api: Api) -> None:
+    environ = azure_env(api.url)
+    del environ["SYSTEM_ACCESSTOKEN"]
+    result = upsert_comment("r", MARKER, environ)
+    assert (result.platform, result.action) == ("azure", "skipped")
+    assert "SYSTEM_ACCESSTOKEN" in (result.warning or "")
+    assert api.calls == []
+
+
+# --- failures: skipped, never raised --------------------------------------------------------
+
+PLATFORMS = ["github", "gitlab", "azure"]
+PREFIX = {"github": "gh", "gitlab": "gl", "azure": "az"}
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_forbidden_post_is_skipped_with_a_warning(api: Api, tmp_path: Path, platform: str) -> None:
+    # A fork's read-only token may read the comments but not write one.
+    api.fail[("POST", PREFIX[platform])] = (
+        403,
+        {"message": "Resource not accessible by integration"},
+    )
+    result = upsert_comment("report", MARKER, env_for(platform, api.url, tmp_path))
+    assert (result.platform, result.action, result.url) == (platform, "skipped", None)
+    assert "403" in (result.warning or "")
+    if platform == "github":
+        assert "Resource not accessible by integration" in (result.warning or "")
+        assert "fork" in (result.warning or "")
+    _assert_clean(result)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_token_never_appears_in_the_warning(api: Api, tmp_path: Path, platform: str) -> None:
+    token = {"github": GITHUB_TOKEN, "gitlab": GITLAB_TOKEN, "azure": AZURE_TOKEN}[platform]
+    api.fail[("GET", PREFIX[platform])] = (
+        401,
+        {"message": f"token {token} rejected\nsee the\tdocs"},
+    )
+    result = upsert_comment("report", MARKER, env_for(platform, api.url, tmp_path))
+    assert (result.platform, result.action) == (platform, "skipped")
+    assert "***" in (result.warning or "")
+    _assert_clean(result)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_connection_refused_is_skipped(tmp_path: Path, platform: str) -> None:
+    dead = f"http://127.0.0.1:{_free_port()}"
+    result = upsert_comment("report", MARKER, env_for(platform, dead, tmp_path))
+    assert (result.platform, result.action, result.url) == (platform, "skipped", None)
+    assert "cannot reach 127.0.0.1" in (result.warning or "")
+    _assert_clean(result)
+
+
+def test_a_slow_api_times_out_and_is_skipped(
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(comments, "TIMEOUT_SECONDS", 0.2)
+    api.delay = 1.0
+    result = upsert_comment("report", MARKER, github_env(api.url, tmp_path))
+    assert (result.platform, result.action) == ("github", "skipped")
+    assert "0.2 s" in (result.warning or "")
+    _assert_clean(result)
+
+
+def test_an_answer_that_is_not_json_is_skipped(api: Api, tmp_path: Path) -> None:
+    environ = github_env(api.url, tmp_path, GITHUB_API_URL=f"{api.url}/html")
+    result = upsert_comment("report", MARKER, environ)
+    assert (result.platform, result.action) == ("github", "skipped")
+    assert "not JSON" in (result.warning or "")
+    _assert_clean(result)
+
+
+# --- not in a pull/merge request ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        pytest.param({}, id="no-ci"),
+        pytest.param({"CI": "true", "GITHUB_ACTIONS": "false"}, id="other-ci"),
+        pytest.param(
+            {"GITHUB_ACTIONS": "true", "GITHUB_TOKEN": GITHUB_TOKEN}, id="github-no-event"
+        ),
+        pytest.param({"GITLAB_CI": "true", "GITLAB_TOKEN": GITLAB_TOKEN}, id="gitlab-branch"),
+        pytest.param({"TF_BUILD": "True", "SYSTEM_ACCESSTOKEN": AZURE_TOKEN}, id="azure-branch"),
+    ],
+)
+def test_not_in_a_request(environ: dict[str, str]) -> None:
+    assert upsert_comment("report", MARKER, environ) == CommentResult(
+        "none", "skipped", None, "not running in a pull/merge request"
+    )
+
+
+def test_platforms_are_detected_in_order(api: Api, tmp_path: Path) -> None:
+    environ = {**azure_env(api.url), **gitlab_env(api.url), **github_env(api.url, tmp_path)}
+    assert upsert_comment("r", MARKER, environ).platform == "github"
+    del environ["GITHUB_ACTIONS"]
+    assert upsert_comment("r", MARKER, environ).platform == "gitlab"
+    del environ["GITLAB_CI"]
+    assert upsert_comment("r", MARKER, environ).platform == "azure"
+
+
+# --- truncation -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_an_overlong_body_is_truncated_to_the_platform_limit(
+    api: Api, tmp_path: Path, platform: str
+) -> None:
+    limit = BODY_LIMITS[platform]
+    line = "| V1__init.sql | ok | 12 ms |\n"
+    body = "## Report\n\n" + line * (limit // len(line) + 10)
+    result = upsert_comment(body, MARKER, env_for(platform, api.url, tmp_path))
+    assert result.action == "created", result.warning
+    payload = api.writes()[0].body
+    sent = payload["comments"][0]["content"] if platform == "azure" else payload["body"]
+    assert len(sent) <= limit
+    assert sent.startswith(f"{MARKER}\n\n## Report\n\n| V1__init.sql")
+    assert sent.endswith("\n\n" + TRUNCATION_LINE)
+    assert sent[: -len(TRUNCATION_LINE)].rstrip().endswith("| 12 ms |")  # cut at a line end
+
+
+def test_truncate_body() -> None:
+    assert BODY_LIMITS == {"github": 65_536, "gitlab": 1_000_000, "azure": 150_000}
+    assert truncate_body("short", 100) == "short"
+    assert truncate_body("x" * 100, 100) == "x" * 100
+    cut = truncate_body("x" * 101, 100)
+    assert len(cut) <= 100 and cut.endswith(TRUNCATION_LINE)
+    fenced = truncate_body("intro\n```sql\n" + "select 1;\n" * 50, 200)
+    assert len(fenced) <= 200
+    assert fenced.endswith("\n```\n\n" + TRUNCATION_LINE)  # the open code fence is closed
