@@ -769,3 +769,29 @@ def test_truncate_body() -> None:
     fenced = truncate_body("intro\n```sql\n" + "select 1;\n" * 50, 200)
     assert len(fenced) <= 200
     assert fenced.endswith("\n```\n\n" + TRUNCATION_LINE)  # the open code fence is closed
+
+
+def test_dbci_report_comment_creates_then_edits_one_comment(api: Api, tmp_path: Path) -> None:
+    """The command line, as a CI step runs it: two runs, one comment, edited."""
+    from support.cli import run_dbci
+
+    project = tmp_path / "shop"
+    (project / "migrations").mkdir(parents=True)
+    (project / "migrations" / "V1__a.sql").write_text("DELETE FROM orders;\n")
+    run_dbci("--project", project, "check", "--dialect", "postgres")
+    env = {**github_env(api.url, tmp_path), "no_proxy": "*", "NO_PROXY": "*"}
+    first = run_dbci("--project", project, "report", "--comment", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "Comment created on github" in first.stdout
+    (project / "migrations" / "V1__a.sql").write_text("DELETE FROM orders WHERE id = 1;\n")
+    run_dbci("--project", project, "check", "--dialect", "postgres")
+    second = run_dbci("--project", project, "report", "--comment", env=env)
+    assert "Comment updated on github" in second.stdout
+    assert len(api.github[7]) == 1
+    body = api.github[7][0]["body"]
+    assert body.startswith("<!-- dbci-report") and "DB105" not in body
+    assert GITHUB_TOKEN not in first.stdout + first.stderr + second.stdout + second.stderr
+    api.fail[("POST", "gh")] = (403, {"message": "Resource not accessible by integration"})
+    api.github.clear()
+    forked = run_dbci("--project", project, "report", "--comment", env=env)
+    assert forked.returncode == 0 and "WARNING: comment not posted" in forked.stderr
