@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dbci.code.rules.base import Hit, Rule
-from dbci.code.tree import FileFacts, Statement, keywords
+from dbci.code.rules.base import Hit, Rule, altered_actions
+from dbci.code.tree import FileFacts, Statement
 
 
 def is_type_change(words: list[str], action: list) -> bool:
@@ -39,13 +39,8 @@ class AlterColumnType(Rule):
     severity = "warning"
 
     def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
-        if statement.kind != "alter_table_statement":
-            return
-        table = statement.table()
-        if facts.is_new_table(statement, table):
-            return
-        for action in statement.actions():
-            if is_type_change(keywords(action), action):
+        for table, action, words in altered_actions(statement, facts):
+            if is_type_change(words, action):
                 yield Hit(
                     action[0],
                     f"changing a column's type rewrites {table} under a lock that blocks "

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from dbci.code.tree import FileFacts, Statement
+from dbci.code.tree import FileFacts, Statement, keywords
 
 POSTGRES = frozenset({"postgres"})
 POSTGRES_MYSQL = frozenset({"postgres", "mysql", "mariadb"})
@@ -35,3 +35,17 @@ class Rule:
     def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
         """The problems of one statement (`facts` tells what else the file holds)."""
         raise NotImplementedError
+
+
+def altered_actions(
+    statement: Statement, facts: FileFacts
+) -> Iterator[tuple[str, list[Any], list[str]]]:
+    """(table, action, the action's keywords) for each action of an ALTER TABLE on a table
+    the file did not create (a new table is empty and unused: nothing to fear)."""
+    if statement.kind != "alter_table_statement":
+        return
+    table = statement.table()
+    if facts.is_new_table(statement, table):
+        return
+    for action in statement.actions():
+        yield table, action, keywords(action)

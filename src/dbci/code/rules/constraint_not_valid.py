@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dbci.code.rules.base import POSTGRES, Hit, Rule
-from dbci.code.tree import FileFacts, Statement, keywords
+from dbci.code.rules.base import POSTGRES, Hit, Rule, altered_actions
+from dbci.code.tree import FileFacts, Statement
 
 
 class ConstraintNotValid(Rule):
@@ -29,13 +29,7 @@ class ConstraintNotValid(Rule):
     dialects = POSTGRES
 
     def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
-        if statement.kind != "alter_table_statement":
-            return
-        table = statement.table()
-        if facts.is_new_table(statement, table):
-            return
-        for action in statement.actions():
-            words = keywords(action)
+        for table, action, words in altered_actions(statement, facts):
             if words[:1] != ["ADD"]:
                 continue
             kind = "FOREIGN KEY" if "FOREIGN" in words else "CHECK" if "CHECK" in words else None

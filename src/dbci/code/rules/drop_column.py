@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dbci.code.rules.base import Hit, Rule
-from dbci.code.tree import FileFacts, Statement, keywords
+from dbci.code.rules.base import Hit, Rule, altered_actions
+from dbci.code.tree import FileFacts, Statement
 
 # What may follow DROP in an ALTER TABLE action and is not a column.
 _NOT_COLUMN = {
@@ -42,13 +42,7 @@ class DropColumn(Rule):
     severity = "error"
 
     def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
-        if statement.kind != "alter_table_statement":
-            return
-        table = statement.table()
-        if facts.is_new_table(statement, table):
-            return
-        for action in statement.actions():
-            words = keywords(action)
+        for table, action, words in altered_actions(statement, facts):
             if words[:1] == ["DROP"] and (len(words) < 2 or words[1] not in _NOT_COLUMN):
                 yield Hit(
                     action[0],

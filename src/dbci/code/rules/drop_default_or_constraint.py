@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dbci.code.rules.base import Hit, Rule
-from dbci.code.tree import FileFacts, Statement, keywords
+from dbci.code.rules.base import Hit, Rule, altered_actions
+from dbci.code.tree import FileFacts, Statement
 
 _DROPPED_CONSTRAINT = {"CONSTRAINT", "FOREIGN", "CHECK", "PRIMARY"}
 
@@ -28,13 +28,7 @@ class DropDefaultOrConstraint(Rule):
     severity = "warning"
 
     def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
-        if statement.kind != "alter_table_statement":
-            return
-        table = statement.table()
-        if facts.is_new_table(statement, table):
-            return
-        for action in statement.actions():
-            words = keywords(action)
+        for table, action, words in altered_actions(statement, facts):
             if words[:1] == ["ALTER"] and any(
                 words[i : i + 2] == ["DROP", "DEFAULT"] for i in range(len(words))
             ):
