@@ -245,6 +245,24 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(p, suppress=True)
 
     p = commands.add_parser(
+        "deploy",
+        help="the deploy stage: pending migrations to -e TARGET[,TARGET…]",
+        description="For each target: take the lock, validate, refuse on drift, hold to "
+        "the checked plan (--plan), apply the pending migrations, save the schema for the "
+        "next drift check. Several targets run in parallel.",
+    )
+    p.add_argument("--plan", metavar="REPORT", help="deploy only what this check report saw")
+    p.add_argument(
+        "--fail-on-drift",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="refuse a drifted target (default: [dbci.deploy] fail_on_drift, else yes)",
+    )
+    p.add_argument("--parallel", type=int, default=4, metavar="N", help="targets at once (4)")
+    p.add_argument("--fail-fast", action="store_true", help="stop the others when one fails")
+    _global_options(p, suppress=True)
+
+    p = commands.add_parser(
         "report",
         help="render every report file from report.json; --comment posts the PR/MR comment",
         description="Render comment.md, summary.md, report.html, junit.xml and results.sarif "
@@ -386,6 +404,8 @@ def _run(args: argparse.Namespace) -> int:
         return _build(args)
     if args.command == "report":
         return _report(args)
+    if args.command == "deploy":
+        return _deploy(args)
     flyway_keys: dict[str, Any] = {
         key: getattr(args, option)
         for option, key in _FLYWAY_OPTIONS.items()
@@ -540,6 +560,54 @@ def _build(args: argparse.Namespace) -> int:
     if result.error:
         _error(result.error)
     return 0 if result.status == "passed" else 1
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    """`dbci deploy`: every target's result in report.json; exit with the first failure's code."""
+    from dbci import output
+    from dbci.config import load_settings
+    from dbci.deploy.stage import deploy
+    from dbci.report_json import Report
+
+    overrides = _overrides(args)
+    project = load_settings(dataclasses.replace(overrides, environment=None))
+    if project.password:
+        _SECRETS.add(project.password)
+    configured = project.dbci.get("deploy", {}).get("fail_on_drift", True)
+    if not isinstance(configured, bool):
+        raise InputError("[dbci.deploy] fail_on_drift must be true or false")
+    if args.parallel < 1:
+        raise InputError("--parallel must be at least 1")
+    as_json = args.output == "json"
+    report_dir = Path(args.report_dir or "dbci-report")
+    report = Report.existing(report_dir, project.project_dir) or Report(
+        project=project.project_dir.name, environment=overrides.environment
+    )
+    result = deploy(
+        overrides,
+        parallel=args.parallel,
+        fail_fast=args.fail_fast,
+        plan_path=Path(args.plan) if args.plan else None,
+        fail_on_drift=configured if args.fail_on_drift is None else args.fail_on_drift,
+        log=_error_stream if as_json else _say,
+    )
+    report.deploy = result.to_dict()
+    report.status = "passed" if result.status == "success" else "failed"
+    path = report.write(report_dir, project.project_dir)
+    if as_json:
+        _say(output.dumps({**report.to_dict(), "report": str(path)}))
+    else:
+        for t in result.targets:
+            _say(
+                f"Deploy {t.environment}: {t.status}, {t.from_version or '<< empty >>'} -> "
+                f"{t.to_version or t.from_version or '-'} ({len(t.applied)} applied)"
+            )
+    failed = [t for t in result.targets if t.status != "success"]
+    if failed:
+        first = next((t for t in failed if t.error), failed[0])
+        _error(f"deploy failed on {', '.join(t.environment for t in failed)}: {first.error}")
+        return first.exit_code or 1
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from dbci.config import Settings
-from dbci.discovery import MigrationScript, discover
+from dbci.discovery import Discovered, MigrationScript, discover
 from dbci.errors import GateFailed
 from dbci.runner import PreparedScript, apply_all, prepare
 from dbci.session import (
@@ -100,51 +100,59 @@ def migrate(settings: Settings, *, log: Log = quiet) -> MigrateResult:
     for warning in found.warnings:
         log(f"WARNING: {warning}")
     with open_session(settings, found, lock=True, log=log) as session:
-        history_plan = plan_history(session, baseline_on_migrate=settings.baseline_on_migrate)
-        validate_before_migrate(session, log)
-        # Prepare everything first: a bad script fails the run before any SQL is sent.
-        ready = prepare_pending(session)
-        ensure_history(session, history_plan, log)
-        current = session.status.current_version
-        initial_text = current.text if current else None
-        log(f'Current version of schema "{session.schema}": {initial_text or "<< Empty Schema >>"}')
-        prepared = plan_migrations(session, ready)
-        applied: list[AppliedStep] = []
+        return migrate_session(session, found, started, log=log)
 
-        def done(step: PreparedScript, elapsed: int) -> None:
-            applied.append(AppliedStep(step.script, elapsed))
-            log(f'Migrated schema "{session.schema}" to {step.name} ({elapsed} ms)')
 
-        db, callbacks = session.db, session.callbacks
-        hooks = callbacks.hooks("Migrate")
-        with session.event("Migrate", log):
-            versioned = [p for p in prepared if p.script.version is not None]
-            apply_all(db, session.history, versioned, session.installed_by, done, hooks)
-            if versioned:
-                callbacks.fire(db, "afterVersioned", log)
-            repeatable = [p for p in prepared if p.script.version is None]
-            apply_all(db, session.history, repeatable, session.installed_by, done, hooks)
-            if applied:
-                callbacks.fire(db, "afterMigrateApplied", log)
-        versions = [a.script.version for a in applied if a.script.version is not None]
-        final = max(versions).text if versions else initial_text
-        total = int(round((time.perf_counter() - started) * 1000))
+def migrate_session(
+    session: Session, found: Discovered, started: float, *, log: Log = quiet
+) -> MigrateResult:
+    """`migrate` on a session that already holds the lock (deploy keeps it for longer)."""
+    settings = session.settings
+    history_plan = plan_history(session, baseline_on_migrate=settings.baseline_on_migrate)
+    validate_before_migrate(session, log)
+    # Prepare everything first: a bad script fails the run before any SQL is sent.
+    ready = prepare_pending(session)
+    ensure_history(session, history_plan, log)
+    current = session.status.current_version
+    initial_text = current.text if current else None
+    log(f'Current version of schema "{session.schema}": {initial_text or "<< Empty Schema >>"}')
+    prepared = plan_migrations(session, ready)
+    applied: list[AppliedStep] = []
+
+    def done(step: PreparedScript, elapsed: int) -> None:
+        applied.append(AppliedStep(step.script, elapsed))
+        log(f'Migrated schema "{session.schema}" to {step.name} ({elapsed} ms)')
+
+    db, callbacks = session.db, session.callbacks
+    hooks = callbacks.hooks("Migrate")
+    with session.event("Migrate", log):
+        versioned = [p for p in prepared if p.script.version is not None]
+        apply_all(db, session.history, versioned, session.installed_by, done, hooks)
+        if versioned:
+            callbacks.fire(db, "afterVersioned", log)
+        repeatable = [p for p in prepared if p.script.version is None]
+        apply_all(db, session.history, repeatable, session.installed_by, done, hooks)
         if applied:
-            log(
-                f"Successfully applied {len(applied)} migration{'s' * (len(applied) != 1)} to "
-                f'schema "{session.schema}", now at version v{final or "-"} ({total} ms)'
-            )
-        else:
-            log(f'Schema "{session.schema}" is up to date. No migration necessary.')
-        return MigrateResult(
-            session.database_text,
-            session.schema,
-            initial_text,
-            final,
-            applied,
-            total,
-            found.warnings,
+            callbacks.fire(db, "afterMigrateApplied", log)
+    versions = [a.script.version for a in applied if a.script.version is not None]
+    final = max(versions).text if versions else initial_text
+    total = int(round((time.perf_counter() - started) * 1000))
+    if applied:
+        log(
+            f"Successfully applied {len(applied)} migration{'s' * (len(applied) != 1)} to "
+            f'schema "{session.schema}", now at version v{final or "-"} ({total} ms)'
         )
+    else:
+        log(f'Schema "{session.schema}" is up to date. No migration necessary.')
+    return MigrateResult(
+        session.database_text,
+        session.schema,
+        initial_text,
+        final,
+        applied,
+        total,
+        found.warnings,
+    )
 
 
 def validate_before_migrate(session: Session, log: Log) -> None:

@@ -38,10 +38,32 @@ class Report:
     code: dict[str, Any] | None = None
     dryrun: dict[str, Any] | None = None
     deploy: dict[str, Any] | None = None
+    # What a check saw, for `deploy --plan`: the pending migrations and the target's schema.
+    plan: dict[str, Any] | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Report:
         return cls(project=settings.project_dir.name, environment=settings.environment)
+
+    @classmethod
+    def existing(cls, report_dir: Path, project_dir: Path) -> Report | None:
+        """The report.json a previous stage of this run wrote there (deploy adds its section
+        beside the check's, so that a plan stays with the report), or None."""
+        import json
+
+        directory = report_dir if report_dir.is_absolute() else project_dir / report_dir
+        try:
+            data = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            return None
+        report = cls(project=str(data.get("project") or ""), environment=data.get("environment"))
+        report.started_at = str(data.get("started_at") or report.started_at)
+        for name in (*SECTIONS, "plan"):
+            if isinstance(data.get(name), dict):
+                setattr(report, name, data[name])
+        return report
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -53,6 +75,7 @@ class Report:
             "finished_at": _now(),
         }
         data.update({name: getattr(self, name) for name in SECTIONS})
+        data["plan"] = self.plan
         return data
 
     def write(self, report_dir: Path, project_dir: Path) -> Path:

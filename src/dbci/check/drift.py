@@ -80,8 +80,8 @@ def drift_between(expected: Snapshot, live: Snapshot, source: str) -> DriftResul
 
 def expected_from_history(settings: Settings) -> Snapshot:
     """The newest snapshot dbci saved on the target after a deploy."""
+    from dbci.deploy.snapshot_history import latest_snapshot
     from dbci.engines import open_database
-    from dbci.schema.snapshot_file import loads
 
     db = open_database(settings)
     try:
@@ -92,15 +92,12 @@ def expected_from_history(settings: Settings) -> Snapshot:
                 f"{settings.where()} has no {SNAPSHOT_HISTORY_TABLE} table: deploy with dbci "
                 "first, or use --drift-source rebuild"
             )
-        rows = db.query(
-            f"SELECT snapshot FROM {db.qualified(schema, SNAPSHOT_HISTORY_TABLE)} "
-            "ORDER BY saved_at DESC LIMIT 1"
-        )
+        saved = latest_snapshot(db, schema)
     finally:
         db.close()
-    if not rows:
+    if saved is None:
         raise InputError(f"{settings.where()}: {SNAPSHOT_HISTORY_TABLE} is empty")
-    return loads(str(rows[0][0]), SNAPSHOT_HISTORY_TABLE)
+    return saved
 
 
 def expected_from_file(spec: str, project_dir: Path) -> Snapshot:

@@ -42,6 +42,7 @@ class CheckResult:
     dryrun: dict[str, Any] | None = None
     gates_failed: list[str] = field(default_factory=list)
     target_snapshot: Snapshot | None = field(default=None, repr=False)
+    plan: dict[str, Any] | None = None
     build_snapshot: Snapshot | None = field(default=None, repr=False)
 
     @property
@@ -73,8 +74,9 @@ def check(
     result = CheckResult()
     result.target = target = read_target(settings, found, log=log)
     needs_build = "changes" in parts or ("drift" in parts and drift_source == "rebuild")
-    if "drift" in parts:
-        result.target_snapshot = take_snapshot(settings)[1]
+    # The target's schema now: for drift, and for the plan `deploy --plan` holds to.
+    result.target_snapshot = take_snapshot(settings)[1]
+    result.plan = plan_of(settings, target, result.target_snapshot)
     if needs_build:
         project, builder = build_settings(
             dataclasses.replace(overrides, environment=None, url=None), build_env
@@ -126,6 +128,22 @@ def check(
         result.dryrun = _dry_run(settings)
     _gates(result, settings, fail_on_drift)
     return result
+
+
+def plan_of(settings: Settings, target: TargetState, schema: Snapshot) -> dict[str, Any]:
+    """What deploy must find unchanged: the pending migrations (versions and checksums)
+    and a hash of the target's schema."""
+    from dbci.deploy.plan import schema_hash
+
+    return {
+        "environment": settings.environment,
+        "database": target.database,
+        "pending": [
+            {"version": p["version"], "script": p["script"], "checksum": p["checksum"]}
+            for p in target.pending
+        ],
+        "schema_sha256": schema_hash(schema),
+    }
 
 
 def _latest(found: Any, target: str | None) -> str | None:
@@ -188,6 +206,7 @@ def write_check_outputs(result: CheckResult, report: Any, directory: Path) -> No
             (directory / "dryrun.sql").write_text(result.dryrun["sql"], encoding="utf-8")
     if result.target_snapshot is not None:
         save(result.target_snapshot, directory / "target-snapshot.json")
+    report.plan = result.plan
     if result.build_snapshot is not None:
         save(result.build_snapshot, directory / "build-snapshot.json")
     report.status = result.status

@@ -1,0 +1,105 @@
+"""`dbci deploy`: several targets, the drift gate, the checked plan, the lock, failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+from support.cli import run_dbci
+from support.postgres import libpq_url
+from support.projects import write_project
+
+FILES = {
+    "V1__a.sql": "CREATE TABLE a (id int PRIMARY KEY);\n",
+    "V2__b.sql": "CREATE TABLE b (id int);\n",
+}
+
+
+def _rows(url: str, sql: str) -> list[tuple]:
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        cursor = conn.execute(sql)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _toml(**envs: str) -> str:
+    return "".join(f'[environments.{name}]\nurl = "{url}"\n' for name, url in envs.items())
+
+
+def test_two_targets_in_parallel_and_a_drifted_one_refuses(
+    tmp_path: Path, pg_url: str, pg_cluster: object
+) -> None:
+    with pg_cluster.scratch_database() as other:  # type: ignore[attr-defined]
+        root = write_project(tmp_path / "p", FILES, _toml(qa=pg_url, uat=other))
+        done = run_dbci("--project", root, "--output", "json", "deploy", "-e", "qa,uat")
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        assert report["deploy"]["status"] == "success"
+        assert [(t["environment"], t["to_version"]) for t in report["deploy"]["targets"]] == [
+            ("qa", "2"),
+            ("uat", "2"),
+        ]
+        assert _rows(other, "SELECT count(*) FROM dbci_snapshot_history") == [(1,)]
+        _rows(pg_url, "ALTER TABLE a ADD COLUMN x int")
+        (root / "migrations" / "V3__c.sql").write_text("CREATE TABLE c (id int);\n")
+        done = run_dbci("--project", root, "--output", "json", "deploy", "-e", "qa,uat")
+        assert done.returncode == 1
+        targets = {t["environment"]: t for t in json.loads(done.stdout)["deploy"]["targets"]}
+        assert targets["qa"]["status"] == "failed" and "has drifted" in targets["qa"]["error"]
+        assert targets["qa"]["drift"] == [
+            {"change": "Change", "type": "table", "schema": "public", "name": "a"}
+        ]
+        assert targets["uat"]["status"] == "success" and targets["uat"]["to_version"] == "3"
+        assert _rows(pg_url, "SELECT max(version::int) FROM flyway_schema_history") == [(2,)]
+        forced = run_dbci("--project", root, "deploy", "-e", "qa", "--no-fail-on-drift")
+        assert forced.returncode == 0, forced.stderr
+
+
+def test_deploy_holds_to_the_checked_plan(tmp_path: Path, pg_url: str) -> None:
+    root = write_project(tmp_path / "p", FILES)
+    assert run_dbci("--project", root, "--url", pg_url, "migrate", "--target", "1").returncode == 0
+    assert run_dbci("--project", root, "--url", pg_url, "check", "--code").returncode == 0
+    plan = root / "dbci-report" / "report.json"
+    assert json.loads(plan.read_text())["plan"]["pending"][0]["script"] == "V2__b.sql"
+    (root / "migrations" / "V2__b.sql").write_text("CREATE TABLE b (id bigint);\n")
+    changed = run_dbci("--project", root, "--url", pg_url, "deploy", "--plan", plan)
+    assert changed.returncode == 1
+    assert "the migrations changed since the check (now pending or changed: V2__b.sql" in (
+        changed.stderr
+    )
+    assert run_dbci("--project", root, "--url", pg_url, "check").returncode == 0
+    _rows(pg_url, "CREATE INDEX a_id ON a (id)")  # the target changes after the check
+    moved = run_dbci("--project", root, "--url", pg_url, "deploy", "--plan", plan)
+    assert moved.returncode == 1 and "the target's schema changed since the check" in moved.stderr
+    _rows(pg_url, "DROP INDEX a_id")
+    ok = run_dbci("--project", root, "--url", pg_url, "deploy", "--plan", plan)
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_concurrent_deploys_apply_each_migration_once(tmp_path: Path, pg_url: str) -> None:
+    files = {f"V{i}__t{i}.sql": f"CREATE TABLE t{i} (id int);\n" for i in range(1, 21)}
+    root = write_project(tmp_path / "p", files)
+    cmd = [sys.executable, "-m", "dbci", "--project", str(root), "--url", pg_url, "deploy"]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)
+    ]
+    codes = [p.wait(timeout=120) for p in procs]
+    assert codes == [0, 0, 0, 0], [p.stderr.read() for p in procs]
+    rows = _rows(pg_url, "SELECT version, count(*) FROM flyway_schema_history GROUP BY version")
+    assert len(rows) == 20 and all(count == 1 for _, count in rows)
+
+
+def test_a_failing_migration_leaves_the_previous_version(tmp_path: Path, pg_url: str) -> None:
+    root = write_project(
+        tmp_path / "p", {**FILES, "V3__bad.sql": "CREATE TABLE c (id int);\nSELECT 1/0;\n"}
+    )
+    done = run_dbci("--project", root, "--url", pg_url, "--output", "json", "deploy")
+    assert done.returncode == 1
+    assert "V3__bad.sql:2" in done.stderr
+    assert _rows(pg_url, "SELECT version, success FROM flyway_schema_history ORDER BY 1") == [
+        ("1", True),
+        ("2", True),
+    ]
+    assert _rows(pg_url, "SELECT to_regclass('c')") == [(None,)]
