@@ -103,3 +103,11 @@ def test_a_failing_migration_leaves_the_previous_version(tmp_path: Path, pg_url:
         ("2", True),
     ]
     assert _rows(pg_url, "SELECT to_regclass('c')") == [(None,)]
+
+
+def test_undo_on_failure_is_not_needed_with_transactional_ddl(tmp_path: Path, pg_url: str) -> None:
+    root = write_project(tmp_path / "p", {**FILES, "V3__bad.sql": "SELECT 1/0;\n"})
+    done = run_dbci("--project", root, "--url", pg_url, "deploy", "--undo-on-failure")
+    assert done.returncode == 1
+    assert "Undo on failure: not needed, the failed migration was rolled back whole" in done.stdout
+    assert _rows(pg_url, "SELECT count(*) FROM flyway_schema_history WHERE success") == [(2,)]

@@ -260,6 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--parallel", type=int, default=4, metavar="N", help="targets at once (4)")
     p.add_argument("--fail-fast", action="store_true", help="stop the others when one fails")
+    p.add_argument(
+        "--undo-on-failure",
+        action="store_true",
+        help="on an engine without transactional DDL, undo what this deploy applied",
+    )
     _global_options(p, suppress=True)
 
     p = commands.add_parser(
@@ -589,6 +594,7 @@ def _deploy(args: argparse.Namespace) -> int:
         fail_fast=args.fail_fast,
         plan_path=Path(args.plan) if args.plan else None,
         fail_on_drift=configured if args.fail_on_drift is None else args.fail_on_drift,
+        undo_on_failure=args.undo_on_failure,
         log=_error_stream if as_json else _say,
     )
     report.deploy = result.to_dict()

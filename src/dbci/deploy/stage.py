@@ -86,6 +86,7 @@ def deploy(
     fail_fast: bool = False,
     plan_path: Path | None = None,
     fail_on_drift: bool = True,
+    undo_on_failure: bool = False,
     log: Log = quiet,
 ) -> DeployResult:
     """Deploy to every target; each result (and error) is in the returned result."""
@@ -114,7 +115,9 @@ def deploy(
         )
         started = time.perf_counter()
         try:
-            _deploy_one(load_settings(chosen), target, plan_path, fail_on_drift, say)
+            _deploy_one(
+                load_settings(chosen), target, plan_path, fail_on_drift, undo_on_failure, say
+            )
             target.status = "success"
         except DbciError as exc:
             target.status, target.error, target.exit_code = "failed", str(exc), exc.exit_code
@@ -133,6 +136,7 @@ def _deploy_one(
     target: TargetDeploy,
     plan_path: Path | None,
     fail_on_drift: bool,
+    undo_on_failure: bool,
     log: Log,
 ) -> None:
     from dbci.commands import migrate_session
@@ -177,18 +181,31 @@ def _deploy_one(
             )
         if drifted:
             log(f"WARNING: {len(drifted)} objects drifted; deploying anyway (--no-fail-on-drift)")
-        done = migrate_session(session, found, started, log=log)
-        target.to_version = done.target_version
-        target.applied = [
-            {
-                "version": a.script.version.text if a.script.version else None,
-                "description": a.script.description,
-                "script": a.script.script,
-                "duration_ms": a.execution_ms,
-            }
-            for a in done.applied
-        ]
-        save_snapshot(session.db, session.schema, take_snapshot(settings)[1], done.target_version)
+        transactional = session.db.transactional_ddl
+        failed: DbciError | None = None
+        try:
+            done = migrate_session(session, found, started, log=log)
+        except DbciError as failure:
+            failed = failure
+        else:
+            target.to_version = done.target_version
+            target.applied = [
+                {
+                    "version": a.script.version.text if a.script.version else None,
+                    "description": a.script.description,
+                    "script": a.script.script,
+                    "duration_ms": a.execution_ms,
+                }
+                for a in done.applied
+            ]
+            # Still under the lock: the schema exactly as this deploy left it.
+            save_snapshot(
+                session.db, session.schema, take_snapshot(settings)[1], done.target_version
+            )
+    if failed is not None:  # the lock is released: undo takes it again
+        if undo_on_failure:
+            _undo_this_deploy(settings, target.from_version, transactional, log)
+        raise failed
 
 
 def _rebuilt(settings: Settings, version: str | None) -> Any:
@@ -201,3 +218,36 @@ def _rebuilt(settings: Settings, version: str | None) -> Any:
         if version is not None:
             migrate_to(built.settings, version)
         return snapshot_of(built.settings)
+
+
+def _undo_this_deploy(
+    settings: Settings, from_version: str | None, transactional: bool, log: Log
+) -> None:
+    """`--undo-on-failure`: on an engine without transactional DDL, run the undo scripts
+    of the versions this deploy applied (newest first). Where DDL is transactional the
+    failed migration left nothing behind, and what applied before it stays applied."""
+    from dbci.discovery import discover
+    from dbci.lifecycle import undo
+    from dbci.session import open_session
+    from dbci.version import Version
+
+    if transactional:
+        log("Undo on failure: not needed, the failed migration was rolled back whole")
+        return
+    found = discover(settings)
+    with open_session(settings, found, lock=False, log=quiet) as session:
+        floor = Version.parse(from_version) if from_version else None
+        applied = [
+            e.version
+            for e in session.status.entries
+            if e.version is not None
+            and e.applied is not None
+            and e.applied.success
+            and (floor is None or e.version > floor)
+        ]
+    if not applied:
+        log("Undo on failure: this deploy applied nothing to undo")
+        return
+    first = min(applied)
+    log(f"Undo on failure: undoing versions {first} and above")
+    undo(dataclasses.replace(settings, target=first.text), log=log)
