@@ -111,3 +111,28 @@ def test_undo_on_failure_is_not_needed_with_transactional_ddl(tmp_path: Path, pg
     assert done.returncode == 1
     assert "Undo on failure: not needed, the failed migration was rolled back whole" in done.stdout
     assert _rows(pg_url, "SELECT count(*) FROM flyway_schema_history WHERE success") == [(2,)]
+
+
+def test_progress_on_a_terminal(tmp_path: Path, pg_url: str) -> None:
+    """Attached to a terminal, the migrations' lines overwrite one another with a bar."""
+    import os
+    import pty
+
+    files = {f"V{i}__t{i}.sql": f"CREATE TABLE t{i} (id int);\n" for i in range(1, 6)}
+    root = write_project(tmp_path / "p", files)
+    leader, follower = pty.openpty()
+    cmd = [sys.executable, "-m", "dbci", "--project", str(root), "--url", pg_url, "deploy"]
+    proc = subprocess.Popen(cmd, stdout=follower, stderr=follower)
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    assert proc.wait(timeout=60) == 0
+    text = out.decode()
+    assert "\r[#" in text and "5 applied: Migrated schema" in text

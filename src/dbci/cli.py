@@ -595,7 +595,7 @@ def _deploy(args: argparse.Namespace) -> int:
         plan_path=Path(args.plan) if args.plan else None,
         fail_on_drift=configured if args.fail_on_drift is None else args.fail_on_drift,
         undo_on_failure=args.undo_on_failure,
-        log=_error_stream if as_json else _say,
+        log=_error_stream if as_json else (_TerminalProgress() if sys.stdout.isatty() else _say),
     )
     report.deploy = result.to_dict()
     report.status = "passed" if result.status == "success" else "failed"
@@ -614,6 +614,32 @@ def _deploy(args: argparse.Namespace) -> int:
         _error(f"deploy failed on {', '.join(t.environment for t in failed)}: {first.error}")
         return first.exit_code or 1
     return 0
+
+
+class _TerminalProgress:
+    """Deploy's progress on a terminal: the lines of each applied migration overwrite one
+    another on a single line with a bar of the applied count; other lines print as usual.
+    Redirected output (a CI log) gets every line instead."""
+
+    def __init__(self) -> None:
+        self.applied = 0
+        self.open = False
+
+    def __call__(self, text: str) -> None:
+        # "[qa] Migrated …" with several targets, "Migrated …" with one
+        body = text.split("] ", 1)[1] if text.startswith("[") and "] " in text else text
+        if body.startswith("Migrated"):
+            self.applied += 1
+            bar = "#" * min(self.applied % 41, 40)
+            line = f"[{bar:<40}] {self.applied} applied: {_scrub(text)}"
+            sys.stdout.write("\r" + line[:160].ljust(160))
+            sys.stdout.flush()
+            self.open = True
+            return
+        if self.open:
+            sys.stdout.write("\n")
+            self.open = False
+        _say(text)
 
 
 def _report(args: argparse.Namespace) -> int:
