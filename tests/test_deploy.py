@@ -136,3 +136,16 @@ def test_progress_on_a_terminal(tmp_path: Path, pg_url: str) -> None:
     assert proc.wait(timeout=60) == 0
     text = out.decode()
     assert "\r[#" in text and "5 applied: Migrated schema" in text
+
+
+def test_fail_fast_stops_the_targets_not_started(tmp_path: Path, pg_url: str) -> None:
+    toml = _toml(broken="postgresql://postgres@127.0.0.1:9/none", qa=pg_url)
+    root = write_project(tmp_path / "p", FILES, toml)
+    args = ["--project", root, "--output", "json", "deploy", "-e", "broken,qa", "--parallel", "1"]
+    both = json.loads(run_dbci(*args).stdout)["deploy"]["targets"]
+    assert [t["status"] for t in both] == ["failed", "success"]  # one failure, the other goes on
+    _rows(pg_url, "DROP TABLE a, b, flyway_schema_history, dbci_snapshot_history")
+    done = run_dbci(*args, "--fail-fast")
+    assert done.returncode == 3  # the first failure's code: the database cannot be reached
+    fast = json.loads(done.stdout)["deploy"]["targets"]
+    assert [t["status"] for t in fast] == ["failed", "skipped"]
