@@ -5,6 +5,7 @@ report.json (with what was done, even when a migration fails)."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +119,16 @@ def project_dialect(settings: Settings, explicit: str | None) -> str:
 def build_settings(overrides: Overrides, build_env: str | None) -> tuple[Settings, Settings]:
     """(the project's settings, the build environment's: no database means embedded)."""
     project = load_settings(dataclasses.replace(overrides, environment=None, url=None))
+    build_url = os.environ.get("DBCI_BUILD_URL")
+    if build_url and build_env is None:
+        # A build server given by URL (the action's build-url): a new database on it per
+        # build, dropped afterwards, so that nothing of the server's is ever cleaned.
+        from dbci.urls import parse_database_url
+
+        url = parse_database_url(build_url, base_dir=project.project_dir, where="DBCI_BUILD_URL")
+        return project, dataclasses.replace(
+            project, database=url, provisioner="create-database", environment=None
+        )
     name = build_environment(project, build_env)
     if name is not None:
         return project, load_settings(dataclasses.replace(overrides, environment=name, url=None))

@@ -78,35 +78,39 @@ def check(
     result.target_snapshot = take_snapshot(settings)[1]
     result.plan = plan_of(settings, target, result.target_snapshot)
     if needs_build:
-        project, builder = build_settings(
-            dataclasses.replace(overrides, environment=None, url=None), build_env
-        )
-        with provision(builder, project_dialect(project, dialect), log=log) as built:
-            if target.applied_version is not None:
-                migrate_to(built.settings, target.applied_version)
-            applied = snapshot_of(built.settings)
-            if "drift" in parts:
-                result.drift = drift_between(applied, result.target_snapshot, drift_source)
-            if "changes" in parts:
-                migrate_to(built.settings, settings.target)
-                result.build_snapshot = after = snapshot_of(built.settings)
-                changed = diff(applied, after)
-                result.changes = {
-                    "from_version": target.applied_version,
-                    "to_version": _latest(found, settings.target),
-                    "pending": target.pending,
-                    "objects": [
-                        {
-                            "change": c.change,
-                            "type": c.type,
-                            "schema": c.schema,
-                            "name": c.name,
-                            "before_sql": c.before_sql,
-                            "after_sql": c.after_sql,
-                        }
-                        for c in changed.changes
-                    ],
-                }
+        try:
+            project, builder = build_settings(
+                dataclasses.replace(overrides, environment=None, url=None), build_env
+            )
+            with provision(builder, project_dialect(project, dialect), log=log) as built:
+                if target.applied_version is not None:
+                    migrate_to(built.settings, target.applied_version)
+                applied = snapshot_of(built.settings)
+                if "drift" in parts:
+                    result.drift = drift_between(applied, result.target_snapshot, drift_source)
+                if "changes" in parts:
+                    migrate_to(built.settings, settings.target)
+                    result.build_snapshot = after = snapshot_of(built.settings)
+                    changed = diff(applied, after)
+                    result.changes = {
+                        "from_version": target.applied_version,
+                        "to_version": _latest(found, settings.target),
+                        "pending": target.pending,
+                        "objects": [
+                            {
+                                "change": c.change,
+                                "type": c.type,
+                                "schema": c.schema,
+                                "name": c.name,
+                                "before_sql": c.before_sql,
+                                "after_sql": c.after_sql,
+                            }
+                            for c in changed.changes
+                        ],
+                    }
+        except DbciError as exc:  # the migrations do not build: a failed gate, not a crash
+            result.gates_failed.append(f"build of the migrations ({exc})")
+            log(f"ERROR: the migrations do not build: {exc}")
     if "drift" in parts and result.drift is None:
         expected = (
             expected_from_history(settings)

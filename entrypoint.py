@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""dbci's GitHub Action (and image) entrypoint: the action's inputs → dbci's stages.
+
+GitHub hands a Docker container action its inputs as `INPUT_<NAME>` variables, the name
+upper-cased with its hyphens kept (`INPUT_FAIL-ON-DRIFT`). This script checks them (a bad
+one is one `::error::` line naming it, exit 2), masks every secret (`::add-mask::`), runs
+the requested stages through the same function as the `dbci` command line, each inside a
+`::group::`, renders the report, and then writes the outputs (`$GITHUB_OUTPUT`), the step
+summary (`$GITHUB_STEP_SUMMARY`) and annotations for the most severe findings. Under
+GitLab CI (`GITLAB_CI`) and Azure Pipelines (`TF_BUILD`) the same stages run and the
+report comment goes through their APIs; the GitHub-only files are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+COMMANDS = ("pipeline", "build", "check", "deploy", "report", "version")
+SEVERITIES = ("error", "warning", "info", "never")
+ANNOTATIONS = 10  # GitHub shows ten annotations of each kind per step
+
+
+class InputProblem(Exception):
+    """A bad action input: one `::error::` line, exit 2."""
+
+
+def _input(environ: dict[str, str], name: str, default: str = "") -> str:
+    return environ.get(f"INPUT_{name.upper()}", default).strip()
+
+
+def _bool(environ: dict[str, str], name: str, default: bool | None) -> bool | None:
+    raw = _input(environ, name).lower()
+    if raw == "":
+        return default
+    if raw in ("true", "yes", "1", "on"):
+        return True
+    if raw in ("false", "no", "0", "off"):
+        return False
+    raise InputProblem(f"input {name}: {raw!r} is not true or false")
+
+
+@dataclass(kw_only=True)
+class ActionInputs:
+    """The action's inputs, checked."""
+
+    command: str = "pipeline"
+    working_directory: str = "."
+    config: str = ""
+    environment: str = ""
+    url: str = field(default="", repr=False)
+    user: str = ""
+    password: str = field(default="", repr=False)
+    build_url: str = field(default="", repr=False)
+    fail_on_drift: bool | None = None
+    fail_on_severity: str = ""
+    comment: bool = True
+    github_token: str = field(default="", repr=False)
+    report_dir: str = "dbci-report"
+    args: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, environ: dict[str, str]) -> ActionInputs:
+        command = _input(environ, "command", "pipeline") or "pipeline"
+        if command not in COMMANDS:
+            raise InputProblem(f"input command: {command!r} is not one of {', '.join(COMMANDS)}")
+        severity = _input(environ, "fail-on-severity").lower()
+        if severity and severity not in SEVERITIES:
+            raise InputProblem(
+                f"input fail-on-severity: {severity!r} is not one of {', '.join(SEVERITIES)}"
+            )
+        try:
+            extra = shlex.split(_input(environ, "args"))
+        except ValueError as exc:
+            raise InputProblem(f"input args: {exc}") from None
+        inputs = cls(
+            command=command,
+            working_directory=_input(environ, "working-directory", ".") or ".",
+            config=_input(environ, "config"),
+            environment=_input(environ, "environment"),
+            url=_input(environ, "url"),
+            user=_input(environ, "user"),
+            password=environ.get("INPUT_PASSWORD", ""),
+            build_url=_input(environ, "build-url"),
+            fail_on_drift=_bool(environ, "fail-on-drift", None),
+            fail_on_severity=severity,
+            comment=bool(_bool(environ, "comment", True)),
+            github_token=environ.get("INPUT_GITHUB-TOKEN", "").strip(),
+            report_dir=_input(environ, "report-dir", "dbci-report") or "dbci-report",
+            args=extra,
+        )
+        if command in ("check", "deploy") and not (inputs.environment or inputs.url):
+            raise InputProblem(f"input environment (or url) is required for command {command}")
+        if not Path(inputs.working_directory).is_dir():
+            raise InputProblem(
+                f"input working-directory: {inputs.working_directory!r} is not a directory"
+            )
+        return inputs
+
+    def secrets(self) -> list[str]:
+        """Every secret value, and the password inside a URL."""
+        from urllib.parse import urlsplit
+
+        found = [self.password, self.github_token]
+        for url in (self.url, self.build_url):
+            try:
+                found.append(urlsplit(url).password or "")
+            except ValueError:
+                pass
+        return [s for s in found if s]
+
+
+def _global_args(inputs: ActionInputs) -> list[str]:
+    args = ["--project", inputs.working_directory, "--report-dir", inputs.report_dir]
+    if inputs.config:
+        args += ["--config", inputs.config]
+    if inputs.environment:
+        args += ["-e", inputs.environment]
+    return args
+
+
+def _stage_args(inputs: ActionInputs, stage: str) -> list[str]:
+    args = [stage]
+    if stage in ("check", "pipeline", "deploy") and inputs.fail_on_drift is not None:
+        args.append("--fail-on-drift" if inputs.fail_on_drift else "--no-fail-on-drift")
+    if stage in ("check", "pipeline") and inputs.fail_on_severity:
+        args += ["--fail-on", inputs.fail_on_severity]
+    if stage == "report" and inputs.comment:
+        args.append("--comment")
+    if stage == inputs.command:
+        args += inputs.args
+    return args
+
+
+def _stages(command: str) -> list[str]:
+    return {
+        "pipeline": ["pipeline", "report"],
+        "build": ["build", "report"],
+        "check": ["check", "report"],
+        "deploy": ["deploy", "report"],
+        "report": ["report"],
+    }[command]
+
+
+def _run_stage(argv: list[str]) -> int:
+    from dbci.cli import main
+
+    print(f"::group::dbci {' '.join(argv)}", flush=True)
+    try:
+        return main(argv)
+    finally:
+        sys.stdout.flush()
+        print("::endgroup::", flush=True)
+
+
+def _escape(value: str, *, property_value: bool = False) -> str:
+    """GitHub's escaping of workflow command data (and of property values)."""
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        value = value.replace(":", "%3A").replace(",", "%2C")
+    return value
+
+
+def _annotations(report: dict[str, Any], prefix: str) -> list[str]:
+    """`::error file=…,line=…::` lines for the most severe findings (ten), and a notice
+    of how many more the report holds."""
+    code = report.get("code") or {}
+    findings = [f for f in code.get("findings") or [] if f.get("severity") != "info"]
+    rank = {"error": 0, "warning": 1}
+    findings.sort(
+        key=lambda f: (rank.get(f.get("severity"), 2), f.get("file", ""), f.get("line", 0))
+    )
+    lines = []
+    for f in findings[:ANNOTATIONS]:
+        kind = "error" if f.get("severity") == "error" else "warning"
+        props = (
+            f"file={_escape(prefix + str(f.get('file')), property_value=True)},"
+            f"line={int(f.get('line') or 1)},col={int(f.get('column') or 1)},"
+            f"title={_escape(str(f.get('rule')), property_value=True)}"
+        )
+        lines.append(f"::{kind} {props}::{_escape(str(f.get('message')))}")
+    more = len(findings) - ANNOTATIONS
+    if more > 0:
+        lines.append(f"::notice::{more} more findings are in the report ({len(findings)} in all)")
+    return lines
+
+
+def _outputs(report: dict[str, Any], report_dir: str) -> dict[str, str]:
+    changes = report.get("changes") or {}
+    drift = report.get("drift") or {}
+    code = report.get("code") or {}
+    return {
+        "status": str(report.get("status") or "failed"),
+        "pending-count": str(len(changes.get("pending") or [])),
+        "drift-detected": "true" if drift.get("detected") else "false",
+        "findings-count": str(len(code.get("findings") or [])),
+        "report-dir": report_dir,
+    }
+
+
+def run(environ: dict[str, str]) -> int:
+    """The action: the exit code of the first stage that failed (0 when none did)."""
+    try:
+        inputs = ActionInputs.read(environ)
+    except InputProblem as problem:
+        print(f"::error::{_escape(str(problem))}", flush=True)
+        return 2
+    for secret in inputs.secrets():
+        print(f"::add-mask::{_escape(secret)}", flush=True)
+    # Secrets go to dbci through its environment variables, never on a command line.
+    for name, value in (
+        ("DBCI_URL", inputs.url),
+        ("DBCI_USER", inputs.user),
+        ("DBCI_PASSWORD", inputs.password),
+        ("DBCI_BUILD_URL", inputs.build_url),
+        ("GITHUB_TOKEN", inputs.github_token or environ.get("GITHUB_TOKEN", "")),
+    ):
+        if value:
+            os.environ[name] = value
+    if inputs.command == "version":
+        from dbci import __version__
+
+        print(f"dbci {__version__}", flush=True)
+        return 0
+    code = 0
+    for stage in _stages(inputs.command):
+        result = _run_stage(_global_args(inputs) + _stage_args(inputs, stage))
+        if stage != "report":
+            code = code or result
+    project = Path(inputs.working_directory)
+    report_dir = Path(inputs.report_dir)
+    directory = report_dir if report_dir.is_absolute() else project / report_dir
+    try:
+        report = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        report = {}
+    from dbci.report.sarif import repository_prefix
+
+    for line in _annotations(report, repository_prefix(project.resolve())):
+        print(line, flush=True)
+    if environ.get("GITHUB_OUTPUT"):
+        with open(environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:
+            for name, value in _outputs(report, str(directory)).items():
+                out.write(f"{name}={value}\n")
+    summary = directory / "summary.md"
+    if environ.get("GITHUB_STEP_SUMMARY") and summary.is_file():
+        with open(environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as out:
+            out.write(summary.read_text(encoding="utf-8"))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(run(dict(os.environ)))

@@ -1,0 +1,158 @@
+"""entrypoint.py as GitHub runs a Docker action: `INPUT_*` variables, the output and
+summary files, an event file, and a local stand-in for GitHub's API."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from support.projects import write_project
+from test_report_comments import GITHUB_TOKEN, Api, _handler
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "s3cret-Pa55word"
+TOKEN = GITHUB_TOKEN  # the one the stand-in accepts
+
+
+@pytest.fixture
+def github_api() -> Iterator[Api]:
+    state = Api()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _action(
+    tmp_path: Path, api: Api, **inputs: str
+) -> tuple[subprocess.CompletedProcess[str], dict]:
+    """Run entrypoint.py the way GitHub runs the action; return it and its files."""
+    output, summary = tmp_path / "output.txt", tmp_path / "summary.md"
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": "abc123"}}}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBCI_", "INPUT_", "GITHUB_"))}
+    env.update(
+        {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_API_URL": f"{api.url}/gh",
+            "GITHUB_REPOSITORY": "acme/shop",
+            "GITHUB_SERVER_URL": "https://github.test",
+            "no_proxy": "*",
+            "NO_PROXY": "*",
+        }
+    )
+    env.update({f"INPUT_{name.upper().replace('_', '-')}": value for name, value in inputs.items()})
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    files = {
+        "output": output.read_text() if output.exists() else "",
+        "summary": summary.read_text() if summary.exists() else "",
+    }
+    return done, files
+
+
+def test_pipeline_as_github_runs_it(tmp_path: Path, pg_url: str, github_api: Api) -> None:
+    tables = "".join(f"CREATE TABLE t{i} (id int);\n" for i in range(1, 13))
+    migrations = {"V1__tables.sql": tables}
+    migrations |= {f"V{i + 1}__clear{i}.sql": f"DELETE FROM t{i};\n" for i in range(1, 13)}
+    project = write_project(tmp_path / "shop", migrations)
+    done, files = _action(
+        tmp_path,
+        github_api,
+        command="pipeline",
+        working_directory="shop",
+        url=pg_url,
+        password=PASSWORD,
+        github_token=TOKEN,
+        comment="true",
+    )
+    out = done.stdout
+    assert done.returncode == 1, done.stderr  # DELETE without WHERE: the code gate fails
+    assert f"::add-mask::{PASSWORD}" in out and f"::add-mask::{TOKEN}" in out
+    assert "::group::dbci --project shop" in out and "::endgroup::" in out
+    errors = [line for line in out.splitlines() if line.startswith("::error file=")]
+    assert len(errors) == 10 and "title=DB105" in errors[0]
+    assert "::notice::2 more findings are in the report (12 in all)" in out
+    outputs = dict(line.split("=", 1) for line in files["output"].splitlines())
+    assert outputs["status"] == "failed" and outputs["pending-count"] == "13"
+    assert outputs["drift-detected"] == "false" and outputs["findings-count"] == "12"
+    assert outputs["report-dir"].endswith("dbci-report")
+    assert "dbci: failed" in files["summary"]
+    assert len(github_api.github.get(7, [])) == 1, done.stderr[-2000:]  # the comment, created
+    # A second run edits the same comment.
+    (project / "migrations" / "V2__clear1.sql").write_text("DELETE FROM t1 WHERE id = 1;\n")
+    again, _ = _action(
+        tmp_path,
+        github_api,
+        command="check",
+        working_directory="shop",
+        url=pg_url,
+        password=PASSWORD,
+        github_token=TOKEN,
+    )
+    assert len(github_api.github[7]) == 1
+    assert any(call.method == "PATCH" for call in github_api.calls)
+    # No secret anywhere but in its mask command.
+    everything = [
+        out.replace(f"::add-mask::{PASSWORD}", "").replace(f"::add-mask::{TOKEN}", ""),
+        done.stderr,
+        again.stdout.replace(f"::add-mask::{PASSWORD}", "").replace(f"::add-mask::{TOKEN}", ""),
+        again.stderr,
+        files["output"],
+        files["summary"],
+        github_api.github[7][0]["body"],
+    ]
+    everything += [p.read_text(errors="replace") for p in (project / "dbci-report").iterdir()]
+    for text in everything:
+        assert PASSWORD not in text and TOKEN not in text
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        (
+            {"command": "check", "fail_on_drift": "maybe", "url": "postgresql://x@y/z"},
+            "::error::input fail-on-drift: 'maybe' is not true or false",
+        ),
+        ({"command": "launch"}, "::error::input command: 'launch' is not one of"),
+        ({"command": "check"}, "::error::input environment (or url) is required"),
+        (
+            {"command": "check", "url": "postgresql://x@y/z", "fail_on_severity": "loud"},
+            "::error::input fail-on-severity: 'loud'",
+        ),
+        ({"working_directory": "nowhere"}, "::error::input working-directory: 'nowhere'"),
+    ],
+)
+def test_bad_inputs_are_one_error_line_and_exit_2(
+    tmp_path: Path, github_api: Api, inputs: dict[str, str], message: str
+) -> None:
+    done, _ = _action(tmp_path, github_api, **inputs)
+    assert done.returncode == 2
+    assert done.stdout.strip().startswith(message), done.stdout
+    assert len(done.stdout.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_version(tmp_path: Path, github_api: Api) -> None:
+    done, _ = _action(tmp_path, github_api, command="version")
+    assert done.returncode == 0 and done.stdout.startswith("dbci ")
