@@ -17,8 +17,8 @@ demo: $(VENV)/.installed
 # Install what the tests need, lint, and run the tests (PostgreSQL from
 # DBCI_TEST_POSTGRES_URL, else an embedded server from the pgserver package).
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests entrypoint.py bench/migrate bench/schema_diff bench/code_analysis bench/build \
-		bench/check bench/deploy
+	$(BIN)/ruff check src tests entrypoint.py bench/migrate bench/schema_diff \
+		bench/code_analysis bench/build bench/check bench/deploy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(VENV)/.installed: pyproject.toml
