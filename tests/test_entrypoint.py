@@ -156,3 +156,33 @@ def test_bad_inputs_are_one_error_line_and_exit_2(
 def test_version(tmp_path: Path, github_api: Api) -> None:
     done, _ = _action(tmp_path, github_api, command="version")
     assert done.returncode == 0 and done.stdout.startswith("dbci ")
+
+
+def test_the_same_stages_under_gitlab_ci(tmp_path: Path, pg_url: str, github_api: Api) -> None:
+    """GITLAB_CI: no GitHub files, the merge request note through GitLab's API."""
+    from test_report_comments import gitlab_env
+
+    write_project(tmp_path / "shop", {"V1__a.sql": "CREATE TABLE a (id int);\n"})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBCI_", "INPUT_", "GITHUB_"))}
+    env.update(gitlab_env(github_api.url))
+    env.update(
+        {
+            "INPUT_COMMAND": "check",
+            "INPUT_WORKING-DIRECTORY": "shop",
+            "INPUT_URL": pg_url,
+            "no_proxy": "*",
+            "NO_PROXY": "*",
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Comment created on gitlab" in done.stdout
+    assert len(github_api.gitlab["3"]) == 1
