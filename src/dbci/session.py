@@ -291,10 +291,22 @@ def baseline_version(settings: Settings) -> Version:
 
 
 def _placeholders(settings: Settings, db: Database, schema: str) -> Placeholders:
+    return flyway_placeholders(
+        settings,
+        schema=schema,
+        user=settings.user or db.current_user(),
+        database=db.database_name(),
+    )
+
+
+def flyway_placeholders(
+    settings: Settings, *, schema: str, user: str, database: str
+) -> Placeholders:
+    """The settings' placeholders with Flyway's `flyway:` built-ins for this database."""
     builtins = {
         "defaultSchema": schema,
-        "user": settings.user or db.current_user(),
-        "database": db.database_name(),
+        "user": user,
+        "database": database,
         "timestamp": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
         "workingDirectory": os.getcwd(),
         "table": settings.table,

@@ -14,7 +14,6 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,22 +140,14 @@ def _pending(settings: Settings, found: Any) -> tuple[list[MigrationScript], Pla
 
 def _standalone_placeholders(settings: Settings, dialect: str) -> Placeholders:
     """Flyway's built-ins with what the settings know, without a database to ask."""
+    from dbci.session import flyway_placeholders
+
     schema = settings.default_schema or (settings.schemas[0] if settings.schemas else None)
-    builtins = {
-        "defaultSchema": schema or _DEFAULT_SCHEMA.get(dialect, "public"),
-        "user": settings.user or "dbci",
-        "database": (settings.database.database if settings.database else None) or "dbci",
-        "timestamp": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
-        "workingDirectory": os.getcwd(),
-        "table": settings.table,
-        "environment": settings.environment or "",
-    }
-    return Placeholders.build(
-        settings.placeholders,
-        builtins,
-        prefix=settings.placeholder_prefix,
-        suffix=settings.placeholder_suffix,
-        enabled=settings.placeholder_replacement,
+    return flyway_placeholders(
+        settings,
+        schema=schema or _DEFAULT_SCHEMA.get(dialect, "public"),
+        user=settings.user or "dbci",
+        database=(settings.database.database if settings.database else None) or "dbci",
     )
 
 

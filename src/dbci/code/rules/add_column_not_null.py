@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dbci.code.rules.base import Hit, Rule
+from dbci.code.rules.base import Hit, Rule, altered_actions
 from dbci.code.tree import FileFacts, Statement, keywords
 
 # What gives a new column its values on existing rows.
@@ -49,12 +49,7 @@ class AddColumnNotNull(Rule):
     severity = "error"
 
     def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
-        if statement.kind != "alter_table_statement":
-            return
-        table = statement.table()
-        if facts.is_new_table(statement, table):
-            return
-        for action in statement.actions():
+        for table, action, _ in altered_actions(statement, facts):
             words = added_column_words(action)
             if words is None:
                 continue

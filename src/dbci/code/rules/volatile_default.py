@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dbci.code.rules.add_column_not_null import added_column_words
-from dbci.code.rules.base import POSTGRES, Hit, Rule
+from dbci.code.rules.base import POSTGRES, Hit, Rule, altered_actions
 from dbci.code.tree import FileFacts, Statement, iter_segments, object_name
 
 # PostgreSQL's volatile built-ins that appear as column defaults.
@@ -46,13 +46,9 @@ class VolatileDefault(Rule):
     dialects = POSTGRES
 
     def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
-        if statement.kind != "alter_table_statement":
-            return
-        table = statement.table()
-        if facts.is_new_table(statement, table):
-            return
-        for action in statement.actions():
-            if added_column_words(action) is None or "DEFAULT" not in added_column_words(action):
+        for table, action, _ in altered_actions(statement, facts):
+            added = added_column_words(action)
+            if added is None or "DEFAULT" not in added:
                 continue
             for seg in action:
                 for function in iter_segments(seg, "function_name"):
