@@ -34,6 +34,24 @@ def github_api() -> Iterator[Api]:
         server.server_close()
 
 
+def _run_entrypoint(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """entrypoint.py in a subprocess, as the runner starts the container's entrypoint."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _clean_environ() -> dict[str, str]:
+    """This process's environment without dbci's, the action's or GitHub's variables."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("DBCI_", "INPUT_", "GITHUB_"))}
+
+
 def _action(
     tmp_path: Path, api: Api, **inputs: str
 ) -> tuple[subprocess.CompletedProcess[str], dict]:
@@ -41,7 +59,7 @@ def _action(
     output, summary = tmp_path / "output.txt", tmp_path / "summary.md"
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": "abc123"}}}))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBCI_", "INPUT_", "GITHUB_"))}
+    env = _clean_environ()
     env.update(
         {
             "GITHUB_ACTIONS": "true",
@@ -56,15 +74,7 @@ def _action(
         }
     )
     env.update({f"INPUT_{name.upper().replace('_', '-')}": value for name, value in inputs.items()})
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = _run_entrypoint(tmp_path, env)
     files = {
         "output": output.read_text() if output.exists() else "",
         "summary": summary.read_text() if summary.exists() else "",
@@ -163,7 +173,7 @@ def test_the_same_stages_under_gitlab_ci(tmp_path: Path, pg_url: str, github_api
     from test_report_comments import gitlab_env
 
     write_project(tmp_path / "shop", {"V1__a.sql": "CREATE TABLE a (id int);\n"})
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBCI_", "INPUT_", "GITHUB_"))}
+    env = _clean_environ()
     env.update(gitlab_env(github_api.url))
     env.update(
         {
@@ -174,15 +184,7 @@ def test_the_same_stages_under_gitlab_ci(tmp_path: Path, pg_url: str, github_api
             "NO_PROXY": "*",
         }
     )
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = _run_entrypoint(tmp_path, env)
     assert done.returncode == 0, done.stderr
     assert "Comment created on gitlab" in done.stdout
     assert len(github_api.gitlab["3"]) == 1

@@ -221,13 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the build environment (default: [flywayDesktop] shadowEnvironment, else "
         "'build', else embedded)",
     )
-    p.add_argument("--build-version", metavar="V", help="build up to this version")
-    p.add_argument(
-        "--verify-undo",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="undo and re-apply each version that has an undo script (default: when any has)",
-    )
+    _build_version_options(p)
     p.add_argument("--keep", action="store_true", help="keep a created build database")
     p.add_argument("--dialect", help="the embedded build database: postgresql or sqlite")
     _global_options(p, suppress=True)
@@ -285,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
         "holds both stages.",
     )
     _check_options(p)
+    _build_version_options(p)
+    _global_options(p, suppress=True)
+    return parser
+
+
+def _build_version_options(p: argparse.ArgumentParser) -> None:
+    """What to build and whether to verify undo scripts (`build` and `pipeline`)."""
     p.add_argument("--build-version", metavar="V", help="build up to this version")
     p.add_argument(
         "--verify-undo",
@@ -292,8 +293,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="undo and re-apply each version that has an undo script (default: when any has)",
     )
-    _global_options(p, suppress=True)
-    return parser
 
 
 def _check_options(p: argparse.ArgumentParser) -> None:
