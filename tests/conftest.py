@@ -1,5 +1,8 @@
 """Database fixtures for the whole suite. Real databases only; PostgreSQL tests never skip.
 
+MySQL/MariaDB comes from `DBCI_TEST_MYSQL_URL`: skipped with the reason when unset or
+unreachable, failed instead under `CI=true`.
+
 PostgreSQL comes from `DBCI_TEST_POSTGRES_URL` if set and reachable, else from an embedded
 `pgserver` started once per session. Under `CI=true` an unreachable `DBCI_TEST_POSTGRES_URL`
 fails every test that needs PostgreSQL. The implementation lives in `tests/support/` so
@@ -16,9 +19,9 @@ from pathlib import Path
 import pytest
 
 try:  # tests/ is on sys.path (it has no __init__.py)
-    from support import cli, postgres
+    from support import cli, mysql, postgres
 except ImportError:  # pragma: no cover - if tests/ ever becomes a package
-    from tests.support import cli, postgres
+    from tests.support import cli, mysql, postgres
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +70,26 @@ def pg_password_server() -> Iterator[postgres.PasswordServer]:
         if problem is not None:
             pytest.fail(f"password-protected PostgreSQL unavailable: {problem}", pytrace=False)
         yield server
+
+
+@pytest.fixture(scope="session")
+def mysql_server() -> mysql.MySQLServer:
+    """The MySQL/MariaDB server of `DBCI_TEST_MYSQL_URL`; skipped without one, except under
+    CI=true, where a missing server fails the test."""
+    try:
+        return mysql.open_server()
+    except mysql.MySQLUnavailable as err:
+        problem = str(err)
+    if postgres.in_ci():
+        pytest.fail(f"MySQL unavailable under CI: {problem}", pytrace=False)
+    pytest.skip(f"MySQL unavailable: {problem}")
+
+
+@pytest.fixture
+def mysql_url(mysql_server: mysql.MySQLServer) -> Iterator[str]:
+    """URL (`mysql://`) of a fresh, empty `dbci_t_<8 hex>` database, dropped after the test."""
+    with mysql_server.scratch_database() as url:
+        yield url
 
 
 @pytest.fixture

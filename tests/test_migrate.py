@@ -276,7 +276,7 @@ def test_execute_in_transaction_false_records_failed_row(tmp_path: Path, url: st
     with pytest.raises(GateFailed) as caught:
         commands.migrate(settings_for(root, url))
     assert caught.value.line == 2
-    assert "1 of 2 statements had run" in caught.value.message
+    assert "statement 1 of 2 had already been applied" in caught.value.message
     assert [(r[1], r[6]) for r in history(url)] == [("1", True), ("2", False)]
     assert scalar(url, "select count(*) from t") == 1  # the first statement stayed
     problems = commands.validate(settings_for(root, url)).problems

@@ -22,7 +22,6 @@ from dbci.engines.base import Database
 from dbci.history import BASELINE_MARKER, SCHEMA_MARKER, AppliedMigration
 from dbci.runner import Hooks, PreparedScript, history_insert_sql
 from dbci.session import HistoryPlan, Log, Session, open_session, plan_history, quiet
-from dbci.sqlsplit import terminated
 
 
 @dataclass
@@ -50,7 +49,7 @@ class _Script:
         self.lines.append("")
 
     def statement(self, sql: str) -> None:
-        self.lines.append(terminated(sql))
+        self.lines.append(self.db.script_statement(sql))
 
     def statements(self, script: PreparedScript) -> None:
         for statement in script.statements:

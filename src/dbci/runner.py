@@ -111,7 +111,9 @@ def prepare(script: MigrationScript, placeholders: Placeholders, db: Database) -
             )
         in_transaction = script.execute_in_transaction
     checksum = flyway_checksum(sql if script.kind is MigrationKind.REPEATABLE else script.text)
-    return PreparedScript(script, statements, checksum, in_transaction and db.transactional_ddl)
+    # An engine without transactional DDL says so statement by statement (needs_autocommit):
+    # a MySQL migration of DML only still runs in a transaction.
+    return PreparedScript(script, statements, checksum, in_transaction)
 
 
 def apply(
@@ -181,17 +183,31 @@ def _apply(
         run_callbacks(db, hooks.after)
     except StatementFailure as failure:
         gate = _failed(db, prepared, failure)
+        if failure.statement is prepared.statements[0] and not failure.error.connection_lost:
+            # Its first statement failed: nothing of it was applied, so there is nothing
+            # to repair; the database is as before and migrate can simply run again.
+            raise gate from None
         done = prepared.statements.index(failure.statement) if failure.statement else 0
         _record(history, prepared, installed_by, _ms(started), success=False)
         gate.message += (
-            f" ({done} of {len(prepared.statements)} statements had run outside a transaction "
-            "and were not undone; the migration is recorded as failed: fix the database and "
+            f" ({_applied_before(done, len(prepared.statements))} outside a transaction and "
+            "cannot be undone; the migration is recorded as failed: fix the database, then "
             "run repair)"
         )
         raise gate from None
     elapsed = _ms(started)
     _record(history, prepared, installed_by, elapsed, success=True)
     return elapsed
+
+
+def _applied_before(done: int, total: int) -> str:
+    """Which statements of a failed non-transactional migration had been applied."""
+    if done == 0:
+        return f"it is not known which of its {total} statements had been applied"
+    if done == 1:
+        return f"statement 1 of {total} had already been applied"
+    listed = "1 and 2" if done == 2 else f"1 to {done}"
+    return f"statements {listed} of {total} had already been applied"
 
 
 def _run_statements(db: Database, prepared: PreparedScript, hooks: Hooks) -> None:

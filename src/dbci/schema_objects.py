@@ -60,6 +60,14 @@ def list_objects(
         ]
     if db.dialect == "sqlite":
         return _sqlite_listing(db, schemas, excluded).objects
+    if db.dialect == "mysql":
+        from dbci.mysql_objects import mysql_objects
+
+        return [
+            o
+            for o in mysql_objects(db, schemas)
+            if not (o.kind == "table" and (o.schema, o.name) in excluded)
+        ]
     raise InputError(f"clean is not supported on {db.display_name} yet")
 
 
@@ -92,6 +100,10 @@ def clean_statements(
         # as Flyway does, so that tables created again start from 1.
         statements += [f"DELETE FROM {db.quote(s)}.sqlite_sequence" for s in listing.sequences]
         return statements
+    if db.dialect == "mysql":
+        from dbci.mysql_objects import mysql_clean_statements
+
+        return mysql_clean_statements(db, schemas, [s for s in schemas if s in drop_schemas])
     raise InputError(f"clean is not supported on {db.display_name} yet")
 
 

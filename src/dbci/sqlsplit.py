@@ -1,12 +1,16 @@
-"""Split a migration script into statements, the way psql, sqlite3 and Flyway do.
+"""Split a migration script into statements, the way psql, sqlite3, mysql, sqlcmd and Flyway do.
 
 One shared lexer walks the script with a single compiled regex that stops only where the
 meaning of a `;` can change: a `;`, a quote, a comment, a dollar quote. Whole quotes and
 comments are matched by the regex itself, so the Python loop runs once per token and the
 plain code in between is never looked at character by character. A dialect is a small
 set of rules over that lexer: its token alternatives, plus an optional "body" rule for
-statements whose `;`s may sit inside a BEGIN ... END block. Later dialects (MySQL
-DELIMITER, T-SQL GO) add their own alternatives and rules here.
+statements whose `;`s may sit inside a BEGIN ... END block.
+
+Two client commands live on lines of their own: MySQL's `DELIMITER xx` (the terminator
+from then on) and T-SQL's `GO [count]` (the end of a batch; T-SQL never splits on `;`).
+Their alternatives start at the newline before such a line, so ordinary lines cost the
+regex one failed look-ahead in C; the script's first line is checked once, up front.
 
 Like psql and Flyway, a `;` inside parentheses does not end a statement (PostgreSQL's
 multi-action `CREATE RULE ... DO (INSERT ...; INSERT ...)` depends on it).
@@ -16,7 +20,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Protocol
 
 from dbci.errors import InputError
@@ -31,15 +36,18 @@ class Statement:
     `sql` is the text exactly as in the script, from its first significant character
     (comments and whitespace before it skipped) to just before its terminating `;`, with
     trailing whitespace stripped; comments inside it are kept. `line` is the 1-based line
-    of the script on which `sql` starts.
+    of the script on which `sql` starts. `repeat` is how many times it runs in a row:
+    a T-SQL batch ended by `GO 5` runs 5 times; every other statement runs once.
     """
 
     sql: str
     line: int
+    repeat: int = 1
 
 
-class _Unterminated(Exception):
-    """A quote or comment that never closes; `at` is where it opens (turned into a line)."""
+class _Malformed(Exception):
+    """A quote or comment that never closes, or a malformed client command (DELIMITER,
+    GO); `at` is where it starts in the script (turned into a line)."""
 
     def __init__(self, what: str, at: int) -> None:
         super().__init__(what)
@@ -52,7 +60,7 @@ class _Unterminated(Exception):
 # code at C speed (a group or class at the head of an alternative disables that). Group
 # names: s = statement end, q_* = complete quote (significant), c_* = complete comment,
 # xq_* / xc_* = quote / comment opener finished by a closer function, b_* = opener that
-# never closes.
+# never closes, e = a custom MySQL delimiter, d_* / g_* = a DELIMITER / GO line ahead.
 
 # Identifier characters as PostgreSQL sees them: every non-ASCII character counts, and `$`
 # may follow the first one (so foo$bar$ is an identifier, not a dollar quote).
@@ -76,14 +84,36 @@ _NESTED_COMMENT = r"/(?P<xc_nest>\*)"
 # the lookbehinds sit after the quote so the alternative still starts with a literal.
 _ESCAPE_HEAD = rf"'(?<=[Ee]')(?<![{_ID_CHAR}][Ee]')"
 _ESCAPE_STRING = (
-    rf"{_ESCAPE_HEAD}(?P<q_esc>[^'\\]*(?:(?:\\.|'')[^'\\]*)*')|{_ESCAPE_HEAD}(?P<b_esc>)"
+    rf"{_ESCAPE_HEAD}(?P<q_esc>[^'\\]*(?:(?:\\[\s\S]|'')[^'\\]*)*')|{_ESCAPE_HEAD}(?P<b_esc>)"
 )
 # $tag$ with an empty or identifier-like tag; $1 is a parameter, a$b$ an identifier.
 _DOLLAR = rf"\$(?<![{_ID_CHAR}]\$)(?P<xq_dollar>(?:[{_ID_START}][{_TAG_CHAR}]*)?\$)"
 
+# MySQL: '...' and "..." are strings (default sql_mode) where a backslash escapes the next
+# character and a doubled quote is a quote. `-- ` needs a blank (or the end) after the
+# dashes: 1--1 is arithmetic. `#` comments to the end of the line. /*! ... */, /*!50001
+# ... */ and MariaDB's /*M! ... */ are code that older servers skip: significant, whole.
+_MY_STRING = r"'(?P<q_mstr>[^'\\]*+(?:(?:\\[\s\S]|'')[^'\\]*+)*+')|'(?P<b_mstr>)"
+_MY_DQ_STRING = r'"(?P<q_mdq>[^"\\]*+(?:(?:\\[\s\S]|"")[^"\\]*+)*+")|"(?P<b_mdq>)'
+_MY_LINE_COMMENT = r"-(?P<c_mline>-(?!\S)[^\n]*)"
+_HASH_COMMENT = r"#(?P<c_hash>[^\n]*)"
+_EXECUTABLE_COMMENT = r"/(?P<q_exec>\*M?![^*]*\*+(?:[^/*][^*]*\*+)*/)"
+# The client command `DELIMITER xx` on a line of its own (mysql, Flyway).
+_DELIMITER_AHEAD = r"[ \t]*[Dd][Ee][Ll][Ii][Mm][Ii][Tt][Ee][Rr](?!\S)"
+_DELIMITER_LINE = rf"\n(?={_DELIMITER_AHEAD})(?P<d_delimiter>)"
+
+# T-SQL: [bracketed] identifiers with ]] for a ], block comments nest, and `GO [count]`
+# on a line of its own ends a batch (GOTO, GO. or GO( are no separator). Possessive, so
+# that [a]] cannot backtrack into the identifier [a] and a stray ].
+_TSQL_BRACKET = r"\[(?P<q_tbr>[^\]]*+(?:\]\][^\]]*+)*+\])|\[(?P<b_br>)"
+_GO_AHEAD = r"[ \t]*[Gg][Oo](?![^\s-])"
+_GO_LINE = rf"\n(?={_GO_AHEAD})(?P<g_go>)"
+
 _UNTERMINATED = {
     "b_str": "unterminated quoted string",
     "b_esc": "unterminated quoted string",
+    "b_mstr": "unterminated quoted string",
+    "b_mdq": "unterminated quoted string",
     "b_id": "unterminated quoted identifier",
     "b_bt": "unterminated quoted identifier",
     "b_br": "unterminated quoted identifier",
@@ -97,7 +127,7 @@ def _lexer(*alternatives: str) -> re.Pattern[str]:
 
 
 # A closer gets (script, opener start, opener end) and returns the index just past the
-# construct, or raises _Unterminated. Only rare openers need one.
+# construct, or raises _Malformed. Only rare openers need one.
 _Closer = Callable[[str, int, int], int]
 
 
@@ -106,7 +136,7 @@ def _close_dollar(script: str, at: int, end: int) -> int:
     tag = script[at:end]
     j = script.find(tag, end)
     if j < 0:
-        raise _Unterminated(f"unterminated dollar-quoted string ({tag})", at)
+        raise _Malformed(f"unterminated dollar-quoted string ({tag})", at)
     return j + len(tag)
 
 
@@ -120,7 +150,7 @@ def _close_nested_comment(script: str, at: int, end: int) -> int:
         depth += 1 if m.group() == "/*" else -1
         if depth == 0:
             return m.end()
-    raise _Unterminated("unterminated block comment", at)
+    raise _Malformed("unterminated block comment", at)
 
 
 # --- Block bodies -----------------------------------------------------------------------
@@ -210,6 +240,96 @@ class _TriggerBody:
         return done
 
 
+# MySQL's blanks and comments between two words (an executable comment counts as one).
+_MY_SEP = r"(?:\s|#[^\n]*+|--(?!\S)[^\n]*+|/\*[\s\S]*?\*/)++"
+_MY_GAP = rf"(?:{_MY_SEP})?"
+# Keywords of compound statements, not glued to a word, a `.` (t.end is a column) or an
+# `@` (@if is a variable). Commas are looked for only while an IF( is undecided.
+_COMPOUND_WORDS = rf"(?<![{_ID_CHAR}])(?<![.@])(?:begin|end|if|case|loop|while|repeat|for)"
+_COMPOUND_TOKEN = re.compile(rf"[()]|{_COMPOUND_WORDS}(?![{_ID_CHAR}])", re.I)
+_COMPOUND_TOKEN_COMMA = re.compile(rf"[(),]|{_COMPOUND_WORDS}(?![{_ID_CHAR}])", re.I)
+_END_OF = re.compile(rf"{_MY_GAP}(?:if|loop|while|repeat|case|for)(?![{_ID_CHAR}])", re.I)
+_NO_BLOCK_AFTER_BEGIN = re.compile(rf"{_MY_GAP}(?:work(?![{_ID_CHAR}])|;)", re.I)
+_AFTER_IF = re.compile(
+    rf"{_MY_GAP}(?:(?P<exists>(?:not{_MY_SEP})?exists(?![{_ID_CHAR}]){_MY_GAP}(?P<query>\()?)"
+    rf"|(?P<paren>\())",
+    re.I,
+)
+_OPEN_PAREN = re.compile(rf"{_MY_GAP}\(")
+_FOR_LOOP = re.compile(rf"{_MY_SEP}[{_ID_START}][{_ID_CHAR}]*+{_MY_SEP}in(?![{_ID_CHAR}])", re.I)
+
+
+class _CompoundBody:
+    """MySQL/MariaDB `CREATE PROCEDURE|FUNCTION|TRIGGER|EVENT` bodies without DELIMITER.
+
+    Flyway's MySQL parser keeps reading past a `;` while a BEGIN ... END block is open;
+    this also counts the compound statements that may stand without BEGIN (a trigger's
+    `FOR EACH ROW IF ... END IF`): IF, CASE, LOOP, WHILE, REPEAT and MariaDB's FOR each
+    open one level, END closes one, and END IF / END LOOP / ... close theirs (their
+    second word opens nothing). A CASE expression ends with a plain END, so counting
+    every CASE works for both kinds. Not openers: BEGIN WORK, the REPEAT( function,
+    DDL's IF [NOT] EXISTS name, and the IF(a, b, c) function, told from the statement
+    `IF (a > b) THEN` by the commas at the top of its parenthesis once that closes.
+    Keywords inside parentheses do not count. The statement ends at a `;` at depth 0.
+    """
+
+    __slots__ = ("commas", "consumed", "depth", "undecided")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.consumed = -1  # the word after END (END IF's IF) ends before this index
+        self.undecided = False  # an IF followed by `(`: a function or an IF statement?
+        self.commas = False  # a comma at the top of that IF's parenthesis
+
+    def feed(self, script: str, start: int, end: int, parens: int) -> None:
+        pos = start
+        while True:
+            token = (_COMPOUND_TOKEN_COMMA if self.undecided else _COMPOUND_TOKEN).search
+            m = token(script, pos, end)
+            if m is None:
+                return
+            pos = m.end()
+            word = m.group().upper()
+            if word == "(":
+                parens += 1
+            elif word == ")":
+                parens = parens - 1 if parens else 0
+                if self.undecided and parens == 0:
+                    self.undecided = False
+                    if not self.commas:
+                        self.depth += 1  # IF (a > b) THEN
+            elif word == ",":
+                self.commas = self.commas or parens == 1
+            elif parens or m.start() < self.consumed:
+                continue
+            elif word == "END":
+                self.depth -= 1
+                closes = _END_OF.match(script, pos)
+                if closes is not None:
+                    self.consumed = closes.end()
+            elif word == "IF":
+                after = _AFTER_IF.match(script, pos)
+                if after is None or after.group("query") is not None:
+                    self.depth += 1  # IF x THEN, IF EXISTS (SELECT ...) THEN
+                elif after.group("paren") is not None:
+                    self.undecided, self.commas = True, False
+                # else: DROP TABLE IF EXISTS t, CREATE TABLE IF NOT EXISTS t
+            elif word == "BEGIN":
+                if _NO_BLOCK_AFTER_BEGIN.match(script, pos) is None:
+                    self.depth += 1
+            elif word == "REPEAT":
+                if _OPEN_PAREN.match(script, pos) is None:
+                    self.depth += 1
+            elif word == "FOR":
+                if _FOR_LOOP.match(script, pos) is not None:
+                    self.depth += 1  # MariaDB FOR i IN 1..3 DO ... END FOR
+            else:  # CASE, LOOP, WHILE
+                self.depth += 1
+
+    def ends(self, script: str, start: int, semi: int) -> bool:
+        return self.depth <= 0
+
+
 # --- Dialects ---------------------------------------------------------------------------
 
 
@@ -221,6 +341,9 @@ class _Dialect:
     closers: dict[str, _Closer]  # xq_* / xc_* group name -> closer
     body_gate: re.Pattern[str] | None = None  # statement prefix that may hold a block
     body: Callable[[], _Body] | None = None
+    # A client command on the script's first line, where no newline announces it; the
+    # match's lastgroup names it as the tokens' d_* / g_* alternative would.
+    first_line: re.Pattern[str] | None = None
 
 
 _POSTGRESQL = _Dialect(
@@ -242,7 +365,98 @@ _GENERIC = _Dialect(
     _lexer(_SEMI, _STRING, _IDENT, _BACKTICK, _LINE_COMMENT, _BLOCK_COMMENT),
     {},
 )
-_DIALECTS = {"postgresql": _POSTGRESQL, "sqlite": _SQLITE}
+
+# Everything a MySQL lexer needs besides its terminator.
+_MY_TOKENS = (
+    _MY_STRING,
+    _MY_DQ_STRING,
+    _BACKTICK,
+    _MY_LINE_COMMENT,
+    _HASH_COMMENT,
+    _EXECUTABLE_COMMENT,  # before the plain block comment: both start with /*
+    _BLOCK_COMMENT,
+    _DELIMITER_LINE,
+)
+# DEFINER = 'user'@'host' | `user`@`host` | user@host | CURRENT_USER[()]
+_MY_QUOTED = r"""'(?:[^'\\]|\\[\s\S]|'')*+'|"(?:[^"\\]|\\[\s\S]|"")*+"|`(?:[^`]|``)*+`"""
+_MY_NAME = rf"(?:{_MY_QUOTED}|[^\s'\"`@=();#]++)"
+_MY_DEFINER = (
+    rf"definer{_MY_GAP}={_MY_GAP}{_MY_NAME}(?:{_MY_GAP}@{_MY_GAP}{_MY_NAME})?"
+    rf"(?:{_MY_GAP}\({_MY_GAP}\))?{_MY_SEP}"
+)
+_MYSQL = _Dialect(
+    _lexer(_SEMI, *_MY_TOKENS),
+    {},
+    re.compile(
+        rf"create{_MY_SEP}(?:or{_MY_SEP}replace{_MY_SEP})?(?:{_MY_DEFINER})?"
+        rf"(?:aggregate{_MY_SEP})?(?:procedure|function|trigger|event)(?![{_ID_CHAR}])"
+        rf"|begin{_MY_SEP}not{_MY_SEP}atomic(?![{_ID_CHAR}])",  # MariaDB's anonymous block
+        re.I,
+    ),
+    _CompoundBody,
+    re.compile(rf"(?={_DELIMITER_AHEAD})(?P<d_delimiter>)"),
+)
+_TSQL = _Dialect(
+    # No `;` alternative: T-SQL sends a whole batch, `;`s and all, to the server.
+    _lexer(_STRING, _IDENT, _TSQL_BRACKET, _LINE_COMMENT, _NESTED_COMMENT, _GO_LINE),
+    {"xc_nest": _close_nested_comment},
+    first_line=re.compile(rf"(?={_GO_AHEAD})(?P<g_go>)"),
+)
+_DIALECTS = {
+    "postgresql": _POSTGRESQL,
+    "sqlite": _SQLITE,
+    "mysql": _MYSQL,
+    "mariadb": _MYSQL,
+    "mssql": _TSQL,
+    "sqlserver": _TSQL,
+}
+
+
+@lru_cache(maxsize=16)
+def _mysql_delimited_by(delimiter: str) -> _Dialect:
+    """The MySQL rules after `DELIMITER <delimiter>`: that text ends a statement wherever it
+    stands outside quotes and comments (parentheses and blocks do not matter, as in the
+    mysql client), and `;` is plain code."""
+    if delimiter == ";":
+        return _MYSQL
+    # First: the mysql client looks for the delimiter before it looks for a comment.
+    return replace(_MYSQL, tokens=_lexer(re.escape(delimiter) + "(?P<e>)", *_MY_TOKENS), body=None)
+
+
+_DELIMITER_COMMAND = re.compile(r"[ \t]*delimiter[ \t]*(\S*)[ \t\r]*(.*)", re.I)
+_GO_COMMAND = re.compile(r"[ \t]*go[ \t]*([^-]*?)[ \t\r]*(?:--.*)?", re.I)
+
+
+def _new_delimiter(script: str, begin: int, eol: int) -> str:
+    """The delimiter a `DELIMITER xx` line (from `begin` to `eol`) sets."""
+    m = _DELIMITER_COMMAND.fullmatch(script, begin, eol)
+    assert m is not None  # the lexer only stops at a line that starts with DELIMITER
+    delimiter, rest = m.groups()
+    if len(delimiter) > 2 and delimiter[0] == delimiter[-1] and delimiter[0] in "'\"`":
+        delimiter = delimiter[1:-1]  # DELIMITER '$$', as the mysql client allows
+    if not delimiter:
+        raise _Malformed(
+            "DELIMITER must be followed by the new delimiter, e.g. DELIMITER $$", begin
+        )
+    if "\\" in delimiter:
+        raise _Malformed(f"DELIMITER cannot contain a backslash: {delimiter}", begin)
+    if rest and not rest.startswith("#") and re.match(r"--(?!\S)", rest) is None:
+        # The mysql client would ignore it and Flyway would make it part of the delimiter:
+        # neither is what the author meant.
+        raise _Malformed(f"DELIMITER takes one delimiter, not {delimiter} {rest.rstrip()}", begin)
+    return delimiter
+
+
+def _go_count(script: str, begin: int, eol: int) -> int:
+    """How many times to run the batch a `GO [count]` line (from `begin` to `eol`) ends."""
+    m = _GO_COMMAND.fullmatch(script, begin, eol)
+    count = m.group(1) if m is not None else script[begin:eol].strip()[2:].strip()
+    if not count:
+        return 1
+    if count.isascii() and count.isdigit() and int(count) > 0:
+        return int(count)
+    raise _Malformed(f"GO must be followed by a count of at least 1, not {count}", begin)
+
 
 _SIGNIFICANT = re.compile(r"\S")
 
@@ -250,11 +464,15 @@ _SIGNIFICANT = re.compile(r"\S")
 def split_statements(script: str, dialect: str) -> list[Statement]:
     """Split `script` into its statements, in order, each with the line it starts on.
 
-    `dialect` is "postgresql", "sqlite", or anything else for generic ANSI rules. A `;`
-    ends a statement unless it is inside a quote, comment, parentheses or a BEGIN ATOMIC
-    (PostgreSQL) / trigger (SQLite) body; text after the last `;` is a final statement
-    unless it is only whitespace and comments. Raises `InputError` (with the line where
-    it opens) for a quote, identifier, dollar quote or block comment that never closes.
+    `dialect` is "postgresql", "sqlite", "mysql" (or "mariadb"), "mssql" (or "sqlserver"),
+    or anything else for generic ANSI rules. A `;` ends a statement unless it is inside a
+    quote, comment, parentheses or a block: BEGIN ATOMIC (PostgreSQL), a trigger body
+    (SQLite), a stored program's BEGIN ... END or compound statement (MySQL). MySQL's
+    `DELIMITER xx` lines change the terminator. T-SQL splits only at `GO [count]` lines,
+    each batch a Statement with `repeat` = count. Text after the last terminator is a
+    final statement unless it is only whitespace and comments. Raises `InputError` (with
+    the line where it starts) for a quote, identifier, dollar quote or block comment that
+    never closes, and for a malformed DELIMITER or GO line.
     """
     rules = _DIALECTS.get(dialect.lower(), _GENERIC)
     search = rules.tokens.search
@@ -270,6 +488,18 @@ def split_statements(script: str, dialect: str) -> list[Statement]:
     # Line numbers are counted forward from the last statement start, never from 0.
     line, line_pos = 1, 0
     try:
+        if rules.first_line is not None:
+            command = rules.first_line.match(script, pos)
+            if command is not None:
+                # Nothing comes before it, so only the command itself has an effect.
+                eol = script.find("\n", pos)
+                eol = n if eol < 0 else eol
+                if command.lastgroup == "d_delimiter":
+                    rules = _mysql_delimited_by(_new_delimiter(script, pos, eol))
+                    search, gate, make_body = rules.tokens.search, rules.body_gate, rules.body
+                else:
+                    _go_count(script, pos, eol)
+                pos = eol
         while True:
             m = search(script, pos)
             at, end = m.span() if m is not None else (n, n)
@@ -309,9 +539,27 @@ def split_statements(script: str, dialect: str) -> list[Statement]:
                     start = at
                 pos = rules.closers[kind](script, at, pos)
             elif k == "b":
-                raise _Unterminated(_UNTERMINATED[kind], at)
+                raise _Malformed(_UNTERMINATED[kind], at)
+            elif k != "c":
+                # A custom delimiter, or a DELIMITER / GO line: the statement (batch) so
+                # far ends here whatever its parentheses and blocks, as in the clients.
+                repeat = 1
+                if k != "e":
+                    pos = script.find("\n", end)
+                    pos = n if pos < 0 else pos
+                    if k == "d":
+                        rules = _mysql_delimited_by(_new_delimiter(script, end, pos))
+                        search, gate = rules.tokens.search, rules.body_gate
+                        make_body = rules.body
+                    else:
+                        repeat = _go_count(script, end, pos)
+                if start >= 0:
+                    line += count("\n", line_pos, start)
+                    line_pos = start
+                    out.append(Statement(script[start:at].rstrip(), line, repeat))
+                start, body, parens = -1, None, 0
             # "c": a complete comment, nothing to do.
-    except _Unterminated as exc:
+    except _Malformed as exc:
         line += count("\n", line_pos, exc.at)
         raise InputError(str(exc), line=line) from None
     if start >= 0:
@@ -325,12 +573,15 @@ def split_statements(script: str, dialect: str) -> list[Statement]:
 # One token of a single statement, for leading_words. String literals (with their
 # prefixes, tried before the word rule so E'..' is not the word E), numbers and $1
 # parameters are matched whole so that nothing inside them counts as a word.
+# A `#` followed by a blank starts a MySQL comment; `#tmp` (a T-SQL temporary table)
+# and PostgreSQL's `#` operator glued to its operand stay what they were.
 _LEADING_TOKEN = re.compile(
     r"""
       (?P<block>/\*)
     | (?P<dollar>\$(?:[^\W\d]\w*)?\$)
     | (?P<ident>"(?:[^"]|"")*"?|`(?:[^`]|``)*`?)
     | --[^\n]*
+    | \#(?!\S)[^\n]*
     | [Ee]'(?:[^'\\]|\\.|'')*'?
     | (?:[BbXxNn]|[Uu]&)?'(?:[^']|'')*'?
     | (?P<word>[^\W\d][\w$]*)

@@ -330,9 +330,12 @@ def _jdbc_sqlserver(rest: str, where: str) -> _Parts:
     head, *props = rest.lstrip("/").split(";")
     host, _, port = head.partition(":")
     values = {k.strip().lower(): v for k, _, v in (p.partition("=") for p in props if p)}
-    query = {"driver": values.get("driver", "FreeTDS")}
+    # No driver named: the engine takes the first installed ODBC driver for SQL Server.
+    query = {"driver": values["driver"]} if "driver" in values else {}
     if values.get("encrypt", "").lower() == "false":
         query["Encrypt"] = "no"
+    if values.get("trustservercertificate", "").lower() == "true":
+        query["TrustServerCertificate"] = "yes"
     try:
         port_number = int(port) if port else 1433
     except ValueError:

@@ -30,6 +30,7 @@ from dbci.urls import DatabaseUrl, parse_database_url
 
 PROVISIONERS = ("clean", "create-database", "embedded", "docker")
 BUILD_DATABASE_PREFIX = "dbci_build_"
+_ENGINE_NAMES = {"mysql": "MySQL", "mssql": "SQL Server"}
 
 
 @dataclass(frozen=True)
@@ -92,25 +93,25 @@ def _created(settings: Settings, keep: bool, log: Log) -> Iterator[BuildDatabase
             if not keep:
                 shutil.rmtree(directory, ignore_errors=True)
         return
-    if server.dialect != "postgresql":
-        raise InputError(
-            f"{settings.where()}: the create-database provisioner drives PostgreSQL and "
-            f"SQLite, not {server.dialect} yet"
-        )
     admin = open_database(settings)
     try:
-        admin.execute(f"CREATE DATABASE {admin.quote(name)}")
+        admin.execute(admin.create_database_sql(name))
     finally:
         admin.close()
+    built = dataclasses.replace(server, database=name)
+    if server.dialect == "mysql":
+        # A MySQL schema is a database: the new database is the build's only schema, so
+        # that configured schema names cannot reach the server's real databases.
+        settings = dataclasses.replace(settings, schemas=[name], default_schema=None)
     try:
-        yield _built(settings, dataclasses.replace(server, database=name), "create-database", log)
+        yield _built(settings, built, "create-database", log)
     finally:
         if keep:
             log(f"Kept the build database {name}")
         else:
             admin = open_database(settings)
             try:
-                admin.execute(f"DROP DATABASE IF EXISTS {admin.quote(name)} WITH (FORCE)")
+                admin.execute(admin.drop_database_sql(name))
             finally:
                 admin.close()
 
@@ -127,7 +128,8 @@ def _embedded(settings: Settings, dialect: str, keep: bool, log: Log) -> Iterato
             return
         if dialect != "postgresql":
             raise InputError(
-                f"the embedded build database is PostgreSQL or SQLite, not {dialect}: "
+                f"there is no embedded {_ENGINE_NAMES.get(dialect, dialect)} build database "
+                "(only PostgreSQL and SQLite): "
                 "configure a build environment (--build-environment, "
                 "[flywayDesktop] shadowEnvironment or [environments.build])"
             )

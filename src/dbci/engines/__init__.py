@@ -17,6 +17,10 @@ def open_database(settings: Settings) -> Database:
         from dbci.engines.postgresql import PostgreSQLDatabase as engine_class
     elif target.dialect == "sqlite":
         from dbci.engines.sqlite import SQLiteDatabase as engine_class
+    elif target.dialect == "mysql":
+        from dbci.engines.mysql import MySQLDatabase as engine_class
+    elif target.dialect == "mssql":
+        from dbci.engines.sqlserver import SQLServerDatabase as engine_class
     else:
         raise InputError(f"{where}: dbci does not drive {target.dialect} databases yet")
     return engine_class.connect(target, where=where, connect_timeout=settings.connect_timeout)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from dbci.errors import DatabaseUnavailable
-from dbci.sqlsplit import Statement, leading_words, split_statements
+from dbci.sqlsplit import Statement, leading_words, split_statements, terminated
 from dbci.urls import DatabaseUrl
 
 # A `:name` parameter in dbci's own queries (not a `::type` cast).
@@ -111,6 +111,14 @@ class Database:
     def table_exists(self, schema: str, table: str) -> bool:
         raise NotImplementedError
 
+    def create_database_sql(self, name: str) -> str:
+        """The statement that creates a database on this server (create-database builds)."""
+        return f"CREATE DATABASE {self.quote(name)}"
+
+    def drop_database_sql(self, name: str) -> str:
+        """The statement that drops a build database, whoever is still connected to it."""
+        return f"DROP DATABASE IF EXISTS {self.quote(name)}"
+
     def history_table_ddl(self, schema: str, table: str) -> list[str]:
         """Statements that create Flyway's history table in this engine's form."""
         raise NotImplementedError
@@ -119,6 +127,10 @@ class Database:
     def split(self, script: str) -> list[Statement]:
         """Split a script into statements by this engine's rules."""
         return split_statements(script, self.dialect)
+
+    def script_statement(self, sql: str) -> str:
+        """One statement as a script file writes it, for the engine's own client to run."""
+        return terminated(sql)
 
     def needs_autocommit(self, statement: Statement) -> bool:
         """True for a statement that cannot run inside dbci's transaction.

@@ -109,6 +109,9 @@ class PostgreSQLDatabase(Database):
         )
         return bool(rows)
 
+    def drop_database_sql(self, name: str) -> str:
+        return f"DROP DATABASE IF EXISTS {self.quote(name)} WITH (FORCE)"
+
     def history_table_ddl(self, schema: str, table: str) -> list[str]:
         qualified = self.qualified(schema, table)
         return [

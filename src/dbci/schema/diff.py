@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from dbci.errors import InputError
@@ -77,6 +77,8 @@ class Change:
     before: DbObject | None = field(repr=False)
     after: DbObject | None = field(repr=False)
     destructive: bool
+    # The engine's own rendering of an object's DDL (MySQL, SQL Server); None: the model's.
+    render: Callable[[DbObject], str] | None = field(default=None, repr=False, compare=False)
 
     # The DDL is written when asked for: the text output and the SQL script never need it,
     # and writing a whole CREATE TABLE for both sides of every change is a good part of
@@ -84,12 +86,17 @@ class Change:
     @property
     def before_sql(self) -> str | None:
         """A's create statement (with comments and grants) of the object."""
-        return self.before.ddl() if self.before is not None else None
+        return self._ddl(self.before)
 
     @property
     def after_sql(self) -> str | None:
         """B's create statement (with comments and grants) of the object."""
-        return self.after.ddl() if self.after is not None else None
+        return self._ddl(self.after)
+
+    def _ddl(self, obj: DbObject | None) -> str | None:
+        if obj is None:
+            return None
+        return self.render(obj) if self.render is not None else obj.ddl()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -314,6 +321,7 @@ class _Planner:
         entries += [(DROP, o, o, None) for o in self.dropped]
         entries += [(CHANGE, new, old, new) for old, new in self.changed]
         order = {ADD: 1, CHANGE: 2, DROP: 3}
+        render = _ddl_renderer(self.a.dialect)
         entries.sort(key=lambda e: (_kind_rank(e[1].kind), e[1].key[1], e[1].key[2], order[e[0]]))
         for number, (change, obj, before, after) in enumerate(entries, start=1):
             self.out.changes.append(
@@ -326,6 +334,7 @@ class _Planner:
                     before=before,
                     after=after,
                     destructive=obj.key in self.destructive,
+                    render=render,
                 )
             )
 
@@ -336,6 +345,16 @@ class _Planner:
             from dbci.schema.sqlite_diff import emit_sqlite
 
             self.out.statements = emit_sqlite(self)
+            return
+        if self.a.dialect == "mysql":
+            from dbci.schema.mysql_diff import emit_mysql
+
+            self.out.statements = emit_mysql(self)
+            return
+        if self.a.dialect == "mssql":
+            from dbci.schema.mssql_diff import emit_mssql
+
+            self.out.statements = emit_mssql(self)
             return
         s = self.out.statements
         a, b = self.a.objects, self.b.objects
@@ -599,6 +618,20 @@ class _Planner:
             if _is(o, kind) and k in self.b.objects
         )
         return sorted(pairs, key=lambda pair: _sort_key(pair[0]))
+
+
+def _ddl_renderer(dialect: str) -> Callable[[DbObject], str] | None:
+    """The engine's own DDL writer for `Change.before_sql`/`after_sql`, where the model's
+    (PostgreSQL's) would not run there."""
+    if dialect == "mysql":
+        from dbci.schema.mysql_diff import create_ddl
+
+        return create_ddl
+    if dialect == "mssql":
+        from dbci.schema.mssql_diff import create_ddl as create_mssql_ddl
+
+        return create_mssql_ddl
+    return None
 
 
 def _is(obj: DbObject, kind: type) -> bool:

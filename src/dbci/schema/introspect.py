@@ -31,6 +31,14 @@ def snapshot(
             exclude_tables=exclude_tables,
             parallel=parallel,
         )
+    if db.dialect == "mysql":
+        from dbci.schema.mysql import snapshot_mysql
+
+        return snapshot_mysql(db, schemas, exclude_tables=exclude_tables)
+    if db.dialect == "mssql":
+        from dbci.schema.mssql import snapshot_mssql
+
+        return snapshot_mssql(db, schemas, exclude_tables=exclude_tables)
     from dbci.schema.reflection import snapshot_reflected
 
     return snapshot_reflected(db, schemas, exclude_tables=exclude_tables)
