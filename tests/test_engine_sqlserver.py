@@ -447,3 +447,30 @@ def test_line_offset() -> None:
     assert line_offset("a\nb\nc", 3) == 4
     assert line_offset("a\nb\nc", 4) is None
     assert line_offset("a", 0) is None
+
+
+def test_clean_drops_foreign_keys_first_and_types_last() -> None:
+    from dbci.mssql_objects import OBJECTS_SQL, TYPES_SQL, objects_from_rows
+
+    rows = [
+        ("dbo", "orders", "U", None),
+        ("dbo", "v_orders", "V", None),
+        ("dbo", "fk_orders_people", "F", "orders"),
+        ("sales", "next_id", "SO", None),
+        ("dbo", "total", "FN", None),
+        ("dbo", "place_order", "P", None),
+    ]
+    objects = objects_from_rows(DB, rows)
+    assert [o.drop_sql for o in objects] == [
+        "ALTER TABLE [dbo].[orders] DROP CONSTRAINT [fk_orders_people]",
+        "DROP VIEW [dbo].[v_orders]",
+        "DROP PROCEDURE [dbo].[place_order]",
+        "DROP FUNCTION [dbo].[total]",
+        "DROP TABLE [dbo].[orders]",
+        "DROP SEQUENCE [sales].[next_id]",
+    ]
+    for sql in [o.drop_sql for o in objects] + [
+        OBJECTS_SQL.format(schemas="N'dbo'"),
+        TYPES_SQL.format(schemas="N'dbo'"),
+    ]:
+        assert _unparsable(sql) == []

@@ -353,13 +353,13 @@ def test_postgresql_catalog_queries_do_not_grow_with_the_objects(
 
 def test_other_dialects_are_refused() -> None:
     class OtherDatabase(Database):
-        dialect = "mysql"
-        display_name = "MySQL"
+        dialect = "oracle"
+        display_name = "Oracle"
 
     other = object.__new__(OtherDatabase)  # no connection needed: refused before any query
-    with pytest.raises(InputError, match="clean is not supported on MySQL yet"):
+    with pytest.raises(InputError, match="clean is not supported on Oracle yet"):
         list_objects(other, ["app"])
-    with pytest.raises(InputError, match="clean is not supported on MySQL yet"):
+    with pytest.raises(InputError, match="clean is not supported on Oracle yet"):
         clean_statements(other, ["app"])
 
 

@@ -17,6 +17,12 @@ if TYPE_CHECKING:  # only for annotations: a command imports just what it runs
     from dbci.state import MigrationInfo
 
 
+def qualified_name(schema: str, name: str) -> str:
+    """`schema.name` for people to read; the name alone for an engine's default schema
+    recorded as "" (MySQL's, so that build and target databases compare equal)."""
+    return f"{schema}.{name}" if schema else name
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A Flyway-style ASCII table."""
     widths = [len(h) for h in headers]
@@ -279,7 +285,8 @@ def check_text(result: CheckResult) -> str:
             f"{result.changes['to_version'] or '-'}: {len(objects)} object"
             f"{'s' * (len(objects) != 1)}"
             + "".join(
-                f"\n  {o['change']:<6} {o['type']} {o['schema']}.{o['name']}" for o in objects
+                f"\n  {o['change']:<6} {o['type']} {qualified_name(o['schema'], o['name'])}"
+                for o in objects
             )
         )
     if result.drift is not None:
@@ -292,7 +299,7 @@ def check_text(result: CheckResult) -> str:
                 f"{'s' * (len(drift.items) != 1)}, {len(drift.repo)} migration"
                 f"{'s' * (len(drift.repo) != 1)}"
                 + "".join(
-                    f"\n  {i['change']:<6} {i['type']} {i['schema']}.{i['name']}"
+                    f"\n  {i['change']:<6} {i['type']} {qualified_name(i['schema'], i['name'])}"
                     for i in drift.items
                 )
                 + "".join(f"\n  {r['kind']}: {r['message']}" for r in drift.repo)

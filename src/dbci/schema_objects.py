@@ -68,6 +68,14 @@ def list_objects(
             for o in mysql_objects(db, schemas)
             if not (o.kind == "table" and (o.schema, o.name) in excluded)
         ]
+    if db.dialect == "mssql":
+        from dbci.mssql_objects import mssql_objects
+
+        return [
+            o
+            for o in mssql_objects(db, schemas)
+            if not (o.kind == "table" and (o.schema, o.name) in excluded)
+        ]
     raise InputError(f"clean is not supported on {db.display_name} yet")
 
 
@@ -104,6 +112,10 @@ def clean_statements(
         from dbci.mysql_objects import mysql_clean_statements
 
         return mysql_clean_statements(db, schemas, [s for s in schemas if s in drop_schemas])
+    if db.dialect == "mssql":
+        from dbci.mssql_objects import mssql_clean_statements
+
+        return mssql_clean_statements(db, schemas, [s for s in schemas if s in drop_schemas])
     raise InputError(f"clean is not supported on {db.display_name} yet")
 
 

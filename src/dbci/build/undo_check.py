@@ -25,6 +25,7 @@ from dbci.config import Settings
 from dbci.discovery import Discovered
 from dbci.errors import DbciError
 from dbci.log import Log, quiet
+from dbci.output import qualified_name
 from dbci.runner import PreparedScript, apply_all, prepare, run_callbacks, run_script
 from dbci.runner import apply as runner_apply
 from dbci.session import Target, ensure_history, open_session, plan_history
@@ -184,4 +185,4 @@ def _full_check(
     except DbciError as exc:
         return [f"the undo script failed: {exc}"]
     changes = diff(before, snapshot(settings)).changes
-    return [f"{c.change} {c.type} {c.schema}.{c.name}" for c in changes]
+    return [f"{c.change} {c.type} {qualified_name(c.schema, c.name)}" for c in changes]

@@ -22,6 +22,7 @@ from typing import Any
 from dbci.config import Overrides, Settings, load_settings
 from dbci.errors import DbciError, GateFailed, InputError
 from dbci.log import Log, quiet
+from dbci.output import qualified_name
 
 
 @dataclass
@@ -173,7 +174,9 @@ def _deploy_one(
             for c in drifted
         ]
         if drifted and fail_on_drift:
-            names = ", ".join(f"{c.change} {c.type} {c.schema}.{c.name}" for c in drifted[:5])
+            names = ", ".join(
+                f"{c.change} {c.type} {qualified_name(c.schema, c.name)}" for c in drifted[:5]
+            )
             more = f" and {len(drifted) - 5} more" if len(drifted) > 5 else ""
             raise GateFailed(
                 f"{settings.where()} has drifted from its migrations ({names}{more}): "

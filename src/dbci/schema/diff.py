@@ -120,7 +120,16 @@ class Diff:
     statements: list[str] = field(default_factory=list)
 
     def sql(self) -> str:
-        """The statements as a script (empty when A and B are the same)."""
+        """The statements as a script for the engine's client (empty when A and B are the
+        same): MySQL's routine bodies go between DELIMITER lines, T-SQL's batches end in GO."""
+        if self.dialect == "mysql":
+            from dbci.schema.mysql_diff import mysql_script
+
+            return mysql_script(self.statements)
+        if self.dialect == "mssql":
+            from dbci.schema.mssql_diff import mssql_script
+
+            return mssql_script(self.statements)
         return "".join(terminated(s) + "\n" for s in self.statements)
 
     @property
