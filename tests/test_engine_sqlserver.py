@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from sqlfluff.core import Linter
 
+from dbci.engines.base import line_offset
 from dbci.engines.odbc import connection_string, odbc_value, to_qmark
 from dbci.engines.postgresql import java_string_hash
 from dbci.engines.sqlserver import (
     DRIVERS,
     SQLServerDatabase,
-    line_offset,
     lock_resource,
     message_line,
     tsql_words,

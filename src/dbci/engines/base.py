@@ -233,3 +233,15 @@ def is_transaction_control(words: list[str]) -> bool:
 def first_words(statement: Statement, count: int = 4) -> list[str]:
     """The statement's first words, upper-cased, comments skipped."""
     return leading_words(statement.sql, count)
+
+
+def line_offset(sql: str, line: int) -> int | None:
+    """The offset of 1-based `line`'s start in `sql`, or None past its end."""
+    if line < 1:
+        return None
+    offset = 0
+    for _ in range(line - 1):
+        offset = sql.find("\n", offset) + 1
+        if offset == 0:
+            return None
+    return offset

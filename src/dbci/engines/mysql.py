@@ -17,7 +17,13 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
-from dbci.engines.base import Database, StatementError, StatementFailure, first_words
+from dbci.engines.base import (
+    Database,
+    StatementError,
+    StatementFailure,
+    first_words,
+    line_offset,
+)
 from dbci.engines.postgresql import java_string_hash
 from dbci.errors import DatabaseUnavailable, InputError
 from dbci.sqlsplit import Statement
@@ -200,7 +206,7 @@ class MySQLDatabase(Database):
                 error = self.describe_error(exc)
                 match = _AT_LINE.search(error.message)
                 if match is not None and not error.connection_lost:
-                    offset = _line_offset(statement.sql, int(match.group(1)))
+                    offset = line_offset(statement.sql, int(match.group(1)))
                     error = StatementError(error.message, offset)
                 raise StatementFailure(statement, error) from exc
 
@@ -212,30 +218,18 @@ class MySQLDatabase(Database):
         # Flyway's MySQL lock: a named lock "Flyway-<hash of the quoted table>" held by the
         # session, so dbci and Flyway never migrate the same schema at once.
         name = f"Flyway-{java_string_hash(self.qualified(schema, table))}"
-        if self.query("SELECT GET_LOCK(:n, 0)", {"n": name})[0][0] != 1:
-            if on_wait:
-                on_wait()
-            while (
-                self.query("SELECT GET_LOCK(:n, :w)", {"n": name, "w": _LOCK_WAIT_SECONDS})[0][0]
-                != 1
-            ):
-                pass
+        got = self.query("SELECT GET_LOCK(:n, 0)", {"n": name})[0][0]
+        if got != 1 and on_wait:
+            on_wait()
+        while got != 1:
+            if got is None:  # NULL: the server could not take it (killed, out of memory)
+                raise DatabaseUnavailable(f"{self.where}: could not take the lock {name}")
+            got = self.query("SELECT GET_LOCK(:n, :w)", {"n": name, "w": _LOCK_WAIT_SECONDS})[0][0]
         try:
             yield
         finally:
             with contextlib.suppress(Exception):
                 self.query("SELECT RELEASE_LOCK(:n)", {"n": name})
-
-
-def _line_offset(sql: str, line: int) -> int:
-    """The offset of the first character of the statement's 1-based `line`."""
-    offset = 0
-    for _ in range(max(0, line - 1)):
-        found = sql.find("\n", offset)
-        if found < 0:
-            break
-        offset = found + 1
-    return offset
 
 
 def _message(exc: BaseException) -> str:

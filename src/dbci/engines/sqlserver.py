@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise
 from typing import Any, ClassVar
 
-from dbci.engines.base import StatementError, StatementFailure
+from dbci.engines.base import StatementError, StatementFailure, line_offset
 from dbci.engines.odbc import Diagnostic, ODBCDatabase, diagnostics_of
 from dbci.engines.postgresql import java_string_hash
 from dbci.errors import DatabaseUnavailable
@@ -125,18 +125,6 @@ def lock_resource(database: str, schema: str, table: str) -> str:
 def quote_name(name: str) -> str:
     """`[name]`, with `]` doubled."""
     return "[" + name.replace("]", "]]") + "]"
-
-
-def line_offset(sql: str, line: int) -> int | None:
-    """The offset of 1-based `line`'s start in `sql`, or None past its end."""
-    if line < 1:
-        return None
-    offset = 0
-    for _ in range(line - 1):
-        offset = sql.find("\n", offset) + 1
-        if offset == 0:
-            return None
-    return offset
 
 
 def message_line(text: str) -> tuple[int | None, str]:
@@ -279,14 +267,9 @@ class SQLServerDatabase(ODBCDatabase):
         ]
 
     def literal(self, value: Any) -> str:
-        """NULL, 1/0 for booleans (BIT), numbers, N'…' strings (Unicode) with `'` doubled."""
-        if value is None:
-            return "NULL"
-        if isinstance(value, bool):
-            return "1" if value else "0"
-        if isinstance(value, int):
-            return str(value)
-        return "N'" + str(value).replace("'", "''") + "'"
+        """The standard literal, with strings as N'…' (Unicode) literals."""
+        text = super().literal(value)
+        return "N" + text if text.startswith("'") else text
 
     # ---- execution -------------------------------------------------------------------
     def script_statement(self, sql: str) -> str:

@@ -35,7 +35,6 @@ from dbci.schema.model import (
     KIND_ORDER,
     Column,
     CompositeType,
-    Constraint,
     DbObject,
     Domain,
     Enum,
@@ -52,7 +51,11 @@ from dbci.schema.model import (
     View,
     column_grant_sql,
     column_revoke_sql,
+    constraint_adds,
+    constraint_differs,
+    constraint_drops,
     dependency_order,
+    is_foreign_key,
     qualify,
     quote_ident,
     quote_literal,
@@ -257,7 +260,7 @@ class _Planner:
         changed_tables: dict[Key, Table] = {}
         for old, new in self._changed(Table):
             changed_tables[old.key] = new
-            if any(c.constraint_type in _KEY_TYPES for c in _constraint_drops(old, new)):
+            if any(c.constraint_type in _KEY_TYPES for c in constraint_drops(old, new)):
                 unsettled.add((old.schema, old.name))
         for key in self.dropped_keys | self.recreate:
             index = self.a.objects[key]
@@ -269,11 +272,11 @@ class _Planner:
             if not isinstance(table, Table) or key not in self.b.objects or key in self.recreate:
                 continue
             new = changed_tables.get(key)  # None: the same in B, so no constraint changes
-            changing = {c.name for c in _constraint_drops(table, new)} if new else set()
+            changing = {c.name for c in constraint_drops(table, new)} if new else set()
             for constraint in table.constraints:
                 if constraint.name in changing:
                     continue  # dropped and added anyway
-                if (_is_fk(constraint) and constraint.references in unsettled) or (
+                if (is_foreign_key(constraint) and constraint.references in unsettled) or (
                     constraint.constraint_type == "check" and table.key in self.retyped
                 ):
                     self.refreshed.add((table.key, constraint.name))
@@ -386,18 +389,24 @@ class _Planner:
             s += obj.drop_sql()
         for old, new in self._changed(Table):
             if old.key not in self.recreate:
-                s += [old.drop_constraint_sql(c) for c in _constraint_drops(old, new) if _is_fk(c)]
+                s += [
+                    old.drop_constraint_sql(c)
+                    for c in constraint_drops(old, new)
+                    if is_foreign_key(c)
+                ]
         for table_key, name in sorted(self.refreshed):
             table = a[table_key]
             assert isinstance(table, Table)
             s += [table.drop_constraint_sql(c) for c in table.constraints if c.name == name]
         for obj in _by_kind(a, self.dropped_keys, Table):
             # foreign keys between dropped tables go first, so the tables drop in any order
-            s += [obj.drop_constraint_sql(c) for c in obj.constraints if _is_fk(c)]
+            s += [obj.drop_constraint_sql(c) for c in obj.constraints if is_foreign_key(c)]
         for old, new in self._changed(Table):
             if old.key not in self.recreate:
                 s += [
-                    old.drop_constraint_sql(c) for c in _constraint_drops(old, new) if not _is_fk(c)
+                    old.drop_constraint_sql(c)
+                    for c in constraint_drops(old, new)
+                    if not is_foreign_key(c)
                 ]
         for key, detached in sorted(self.detached.items()):
             old, new = a[key], b[key]
@@ -494,7 +503,11 @@ class _Planner:
             s += obj.foreign_key_sql()
         for old, new in self._changed(Table):
             if old.key not in self.recreate:
-                s += [new.add_constraint_sql(c) for c in _constraint_adds(old, new) if _is_fk(c)]
+                s += [
+                    new.add_constraint_sql(c)
+                    for c in constraint_adds(old, new)
+                    if is_foreign_key(c)
+                ]
         for table_key, name in sorted(self.refreshed):
             table = b[table_key]
             assert isinstance(table, Table)
@@ -665,10 +678,6 @@ def _by_kind(objects: dict[Key, DbObject], keys: Iterable[Key], kind: type) -> l
     )
 
 
-def _is_fk(constraint: Constraint) -> bool:
-    return constraint.constraint_type == "foreign key"
-
-
 def _needs_recreate(old: DbObject, new: DbObject) -> bool:
     """Whether a changed object must be dropped and created again (types: rebuilt)."""
     if isinstance(old, View) and isinstance(new, View):  # views and materialized views
@@ -748,7 +757,7 @@ def _detach_sql(old: Table, new: Table, detached: Table) -> list[str]:
     """Step 1's statements that take `old` to `detached`: its defaults and constraints that
     use what goes, but for constraints that are dropped anyway as changed ones."""
     out: list[str] = []
-    dropped = {c.name for c in _constraint_drops(old, new)}
+    dropped = {c.name for c in constraint_drops(old, new)}
     kept = {c.name for c in detached.constraints}
     for constraint in old.constraints:
         if constraint.name not in kept and constraint.name not in dropped:
@@ -778,24 +787,6 @@ _ROUTINE_KINDS = ("function", "procedure")
 # ---- tables ----------------------------------------------------------------------------------
 
 
-def _constraint_drops(old: Table, new: Table) -> list[Constraint]:
-    after = {c.name: c for c in new.constraints}
-    return [
-        c for c in old.constraints if c.name not in after or _constraint_differs(c, after[c.name])
-    ]
-
-
-def _constraint_adds(old: Table, new: Table) -> list[Constraint]:
-    before = {c.name: c for c in old.constraints}
-    return [
-        c for c in new.constraints if c.name not in before or _constraint_differs(before[c.name], c)
-    ]
-
-
-def _constraint_differs(old: Constraint, new: Constraint) -> bool:
-    return (old.constraint_type, old.definition) != (new.constraint_type, new.definition)
-
-
 def _alter_table(old: Table, new: Table) -> list[str]:
     """ALTER TABLE statements for columns, non-FK constraints, options, comments, grants."""
     table = old.qualified
@@ -813,7 +804,7 @@ def _alter_table(old: Table, new: Table) -> list[str]:
             out += _alter_column(table, previous, column)
     if old.unlogged != new.unlogged:
         out.append(f"ALTER TABLE {table} SET {'UNLOGGED' if new.unlogged else 'LOGGED'}")
-    out += [new.add_constraint_sql(c) for c in _constraint_adds(old, new) if not _is_fk(c)]
+    out += [new.add_constraint_sql(c) for c in constraint_adds(old, new) if not is_foreign_key(c)]
     out += _table_comments(old, new)
     out += _table_grant_changes(old, new)
     if not out and [c.name for c in old.columns] != [c.name for c in new.columns]:
@@ -868,7 +859,7 @@ def _table_comments(old: Table, new: Table) -> list[str]:
     old_constraints = {c.name: c for c in old.constraints}
     for constraint in new.constraints:
         previous = old_constraints.get(constraint.name)
-        recreated = previous is None or _constraint_differs(previous, constraint)
+        recreated = previous is None or constraint_differs(previous, constraint)
         previous_comment = None if recreated else previous.comment
         if constraint.comment != previous_comment:
             value = "NULL" if constraint.comment is None else quote_literal(constraint.comment)

@@ -498,6 +498,31 @@ class Table(DbObject):
         return next((c for c in self.columns if c.name == name), None)
 
 
+def constraint_differs(old: Constraint, new: Constraint) -> bool:
+    """Whether a constraint of the same name is another constraint (type or definition)."""
+    return (old.constraint_type, old.definition) != (new.constraint_type, new.definition)
+
+
+def constraint_drops(old: Table, new: Table) -> list[Constraint]:
+    """`old`'s constraints that `new` does not have as they are."""
+    after = {c.name: c for c in new.constraints}
+    return [
+        c for c in old.constraints if c.name not in after or constraint_differs(c, after[c.name])
+    ]
+
+
+def constraint_adds(old: Table, new: Table) -> list[Constraint]:
+    """`new`'s constraints that `old` does not have as they are."""
+    before = {c.name: c for c in old.constraints}
+    return [
+        c for c in new.constraints if c.name not in before or constraint_differs(before[c.name], c)
+    ]
+
+
+def is_foreign_key(constraint: Constraint) -> bool:
+    return constraint.constraint_type == "foreign key"
+
+
 def column_grant_sql(table: Table, column: Column, grants: Iterable[Grant]) -> list[str]:
     """GRANT statements for privileges on one column."""
     columns = f" ({quote_ident(column.name)})"

@@ -40,7 +40,10 @@ from dbci.schema.model import (
     Table,
     Trigger,
     View,
+    constraint_adds,
+    constraint_drops,
     dependency_order,
+    is_foreign_key,
 )
 from dbci.schema.mssql_ddl import (
     add_constraint_sql,
@@ -58,13 +61,10 @@ from dbci.schema.mssql_tables import (
     ColumnPlan,
     alter_table_sql,
     column_plan,
-    constraint_adds,
-    constraint_drops,
     constraint_uses,
     drop_columns_sql,
     drop_defaults_sql,
     index_uses,
-    is_fk,
 )
 
 if TYPE_CHECKING:
@@ -196,7 +196,7 @@ class _Plan:
             plan = self.columns.get(key)
             changing = {c.name for c in constraint_drops(plan.old, plan.new)} if plan else set()
             for constraint in table.constraints:
-                if is_fk(constraint) and constraint.references in unsettled:
+                if is_foreign_key(constraint) and constraint.references in unsettled:
                     if constraint.name not in changing:
                         out.add((key, constraint.name))
         return out
@@ -223,10 +223,12 @@ class _Plan:
         pairs = [(plan.old, plan.new) for plan in self.columns.values()]
         drops = [(o, c) for o, n in pairs for c in constraint_drops(o, n)]
         drops += [(a[k], c) for k, c in refreshed]
-        drops += [(t, c) for t in _of(a, self.dropped, Table) for c in t.constraints if is_fk(c)]
+        drops += [
+            (t, c) for t in _of(a, self.dropped, Table) for c in t.constraints if is_foreign_key(c)
+        ]
         # Foreign keys first: a key they reference may be among the rest.
-        out += [drop_constraint_sql(t, c.name) for t, c in drops if is_fk(c)]
-        out += [drop_constraint_sql(t, c.name) for t, c in drops if not is_fk(c)]
+        out += [drop_constraint_sql(t, c.name) for t, c in drops if is_foreign_key(c)]
+        out += [drop_constraint_sql(t, c.name) for t, c in drops if not is_foreign_key(c)]
         for plan in self.columns.values():
             out += drop_defaults_sql(plan)
         for obj in _of(a, goes, Index):
@@ -247,7 +249,7 @@ class _Plan:
             work[obj.key] = [create_table_sql(obj, foreign_keys=False)] + table_comments_sql(obj)
         back: dict[Key, list[Constraint]] = {}
         for key, constraint in self._constraints(self.b, self.refreshed):
-            if not is_fk(constraint):
+            if not is_foreign_key(constraint):
                 back.setdefault(key, []).append(constraint)
         for key, plan in self.columns.items():
             work[key] = alter_table_sql(plan, back.pop(key, []))
@@ -268,7 +270,7 @@ class _Plan:
         adds = [(t, c) for t in _of(b, {o.key for o in self.added}, Table) for c in t.constraints]
         adds += [(p.new, c) for p in self.columns.values() for c in constraint_adds(p.old, p.new)]
         adds += [(b[k], c) for k, c in self._constraints(b, self.refreshed)]
-        out += [add_constraint_sql(t, c.name, c.definition) for t, c in adds if is_fk(c)]
+        out += [add_constraint_sql(t, c.name, c.definition) for t, c in adds if is_foreign_key(c)]
         for obj in _of(b, comes, Trigger):
             out += definition_statements(obj)
         for key, new in sorted(b.items()):

@@ -13,7 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dbci.schema.model import Column, Constraint, Index, Table
+from dbci.schema.model import (
+    Column,
+    Constraint,
+    Index,
+    Table,
+    constraint_adds,
+    is_foreign_key,
+)
 from dbci.schema.mssql_ddl import (
     add_constraint_sql,
     add_default_sql,
@@ -134,7 +141,7 @@ def alter_table_sql(plan: ColumnPlan, refreshed: list[Constraint]) -> list[str]:
         if column.default is not None and not plan.keeps_default(previous):
             out.append(add_default_sql(new, column))
     out += adds
-    constraints = [c for c in constraint_adds(old, new) if not is_fk(c)] + refreshed
+    constraints = [c for c in constraint_adds(old, new) if not is_foreign_key(c)] + refreshed
     out += [add_constraint_sql(new, c.name, c.definition) for c in constraints]
     return out + _comment_changes(plan)
 
@@ -184,23 +191,3 @@ def constraint_uses(constraint: Constraint, columns: frozenset[str]) -> bool:
     referenced columns are another table's). SQL Server writes names in [brackets]."""
     own = constraint.definition.split(" REFERENCES ", 1)[0]
     return any(quote_mssql(c) in own for c in columns)
-
-
-def constraint_drops(old: Table, new: Table) -> list[Constraint]:
-    """A's constraints that B does not have as they are."""
-    after = {c.name: c for c in new.constraints}
-    return [c for c in old.constraints if c.name not in after or _differs(c, after[c.name])]
-
-
-def constraint_adds(old: Table, new: Table) -> list[Constraint]:
-    """B's constraints that A does not have as they are."""
-    before = {c.name: c for c in old.constraints}
-    return [c for c in new.constraints if c.name not in before or _differs(before[c.name], c)]
-
-
-def _differs(old: Constraint, new: Constraint) -> bool:
-    return (old.constraint_type, old.definition) != (new.constraint_type, new.definition)
-
-
-def is_fk(constraint: Constraint) -> bool:
-    return constraint.constraint_type == "foreign key"

@@ -35,6 +35,9 @@ from dbci.schema.model import (
     Table,
     Trigger,
     View,
+    constraint_adds,
+    constraint_drops,
+    is_foreign_key,
 )
 from dbci.schema.mysql import index_tail, literal, qualified, quote
 
@@ -75,9 +78,9 @@ def emit_mysql(planner: _Planner) -> list[str]:
     ]
     refreshed = _refreshed_foreign_keys(planner, table_changes)
     for table in _of(a, dropped, Table):
-        out += [_drop_foreign_key(table, c) for c in table.constraints if _is_fk(c)]
+        out += [_drop_foreign_key(table, c) for c in table.constraints if is_foreign_key(c)]
     for old, new in table_changes:
-        out += [_drop_foreign_key(old, c) for c in _constraint_drops(old, new) if _is_fk(c)]
+        out += [_drop_foreign_key(old, c) for c in constraint_drops(old, new) if is_foreign_key(c)]
     for table_key, name in sorted(refreshed):
         table = a[table_key]
         assert isinstance(table, Table)
@@ -98,9 +101,9 @@ def emit_mysql(planner: _Planner) -> list[str]:
         out += _alter_table(old, new, index_drops.get(key, []), index_adds.get(key, []))
 
     for table in _of(b, added, Table):
-        out += [_add_foreign_key(table, c) for c in table.constraints if _is_fk(c)]
+        out += [_add_foreign_key(table, c) for c in table.constraints if is_foreign_key(c)]
     for old, new in table_changes:
-        out += [_add_foreign_key(new, c) for c in _constraint_adds(old, new) if _is_fk(c)]
+        out += [_add_foreign_key(new, c) for c in constraint_adds(old, new) if is_foreign_key(c)]
     for table_key, name in sorted(refreshed):
         table = b[table_key]
         assert isinstance(table, Table)
@@ -207,7 +210,7 @@ def create_table_sql(table: Table, indexes: Iterable[Index], *, foreign_keys: bo
         if constraint.constraint_type == "primary key":
             parts.append(constraint.definition)
         elif constraint.constraint_type == "column check" or (
-            _is_fk(constraint) and not foreign_keys
+            is_foreign_key(constraint) and not foreign_keys
         ):
             continue
         else:
@@ -241,7 +244,7 @@ def _alter_table(
             return [i.definition for i in add_indexes]
         return [f"DROP INDEX {quote(i.name)} ON {target}" for i in drop_indexes]
     clauses: list[str] = []
-    for constraint in _constraint_drops(old, new):
+    for constraint in constraint_drops(old, new):
         if constraint.constraint_type == "primary key":
             clauses.append("DROP PRIMARY KEY")
         elif constraint.constraint_type == "unique":
@@ -252,7 +255,7 @@ def _alter_table(
         # foreign keys went before; a column check goes with its column's new definition
     clauses += [f"DROP INDEX {quote(i.name)}" for i in drop_indexes]
     clauses += _column_clauses(old, new)
-    for constraint in _constraint_adds(old, new):
+    for constraint in constraint_adds(old, new):
         if constraint.constraint_type == "primary key":
             clauses.append(f"ADD {constraint.definition}")
         elif constraint.constraint_type in ("unique", "check"):
@@ -342,24 +345,6 @@ def _column_checks(table: Table) -> dict[str, Constraint]:
     return {c.name: c for c in table.constraints if c.constraint_type == "column check"}
 
 
-def _constraint_drops(old: Table, new: Table) -> list[Constraint]:
-    after = {c.name: c for c in new.constraints}
-    return [c for c in old.constraints if c.name not in after or _differs(c, after[c.name])]
-
-
-def _constraint_adds(old: Table, new: Table) -> list[Constraint]:
-    before = {c.name: c for c in old.constraints}
-    return [c for c in new.constraints if c.name not in before or _differs(before[c.name], c)]
-
-
-def _differs(old: Constraint, new: Constraint) -> bool:
-    return (old.constraint_type, old.definition) != (new.constraint_type, new.definition)
-
-
-def _is_fk(constraint: Constraint) -> bool:
-    return constraint.constraint_type == "foreign key"
-
-
 def _drop_foreign_key(table: Table, constraint: Constraint) -> str:
     target = qualified(table.schema, table.name)
     return f"ALTER TABLE {target} DROP FOREIGN KEY {quote(constraint.name)}"
@@ -386,12 +371,12 @@ def _refreshed_foreign_keys(
             reshaped[(old.schema, old.name)] = names
     if not reshaped:
         return refreshed
-    changing = {(o.key, c.name) for o, n in table_changes for c in _constraint_drops(o, n)}
+    changing = {(o.key, c.name) for o, n in table_changes for c in constraint_drops(o, n)}
     for key, table in planner.a.objects.items():
         if not isinstance(table, Table) or key not in planner.b.objects:
             continue
         for constraint in table.constraints:
-            if not _is_fk(constraint) or (key, constraint.name) in changing:
+            if not is_foreign_key(constraint) or (key, constraint.name) in changing:
                 continue
             match = _FOREIGN_KEY.match(constraint.definition)
             if match is None or constraint.references is None:
