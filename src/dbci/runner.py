@@ -183,16 +183,14 @@ def _apply(
         run_callbacks(db, hooks.after)
     except StatementFailure as failure:
         gate = _failed(db, prepared, failure)
-        if failure.statement is prepared.statements[0] and not failure.error.connection_lost:
-            # Its first statement failed: nothing of it was applied, so there is nothing
-            # to repair; the database is as before and migrate can simply run again.
-            raise gate from None
-        done = prepared.statements.index(failure.statement) if failure.statement else 0
+        # Recorded as Flyway does, even when the first statement failed: a statement that
+        # fails outside a transaction may leave something behind (CREATE INDEX
+        # CONCURRENTLY leaves an invalid index), so a person looks before repair.
         _record(history, prepared, installed_by, _ms(started), success=False)
         gate.message += (
-            f" ({_applied_before(done, len(prepared.statements))} outside a transaction and "
-            "cannot be undone; the migration is recorded as failed: fix the database, then "
-            "run repair)"
+            f" ({_applied_before(failure.statement, prepared.statements)}, outside a "
+            "transaction: the migration is recorded as failed; fix the database, then run "
+            "repair)"
         )
         raise gate from None
     elapsed = _ms(started)
@@ -200,14 +198,18 @@ def _apply(
     return elapsed
 
 
-def _applied_before(done: int, total: int) -> str:
+def _applied_before(failed: Statement | None, statements: list[Statement]) -> str:
     """Which statements of a failed non-transactional migration had been applied."""
-    if done == 0:
+    total = len(statements)
+    if failed is None:
         return f"it is not known which of its {total} statements had been applied"
+    done = statements.index(failed)
+    if done == 0:
+        return f"none of its {total} statements had completed"
     if done == 1:
-        return f"statement 1 of {total} had already been applied"
+        return f"statement 1 of {total} had already been applied and cannot be undone"
     listed = "1 and 2" if done == 2 else f"1 to {done}"
-    return f"statements {listed} of {total} had already been applied"
+    return f"statements {listed} of {total} had already been applied and cannot be undone"
 
 
 def _run_statements(db: Database, prepared: PreparedScript, hooks: Hooks) -> None:
