@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,51 @@ def test_stored_programs_with_and_without_delimiter(tmp_path: Path, mysql_url, m
             mysql_server.execute(statement.sql, _database(fresh))
         assert mysql_server.execute("SELECT twice(2)", _database(fresh)) == [(4,)]
         assert [r[1] for r in _history(mysql_server, fresh)] == ["1", "2", "3"]
+
+
+def test_a_run_killed_midway_leaves_a_failed_row(tmp_path: Path, mysql_url, mysql_server, dbci):
+    # The history row of a migration run outside a transaction is written before its
+    # statements and marked successful after them: SIGKILL in between leaves it failed.
+    write_project(
+        tmp_path,
+        {
+            "V1__slow.sql": "CREATE TABLE IF NOT EXISTS a (id INT);\nDO SLEEP(30);\n"
+            "CREATE TABLE IF NOT EXISTS b (id INT);\n"
+        },
+    )
+    database = _database(mysql_url)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "dbci", "migrate", "--url", mysql_url],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(200):  # until the sleep is running
+            sleeping = mysql_server.execute(
+                "SELECT id FROM information_schema.processlist WHERE info = 'DO SLEEP(30)'"
+            )
+            if sleeping:
+                break
+            time.sleep(0.05)
+        assert sleeping, "the migration never reached its second statement"
+        run.kill()
+        run.wait(timeout=10)
+        mysql_server.execute(f"KILL {sleeping[0][0]}")
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert _history(mysql_server, mysql_url) == [(1, "1", "V1__slow.sql", 0)]
+    assert {t for (t,) in mysql_server.execute("SHOW TABLES", database)} >= {"a"}
+    validate = dbci("validate", "--url", mysql_url, cwd=tmp_path)
+    assert validate.returncode == 1 and "failed migration version 1" in validate.stdout + (
+        validate.stderr
+    )
+    (tmp_path / "migrations" / "V1__slow.sql").write_text(
+        "CREATE TABLE IF NOT EXISTS a (id INT);\nCREATE TABLE IF NOT EXISTS b (id INT);\n"
+    )
+    assert dbci("repair", "--url", mysql_url, cwd=tmp_path).returncode == 0
+    again = dbci("migrate", "--url", mysql_url, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert _history(mysql_server, mysql_url) == [(1, "1", "V1__slow.sql", 1)]
+    assert dbci("validate", "--url", mysql_url, cwd=tmp_path).returncode == 0

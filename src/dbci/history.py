@@ -132,8 +132,9 @@ class SchemaHistory:
         self.db.query(f"DELETE FROM {self.qualified} WHERE installed_rank = :rank", {"rank": rank})
 
     def update_rank(self, rank: int, **changes: Any) -> None:
-        """Set columns of one row (repair realigns checksum, description and type)."""
-        allowed = {"checksum", "description", "type"}
+        """Set columns of one row: repair realigns checksum, description and type; a
+        migration run outside a transaction marks its row successful with its time."""
+        allowed = {"checksum", "description", "type", "success", "execution_time"}
         if not changes or not set(changes) <= allowed:
             raise ValueError(f"update_rank takes {sorted(allowed)}")
         assignments = ", ".join(f"{column} = :{column}" for column in changes)

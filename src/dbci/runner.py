@@ -177,16 +177,23 @@ def _apply(
                 file=prepared.script.display_path,
             ) from None
         return elapsed
+    # Outside a transaction the history row is written first, as failed, and marked
+    # successful once every statement has run: a run killed midway (SIGKILL, a dropped
+    # connection) leaves a failed row that validate reports, never changes without a row.
+    # It stays failed, as Flyway records it, even when the first statement failed: a
+    # statement that fails outside a transaction may leave something behind (CREATE
+    # INDEX CONCURRENTLY leaves an invalid index), so a person looks before repair.
+    rank = history.next_rank()
+    _record(history, prepared, installed_by, 0, success=False)
     try:
         run_callbacks(db, hooks.before)
         _run_statements(db, prepared, hooks)
         run_callbacks(db, hooks.after)
     except StatementFailure as failure:
         gate = _failed(db, prepared, failure)
-        # Recorded as Flyway does, even when the first statement failed: a statement that
-        # fails outside a transaction may leave something behind (CREATE INDEX
-        # CONCURRENTLY leaves an invalid index), so a person looks before repair.
-        _record(history, prepared, installed_by, _ms(started), success=False)
+        if failure.error.connection_lost:
+            raise gate from None
+        history.update_rank(rank, execution_time=_ms(started))
         gate.message += (
             f" ({_applied_before(failure.statement, prepared.statements)}, outside a "
             "transaction: the migration is recorded as failed; fix the database, then run "
@@ -194,7 +201,7 @@ def _apply(
         )
         raise gate from None
     elapsed = _ms(started)
-    _record(history, prepared, installed_by, elapsed, success=True)
+    history.update_rank(rank, execution_time=elapsed, success=True)
     return elapsed
 
 
