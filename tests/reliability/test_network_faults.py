@@ -1,0 +1,77 @@
+"""Network faults: a host that refuses, and a host that accepts the connection and never
+answers. Each command fails within the configured connect timeout, in one line with exit
+3 and no password, on every engine with a network protocol; nothing hangs."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.projects import write_project
+
+TIMEOUT_SECONDS = 2
+# The slack over the timeout: Python's start, the import of the driver.
+SLACK_SECONDS = 4
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A local port that accepts TCP connections and never sends a byte."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        for connection in held:
+            connection.close()
+        server.close()
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "mysql"])
+@pytest.mark.parametrize("fault", ["silent", "refused"])
+@pytest.mark.parametrize("command", ["info", "migrate", "validate"])
+def test_a_dead_host_fails_within_the_timeout(
+    tmp_path: Path, dbci, silent_port: int, scheme: str, fault: str, command: str
+) -> None:
+    port = silent_port if fault == "silent" else _closed_port()
+    root = write_project(tmp_path, {"V1__t.sql": "CREATE TABLE t (id INT);\n"})
+    (root / "flyway.toml").write_text(f"[flyway]\nconnectTimeout = {TIMEOUT_SECONDS}\n")
+    url = f"{scheme}://dbci:pa55-w0rd@127.0.0.1:{port}/app"
+    started = time.monotonic()
+    done = dbci(command, "--url", url, cwd=root)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 3, done.stderr
+    assert elapsed < TIMEOUT_SECONDS + SLACK_SECONDS
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dbci: error: cannot connect to ")
+    assert "pa55-w0rd" not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
