@@ -11,7 +11,9 @@ plain scripts can use it too.
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -90,6 +92,35 @@ def mysql_url(mysql_server: mysql.MySQLServer) -> Iterator[str]:
     """URL (`mysql://`) of a fresh, empty `dbci_t_<8 hex>` database, dropped after the test."""
     with mysql_server.scratch_database() as url:
         yield url
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A local TCP server that accepts connections and never says a word (a hung host)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        for connection in held:
+            connection.close()
+        server.close()
 
 
 @pytest.fixture

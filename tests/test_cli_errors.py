@@ -4,9 +4,7 @@ traceback, no password in any output, and nothing recorded as applied."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -220,33 +218,6 @@ def test_unreachable_port_fails_fast(tmp_path: Path, dbci) -> None:
     )
     assert_one_line_error(proc, 3, "cannot connect", "Connection refused")
     assert time.monotonic() - started < 10
-
-
-@pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A TCP server that accepts connections and never says a word."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
 
 
 def test_silent_host_times_out(tmp_path: Path, dbci, silent_server: int) -> None:

@@ -5,9 +5,7 @@ answers. Each command fails within the configured connect timeout, in one line w
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,35 +14,6 @@ from support.projects import write_project
 TIMEOUT_SECONDS = 2
 # The slack over the timeout: Python's start, the import of the driver.
 SLACK_SECONDS = 4
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A local port that accepts TCP connections and never sends a byte."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(timeout=2)
-        for connection in held:
-            connection.close()
-        server.close()
 
 
 def _closed_port() -> int:
@@ -60,9 +29,9 @@ def _closed_port() -> int:
 @pytest.mark.parametrize("fault", ["silent", "refused"])
 @pytest.mark.parametrize("command", ["info", "migrate", "validate"])
 def test_a_dead_host_fails_within_the_timeout(
-    tmp_path: Path, dbci, silent_port: int, scheme: str, fault: str, command: str
+    tmp_path: Path, dbci, silent_server: int, scheme: str, fault: str, command: str
 ) -> None:
-    port = silent_port if fault == "silent" else _closed_port()
+    port = silent_server if fault == "silent" else _closed_port()
     root = write_project(tmp_path, {"V1__t.sql": "CREATE TABLE t (id INT);\n"})
     (root / "flyway.toml").write_text(f"[flyway]\nconnectTimeout = {TIMEOUT_SECONDS}\n")
     url = f"{scheme}://dbci:pa55-w0rd@127.0.0.1:{port}/app"
