@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint clean
+.PHONY: demo test reliability lint clean
 
 # The main job on the embedded default: build the example project on a throwaway database,
 # check its pending migrations (code analysis), migrate them into SQLite, show info.
@@ -20,6 +20,11 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests entrypoint.py bench/migrate bench/schema_diff \
 		bench/code_analysis bench/build bench/check bench/deploy bench/mysql
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The reliability suite alone (also part of `make test`): concurrency, faults, bad input,
+# secrets, injection, protected environments; it ends with its table of figures.
+reliability: $(VENV)/.installed-test
+	$(BIN)/python -m pytest tests/reliability -q $(PYTEST_ARGS)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -2,24 +2,28 @@
 """dbci's GitHub Action (and image) entrypoint: the action's inputs → dbci's stages.
 
 GitHub hands a Docker container action its inputs as `INPUT_<NAME>` variables, the name
-upper-cased with its hyphens kept (`INPUT_FAIL-ON-DRIFT`). This script checks them (a bad
-one is one `::error::` line naming it, exit 2), masks every secret (`::add-mask::`), runs
-the requested stages through the same function as the `dbci` command line, each inside a
-`::group::`, renders the report, and then writes the outputs (`$GITHUB_OUTPUT`), the step
-summary (`$GITHUB_STEP_SUMMARY`) and annotations for the most severe findings. Under
-GitLab CI (`GITLAB_CI`) and Azure Pipelines (`TF_BUILD`) the same stages run and the
-report comment goes through their APIs; the GitHub-only files are skipped.
+upper-cased with its hyphens kept (`INPUT_FAIL-ON-DRIFT`). This script masks every secret
+(`::add-mask::`, first of all), checks them (a bad one is one `::error::` line naming it,
+exit 2), runs the requested stages through the same function as the `dbci` command line,
+each inside a `::group::` and between `::stop-commands::` and its token (so that no name or
+message a stage prints runs as a workflow command), renders the report, and then writes
+the outputs (`$GITHUB_OUTPUT`), the step summary (`$GITHUB_STEP_SUMMARY`) and annotations
+for the most severe findings. Under GitLab CI (`GITLAB_CI`) and Azure Pipelines
+(`TF_BUILD`) the same stages run, their output made inert for those logs too, and the
+report comment goes through their APIs; the GitHub-only commands and files are skipped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
 import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 COMMANDS = ("pipeline", "build", "check", "deploy", "report", "version")
 SEVERITIES = ("error", "warning", "info", "never")
@@ -100,19 +104,39 @@ class ActionInputs:
             raise InputProblem(
                 f"input working-directory: {inputs.working_directory!r} is not a directory"
             )
+        from dbci.errors import InputError
+        from dbci.urls import parse_database_url
+
+        for name, url in (("url", inputs.url), ("build-url", inputs.build_url)):
+            try:  # named as the input it is, not as the variable it is passed on in
+                if url:
+                    parse_database_url(
+                        url, base_dir=Path(inputs.working_directory), where=f"input {name}"
+                    )
+            except InputError as exc:
+                raise InputProblem(str(exc)) from None
         return inputs
 
     def secrets(self) -> list[str]:
-        """Every secret value, and the password inside a URL."""
-        from urllib.parse import urlsplit
+        """Every secret value, and the password inside a URL (as written and decoded)."""
+        from dbci.redact import url_passwords
 
         found = [self.password, self.github_token]
         for url in (self.url, self.build_url):
-            try:
-                found.append(urlsplit(url).password or "")
-            except ValueError:
-                pass
-        return [s for s in found if s]
+            found += url_passwords(url)  # as written and decoded: a step may print either
+        return list(dict.fromkeys(s for s in found if s))
+
+
+def _raw_secrets(environ: dict[str, str]) -> list[str]:
+    """The secret inputs as given, before any is checked: masked first of all, so that no
+    message (a bad input's included) can show one unmasked."""
+    from dbci.redact import url_passwords
+
+    found = [environ.get("INPUT_PASSWORD", ""), environ.get("INPUT_GITHUB-TOKEN", "")]
+    for name in ("INPUT_URL", "INPUT_BUILD-URL"):
+        found += url_passwords(environ.get(name, ""))
+    found += [s.strip() for s in found]
+    return list(dict.fromkeys(s for s in found if s))
 
 
 def _global_args(inputs: ActionInputs) -> list[str]:
@@ -147,15 +171,104 @@ def _stages(command: str) -> list[str]:
     }[command]
 
 
-def _run_stage(argv: list[str]) -> int:
-    from dbci.cli import main
+class _ErrorLines:
+    """Standard error during a stage: dbci's `dbci: error: …` lines are kept back (they
+    become `::error::` commands), every other line passes straight through."""
 
-    print(f"::group::dbci {' '.join(argv)}", flush=True)
+    PREFIX = "dbci: error: "
+
+    def __init__(self, through: TextIO) -> None:
+        self.through = through
+        self.messages: list[str] = []
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            if line.startswith(self.PREFIX):
+                self.messages.append(line[len(self.PREFIX) :])
+            else:
+                self.through.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.through.flush()
+
+    def close(self) -> None:
+        """Pass on what is left of an unfinished line."""
+        if self._partial:
+            self.write("\n")
+        self.flush()
+
+
+class _StageOutput:
+    """What a stage prints, line by line, made inert in the log (`dbci.logtext.printable`:
+    control characters shown as escapes, no line a runner reads as a command) on its way to
+    `through`. dbci's own lines are so already; anything else that writes (a library's
+    warning, say) is made so here."""
+
+    def __init__(self, through: TextIO) -> None:
+        self.through = through
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        from dbci.logtext import printable
+
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self.through.write(printable(line, dbci_errors=False) + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.through.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        """Pass on what is left of an unfinished line."""
+        if self._partial:
+            self.write("\n")
+        self.flush()
+
+
+def _run_stage(argv: list[str], *, annotate: bool = False) -> int:
+    """One `dbci` command, in a log group. With `annotate` (GitHub), its error line is an
+    `::error::` command after the group, so that it shows on the run's page too, and the
+    runner carries out no command the stage prints: they are between `::stop-commands::TOKEN`
+    and `::TOKEN::`, with a token no data can know, and standard error goes the way of
+    standard output, in the order it was written (the runner reads the two streams apart,
+    so a line of one could otherwise land past the other's `::TOKEN::`)."""
+    from dbci.cli import main
+    from dbci.logtext import visible_controls
+
+    print(f"::group::{_escape(visible_controls('dbci ' + ' '.join(argv)))}", flush=True)
+    token = secrets.token_hex(16) if annotate else ""
+    if token:
+        print(f"::stop-commands::{token}", flush=True)
+    output = _StageOutput(sys.stdout)
+    errors = _ErrorLines(output) if annotate else None
+    stderr = errors if errors is not None else _StageOutput(sys.stderr)
     try:
-        return main(argv)
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(stderr):
+            return main(argv)
     finally:
-        sys.stdout.flush()
+        stderr.close()
+        output.close()
+        if token:
+            print(f"::{token}::", flush=True)
         print("::endgroup::", flush=True)
+        for message in errors.messages if errors is not None else []:
+            print(f"::error::{_escape(visible_controls('dbci: ' + message))}", flush=True)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """When and how big `path` was last written; None when there is no such file."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 def _escape(value: str, *, property_value: bool = False) -> str:
@@ -169,6 +282,8 @@ def _escape(value: str, *, property_value: bool = False) -> str:
 def _annotations(report: dict[str, Any], prefix: str) -> list[str]:
     """`::error file=…,line=…::` lines for the most severe findings (ten), and a notice
     of how many more the report holds."""
+    from dbci.logtext import visible_controls
+
     code = report.get("code") or {}
     findings = [f for f in code.get("findings") or [] if f.get("severity") != "info"]
     rank = {"error": 0, "warning": 1}
@@ -178,16 +293,28 @@ def _annotations(report: dict[str, Any], prefix: str) -> list[str]:
     lines = []
     for f in findings[:ANNOTATIONS]:
         kind = "error" if f.get("severity") == "error" else "warning"
+        path = visible_controls(prefix + str(f.get("file")))
         props = (
-            f"file={_escape(prefix + str(f.get('file')), property_value=True)},"
+            f"file={_escape(path, property_value=True)},"
             f"line={int(f.get('line') or 1)},col={int(f.get('column') or 1)},"
             f"title={_escape(str(f.get('rule')), property_value=True)}"
         )
-        lines.append(f"::{kind} {props}::{_escape(str(f.get('message')))}")
+        message = visible_controls(str(f.get("message")))  # no ANSI escape in the log
+        lines.append(f"::{kind} {props}::{_escape(message)}")
     more = len(findings) - ANNOTATIONS
     if more > 0:
         lines.append(f"::notice::{more} more findings are in the report ({len(findings)} in all)")
     return lines
+
+
+def _output_line(name: str, value: str) -> str:
+    """One output for `$GITHUB_OUTPUT`: `name=value`, or, for a value that holds a line
+    break (a report directory's name may), GitHub's `name<<DELIMITER` form with a random
+    delimiter, so that no value can end itself and write another output."""
+    if "\n" not in value and "\r" not in value:
+        return f"{name}={value}\n"
+    delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
 def _outputs(report: dict[str, Any], report_dir: str) -> dict[str, str]:
@@ -205,13 +332,20 @@ def _outputs(report: dict[str, Any], report_dir: str) -> dict[str, str]:
 
 def run(environ: dict[str, str]) -> int:
     """The action: the exit code of the first stage that failed (0 when none did)."""
+    github = environ.get("GITHUB_ACTIONS", "").strip().lower() == "true"
+    # Only GitHub reads `::add-mask::`: under GitLab and Azure the line would print the
+    # secret in the clear (they mask their own secret variables).
+    masked = _raw_secrets(environ) if github else []
+    for secret in masked:
+        print(f"::add-mask::{_escape(secret)}", flush=True)
     try:
         inputs = ActionInputs.read(environ)
     except InputProblem as problem:
         print(f"::error::{_escape(str(problem))}", flush=True)
         return 2
-    for secret in inputs.secrets():
-        print(f"::add-mask::{_escape(secret)}", flush=True)
+    for secret in inputs.secrets() if github else []:
+        if secret not in masked:
+            print(f"::add-mask::{_escape(secret)}", flush=True)
     # Secrets go to dbci through its environment variables, never on a command line.
     for name, value in (
         ("DBCI_URL", inputs.url),
@@ -227,28 +361,38 @@ def run(environ: dict[str, str]) -> int:
 
         print(f"dbci {__version__}", flush=True)
         return 0
-    code = 0
-    for stage in _stages(inputs.command):
-        result = _run_stage(_global_args(inputs) + _stage_args(inputs, stage))
-        if stage != "report":
-            code = code or result
     project = Path(inputs.working_directory)
     report_dir = Path(inputs.report_dir)
     directory = report_dir if report_dir.is_absolute() else project / report_dir
-    try:
-        report = json.loads((directory / "report.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        report = {}
+    before = _stamp(directory / "report.json")
+    code = 0
+    for stage in _stages(inputs.command):
+        result = _run_stage(_global_args(inputs) + _stage_args(inputs, stage), annotate=github)
+        if stage == "report" and inputs.command != "report":
+            continue  # rendering the report of a stage: the stage's result is the action's
+        code = code or result
+        if result and _stamp(directory / "report.json") == before:
+            # The stage failed before writing a report (bad input, no database): there is
+            # nothing of this run to render, and no earlier run's report may pass for it.
+            break
+    report: dict[str, Any] = {}
+    if not code or _stamp(directory / "report.json") != before:
+        try:
+            report = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
     from dbci.report.sarif import repository_prefix
 
-    for line in _annotations(report, repository_prefix(project.resolve())):
+    # Annotations are GitHub's commands: elsewhere they would only print the findings'
+    # text once more, unescaped for that runner (Azure reads `##vso[` anywhere in a line).
+    for line in _annotations(report, repository_prefix(project.resolve())) if github else []:
         print(line, flush=True)
     if environ.get("GITHUB_OUTPUT"):
         with open(environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:
             for name, value in _outputs(report, str(directory)).items():
-                out.write(f"{name}={value}\n")
+                out.write(_output_line(name, value))
     summary = directory / "summary.md"
-    if environ.get("GITHUB_STEP_SUMMARY") and summary.is_file():
+    if environ.get("GITHUB_STEP_SUMMARY") and report and summary.is_file():
         with open(environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as out:
             out.write(summary.read_text(encoding="utf-8"))
     return code

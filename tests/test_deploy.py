@@ -103,6 +103,30 @@ def test_a_failing_migration_leaves_the_previous_version(tmp_path: Path, pg_url:
         ("2", True),
     ]
     assert _rows(pg_url, "SELECT to_regclass('c')") == [(None,)]
+    # The report says what the failed deploy did apply, and where the target is now.
+    deployed = json.loads(done.stdout)["deploy"]
+    assert [m["version"] for m in deployed["applied"]] == ["1", "2"]
+    assert deployed["to_version"] == "2" and deployed["status"] == "failed"
+
+
+def test_a_stale_snapshot_is_not_taken_for_drift(tmp_path: Path, pg_url: str) -> None:
+    """A deploy killed after its migrations and before its snapshot leaves the newest saved
+    snapshot behind the history: the next deploy rebuilds instead of calling the migrations
+    applied since drift. And history rows deleted by hand are drift again."""
+    root = write_project(tmp_path / "p", FILES)
+    assert run_dbci("--project", root, "--url", pg_url, "deploy").returncode == 0
+    more = write_project(root, {"V3__c.sql": "CREATE TABLE c (id int);\n"})
+    # V3 applied by a run that never saved its snapshot (as if killed just before).
+    assert run_dbci("--project", more, "--url", pg_url, "migrate").returncode == 0
+    more = write_project(root, {"V4__d.sql": "CREATE TABLE d (id int);\n"})
+    done = run_dbci("--project", more, "--url", pg_url, "deploy")
+    assert done.returncode == 0, done.stderr
+    assert "Deploy --url: success, 3 -> 4 (1 applied)" in done.stdout
+    _rows(pg_url, "DELETE FROM flyway_schema_history WHERE version = '4'")
+    done = run_dbci("--project", more, "--url", pg_url, "deploy")
+    assert (
+        done.returncode == 1 and "drifted from its migrations (Add table public.d)" in done.stderr
+    )
 
 
 def test_undo_on_failure_is_not_needed_with_transactional_ddl(tmp_path: Path, pg_url: str) -> None:

@@ -325,14 +325,26 @@ def test_undo_with_nothing_applied_and_without_history(tmp_path: Path, url: str)
 # ---- clean ---------------------------------------------------------------------------------
 
 
-def write_envs(tmp_path: Path, url: str, extra: str = "") -> Path:
+def write_envs(tmp_path: Path, url: str, extra: str = "", *, elsewhere: str = "prod") -> Path:
+    """dev, build and prod on `url`, but for the environment `elsewhere`, whose database is
+    another one (never created): a protected environment's database is protected under any
+    environment's name, so the others must not share it."""
+    urls = {name: url for name in ("dev", "build", "prod")}
+    urls[elsewhere] = _another_database(url, tmp_path)
     config = (
-        f'[environments.dev]\nurl = "{url}"\n'
-        f'[environments.build]\nurl = "{url}"\nprovisioner = "clean"\n'
-        f'[environments.prod]\nurl = "{url}"\nprovisioner = "clean"\n'
+        f'[environments.dev]\nurl = "{urls["dev"]}"\n'
+        f'[environments.build]\nurl = "{urls["build"]}"\nprovisioner = "clean"\n'
+        f'[environments.prod]\nurl = "{urls["prod"]}"\nprovisioner = "clean"\n'
         "[environments.prod.flyway]\ncleanDisabled = false\n" + extra
     )
     return write_project(tmp_path, THREE, config)
+
+
+def _another_database(url: str, tmp_path: Path) -> str:
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    return parsed.set(database="dbci_t_elsewhere").render_as_string(hide_password=False)
 
 
 def env_settings(root: Path, env: str, **flyway):
@@ -367,7 +379,7 @@ def test_clean_needs_an_explicit_setting(tmp_path: Path, url: str) -> None:
 
 
 def test_clean_on_a_protected_environment_changes_nothing(tmp_path: Path, url: str) -> None:
-    root = write_envs(tmp_path, url)
+    root = write_envs(tmp_path, url, elsewhere="build")
     commands.migrate(env_settings(root, "prod"))
     before_catalog, before_history = catalog(url), history(url)
     with pytest.raises(InputError, match="environment 'prod' is protected"):
@@ -376,8 +388,8 @@ def test_clean_on_a_protected_environment_changes_nothing(tmp_path: Path, url: s
 
 
 def test_protected_list_is_configurable(tmp_path: Path, url: str) -> None:
-    root = write_envs(tmp_path, url, '[dbci]\nprotected = ["build"]\n')
-    commands.migrate(env_settings(root, "build"))
+    root = write_envs(tmp_path, url, '[dbci]\nprotected = ["build"]\n', elsewhere="build")
+    commands.migrate(env_settings(root, "prod"))
     with pytest.raises(InputError, match="environment 'build' is protected"):
         lifecycle.clean(env_settings(root, "build"))
     lifecycle.clean(env_settings(root, "prod"))  # no longer protected, and allowed
@@ -551,7 +563,9 @@ def test_cli_refusals(tmp_path: Path, url: str, dbci) -> None:
     before_history, before_catalog = history(url), catalog(url)
     one_line(dbci(*base, "baseline"), 1, "already contains 3 migration rows")
     one_line(dbci(*base, "undo"), 2, "no undo script for version 3")
-    one_line(dbci(*base, "clean"), 2, "cleanDisabled = false")
+    # --url reaches prod's database: protected under any name, whatever allows clean.
+    one_line(dbci(*base, "clean"), 2, "database of protected environment 'prod'")
+    one_line(dbci(*base, "clean", env={"DBCI_CLEAN_DISABLED": "false"}), 2, "'prod'")
     one_line(dbci("--project", root, "-e", "prod", "clean"), 2, "'prod' is protected")
     one_line(dbci(*base, "undo", "--target", "latest!"), 2, "--target")
     assert history(url) == before_history and catalog(url) == before_catalog

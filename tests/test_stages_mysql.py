@@ -127,3 +127,34 @@ def test_undo_on_failure_undoes_what_this_deploy_applied(
         database,
     )
     assert rows[-2:] == [("4", "SQL", 0), ("3", "UNDO_SQL", 1)]
+
+
+def test_deploy_runs_an_interrupted_migration_again(tmp_path: Path, mysql_url, mysql_server, dbci):
+    """What a migration cut off midway leaves (its failed row removed by repair) is let
+    through the drift gate when it is that migration's own objects; anything else is not,
+    and a re-run that does not end as the migrations say fails."""
+    root = _project(tmp_path, mysql_server, mysql_url)
+    assert dbci("deploy", "-e", "qa", cwd=root).returncode == 0
+    database = mysql_url.rsplit("/", 1)[1]
+    (root / "migrations" / "V3__items.sql").write_text(
+        "CREATE TABLE IF NOT EXISTS items (id INT PRIMARY KEY, order_id INT);\n"
+        "CREATE INDEX IF NOT EXISTS items_order ON items (order_id);\n"
+    )
+    # The first statement ran; the run was killed before the second (and repair ran).
+    mysql_server.execute("CREATE TABLE items (id INT PRIMARY KEY, order_id INT)", database)
+    done = dbci("deploy", "-e", "qa", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "V3__items.sql changes them (an interrupted migration): running it again" in done.stdout
+    # Not that migration's doing: a table it does not touch.
+    (root / "migrations" / "V4__tags.sql").write_text("CREATE TABLE IF NOT EXISTS tags (id INT);\n")
+    mysql_server.execute("CREATE TABLE stray (id INT)", database)
+    refused = dbci("deploy", "-e", "qa", cwd=root)
+    assert refused.returncode == 1 and "drifted from its migrations (Add table stray)" in (
+        refused.stderr
+    )
+    # Its objects, but not as it makes them: the re-run cannot repair that, and says so.
+    mysql_server.execute("DROP TABLE stray", database)
+    mysql_server.execute("CREATE TABLE tags (id INT, extra INT)", database)
+    wrong = dbci("deploy", "-e", "qa", cwd=root)
+    assert wrong.returncode == 1
+    assert "differs from its migrations after the interrupted migration ran again" in wrong.stderr

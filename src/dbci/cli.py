@@ -259,6 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="on an engine without transactional DDL, undo what this deploy applied",
     )
+    p.add_argument(
+        "--build-environment",
+        metavar="NAME",
+        help="where the drift gate rebuilds a target's migrations when no up-to-date "
+        "snapshot of it was saved (default: as build)",
+    )
     _global_options(p, suppress=True)
 
     p = commands.add_parser(
@@ -373,6 +379,7 @@ def main(argv: Sequence[str] | None = None, *, _from_run: bool = False) -> int:
     """Run the command line; return the exit code."""
     global _quick_exit
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args: argparse.Namespace | None = None
     try:
         args = build_parser().parse_args(argv)
         _quick_exit = _from_run and args.command in _QUICK_EXIT_COMMANDS
@@ -380,6 +387,7 @@ def main(argv: Sequence[str] | None = None, *, _from_run: bool = False) -> int:
             gc.enable()
         return _run(args)
     except DbciError as exc:
+        _remember_config_secrets(args)
         _error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
@@ -390,6 +398,7 @@ def main(argv: Sequence[str] | None = None, *, _from_run: bool = False) -> int:
     except Exception as exc:  # a bug in dbci: still one line unless asked for more
         if debug:
             traceback.print_exc()
+        _remember_config_secrets(args)
         _error(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
         return EXIT_GATE
 
@@ -397,11 +406,23 @@ def main(argv: Sequence[str] | None = None, *, _from_run: bool = False) -> int:
 def _run(args: argparse.Namespace) -> int:
     from dbci import output
     from dbci.config import load_settings
+    from dbci.redact import url_passwords
 
     if args.password:
         _SECRETS.add(args.password)
     if os.environ.get("DBCI_PASSWORD"):
         _SECRETS.add(os.environ["DBCI_PASSWORD"])
+    # A password inside a URL is as secret as one given on its own (and --url's is not
+    # settings.password); diff's url: sources carry URLs as well.
+    for url in (
+        args.url,
+        os.environ.get("DBCI_URL"),
+        os.environ.get("DBCI_BUILD_URL"),
+        getattr(args, "source", None),
+        getattr(args, "target", None),
+    ):
+        if isinstance(url, str):
+            _SECRETS.update(url_passwords(url.removeprefix("url:")))
     if args.command == "diff":
         return _diff(args)
     if args.command == "build":
@@ -422,6 +443,8 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(_overrides(args, flyway_keys))
     if settings.password:
         _SECRETS.add(settings.password)
+    if settings.database is not None and settings.database.password:
+        _SECRETS.add(settings.database.password)
     as_json = args.output == "json"
     log = _error_stream if as_json else _say
 
@@ -441,8 +464,12 @@ def _run(args: argparse.Namespace) -> int:
         from dbci.schema.snapshot_file import dumps
 
         to = Path(args.to) if args.to and args.to != "-" else None
+        # Progress goes to standard error only while standard output carries the snapshot.
         taken = schema_commands.snapshot(
-            settings, to=to, include_grants=args.include_grants, log=_error_stream
+            settings,
+            to=to,
+            include_grants=args.include_grants,
+            log=_error_stream if to is None else _say,
         )
         if to is None:
             sys.stdout.write(dumps(taken.snapshot))
@@ -544,6 +571,7 @@ def _build(args: argparse.Namespace) -> int:
     as_json = args.output == "json"
     log = _error_stream if as_json else _say
     project = load_settings(overrides)
+    report_dir = _report_dir(args, project.project_dir)
     report = Report.start(project)
     result = build(
         overrides,
@@ -554,9 +582,7 @@ def _build(args: argparse.Namespace) -> int:
         dialect=args.dialect,
         log=log,
     )
-    path = write_outputs(
-        result, report, Path(args.report_dir or "dbci-report"), project.project_dir
-    )
+    path = write_outputs(result, report, report_dir, project.project_dir)
     if as_json:
         _say(output.dumps({"build": result.to_dict(), "report": str(path)}))
     else:
@@ -583,7 +609,7 @@ def _deploy(args: argparse.Namespace) -> int:
     if args.parallel < 1:
         raise InputError("--parallel must be at least 1")
     as_json = args.output == "json"
-    report_dir = Path(args.report_dir or "dbci-report")
+    report_dir = _report_dir(args, project.project_dir)
     report = Report.existing(report_dir, project.project_dir) or Report(
         project=project.project_dir.name, environment=overrides.environment
     )
@@ -594,6 +620,7 @@ def _deploy(args: argparse.Namespace) -> int:
         plan_path=Path(args.plan) if args.plan else None,
         fail_on_drift=configured if args.fail_on_drift is None else args.fail_on_drift,
         undo_on_failure=args.undo_on_failure,
+        build_env=args.build_environment,
         log=_error_stream if as_json else (_TerminalProgress() if sys.stdout.isatty() else _say),
     )
     report.deploy = result.to_dict()
@@ -630,7 +657,7 @@ class _TerminalProgress:
         if body.startswith("Migrated"):
             self.applied += 1
             bar = "#" * min(self.applied % 41, 40)
-            line = f"[{bar:<40}] {self.applied} applied: {_scrub(text)}"
+            line = f"[{bar:<40}] {self.applied} applied: {_shown(text)}"
             sys.stdout.write("\r" + line[:160].ljust(160))
             sys.stdout.flush()
             self.open = True
@@ -692,7 +719,7 @@ def _check(args: argparse.Namespace, settings: Any, as_json: bool) -> int:
     drift_source = check_source(args.drift_source)
     report = Report.start(settings)
     log = _error_stream if as_json else _say
-    report_dir = Path(args.report_dir or "dbci-report")
+    report_dir = _report_dir(args, settings.project_dir)
     code = 0
     if args.command == "pipeline":
         code = _run_build(args, settings, report, log)
@@ -789,6 +816,20 @@ def _dry_run(settings: Any, destination: str, as_json: bool) -> int:
     return 0
 
 
+def _report_dir(args: argparse.Namespace, project_dir: Path) -> Path:
+    """`--report-dir` (default dbci-report), made now: a stage that writes its report at
+    the end must not find a file in the way only after its work (a deploy's, say) is done."""
+    report_dir = Path(args.report_dir or "dbci-report")
+    directory = report_dir if report_dir.is_absolute() else project_dir / report_dir
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(f"--report-dir: {directory} is not a directory") from None
+    except OSError as exc:
+        raise InputError(f"--report-dir: cannot create {directory}: {exc.strerror}") from None
+    return report_dir
+
+
 def _keep(made: object) -> None:
     """Keep what a quick-exit command made alive until the process ends (see `_kept`)."""
     if _quick_exit:
@@ -796,20 +837,51 @@ def _keep(made: object) -> None:
 
 
 def _scrub(text: str) -> str:
-    for secret in _SECRETS:
-        if secret:
-            text = text.replace(secret, "***")
+    from dbci.redact import forms
+
+    # Each secret as given and as a URL writes it (percent-encoded), longest first so that
+    # a secret inside another is not half-replaced.
+    shown = {form for secret in _SECRETS if secret for form in forms(secret)}
+    for form in sorted(shown, key=len, reverse=True):
+        text = text.replace(form, "***")
     return text
 
 
+def _remember_config_secrets(args: argparse.Namespace | None) -> None:
+    """Before an error is printed: the passwords of the config file the run read, since a
+    config error may quote a value (a password of the wrong type, say) before dbci could
+    know it was one."""
+    from dbci.config import CONFIG_NAMES
+    from dbci.redact import config_passwords
+
+    config = getattr(args, "config", None) or os.environ.get("DBCI_CONFIG")
+    project = Path(getattr(args, "project", None) or os.environ.get("DBCI_PROJECT") or ".")
+    if config:
+        path: Path | None = Path(config)
+    else:
+        path = next((project / n for n in CONFIG_NAMES if (project / n).is_file()), None)
+    try:
+        _SECRETS.update(config_passwords(path, os.environ))
+    except Exception:  # noqa: BLE001 - best effort: the error itself must still print
+        pass
+
+
+def _shown(text: str) -> str:
+    """`text` as dbci prints it: no secret, and inert in a terminal or a CI log (names and
+    messages are data: see dbci.logtext)."""
+    from dbci.logtext import printable
+
+    return printable(_scrub(text))
+
+
 def _say(text: str) -> None:
-    print(_scrub(text), flush=True)
+    print(_shown(text), flush=True)
 
 
 def _error_stream(text: str) -> None:
-    print(_scrub(text), file=sys.stderr, flush=True)
+    print(_shown(text), file=sys.stderr, flush=True)
 
 
 def _error(text: str) -> None:
     one_line = " ".join(text.split())
-    print(f"dbci: error: {_scrub(one_line)}", file=sys.stderr, flush=True)
+    print(f"dbci: error: {_shown(one_line)}", file=sys.stderr, flush=True)

@@ -104,9 +104,17 @@ def migrate(settings: Settings, *, log: Log = quiet) -> MigrateResult:
 
 
 def migrate_session(
-    session: Session, found: Discovered, started: float, *, log: Log = quiet
+    session: Session,
+    found: Discovered,
+    started: float,
+    *,
+    log: Log = quiet,
+    progress: list[AppliedStep] | None = None,
 ) -> MigrateResult:
-    """`migrate` on a session that already holds the lock (deploy keeps it for longer)."""
+    """`migrate` on a session that already holds the lock (deploy keeps it for longer).
+
+    `progress` receives each migration as it is applied, so a caller still knows what was
+    applied when a later one fails (deploy reports it)."""
     settings = session.settings
     history_plan = plan_history(session, baseline_on_migrate=settings.baseline_on_migrate)
     validate_before_migrate(session, log)
@@ -117,7 +125,7 @@ def migrate_session(
     initial_text = current.text if current else None
     log(f'Current version of schema "{session.schema}": {initial_text or "<< Empty Schema >>"}')
     prepared = plan_migrations(session, ready)
-    applied: list[AppliedStep] = []
+    applied: list[AppliedStep] = [] if progress is None else progress
 
     def done(step: PreparedScript, elapsed: int) -> None:
         applied.append(AppliedStep(step.script, elapsed))

@@ -8,6 +8,7 @@ parts a run uses, so a missing production secret does not break a run against de
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from typing import Any
 
 from dbci.errors import InputError
 from dbci.urls import DatabaseUrl, parse_database_url
+from dbci.version import Version
 
 CONFIG_NAMES = ("dbci.toml", "flyway.toml")
 DEFAULT_LOCATIONS = ("filesystem:migrations",)
@@ -148,6 +150,11 @@ def find_config(project_dir: Path) -> Path | None:
         candidate = project_dir / name
         if candidate.is_file():
             return candidate
+        if candidate.exists():
+            # A folder (or a device) by that name is a mistake, not "no config": going on
+            # without it would run against defaults the user never meant.
+            what = "a directory" if candidate.is_dir() else "not a regular file"
+            raise InputError(f"is {what}, not a config file", file=candidate)
     return None
 
 
@@ -162,7 +169,10 @@ def read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise InputError(f"config is not UTF-8 (byte {exc.start})", file=path) from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"config is not UTF-8 (byte 0x{raw[exc.start]:02x})", file=path, line=line
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         text = str(exc)
         match = re.search(r"\(at line (\d+), column (\d+)\)", text)
@@ -183,11 +193,20 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
     """Build the effective settings from the command line, `DBCI_*` variables and the file."""
     environ = os.environ if environ is None else environ
     project_dir = (overrides.project or Path(environ.get("DBCI_PROJECT") or ".")).resolve()
+    if not project_dir.is_dir():
+        # Else the migrations "are not found" (a warning) and a relative SQLite URL makes a
+        # new database in a folder nobody meant to create.
+        given = "--project" if overrides.project else "DBCI_PROJECT"
+        if project_dir.exists():
+            raise InputError(f"{given}: {project_dir} is not a directory")
+        raise InputError(f"{given}: project directory not found: {project_dir}")
     config_path = overrides.config or (
         Path(environ["DBCI_CONFIG"]) if environ.get("DBCI_CONFIG") else None
     )
     if config_path is not None:
         config_path = config_path if config_path.is_absolute() else Path.cwd() / config_path
+        if config_path.is_dir():
+            raise InputError(f"config file is a directory: {config_path}")
         if not config_path.is_file():
             raise InputError(f"config file not found: {config_path}")
         if overrides.project is None and not environ.get("DBCI_PROJECT"):
@@ -221,19 +240,25 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
             env_table = source.check_table(environments[env_name], f"environments.{env_name}")
     merged = dict(flyway)
     merged.pop("environment", None)
-    merged.update(
-        source.check_table(env_table.get("flyway", {}), f"environments.{env_name}.flyway")
-    )
+    env_flyway = source.check_table(env_table.get("flyway", {}), f"environments.{env_name}.flyway")
+    merged.update(env_flyway)
     values: dict[str, Any] = {}
+    origins: dict[str, str] = {}  # key -> where its value was set, for error messages
     for key, spec in _FLYWAY_KEYS.items():
         value = spec.default
         if key in merged:
-            value = source.typed(merged[key], spec.kind, f"flyway.{key}")
-        env_value = environ.get("DBCI_" + _snake(key).upper())
+            origins[key] = (
+                f"environments.{env_name}.flyway.{key}" if key in env_flyway else f"flyway.{key}"
+            )
+            value = source.typed(merged[key], spec.kind, origins[key])
+        variable = "DBCI_" + _snake(key).upper()
+        env_value = environ.get(variable)
         if env_value is not None:
-            value = _from_text(env_value, spec.kind, "DBCI_" + _snake(key).upper())
+            value = _from_text(env_value, spec.kind, variable)
+            origins[key] = variable
         if key in overrides.settings and overrides.settings[key] is not None:
             value = overrides.settings[key]
+            origins[key] = "--" + _snake(key).replace("_", "-")
         values[spec.attr] = value
     placeholders = {str(k): str(v) for k, v in values["placeholders"].items()}
     for name, value in environ.items():
@@ -241,9 +266,11 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
             placeholders[name[len("DBCI_PLACEHOLDERS_") :].lower()] = value
     values["placeholders"] = placeholders
     if "connectTimeout" in env_table:
+        origins["connectTimeout"] = f"environments.{env_name}.connectTimeout"
         values["connect_timeout"] = source.typed(
-            env_table["connectTimeout"], int, f"environments.{env_name}.connectTimeout"
+            env_table["connectTimeout"], int, origins["connectTimeout"]
         )
+    _check_values(values, origins, source)
 
     where = f"environment {env_name!r}" if env_name and env_table else "--url"
     raw_url = overrides.url or environ.get("DBCI_URL")
@@ -269,7 +296,11 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
     if schemas is None and environ.get("DBCI_SCHEMAS"):
         schemas = _split_list(environ["DBCI_SCHEMAS"])
     if schemas is None and "schemas" in env_table:
-        schemas = [str(s) for s in source.typed(env_table["schemas"], list, "schemas")]
+        name = f"environments.{env_name}.schemas"
+        schemas = [str(s) for s in source.typed(env_table["schemas"], list, name)]
+        problem = _value_problem("schemas", schemas)
+        if problem is not None:
+            raise source.error(name, name + problem)
     if schemas is None:
         schemas = [str(s) for s in values.pop("schemas")]
     else:
@@ -277,8 +308,12 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
     provisioner = _opt_str(source, env_table, "provisioner", env_name)
     # An environment's own `[environments.NAME.dbci]` goes over `[dbci]`, table by table.
     dbci_section = _merged(
-        source.table("dbci"),
-        source.check_table(env_table.get("dbci", {}), f"environments.{env_name}.dbci"),
+        _check_dbci(source.table("dbci"), "dbci", source),
+        _check_dbci(
+            source.check_table(env_table.get("dbci", {}), f"environments.{env_name}.dbci"),
+            f"environments.{env_name}.dbci",
+            source,
+        ),
     )
     return Settings(
         project_dir=project_dir,
@@ -294,6 +329,88 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
         shadow_environment=_shadow_environment(source),
         **values,
     )
+
+
+def _check_values(values: dict[str, Any], origins: dict[str, str], source: _Source) -> None:
+    """Refuse settings of the right type that cannot work, each named where it was set (the
+    config file's line, or the `DBCI_*` variable), before anything else runs."""
+    for key, name in origins.items():
+        if name.startswith("--"):
+            continue  # an option: checked where it is used, under its own name (`--target`)
+        problem = _value_problem(key, values[_FLYWAY_KEYS[key].attr])
+        if problem is not None:
+            if name.startswith(("flyway.", "environments.")):
+                raise source.error(name, name + problem)
+            raise InputError(name + problem)
+
+
+def _value_problem(key: str, value: Any) -> str | None:
+    """What is wrong with a `[flyway]` setting's value (the rest of a message that starts
+    with its name), or None. Defaults are good: only values someone set come here."""
+    if key in ("table", "sqlMigrationSeparator", "placeholderPrefix", "placeholderSuffix"):
+        # An empty history table name, separator or placeholder delimiter would make dbci
+        # create a table named "", crash splitting file names, or match any text.
+        return None if value.strip() else " must not be empty"
+    if key == "schemas" and not all(schema.strip() for schema in value):
+        return f" must not name an empty schema, as in {value!r}"
+    if key == "sqlMigrationSuffixes" and not (value and all(s.strip() for s in value)):
+        return f" must list non-empty file suffixes, not {value!r}"
+    if key == "encoding":
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            return f" is not an encoding Python knows: {value!r}"
+    if key == "connectTimeout" and value < 1:  # the drivers take no 0 ("wait forever")
+        return f" must be at least 1 (seconds), not {value}"
+    if key in ("target", "baselineVersion"):
+        if key == "target" and value.strip().lower() in ("", "latest", "current", "next"):
+            return None
+        try:
+            Version.parse(value.strip())
+        except ValueError as exc:
+            return f": {exc}" + ("; or latest, current, next" if key == "target" else "")
+    if key == "locations":
+        from dbci.discovery import location_dir  # discovery imports this module
+
+        for location in value:
+            try:
+                location_dir(location, Path("."))
+            except InputError as exc:
+                return f": {exc.message}"
+    if key == "ignoreMigrationPatterns":
+        from dbci.validation import parse_ignore_patterns
+
+        try:
+            parse_ignore_patterns(value)
+        except InputError as exc:
+            return f": {exc.message}"
+    return None
+
+
+# `[dbci]` tables and values that more than one stage reads, checked once here at their
+# line: a stage must not crash on `check = 3`, nor fail after minutes of work on a typo.
+_DBCI_TABLES = ("check", "check.code", "check.code.severity", "deploy", "docker")
+_DBCI_VALUES: dict[str, type] = {
+    "check.fail_on_drift": bool,
+    "deploy.fail_on_drift": bool,
+    "dialect": str,
+    "tests": str,
+}
+
+
+def _check_dbci(table: dict[str, Any], prefix: str, source: _Source) -> dict[str, Any]:
+    """`table` (a `[dbci]` table), once the shapes dbci relies on are checked."""
+    for path, kind in [(t, dict) for t in _DBCI_TABLES] + list(_DBCI_VALUES.items()):
+        value: Any = table
+        for part in path.split("."):
+            if not isinstance(value, dict) or part not in value:
+                break
+            value = value[part]
+        else:
+            if not isinstance(value, kind):
+                name = f"{prefix}.{path}"
+                raise source.error(name, f"{name} must be {_KIND_NAMES[kind]}, not {value!r}")
+    return table
 
 
 def _shadow_environment(source: _Source) -> str | None:
@@ -386,15 +503,13 @@ class _Source:
             raise self.error(name, f"{name} must be a whole number")
         if kind is str and isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)  # baselineVersion = 1
+        # A wrong value is quoted back, but for a password's or a url's (which may hold one).
+        shown = "" if name.rsplit(".", 1)[-1] in ("password", "url") else f", not {value!r}"
         if not isinstance(value, kind):
-            names = {
-                bool: "true or false",
-                int: "a whole number",
-                str: "a string",
-                list: "a list",
-                dict: "a table",
-            }
-            raise self.error(name, f"{name} must be {names[kind]}, not {value!r}")
+            raise self.error(name, f"{name} must be {_KIND_NAMES[kind]}{shown}")
+        if kind is list and not all(isinstance(item, str) for item in value):
+            # Every list setting holds names or paths; a number or a table in one is a typo.
+            raise self.error(name, f"{name} must be a list of strings{shown}")
         return value
 
     def _env(self, var: str, name: str) -> str:
@@ -404,15 +519,47 @@ class _Source:
 
     def error(self, name: str, message: str) -> InputError:
         """An error pointing at the line where the key is written, when it can be found."""
-        return InputError(message, file=self.path, line=self._line_of(name.rsplit(".", 1)[-1]))
+        return InputError(message, file=self.path, line=self._line_of(name))
 
-    def _line_of(self, key: str) -> int | None:
+    def _line_of(self, name: str) -> int | None:
+        """The line of the dotted key `name` (`environments.prod.url`): the line inside its
+        own table first, where several tables have a key of that name; else the first line
+        that sets (or opens a table named by) its last part."""
         if self.path is None:
             return None
         if self._text is None:
             self._text = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+        table = ""
+        for number, line in enumerate(self._text, start=1):
+            header = _TABLE_HEADER.match(line)
+            if header:
+                table = _dotted(header.group(1))
+                if table == name:
+                    return number
+                continue
+            assignment = _ASSIGNMENT.match(line)
+            if assignment and ".".join(filter(None, (table, _dotted(assignment.group(1))))) == name:
+                return number
+        key = name.rsplit(".", 1)[-1]
         pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=|^\s*\[.*\b{re.escape(key)}\]")
         for number, line in enumerate(self._text, start=1):
             if pattern.search(line):
                 return number
         return None
+
+
+_KIND_NAMES = {
+    bool: "true or false",
+    int: "a whole number",
+    str: "a string",
+    list: "a list",
+    dict: "a table",
+}
+# A TOML table header (`[environments.prod]`, `[[x]]`) and a key's assignment (`a.b = …`).
+_TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_\-.\"' ]+?)\s*=")
+
+
+def _dotted(key: str) -> str:
+    """A TOML dotted key as plain `a.b.c` (blanks and quotes around each part dropped)."""
+    return ".".join(part.strip().strip("\"'") for part in key.split("."))

@@ -147,7 +147,7 @@ def discover(settings: Settings) -> Discovered:
     found = Discovered()
     seen: set[Path] = set()
     for location in settings.locations:
-        root = _location_dir(location, settings.project_dir)
+        root = location_dir(location, settings.project_dir)
         if not root.is_dir():
             message = f"location {location!r} not found ({_display(root, settings.project_dir)})"
             if settings.fail_on_missing_locations:
@@ -183,7 +183,8 @@ def discover(settings: Settings) -> Discovered:
     return found
 
 
-def _location_dir(location: str, project_dir: Path) -> Path:
+def location_dir(location: str, project_dir: Path) -> Path:
+    """The folder a `locations` entry names (a plain path, `filesystem:` or `classpath:`)."""
     scheme, sep, rest = location.partition(":")
     if not sep or len(scheme) == 1:  # a plain path (or a Windows drive letter)
         rest = location
@@ -290,12 +291,15 @@ def read_script(path: Path, display: str, encoding: str = "UTF-8") -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read migration: {exc.strerror}", file=display) from None
-    if b"\x00" in data:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise InputError("contains NUL bytes: not a SQL text file", file=display, line=line)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16's byte order mark
+            raise InputError(
+                f"is UTF-16, not {encoding}: save it as UTF-8 or set flyway.encoding",
+                file=display,
+                line=1,
+            ) from None
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(
             f"is not valid {encoding} (byte 0x{data[exc.start]:02x}); "
@@ -305,7 +309,11 @@ def read_script(path: Path, display: str, encoding: str = "UTF-8") -> str:
         ) from None
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r} (flyway.encoding)") from None
-    if not text.strip():
+    # In the decoded text: a UTF-16 file (with encoding = "UTF-16") has NUL bytes on disk.
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InputError("contains NUL bytes: not a SQL text file", file=display, line=line)
+    if not text.lstrip("\ufeff").strip():  # a byte order mark alone is empty too
         raise InputError("migration is empty", file=display)
     return text
 
@@ -316,7 +324,19 @@ def _script_config(path: Path, display: str) -> bool | None:
     if not conf.is_file():
         return None
     value: bool | None = None
-    for number, raw in enumerate(conf.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        data = conf.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=display + ".conf") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            file=display + ".conf",
+            line=data.count(b"\n", 0, exc.start) + 1,
+        ) from None
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

@@ -43,7 +43,12 @@ class _Script:
         self.lines: list[str] = []
 
     def comment(self, text: str) -> None:
-        self.lines.append(f"-- {text}")
+        """A `--` comment, one line whatever `text` holds: a newline or a carriage return
+        (a migration's file name may hold one) would end the comment, and the rest of the
+        text would be SQL the script runs."""
+        from dbci.logtext import visible_controls
+
+        self.lines.append("-- " + visible_controls(text).replace("\n", "\\n"))
 
     def blank(self) -> None:
         self.lines.append("")

@@ -33,9 +33,6 @@ from dbci.session import (
 from dbci.state import MigrationInfo, State
 from dbci.version import Version
 
-DEFAULT_PROTECTED = ("prod", "production")
-
-
 # ---- baseline ----------------------------------------------------------------------------
 
 
@@ -200,18 +197,25 @@ class CleanResult:
 def check_clean_allowed(settings: Settings) -> None:
     """Refuse clean (exit 2, before connecting) unless the environment allows it.
 
-    A protected environment (`[dbci] protected`, default prod and production) is never
-    cleaned. Any other needs `provisioner = "clean"` or `cleanDisabled = false`.
+    A protected environment (`[dbci] protected`, default prod and production), or its
+    database reached under another name, is never cleaned (`dbci.protection`). Any other
+    needs `cleanDisabled = false`, or `provisioner = "clean"` and its own url.
     """
-    protected = _protected(settings)
+    from dbci.protection import protection
+
+    protected = protection(settings)
+    refusal = protected.refusal(settings)
+    if refusal is not None:
+        raise InputError(f"clean refused: {refusal}; clean never runs on it")
     env = settings.environment
-    if env is not None and env in protected:
-        raise InputError(
-            f"clean refused: environment {env!r} is protected ([dbci] protected = "
-            f"{sorted(protected)} in {_config_name(settings)}); clean never runs on it"
-        )
-    if settings.provisioner == "clean" or not settings.clean_disabled:
+    if protected.provisioner_allows(settings) or not settings.clean_disabled:
         return
+    if env is not None and settings.provisioner == "clean":
+        raise InputError(
+            f"clean refused on environment {env!r}: its provisioner allows clean on its own "
+            f"url only, and {settings.database.masked() if settings.database else 'none'} "
+            "was given in its place (--url or DBCI_URL); set cleanDisabled = false to allow it"
+        )
     if env is not None:
         raise InputError(
             f'clean refused on environment {env!r}: set provisioner = "clean" in '
@@ -256,19 +260,6 @@ def clean(settings: Settings, *, log: Log = quiet) -> CleanResult:
         names = ", ".join(f'"{s}"' for s in schemas)
         log(f"Successfully cleaned schema(s) {names} ({len(statements)} statements, {elapsed} ms)")
         return CleanResult(session.database_text, schemas, statements, created)
-
-
-def _protected(settings: Settings) -> set[str]:
-    raw = settings.dbci.get("protected", list(DEFAULT_PROTECTED))
-    if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
-        raise InputError(
-            f"{_config_name(settings)}: [dbci] protected must be a list of environment names"
-        )
-    return set(raw)
-
-
-def _config_name(settings: Settings) -> str:
-    return settings.config_file.name if settings.config_file else "the config"
 
 
 # ---- undo --------------------------------------------------------------------------------

@@ -337,5 +337,7 @@ def code_text(result: CodeResult) -> str:
 
 
 def dumps(data: dict[str, Any]) -> str:
-    """Stable, readable JSON."""
-    return json.dumps(data, indent=2, default=str)
+    """Stable, readable JSON, in which no CI runner finds a command (`dbci.logtext`)."""
+    from dbci.logtext import json_inert
+
+    return json_inert(json.dumps(data, indent=2, default=str))

@@ -305,18 +305,21 @@ def apply_all(
         ):
             chunk.append(prepared[index + len(chunk)])
         started = time.perf_counter()
-        for step, elapsed in zip(
-            chunk, _apply_batch(db, history, chunk, installed_by), strict=True
-        ):
-            on_applied(step, elapsed)
+        _apply_batch(db, history, chunk, installed_by, on_applied)
         index += len(chunk)
         fast = time.perf_counter() - started < _FAST_BATCH_SECONDS
         size = min(size * 2, _MAX_BATCH) if fast else max(1, size // 2)
 
 
 def _apply_batch(
-    db: Database, history: SchemaHistory, chunk: list[PreparedScript], installed_by: str
-) -> list[int]:
+    db: Database,
+    history: SchemaHistory,
+    chunk: list[PreparedScript],
+    installed_by: str,
+    on_applied: Callable[[PreparedScript, int], None],
+) -> None:
+    """Apply `chunk` in one round trip, each migration its own transaction; `on_applied`
+    hears of each one committed, also of those before a migration of the batch failed."""
     first_rank = history.next_rank()
     parts: list[str] = []
     # (offset in the batch text, migration index, statement or None for dbci's own SQL)
@@ -348,6 +351,8 @@ def _apply_batch(
         if error.connection_lost:
             raise db.lost(exc) from None
         done = history.next_rank() - first_rank  # migrations of this batch that committed
+        for step, elapsed in zip(chunk[:done], _times(db, history, first_rank), strict=False):
+            on_applied(step, elapsed)
         failing = chunk[min(done, len(chunk) - 1)]
         statement, offset = None, None
         if error.offset is not None:
@@ -358,6 +363,12 @@ def _apply_batch(
         if statement is None:
             failure = _locate(db, failing.statements) or failure
         raise _failed(db, failing, failure) from None
+    for step, elapsed in zip(chunk, _times(db, history, first_rank), strict=True):
+        on_applied(step, elapsed)
+
+
+def _times(db: Database, history: SchemaHistory, first_rank: int) -> list[int]:
+    """The execution times the history recorded from `first_rank` on, in rank order."""
     rows = db.query(
         f"SELECT execution_time FROM {history.qualified} WHERE installed_rank >= :rank "
         "ORDER BY installed_rank",

@@ -61,18 +61,19 @@ def take_snapshot(
     """Read the settings' database: (its description, its snapshot)."""
     db = open_database(settings)
     try:
-        default = settings.default_schema or (settings.schemas[0] if settings.schemas else None)
-        default = default or db.current_schema()
-        schemas = [default] + [s for s in settings.schemas if s != default]
-        shot = read_snapshot(
-            db,
-            [s for s in schemas if db.schema_exists(s)],
-            include_grants=include_grants,
-            # dbci's own tables: the history, and the snapshots deploy keeps for drift checks
-            exclude_tables=[(default, settings.table), (default, "dbci_snapshot_history")],
-            parallel=parallel,
-        )
-        return f"{db.url_text} ({db.display_name} {db.server_version()})", shot
+        with db.losing_connection():
+            default = settings.default_schema or (settings.schemas[0] if settings.schemas else None)
+            default = default or db.current_schema()
+            schemas = [default] + [s for s in settings.schemas if s != default]
+            shot = read_snapshot(
+                db,
+                [s for s in schemas if db.schema_exists(s)],
+                include_grants=include_grants,
+                # dbci's own tables: the history, and the snapshots deploy keeps for drift
+                exclude_tables=[(default, settings.table), (default, "dbci_snapshot_history")],
+                parallel=parallel,
+            )
+            return f"{db.url_text} ({db.display_name} {db.server_version()})", shot
     finally:
         db.close()
 

@@ -127,45 +127,48 @@ def open_session(
     target = target or Target.parse(settings.target)
     db = open_database(settings)
     try:
-        log(f"Database: {db.url_text} ({db.display_name} {db.server_version()})")
-        schema = settings.default_schema or (settings.schemas[0] if settings.schemas else None)
-        schema = schema or db.current_schema()
-        history = SchemaHistory(db, schema, settings.table)
-        held = (
-            db.lock(
-                schema,
-                settings.table,
-                on_wait=lambda: log("Waiting for another migration to finish (lock)…"),
+        # A connection that drops anywhere in the session (the history, the lock, dbci's
+        # own tables) is one line and exit 3, as it is during a migration's statements.
+        with db.losing_connection():
+            log(f"Database: {db.url_text} ({db.display_name} {db.server_version()})")
+            schema = settings.default_schema or (settings.schemas[0] if settings.schemas else None)
+            schema = schema or db.current_schema()
+            history = SchemaHistory(db, schema, settings.table)
+            held = (
+                db.lock(
+                    schema,
+                    settings.table,
+                    on_wait=lambda: log("Waiting for another migration to finish (lock)…"),
+                )
+                if lock
+                else contextlib.nullcontext()
             )
-            if lock
-            else contextlib.nullcontext()
-        )
-        with held:
-            exists = history.exists()
-            if exists:
-                db.use_schema(schema)
-            rows = history.rows() if exists else []
-            placeholders = _placeholders(settings, db, schema)
-            callbacks = Callbacks.prepare(found, placeholders, db)
-            for warning in callbacks.warnings:
-                log(f"WARNING: {warning}")
-            status = _status(found, rows, placeholders, settings, target)
-            session = Session(
-                settings,
-                found,
-                db,
-                schema,
-                history,
-                exists,
-                rows,
-                placeholders,
-                callbacks,
-                target,
-                status,
-            )
-            if run_callbacks:
-                callbacks.fire(db, "afterConnect", log)
-            yield session
+            with held:
+                exists = history.exists()
+                if exists:
+                    db.use_schema(schema)
+                rows = history.rows() if exists else []
+                placeholders = _placeholders(settings, db, schema)
+                callbacks = Callbacks.prepare(found, placeholders, db)
+                for warning in callbacks.warnings:
+                    log(f"WARNING: {warning}")
+                status = _status(found, rows, placeholders, settings, target)
+                session = Session(
+                    settings,
+                    found,
+                    db,
+                    schema,
+                    history,
+                    exists,
+                    rows,
+                    placeholders,
+                    callbacks,
+                    target,
+                    status,
+                )
+                if run_callbacks:
+                    callbacks.fire(db, "afterConnect", log)
+                yield session
     finally:
         db.close()
 

@@ -266,7 +266,16 @@ def _redact(text: str) -> str:
             password = urlsplit(text).password
         except ValueError:
             password = None
-    return text.replace(password, "***") if password else text
+    if password:
+        text = text.replace(password, "***")
+    # Passwords neither parser finds: a parameter (JDBC's `?password=`, SQL Server's
+    # `;password=`), and the login of a URL written without its scheme (`user:pw@host`).
+    text = _PASSWORD_PARAMETER.sub(r"\1***", text)
+    return _BARE_LOGIN.sub(r"\1***@", text)
+
+
+_PASSWORD_PARAMETER = re.compile(r"([?&;]password=)[^&;]*", re.IGNORECASE)
+_BARE_LOGIN = re.compile(r"^([^:/@?#;]+:)[^@/]*@")
 
 
 def _anchor_sqlite(database: str | None, base_dir: Path) -> str | None:

@@ -15,6 +15,8 @@ TIMEOUT_SECONDS = 2
 # The slack over the timeout: Python's start, the import of the driver.
 SLACK_SECONDS = 4
 
+pytestmark = pytest.mark.scenario("network: refused or silent host")
+
 
 def _closed_port() -> int:
     """A local port nothing listens on (bound, then released)."""

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import zlib
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dbci.checksum import flyway_checksum
 from dbci.sqlsplit import split_statements
 from dbci.version import Version
+
+# Each property is one scenario of the figures table, tried on many generated inputs.
+pytestmark = pytest.mark.scenario("property-based: versions, checksum, splitters")
 
 parts = st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=5)
 separators = st.sampled_from([".", "_"])

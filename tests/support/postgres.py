@@ -343,12 +343,17 @@ def _free_port(host: str) -> int:
 
 @contextmanager
 def password_server(
-    user: str = "dbci", password: str = "s3cret-pw", database: str = "dbci"
+    user: str = "dbci",
+    password: str = "s3cret-pw",
+    database: str = "dbci",
+    *,
+    createdb: bool = False,
 ) -> Iterator[PasswordServer]:
     """Run a separate cluster requiring scram-sha-256 passwords on 127.0.0.1:<free port>.
 
-    `user`/`password` owns `database`. No unix socket, no trust: every login needs the
-    password. The cluster is stopped and its directory deleted on exit.
+    `user`/`password` owns `database` (and may create more with `createdb`, for a build
+    database or the `create-database` provisioner). No unix socket, no trust: every login
+    needs the password. The cluster is stopped and its directory deleted on exit.
     """
     host = "127.0.0.1"
     bin_dir = postgres_bin_dir()
@@ -409,8 +414,10 @@ def password_server(
         started = True
         with connect(superuser.url(), autocommit=True) as conn:
             conn.execute(
-                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                    sql.Identifier(user), sql.Literal(password)
+                sql.SQL("CREATE ROLE {} LOGIN {} PASSWORD {}").format(
+                    sql.Identifier(user),
+                    sql.SQL("CREATEDB" if createdb else "NOCREATEDB"),
+                    sql.Literal(password),
                 )
             )
             conn.execute(

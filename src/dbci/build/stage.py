@@ -22,6 +22,8 @@ from dbci.schema.model import Snapshot
 from dbci.version import Version
 
 BUILD_SNAPSHOT = "build-snapshot.json"
+# The variables that name the target's database and login, not a build environment's.
+_TARGET_VARIABLES = frozenset({"DBCI_URL", "DBCI_USER", "DBCI_PASSWORD", "DBCI_ENVIRONMENT"})
 _DIALECT_NAMES = {"postgres": "postgresql", "postgresql": "postgresql", "sqlite": "sqlite"}
 
 
@@ -116,6 +118,15 @@ def project_dialect(settings: Settings, explicit: str | None) -> str:
     return _DIALECT_NAMES[name]
 
 
+def build_dialect(builder: Settings, project: Settings, explicit: str | None) -> str:
+    """The dialect to provision the build database in: a build environment's own, else
+    the embedded database's (`project_dialect`; `explicit` is `--dialect`, or the dialect
+    of the target the build is compared with)."""
+    if builder.database is not None:
+        return builder.database.dialect
+    return project_dialect(project, explicit)
+
+
 def build_settings(overrides: Overrides, build_env: str | None) -> tuple[Settings, Settings]:
     """(the project's settings, the build environment's: no database means embedded)."""
     project = load_settings(dataclasses.replace(overrides, environment=None, url=None))
@@ -131,7 +142,13 @@ def build_settings(overrides: Overrides, build_env: str | None) -> tuple[Setting
         )
     name = build_environment(project, build_env)
     if name is not None:
-        return project, load_settings(dataclasses.replace(overrides, environment=name, url=None))
+        # The build environment is reached by its own url and login only: --url, --user,
+        # --password and DBCI_URL/USER/PASSWORD name the target (the action passes its url
+        # input as DBCI_URL), and a build environment's `clean` provisioner must never be
+        # pointed at the target by them.
+        own = dataclasses.replace(overrides, environment=name, url=None, user=None, password=None)
+        environ = {k: v for k, v in os.environ.items() if k not in _TARGET_VARIABLES}
+        return project, load_settings(own, environ)
     return project, dataclasses.replace(project, database=None, provisioner=None)
 
 

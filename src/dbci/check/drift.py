@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dbci.config import Settings
-from dbci.errors import InputError
+from dbci.errors import GateFailed, InputError
 from dbci.schema.diff import diff
 from dbci.schema.model import Snapshot
 
@@ -80,8 +80,9 @@ def drift_between(expected: Snapshot, live: Snapshot, source: str) -> DriftResul
 
 def expected_from_history(settings: Settings) -> Snapshot:
     """The newest snapshot dbci saved on the target after a deploy."""
-    from dbci.deploy.snapshot_history import latest_snapshot
+    from dbci.deploy.snapshot_history import latest_saved
     from dbci.engines import open_database
+    from dbci.history import SchemaHistory
 
     db = open_database(settings)
     try:
@@ -92,12 +93,22 @@ def expected_from_history(settings: Settings) -> Snapshot:
                 f"{settings.where()} has no {SNAPSHOT_HISTORY_TABLE} table: deploy with dbci "
                 "first, or use --drift-source rebuild"
             )
-        saved = latest_snapshot(db, schema)
+        saved = latest_saved(db, schema)
+        history = SchemaHistory(db, schema, settings.table)
+        rows = history.rows() if history.exists() else []
     finally:
         db.close()
     if saved is None:
         raise InputError(f"{settings.where()}: {SNAPSHOT_HISTORY_TABLE} is empty")
-    return saved
+    newest = max((r.version for r in rows if r.success and r.version is not None), default=None)
+    if not saved.matches(rows, newest.text if newest else None):
+        # Comparing with it would report the migrations applied since as drift.
+        raise GateFailed(
+            f"{settings.where()}: the newest snapshot in {SNAPSHOT_HISTORY_TABLE} was saved "
+            "before the history table last changed (a deploy that did not finish, or rows "
+            "changed by hand): use --drift-source rebuild"
+        )
+    return saved.snapshot
 
 
 def expected_from_file(spec: str, project_dir: Path) -> Snapshot:

@@ -24,7 +24,7 @@ from dbci.check.target import TargetState, read_target
 from dbci.code.findings import CodeResult
 from dbci.config import Overrides, Settings, load_settings
 from dbci.discovery import discover
-from dbci.errors import DbciError, InputError
+from dbci.errors import DbciError, GateFailed, InputError
 from dbci.log import Log, quiet
 from dbci.schema.model import Snapshot
 
@@ -63,7 +63,7 @@ def check(
 ) -> CheckResult:
     """Run the asked parts of the check against the target the overrides name."""
     from dbci.build.provisioners import provision
-    from dbci.build.stage import build_settings, migrate_to, project_dialect, snapshot_of
+    from dbci.build.stage import build_dialect, build_settings, migrate_to, snapshot_of
     from dbci.code.analysis import analyze
     from dbci.schema.diff import diff
     from dbci.schema_commands import take_snapshot
@@ -82,7 +82,10 @@ def check(
             project, builder = build_settings(
                 dataclasses.replace(overrides, environment=None, url=None), build_env
             )
-            with provision(builder, project_dialect(project, dialect), log=log) as built:
+            # The embedded build database takes the target's dialect: a SQLite target is
+            # compared with a SQLite build.
+            kind = build_dialect(builder, project, dialect or settings.require_database().dialect)
+            with provision(builder, kind, log=log) as built:
                 if target.applied_version is not None:
                     migrate_to(built.settings, target.applied_version)
                 applied = snapshot_of(built.settings)
@@ -108,10 +111,12 @@ def check(
                             for c in changed.changes
                         ],
                     }
-        except DbciError as exc:  # the migrations do not build: a failed gate, not a crash
+        except GateFailed as exc:  # the migrations do not build: a failed gate, not a crash
+            # (Bad input, a refused build database or one that cannot be reached is not
+            # the migrations' failure: it ends the check with its own exit code.)
             result.gates_failed.append(f"build of the migrations ({exc})")
             log(f"ERROR: the migrations do not build: {exc}")
-    if "drift" in parts and result.drift is None:
+    if "drift" in parts and result.drift is None and drift_source != "rebuild":
         expected = (
             expected_from_history(settings)
             if drift_source == "snapshot-history"

@@ -17,12 +17,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dbci.config import Overrides, Settings, load_settings
 from dbci.errors import DbciError, GateFailed, InputError
 from dbci.log import Log, quiet
 from dbci.output import qualified_name
+from dbci.schema.model import Snapshot
+
+if TYPE_CHECKING:
+    from dbci.schema.diff import Change
+    from dbci.session import Session
 
 
 @dataclass
@@ -88,9 +93,14 @@ def deploy(
     plan_path: Path | None = None,
     fail_on_drift: bool = True,
     undo_on_failure: bool = False,
+    build_env: str | None = None,
     log: Log = quiet,
 ) -> DeployResult:
-    """Deploy to every target; each result (and error) is in the returned result."""
+    """Deploy to every target; each result (and error) is in the returned result.
+
+    `build_env` names the build environment on which the drift gate rebuilds what a
+    target's history says, when no up-to-date snapshot of it was saved (the build stage's
+    choice when None)."""
     base = load_settings(dataclasses.replace(overrides, environment=None))
     names = target_names(overrides, base)
     if len(names) > 1 and plan_path is not None:
@@ -117,7 +127,13 @@ def deploy(
         started = time.perf_counter()
         try:
             _deploy_one(
-                load_settings(chosen), target, plan_path, fail_on_drift, undo_on_failure, say
+                load_settings(chosen),
+                target,
+                plan_path,
+                fail_on_drift,
+                undo_on_failure,
+                say,
+                _Builder(overrides, build_env),
             )
             target.status = "success"
         except DbciError as exc:
@@ -139,18 +155,18 @@ def _deploy_one(
     fail_on_drift: bool,
     undo_on_failure: bool,
     log: Log,
+    builder: _Builder,
 ) -> None:
-    from dbci.commands import migrate_session
+    from dbci.commands import AppliedStep, migrate_session
     from dbci.deploy.plan import check_plan, load_plan
-    from dbci.deploy.snapshot_history import latest_snapshot, save_snapshot
+    from dbci.deploy.snapshot_history import latest_saved, save_snapshot
     from dbci.discovery import discover
-    from dbci.schema.diff import diff
-    from dbci.schema.model import Snapshot
     from dbci.schema_commands import take_snapshot
     from dbci.session import open_session
 
     found = discover(settings)
     started = time.perf_counter()
+    progress: list[AppliedStep] = []
     with open_session(settings, found, lock=True, log=log) as session:  # the lock, held
         current = session.status.current_version
         target.from_version = current.text if current else None
@@ -160,15 +176,19 @@ def _deploy_one(
                 {"script": e.script, "checksum": e.checksum} for e in session.status.pending()
             ]
             check_plan(load_plan(plan_path, settings.environment), pending, live)
-        expected = latest_snapshot(session.db, session.schema)
-        if expected is None and not session.history_exists:
+        saved = latest_saved(session.db, session.schema)
+        if saved is not None and saved.matches(session.rows, target.from_version):
+            expected = saved.snapshot
+        elif not session.history_exists:
             # Never migrated: expected empty, but for the schemas themselves.
             expected = Snapshot(
                 live.dialect, {k: o for k, o in live.objects.items() if o.kind == "schema"}
             )
-        if expected is None:
-            expected = _rebuilt(settings, target.from_version)
-        drifted = diff(expected, live).changes
+        else:
+            # No snapshot, or one the history has moved on from (a deploy killed after a
+            # migration and before its snapshot): what the applied migrations make.
+            expected = builder.snapshot(settings, target.from_version)
+        drifted, resumed = _drift(expected, live, session, builder, log)
         target.drift = [
             {"change": c.change, "type": c.type, "schema": c.schema, "name": c.name}
             for c in drifted
@@ -187,11 +207,23 @@ def _deploy_one(
         transactional = session.db.transactional_ddl
         failed: DbciError | None = None
         try:
-            done = migrate_session(session, found, started, log=log)
+            done = migrate_session(session, found, started, log=log, progress=progress)
         except DbciError as failure:
             failed = failure
         else:
             target.to_version = done.target_version
+            # Still under the lock: the schema exactly as this deploy left it, and the
+            # history it goes with.
+            session.refresh()
+            after = take_snapshot(settings)[1]
+            if resumed:
+                _check_resumed(settings, builder, done.target_version, after)
+            save_snapshot(session.db, session.schema, after, done.target_version, session.rows)
+        finally:
+            # What was applied, also when a later migration failed or the connection went.
+            reached = [a.script.version for a in progress if a.script.version is not None]
+            if target.to_version is None and reached:
+                target.to_version = max(reached).text
             target.applied = [
                 {
                     "version": a.script.version.text if a.script.version else None,
@@ -199,28 +231,102 @@ def _deploy_one(
                     "script": a.script.script,
                     "duration_ms": a.execution_ms,
                 }
-                for a in done.applied
+                for a in progress
             ]
-            # Still under the lock: the schema exactly as this deploy left it.
-            save_snapshot(
-                session.db, session.schema, take_snapshot(settings)[1], done.target_version
-            )
     if failed is not None:  # the lock is released: undo takes it again
         if undo_on_failure:
             _undo_this_deploy(settings, target.from_version, transactional, log)
         raise failed
 
 
-def _rebuilt(settings: Settings, version: str | None) -> Any:
-    """What the target's applied migrations make on the build database (embedded)."""
-    from dbci.build.provisioners import provision
-    from dbci.build.stage import migrate_to, project_dialect, snapshot_of
+def _drift(
+    expected: Snapshot, live: Snapshot, session: Session, builder: _Builder, log: Log
+) -> tuple[list[Change], bool]:
+    """The objects that drifted, and whether the drift is an interrupted migration's.
 
-    builder = dataclasses.replace(settings, database=None, provisioner=None, environment=None)
-    with provision(builder, project_dialect(settings, None)) as built:
-        if version is not None:
-            migrate_to(built.settings, version)
-        return snapshot_of(built.settings)
+    A migration run outside a transaction (every DDL migration on MySQL, CONCURRENTLY on
+    PostgreSQL) that was cut off midway leaves part of its changes; `repair` removes its
+    failed row, and the re-run must not be refused for them. So when the first pending
+    migration runs outside a transaction and every drifted object is one it creates,
+    changes or drops (or belongs to such a table), the drift is left to that migration: it
+    runs again, and the caller then checks the result against the migrations rebuilt
+    (`_check_resumed`).
+    """
+    from dbci.runner import prepare
+    from dbci.schema.diff import diff
+
+    drifted = diff(expected, live).changes
+    pending = [e for e in session.status.pending() if e.version is not None]
+    if not drifted or not pending or pending[0].resolved is None:
+        return drifted, False
+    # Only a migration that runs outside a transaction can have been cut off midway: on
+    # PostgreSQL a transactional one leaves all or nothing, and any drift is someone's.
+    if prepare(pending[0].resolved, session.placeholders, session.db).in_transaction:
+        return drifted, False
+    after = builder.snapshot(session.settings, pending[0].version.text)
+    touched = {_key(c) for c in diff(expected, after).changes}
+    if not all(_key(c) in touched or touched & _depends(c) for c in drifted):
+        return drifted, False
+    names = ", ".join(f"{c.type} {qualified_name(c.schema, c.name)}" for c in drifted[:5])
+    log(
+        f"WARNING: {names}{' and more' if len(drifted) > 5 else ''}: changed as "
+        f"{pending[0].script} changes them (an interrupted migration): running it again"
+    )
+    return [], True
+
+
+def _key(change: Change) -> tuple[str, str, str]:
+    obj = change.after or change.before
+    assert obj is not None
+    return obj.key
+
+
+def _depends(change: Change) -> set[tuple[str, str, str]]:
+    """The objects the drifted object depends on (an index's table), on either side."""
+    return {k for o in (change.before, change.after) if o is not None for k in o.depends_on()}
+
+
+def _check_resumed(
+    settings: Settings, builder: _Builder, version: str | None, live: Snapshot
+) -> None:
+    """After re-running an interrupted migration: the target must now be exactly what its
+    migrations make, else what was there before was not only that migration's doing."""
+    from dbci.schema.diff import diff
+
+    left = diff(builder.snapshot(settings, version), live).changes
+    if left:
+        names = ", ".join(
+            f"{c.change} {c.type} {qualified_name(c.schema, c.name)}" for c in left[:5]
+        )
+        raise GateFailed(
+            f"{settings.where()} differs from its migrations after the interrupted migration "
+            f"ran again ({names}{' and more' if len(left) > 5 else ''}): run dbci check and "
+            "resolve it (drift-revert.sql)"
+        )
+
+
+@dataclass(frozen=True)
+class _Builder:
+    """Rebuilds what a target's migrations make, on the build database: the build
+    environment's (`--build-environment`, `[flywayDesktop] shadowEnvironment`, an
+    environment called `build`, the action's build-url), else an embedded one of the
+    target's dialect. Its settings are read only when a rebuild is needed."""
+
+    overrides: Overrides
+    build_env: str | None
+
+    def snapshot(self, target: Settings, version: str | None) -> Snapshot:
+        """The schema the migrations up to `version` make (None: no migration)."""
+        from dbci.build.provisioners import provision
+        from dbci.build.stage import build_dialect, build_settings, migrate_to, snapshot_of
+
+        chosen = dataclasses.replace(self.overrides, environment=None, url=None)
+        project, settings = build_settings(chosen, self.build_env)
+        dialect = build_dialect(settings, project, target.require_database().dialect)
+        with provision(settings, dialect) as built:
+            if version is not None:
+                migrate_to(built.settings, version)
+            return snapshot_of(built.settings)
 
 
 def _undo_this_deploy(

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from dbci.errors import DatabaseUnavailable
+from dbci.errors import DatabaseUnavailable, DbciError
 from dbci.sqlsplit import Statement, leading_words, split_statements, terminated
 from dbci.urls import DatabaseUrl
 
@@ -208,6 +208,20 @@ class Database:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.dbapi.close()
+
+    @contextlib.contextmanager
+    def losing_connection(self) -> Iterator[None]:
+        """Turn the driver's error for a connection that dropped (the server restarted,
+        an administrator ended the session) into `DatabaseUnavailable` (exit 3, one line),
+        wherever in the body it is raised; other errors pass through unchanged."""
+        try:
+            yield
+        except DbciError:
+            raise
+        except Exception as exc:
+            if self.describe_error(exc).connection_lost:
+                raise self.lost(exc) from None
+            raise
 
     def lost(self, exc: BaseException) -> DatabaseUnavailable:
         """The error for a connection that dropped mid-run."""

@@ -67,9 +67,13 @@ class SQLiteDatabase(Database):
     def create_schema_sql(self, schema: str) -> str:
         from dbci.errors import InputError
 
-        raise InputError(f'SQLite has no schema {schema!r}: use schemas = ["main"] or none')
+        raise InputError(
+            f'{self.where}: SQLite has no schema {schema!r}: use schemas = ["main"] or none'
+        )
 
     def table_exists(self, schema: str, table: str) -> bool:
+        if not self.schema_exists(schema):  # <schema>.sqlite_master is an error, not "no"
+            return False
         rows = self.query(
             f"SELECT 1 FROM {self.quote(schema)}.sqlite_master WHERE type = 'table' AND name = :t",
             {"t": table},

@@ -19,21 +19,33 @@ from urllib.parse import quote
 COMMENT_LIMIT = 65_536  # GitHub's limit on a comment's body
 SUMMARY_LIMIT = 1024 * 1024  # GitHub's limit on a step summary
 TOP_FINDINGS = 20  # findings listed in the comment; the rest are counted
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+# Every character Markdown gives a meaning to, and `:`, whose escape keeps GitHub from making
+# a link of `https://…` in the text (its autolinks start at the colon).
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>:])")
+# GitHub links @mentions and #123 references in the rendered text, after Markdown's
+# escapes are gone: a word joiner after `@`, and between `#` and a digit, breaks them.
+_REFERENCE = re.compile(r"(@|\\#(?=\d))")
+# The keyword of the comment's hidden marker (dbci.report.comments.comment_marker): SQL
+# shown in the comment must not carry a marker that would pass for another comment's.
+_MARKER_KEYWORD = "dbci-report"
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 
 
 def md(value: Any) -> str:
-    """Text that renders as itself in Markdown: no formatting, no HTML, no @mention, one line."""
-    text = " ".join(str(value if value is not None else "").split())
+    """Text that renders as itself in Markdown: no formatting, no HTML, no link, no @mention
+    or #reference, one line; control characters show as escapes (`\\x1b`)."""
+    from dbci.logtext import visible_controls
+
+    text = visible_controls(" ".join(str(value if value is not None else "").split()))
     text = "".join(_HTML.get(c, c) for c in text)
     text = _SPECIAL.sub(r"\\\1", text)
-    return text.replace("@", "@\u2060")
+    return _REFERENCE.sub("\\1\u2060", text)
 
 
 def fence(sql: Any, language: str = "sql") -> str:
     """A fenced code block whose fence no backtick run inside can close."""
     text = str(sql or "").replace("\r\n", "\n")
+    text = text.replace(_MARKER_KEYWORD, "dbci\u2060-report")  # not a marker (see above)
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     ticks = "`" * max(3, longest + 1)
     return f"{ticks}{language}\n{text.rstrip()}\n{ticks}"

@@ -808,7 +808,9 @@ def _alter_table(old: Table, new: Table) -> list[str]:
     out += _table_comments(old, new)
     out += _table_grant_changes(old, new)
     if not out and [c.name for c in old.columns] != [c.name for c in new.columns]:
-        out.append(f"-- {table}: the column order differs; PostgreSQL cannot reorder columns")
+        # One comment line: a quoted name may hold a line break, which would end the comment.
+        shown = table.replace("\r", "\\r").replace("\n", "\\n")
+        out.append(f"-- {shown}: the column order differs; PostgreSQL cannot reorder columns")
     return out
 
 

@@ -1,0 +1,79 @@
+"""Concurrency: eight `dbci deploy` processes start together against one target, twenty
+rounds on PostgreSQL and twenty on MariaDB. Every process exits 0, every migration is
+applied exactly once (by one of them), the history has one successful row per migration
+and nothing else, and every table holds all its rows."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.targets import (
+    ROWS_PER_TABLE,
+    SEED_ROWS,
+    DeployTarget,
+    MySQLTarget,
+    PostgresTarget,
+    lost_data,
+    write_scenario,
+)
+
+ROUNDS = 20
+PROCESSES = 8
+MIGRATIONS = 10  # after the seed: V2..V11
+SLEEP_MS = 10  # inside each migration, so that the processes meet on the lock
+ENGINES = {"postgresql": "PostgreSQL", "mysql": "MariaDB"}
+_APPLIED = re.compile(r"^Deploy target: success, .* \((\d+) applied\)$", re.MULTILINE)
+
+
+@pytest.fixture(params=list(ENGINES))
+def target(request: pytest.FixtureRequest) -> Iterator[DeployTarget]:
+    """An empty database on the engine's real server, dropped afterwards."""
+    if request.param == "postgresql":
+        made: DeployTarget = PostgresTarget(request.getfixturevalue("pg_cluster"))
+    else:
+        made = MySQLTarget(request.getfixturevalue("mysql_server"))
+    yield made
+    made.drop()
+
+
+def _deploy(root: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dbci", "--project", str(root), "-e", "target", "deploy"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_eight_deploys_at_once_apply_each_migration_once(
+    target: DeployTarget, tmp_path: Path, scenarios
+) -> None:
+    root = write_scenario(tmp_path, target, MIGRATIONS, SLEEP_MS)
+    versions = [str(v) for v in range(1, MIGRATIONS + 2)]
+    expected_tables = {"customers": SEED_ROWS} | {
+        f"m{v}": ROWS_PER_TABLE for v in range(2, MIGRATIONS + 2)
+    }
+    family = f"concurrency: {PROCESSES} deploys at once ({ENGINES[target.engine]})"
+    for round_ in range(1, ROUNDS + 1):
+        with scenarios.run(family, f"round {round_}") as run:
+            run.data_checked = True
+            target.reset()
+            processes = [_deploy(root) for _ in range(PROCESSES)]
+            finished = [(p.wait(timeout=180), *p.communicate()) for p in processes]
+            history = target.history()
+            tables = target.tables()
+            run.data_lost = bool(lost_data(target))
+            for code, out, err in finished:
+                assert code == 0, f"exit {code}: {err.strip() or out.strip()}"
+                assert "Traceback" not in out + err
+            assert Counter(v for v, _ in history.rows) == Counter(versions), history.rows
+            assert not history.failures(), history.rows
+            applied = [int(m.group(1)) for _, out, _ in finished for m in _APPLIED.finditer(out)]
+            assert len(applied) == PROCESSES and sum(applied) == len(versions), applied
+            assert tables == expected_tables
