@@ -7,14 +7,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from support.projects import write_project
-from test_report_comments import GITHUB_TOKEN, Api, _handler
+from test_report_comments import GITHUB_TOKEN, Api, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "s3cret-Pa55word"
@@ -23,15 +21,8 @@ TOKEN = GITHUB_TOKEN  # the one the stand-in accepts
 
 @pytest.fixture
 def github_api() -> Iterator[Api]:
-    state = Api()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving() as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _run_entrypoint(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

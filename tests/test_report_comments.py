@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -271,10 +272,11 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_PROXY", "*")
 
 
-@pytest.fixture
-def api() -> Iterator[Api]:
-    """A running stand-in for the three APIs."""
-    state = Api()
+@contextmanager
+def serving(state: Api | None = None) -> Iterator[Api]:
+    """The stand-in for the three APIs, running on a local port until the block ends (the
+    entrypoint's, the secrets' and the injection tests' use it too)."""
+    state = state or Api()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(
@@ -287,6 +289,13 @@ def api() -> Iterator[Api]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@pytest.fixture
+def api() -> Iterator[Api]:
+    """A running stand-in for the three APIs."""
+    with serving() as state:
+        yield state
 
 
 def _event(tmp_path: Path, event: Any, name: str = "event.json") -> str:

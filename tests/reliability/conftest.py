@@ -44,6 +44,7 @@ class Run:
 
 
 _TALLIES: dict[str, Tally] = {}
+_NOTES: list[str] = []  # printed under the table: what a family's runs amounted to
 
 
 def _count(family: str, passed: bool, run: Run | None = None) -> None:
@@ -60,6 +61,10 @@ class Scenarios:
     """Counts the scenarios a test runs; collects the failures to fail the test at the end."""
 
     failures: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        """A line for under the figures table (how many runs a fault actually cut off)."""
+        _NOTES.append(text)
 
     @contextmanager
     def run(self, family: str, label: str = "") -> Iterator[Run]:
@@ -129,3 +134,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         return
     terminalreporter.section("reliability figures")
     terminalreporter.write_line(figures_table())
+    for note in _NOTES:
+        terminalreporter.write_line(note)

@@ -6,8 +6,6 @@ and nothing else, and every table holds all its rows."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ from support.targets import (
     MySQLTarget,
     PostgresTarget,
     lost_data,
+    start_deploy,
     write_scenario,
 )
 
@@ -42,15 +41,6 @@ def target(request: pytest.FixtureRequest) -> Iterator[DeployTarget]:
     made.drop()
 
 
-def _deploy(root: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "dbci", "--project", str(root), "-e", "target", "deploy"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def test_eight_deploys_at_once_apply_each_migration_once(
     target: DeployTarget, tmp_path: Path, scenarios
 ) -> None:
@@ -64,7 +54,7 @@ def test_eight_deploys_at_once_apply_each_migration_once(
         with scenarios.run(family, f"round {round_}") as run:
             run.data_checked = True
             target.reset()
-            processes = [_deploy(root) for _ in range(PROCESSES)]
+            processes = [start_deploy(root) for _ in range(PROCESSES)]
             finished = [(p.wait(timeout=180), *p.communicate()) for p in processes]
             history = target.history()
             tables = target.tables()

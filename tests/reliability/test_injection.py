@@ -33,11 +33,9 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -50,7 +48,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from psycopg import sql
 from support import postgres
-from test_report_comments import GITHUB_TOKEN, Api, _handler, azure_env, gitlab_env
+from test_report_comments import GITHUB_TOKEN, Api, azure_env, gitlab_env, serving
 from test_report_html import Proxy, run_chromium
 
 from dbci.logtext import visible_controls
@@ -319,94 +317,94 @@ def hostile(
     platform, and the hostile report.json rendered; copies of the target for the scripts."""
     base = tmp_path_factory.mktemp("injection")
     state = Hostile()
-    http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state.api))
-    state.api.url = f"http://127.0.0.1:{http.server_address[1]}"
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    target = pg_cluster.create_database()
-    copies: list[str] = []
-    try:
-        state.target_url = pg_cluster.database_url(target)
-        admin = pg_cluster.admin_url
+    with serving(state.api):
+        target = pg_cluster.create_database()
+        copies: list[str] = []
+        try:
+            state.target_url = pg_cluster.database_url(target)
+            admin = pg_cluster.admin_url
 
-        def project(name: str, extra: bool = False) -> Path:
-            return write_project(base / name, state.target_url, admin, extra)
+            def project(name: str, extra: bool = False) -> Path:
+                return write_project(base / name, state.target_url, admin, extra)
 
-        # The target: at version 1, then drifted behind dbci's back.
-        first = project("setup")
-        done = _dbci(first, "-e", "qa", "migrate", "--target", "1", env={})
-        assert done.returncode == 0, done.stderr
-        with postgres.connect(state.target_url, autocommit=True) as conn:
-            conn.execute(f"CREATE TABLE {q(D_TABLE)} (id int)")
-            conn.execute(f"ALTER TABLE {q(T_IMG)} ADD COLUMN {q(D_COLUMN)} int")
+            # The target: at version 1, then drifted behind dbci's back.
+            first = project("setup")
+            done = _dbci(first, "-e", "qa", "migrate", "--target", "1", env={})
+            assert done.returncode == 0, done.stderr
+            with postgres.connect(state.target_url, autocommit=True) as conn:
+                conn.execute(f"CREATE TABLE {q(D_TABLE)} (id int)")
+                conn.execute(f"ALTER TABLE {q(T_IMG)} ADD COLUMN {q(D_COLUMN)} int")
 
-        runs = state.runs
-        for label, platform in (("pipeline", "github"), ("gitlab", "gitlab"), ("azure", "azure")):
-            shop = project(label)
-            run = Run(label, platform, shop, shop / "dbci-report")
-            runs[label] = _entrypoint(base / label, run, state.api, {"command": "pipeline"}, 2)
-        # A migration whose SQL fails with a hostile message; a report directory whose name
-        # holds a line break and what would be another output.
-        shop = project("failing", extra=True)
-        report_dir = "dbci-report\nstatus=passed"
-        run = Run("failing migration", "github", shop, shop / report_dir)
-        runs["failing"] = _entrypoint(
-            base / "failing",
-            run,
-            state.api,
-            {"command": "pipeline", "report-dir": report_dir, "comment": "false"},
-            2,
-        )
-        # dbci itself, without the entrypoint, as a workflow's `run:` step would call it.
-        shop = runs["gitlab"].project
-        for label, args in (("cli text", ()), ("cli json", ("--output", "json"))):
-            done = _dbci(
-                shop,
-                "-e",
-                "qa",
-                "--report-dir",
-                f"direct-{len(args)}",
-                "check",
-                *args,
-                env={"GITHUB_ACTIONS": "true", "TF_BUILD": "True"},
+            runs = state.runs
+            for label, platform in (
+                ("pipeline", "github"),
+                ("gitlab", "gitlab"),
+                ("azure", "azure"),
+            ):
+                shop = project(label)
+                run = Run(label, platform, shop, shop / "dbci-report")
+                runs[label] = _entrypoint(base / label, run, state.api, {"command": "pipeline"}, 2)
+            # A migration whose SQL fails with a hostile message; a report directory whose name
+            # holds a line break and what would be another output.
+            shop = project("failing", extra=True)
+            report_dir = "dbci-report\nstatus=passed"
+            run = Run("failing migration", "github", shop, shop / report_dir)
+            runs["failing"] = _entrypoint(
+                base / "failing",
+                run,
+                state.api,
+                {"command": "pipeline", "report-dir": report_dir, "comment": "false"},
+                2,
             )
-            run = Run(label, "cli", shop, shop / f"direct-{len(args)}")
-            run.stdout, run.stderr, run.returncode = done.stdout, done.stderr, done.returncode
-            runs[label] = run
-        # Copies of the target as the check saw it, for its scripts, before deploy moves it.
-        for name in ("dryrun", "revert"):
-            copy = f"{target}_{name}"
-            pg_cluster.admin_connection().execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(copy), sql.Identifier(target)
+            # dbci itself, without the entrypoint, as a workflow's `run:` step would call it.
+            shop = runs["gitlab"].project
+            for label, args in (("cli text", ()), ("cli json", ("--output", "json"))):
+                done = _dbci(
+                    shop,
+                    "-e",
+                    "qa",
+                    "--report-dir",
+                    f"direct-{len(args)}",
+                    "check",
+                    *args,
+                    env={"GITHUB_ACTIONS": "true", "TF_BUILD": "True"},
                 )
+                run = Run(label, "cli", shop, shop / f"direct-{len(args)}")
+                run.stdout, run.stderr, run.returncode = done.stdout, done.stderr, done.returncode
+                runs[label] = run
+            # Copies of the target as the check saw it, for its scripts, before deploy moves it.
+            for name in ("dryrun", "revert"):
+                copy = f"{target}_{name}"
+                pg_cluster.admin_connection().execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                        sql.Identifier(copy), sql.Identifier(target)
+                    )
+                )
+                copies.append(copy)
+            state.dryrun_copy, state.revert_copy = (pg_cluster.database_url(c) for c in copies)
+            shop = project("deploy")
+            run = Run("deploy", "github", shop, shop / "dbci-report")
+            runs["deploy"] = _entrypoint(
+                base / "deploy",
+                run,
+                state.api,
+                {"command": "deploy", "fail-on-drift": "false", "comment": "false"},
+                2,
             )
-            copies.append(copy)
-        state.dryrun_copy, state.revert_copy = (pg_cluster.database_url(c) for c in copies)
-        shop = project("deploy")
-        run = Run("deploy", "github", shop, shop / "dbci-report")
-        runs["deploy"] = _entrypoint(
-            base / "deploy",
-            run,
-            state.api,
-            {"command": "deploy", "fail-on-drift": "false", "comment": "false"},
-            2,
-        )
-        # Every string of a report.json hostile, rendered as `dbci report` renders it.
-        state.synthetic = base / "synthetic" / "dbci-report"
-        state.synthetic.mkdir(parents=True)
-        (state.synthetic / "report.json").write_text(json.dumps(hostile_report()))
-        links = {
-            "GITHUB_REPOSITORY": "acme/shop",
-            "GITHUB_SHA": "abc123",
-            "GITHUB_SERVER_URL": "https://github.test",
-        }
-        render_all(state.synthetic, state.synthetic.parent, environ=links)
-        yield state
-    finally:
-        http.shutdown()
-        http.server_close()
-        for name in [*copies, target]:
-            pg_cluster.drop_database(name)
+            # Every string of a report.json hostile, rendered as `dbci report` renders it.
+            state.synthetic = base / "synthetic" / "dbci-report"
+            state.synthetic.mkdir(parents=True)
+            (state.synthetic / "report.json").write_text(json.dumps(hostile_report()))
+            links = {
+                "GITHUB_REPOSITORY": "acme/shop",
+                "GITHUB_SHA": "abc123",
+                "GITHUB_SERVER_URL": "https://github.test",
+            }
+            render_all(state.synthetic, state.synthetic.parent, environ=links)
+            yield state
+        finally:
+            for name in [*copies, target]:
+                pg_cluster.drop_database(name)
 
 
 # --- report.html -----------------------------------------------------------------------------

@@ -25,18 +25,16 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote
 
 import pytest
 from support import postgres
-from test_report_comments import GITHUB_TOKEN, Api, _handler, gitlab_env
+from test_report_comments import GITHUB_TOKEN, Api, gitlab_env, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Pw%3A:Sek@/x#z?Ret&9"
@@ -105,15 +103,8 @@ def server() -> Iterator[postgres.PasswordServer]:
 @pytest.fixture(scope="module")
 def github_api() -> Iterator[Api]:
     """The local stand-in for GitHub's (and GitLab's) API."""
-    state = Api()
-    http = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    state.url = f"http://127.0.0.1:{http.server_address[1]}"
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    try:
+    with serving() as state:
         yield state
-    finally:
-        http.shutdown()
-        http.server_close()
 
 
 # --- One project, and what it printed and wrote ------------------------------------------

@@ -12,6 +12,8 @@ asks of MySQL migrations, whose DDL cannot be rolled back.
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -292,6 +294,16 @@ def lost_data(target: DeployTarget, *, failed_rows_count: bool = False) -> list[
         if version not in recorded:
             problems.append(f"{table} ({count} rows) exists without a record of V{version}")
     return problems
+
+
+def start_deploy(root: Path) -> subprocess.Popen[str]:
+    """`dbci deploy -e target` of the scenario's project, started as a user starts it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "dbci", "--project", str(root), "-e", "target", "deploy"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def write_scenario(root: Path, target: DeployTarget, count: int, sleep_ms: int) -> Path:
