@@ -162,10 +162,10 @@ def test_bad_sources(tmp_path: Path, dbci) -> None:
         "--source: 'nowhere' is not a source",
     )
     one_line(
-        dbci("diff", "--source", f"url:{a}", "--target", "migrations"),
+        dbci("diff", "--project", tmp_path, "--source", f"url:{a}", "--target", "schemaModel"),
         2,
-        "--target migrations",
-        "dbci build",
+        "no schema model at",
+        "dbci model -e ENVIRONMENT",
     )
     one_line(
         dbci("diff", "--source", f"snapshot:{tmp_path / 'missing.json'}", "--target", f"url:{a}"),

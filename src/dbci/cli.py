@@ -196,15 +196,51 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "diff",
         help="compare two schemas: the changes and the SQL from one to the other",
-        description="Compare two sources, each env:NAME, url:URL, snapshot:FILE or migrations; "
-        "list the objects added, changed and dropped, and write the SQL that turns the "
-        "source into the target.",
+        description="Compare two sources, each env:NAME, url:URL, snapshot:FILE, migrations "
+        "(built on the build database) or schemaModel (the schema model, applied to one); "
+        "list the objects added, changed and dropped with their ids, write the SQL that "
+        "turns the source into the target, and keep the diff artifact for model and "
+        "generate, which may follow on the same line: dbci diff … model, dbci diff … generate.",
+    )
+    # No `choices`: argparse checks an empty `*` list against them (and refuses it).
+    p.add_argument(
+        "then",
+        nargs="*",
+        metavar="model|generate",
+        help="apply the diff next: to the schema model, or as the next migration",
     )
     p.add_argument("--source", required=True, metavar="SOURCE", help="the schema you have")
     p.add_argument("--target", required=True, metavar="SOURCE", help="the schema you want")
     p.add_argument("--sql", metavar="FILE", help="write the SQL script to FILE (- for stdout)")
     p.add_argument("--exit-code", action="store_true", help="exit 1 when there are differences")
     p.add_argument("--include-grants", action="store_true", help="compare privileges too")
+    _diff_build_options(p)
+    _artifact_options(p)
+    _generate_options(p)
+    _global_options(p, suppress=True)
+
+    p = commands.add_parser(
+        "model",
+        help="write the schema model: a database's objects, or a diff's changes",
+        description="With -e/--url: write every object of that database as one SQL file "
+        "under schema-model/ ([flywayDesktop] schemaModel), deleting the files of objects "
+        "that are gone. Without: make the changes of the last diff (one side schemaModel) "
+        "to the schema model, all or those --changes picks.",
+    )
+    p.add_argument("--include-grants", action="store_true", help="write privileges too")
+    _artifact_options(p)
+    _global_options(p, suppress=True)
+
+    p = commands.add_parser(
+        "generate",
+        help="write the next migration and its undo script from the last diff",
+        description="From the diff artifact (migrations against a database or the schema "
+        "model): V<n>__<description>.sql that makes the migrations' schema into the other, "
+        "and U<n>__<description>.sql that undoes it; statements that can lose data carry a "
+        "warning. dbci build then proves the pair.",
+    )
+    _artifact_options(p)
+    _generate_options(p)
     _global_options(p, suppress=True)
 
     p = commands.add_parser(
@@ -288,6 +324,35 @@ def build_parser() -> argparse.ArgumentParser:
     _build_version_options(p)
     _global_options(p, suppress=True)
     return parser
+
+
+def _diff_build_options(p: argparse.ArgumentParser) -> None:
+    """How `diff` builds its migrations and schemaModel sources."""
+    p.add_argument(
+        "--build-environment", metavar="NAME", help="the build database (default: as build)"
+    )
+    p.add_argument("--build-version", metavar="V", help="build the migrations up to V")
+    p.add_argument(
+        "--rebuild", action="store_true", help="clean the build database and build it again"
+    )
+
+
+def _artifact_options(p: argparse.ArgumentParser) -> None:
+    """Where the diff artifact is, and which of its changes to take."""
+    p.add_argument(
+        "--artifact", metavar="FILE", help="the diff artifact (default: .dbci_cache/diff.json)"
+    )
+    p.add_argument("--changes", metavar="ID,ID", help="only these changes of the diff")
+
+
+def _generate_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--description", default=None, help="the migration's description (generate)")
+    p.add_argument(
+        "--version",
+        dest="migration_version",
+        metavar="V",
+        help="the migration's version (generate; default: the highest's first part + 1)",
+    )
 
 
 def _build_version_options(p: argparse.ArgumentParser) -> None:
@@ -425,6 +490,12 @@ def _run(args: argparse.Namespace) -> int:
             _SECRETS.update(url_passwords(url.removeprefix("url:")))
     if args.command == "diff":
         return _diff(args)
+    if args.command in ("model", "generate"):
+        from dbci import output
+
+        data, text = _model_or_generate(args, args.command, None)
+        _say(output.dumps(data) if args.output == "json" else text)
+        return 0
     if args.command == "build":
         return _build(args)
     if args.command == "report":
@@ -528,24 +599,51 @@ def _overrides(args: argparse.Namespace, flyway_keys: dict[str, Any] | None = No
 
 
 def _diff(args: argparse.Namespace) -> int:
-    """`dbci diff`: the change list (text or JSON) and, with --sql, the script."""
+    """`dbci diff`: the change list (text or JSON), with --sql the script, the artifact;
+    then model or generate on it when asked."""
     from dbci import output
+    from dbci.build_sources import BuildOptions
+    from dbci.config import load_settings
+    from dbci.diff_artifact import DiffArtifact
+    from dbci.model_commands import artifact_path
     from dbci.schema_commands import compare
 
-    comparison = compare(
-        _overrides(args), args.source, args.target, include_grants=args.include_grants
-    )
-    _keep(comparison)
-    result = comparison.diff
+    unknown = [step for step in args.then if step not in ("model", "generate")]
+    if unknown:
+        raise InputError(f"diff: {unknown[0]!r} is not model or generate")
+    if "generate" in args.then and not args.description:
+        raise InputError("generate needs --description, the migration's few words")
     as_json = args.output == "json"
     script_to_stdout = args.sql == "-"
     if script_to_stdout and as_json:
         raise InputError("--sql - and --output json would both write to standard output")
+    overrides = _overrides(args)
+    build = BuildOptions(args.build_environment, args.build_version, args.rebuild)
+    comparison = compare(
+        overrides,
+        args.source,
+        args.target,
+        include_grants=args.include_grants,
+        build=build,
+        log=_error_stream if as_json or script_to_stdout else _say,
+    )
+    _keep(comparison)
+    artifact = DiffArtifact(args.source, args.target, comparison.source, comparison.target)
+    # The artifact is for model and generate: kept when they may follow (a side is the
+    # schema model or the migrations), when asked for, or when they come next here.
+    if args.artifact or args.then or {args.source, args.target} & {"schemaModel", "migrations"}:
+        project = load_settings(dataclasses.replace(overrides, environment=None, url=None))
+        artifact.save(artifact_path(args.artifact, project), comparison.diff)
+    result = comparison.diff
     show = _error_stream if script_to_stdout else _say
+    # What model and generate do next: in JSON beside the changes, in text after them.
+    following = {step: _model_or_generate(args, step, artifact) for step in args.then}
     if as_json:
-        _say(output.dumps(output.diff_json(result)))
+        _say(output.dumps(output.diff_json(result) | {s: d for s, (d, _) in following.items()}))
     else:
         show(output.diff_text(result))
+        for _, text in following.values():
+            show(text)
     if args.sql is not None:
         if script_to_stdout:
             sys.stdout.write(_scrub(result.sql()))
@@ -558,6 +656,45 @@ def _diff(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise InputError(f"--sql: cannot write {args.sql}: {exc.strerror}") from None
     return 1 if args.exit_code and result.changes else 0
+
+
+def _model_or_generate(
+    args: argparse.Namespace, command: str, artifact: Any
+) -> tuple[dict[str, Any], str]:
+    """`dbci model` / `dbci generate`, alone or after a diff (`artifact`: the diff's):
+    what it did, as JSON data and as text."""
+    from dbci import output
+    from dbci.config import load_settings
+    from dbci.diff_artifact import parse_ids
+    from dbci.model_commands import model_from_artifact, model_from_database, read_artifact
+
+    overrides = _overrides(args)
+    ids = parse_ids(args.changes)
+    named = command == "model" and artifact is None and (args.environment or args.url)
+    settings = load_settings(overrides if named else dataclasses.replace(overrides, url=None))
+    if settings.password:
+        _SECRETS.add(settings.password)
+    if named:
+        if ids is not None:
+            raise InputError("--changes picks changes of a diff: not with -e/--url")
+        done = model_from_database(settings, include_grants=args.include_grants)
+    else:
+        artifact = artifact or read_artifact(args.artifact, settings)
+        if command == "generate":
+            from dbci.generate import generate
+
+            if not args.description:
+                raise InputError("generate needs --description, the migration's few words")
+            made = generate(
+                settings,
+                artifact,
+                ids,
+                description=args.description,
+                version=args.migration_version,
+            )
+            return output.generate_json(made), output.generate_text(made)
+        done = model_from_artifact(settings, artifact, ids)
+    return output.model_json(done), output.model_text(done)
 
 
 def _build(args: argparse.Namespace) -> int:

@@ -125,6 +125,7 @@ class Settings:
     dbci: dict[str, Any] = field(default_factory=dict)
     environments: list[str] = field(default_factory=list)
     shadow_environment: str | None = None  # [flywayDesktop] shadowEnvironment: the build's
+    schema_model: str | None = None  # [flywayDesktop] schemaModel: the schema model's folder
 
     def where(self) -> str:
         """Names the database for error messages: the environment, else the URL."""
@@ -327,6 +328,7 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
         dbci=dbci_section,
         environments=sorted(environments),
         shadow_environment=_shadow_environment(source),
+        schema_model=_desktop_setting(source, "schemaModel"),
         **values,
     )
 
@@ -415,10 +417,15 @@ def _check_dbci(table: dict[str, Any], prefix: str, source: _Source) -> dict[str
 
 def _shadow_environment(source: _Source) -> str | None:
     """`[flywayDesktop] shadowEnvironment`: Flyway Desktop's build environment."""
+    return _desktop_setting(source, "shadowEnvironment")
+
+
+def _desktop_setting(source: _Source, key: str) -> str | None:
+    """A string of `[flywayDesktop]` (its build environment, its schema model's folder)."""
     desktop = source.table("flywayDesktop")
-    if "shadowEnvironment" not in desktop:
+    if key not in desktop:
         return None
-    return str(source.typed(desktop["shadowEnvironment"], str, "flywayDesktop.shadowEnvironment"))
+    return str(source.typed(desktop[key], str, f"flywayDesktop.{key}"))
 
 
 def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,9 @@ if TYPE_CHECKING:  # only for annotations: a command imports just what it runs
     from dbci.code.findings import CodeResult
     from dbci.commands import InfoResult, MigrateResult, ValidateResult
     from dbci.dryrun import DryRunResult
+    from dbci.generate import Generated
     from dbci.lifecycle import BaselineResult, CleanResult, RepairResult, UndoResult
+    from dbci.model_commands import ModelResult
     from dbci.schema.diff import Diff
     from dbci.state import MigrationInfo
 
@@ -334,6 +336,52 @@ def code_text(result: CodeResult) -> str:
     if failed:
         lines.append(f"FAILED: {failed} finding{'s' * (failed != 1)} at or above {result.fail_on}")
     return "\n".join(lines)
+
+
+def model_text(result: ModelResult) -> str:
+    """`model`: the files written and deleted, and how many stayed as they were."""
+    done = result.write
+    lines = [f"  written  {path}" for path in done.written]
+    lines += [f"  deleted  {path}" for path in done.deleted]
+    lines.append(
+        f"Schema model {result.directory} from {result.source}: {len(done.written)} written, "
+        f"{len(done.deleted)} deleted, {done.unchanged} unchanged"
+    )
+    return "\n".join(lines)
+
+
+def model_json(result: ModelResult) -> dict[str, Any]:
+    """`model --output json`."""
+    return {
+        "directory": str(result.directory),
+        "source": result.source,
+        "written": result.write.written,
+        "deleted": result.write.deleted,
+        "unchanged": result.write.unchanged,
+    }
+
+
+def generate_text(made: Generated) -> str:
+    """`generate`: the two scripts, and what to do next."""
+    warned = (
+        f", {made.warnings} that can lose data (marked with a warning)" if made.warnings else ""
+    )
+    return (
+        f"Generated {made.migration} and {made.undo}: {made.statements} "
+        f"statement{'s' * (made.statements != 1)}{warned}. Prove them with dbci build "
+        "(it verifies the undo script)."
+    )
+
+
+def generate_json(made: Generated) -> dict[str, Any]:
+    """`generate --output json`."""
+    return {
+        "version": made.version,
+        "migration": str(made.migration),
+        "undo": str(made.undo),
+        "statements": made.statements,
+        "warnings": made.warnings,
+    }
 
 
 def dumps(data: dict[str, Any]) -> str:

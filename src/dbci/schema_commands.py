@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from dbci.build_sources import BuildOptions, read_built
 from dbci.config import Overrides, Settings, load_settings
 from dbci.engines import open_database
 from dbci.errors import InputError
@@ -25,7 +26,8 @@ from dbci.schema.diff import Diff, diff
 from dbci.schema.introspect import snapshot as read_snapshot
 from dbci.schema.model import Snapshot
 
-SOURCE_KINDS = ("env:NAME", "url:URL", "snapshot:FILE", "migrations")
+SOURCE_KINDS = ("env:NAME", "url:URL", "snapshot:FILE", "migrations", "schemaModel")
+BUILT_SOURCES = ("migrations", "schemaModel")  # read on the build database
 
 
 @dataclass
@@ -109,14 +111,37 @@ def compare(
     *,
     include_grants: bool = False,
     environ: dict[str, str] | None = None,
+    build: BuildOptions | None = None,
+    log: Log = quiet,
 ) -> Comparison:
-    """The diff from `source` to `target` (each a source spec: env:, url:, snapshot:)."""
-    # The two sources are read at once: each is mostly the database's work, and the two
-    # databases (or two connections to one server) work in parallel.
+    """The diff from `source` to `target` (each a source spec: env:, url:, snapshot:,
+    migrations, schemaModel; the last two on the build database that `build` says)."""
+    specs = {"--source": source, "--target": target}
+    read: dict[str, Snapshot] = {}
+    # Sources of their own are read at once: each is mostly the database's work, and the
+    # two databases (or two connections to one server) work in parallel.
+    own = [option for option, spec in specs.items() if spec not in BUILT_SOURCES]
     with gc_paused(), ThreadPoolExecutor(max_workers=2) as pool:
-        reading_a = pool.submit(read_source, source, overrides, "--source", include_grants, environ)
-        reading_b = pool.submit(read_source, target, overrides, "--target", include_grants, environ)
-        a, b = reading_a.result(), reading_b.result()
+        reading = {
+            option: pool.submit(
+                read_source, specs[option], overrides, option, include_grants, environ
+            )
+            for option in own
+        }
+        read = {option: future.result() for option, future in reading.items()}
+        # The built ones one after the other: they may share one build database.
+        dialect = next((s.dialect for s in read.values()), None)
+        for option, spec in specs.items():
+            if option not in read:
+                read[option] = read_built(
+                    spec,
+                    overrides,
+                    build or BuildOptions(),
+                    dialect,
+                    include_grants=include_grants,
+                    log=log,
+                )
+        a, b = read["--source"], read["--target"]
         if a.dialect != b.dialect:
             raise InputError(
                 f"--source is a {a.dialect} schema and --target a {b.dialect} schema: "
@@ -134,11 +159,8 @@ def read_source(
 ) -> Snapshot:
     """Read one source of a diff."""
     kind, sep, value = spec.partition(":")
-    if spec == "migrations":
-        raise InputError(
-            f"{option} migrations: building the migrations needs a build database, which "
-            "comes with `dbci build`; meanwhile compare env:, url: or snapshot: sources"
-        )
+    if spec in BUILT_SOURCES:
+        return read_built(spec, overrides, BuildOptions(), None, include_grants=include_grants)
     if not sep or not value or kind not in ("env", "url", "snapshot"):
         raise InputError(
             f"{option}: {spec!r} is not a source; use one of {', '.join(SOURCE_KINDS)}"

@@ -775,6 +775,19 @@ class Snapshot:
         return self.objects.get(key)
 
 
+def without_column_order(snapshot: Snapshot) -> Snapshot:
+    """`snapshot` with each table's columns in name order, for comparisons in which a
+    column's position does not count: PostgreSQL cannot move a column, so an undo script
+    that restores a dropped column adds it last, and the schema is otherwise the same."""
+    objects = {
+        key: dataclasses.replace(obj, columns=tuple(sorted(obj.columns, key=lambda c: c.name)))
+        if isinstance(obj, Table)
+        else obj
+        for key, obj in snapshot.objects.items()
+    }
+    return Snapshot(snapshot.dialect, objects)
+
+
 def dependency_order(objects: Iterable[DbObject]) -> list[DbObject]:
     """`objects` in the order given, except that each comes after those of them it depends
     on (`depends_on`, however far down); a cycle is broken where it closes."""

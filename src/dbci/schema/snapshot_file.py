@@ -24,9 +24,19 @@ def dumps(snapshot: Snapshot) -> str:
     whenever it indents (about a second for a 2,000-table schema). orjson hands each
     dataclass to `_fields`, so that its fields are sorted like every other key.
     """
-    data = {"format": FORMAT, "dialect": snapshot.dialect, "objects": snapshot.sorted_objects()}
     options = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
-    return orjson.dumps(data, default=_fields, option=options).decode("utf-8") + "\n"
+    return orjson.dumps(to_data(snapshot), default=_fields, option=options).decode("utf-8") + "\n"
+
+
+def to_data(snapshot: Snapshot) -> dict[str, Any]:
+    """The snapshot as data for orjson (with `default=_fields` and passthrough dataclasses),
+    for files that hold a snapshot inside them (the diff artifact)."""
+    return {"format": FORMAT, "dialect": snapshot.dialect, "objects": snapshot.sorted_objects()}
+
+
+def orjson_default(value: Any) -> dict[str, Any]:
+    """What orjson calls for a model object (see `to_data`)."""
+    return _fields(value)
 
 
 def _fields(value: Any) -> dict[str, Any]:
@@ -55,6 +65,11 @@ def loads(text: str, where: str) -> Snapshot:
         raise InputError(
             f"not a dbci snapshot (invalid JSON: {exc.msg})", file=where, line=exc.lineno
         ) from None
+    return from_data(data, where)
+
+
+def from_data(data: Any, where: str) -> Snapshot:
+    """A snapshot from its parsed JSON (a snapshot file's, or one inside another file)."""
     if not isinstance(data, dict) or "format" not in data:
         raise InputError('not a dbci snapshot (no "format" key)', file=where)
     if data["format"] != FORMAT:

@@ -1,0 +1,114 @@
+"""The diff sources that need a build database: `migrations` (the migrations applied to
+it) and `schemaModel` (the schema model's files applied to it), as Flyway's diff reads
+them through its build environment.
+
+The build database is the build stage's (`--build-environment`, `[flywayDesktop]
+shadowEnvironment`, an environment called `build`, else an embedded one). For
+`migrations`, a build environment whose provisioner is `clean` is reused as it is when
+its history holds the migrations so far (only what is pending up to `--build-version` is
+applied); `--rebuild` cleans it and applies them all again. A provisioner that makes a
+new database (`create-database`, `docker`, embedded) builds afresh every time.
+`schemaModel` is always applied to a clean database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from dbci.config import Overrides, Settings
+from dbci.errors import GateFailed, InputError
+from dbci.log import Log, quiet
+from dbci.schema.model import Snapshot
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How `dbci diff` builds its `migrations` and `schemaModel` sources."""
+
+    build_env: str | None = None
+    build_version: str | None = None
+    rebuild: bool = False
+
+
+def model_directory(settings: Settings) -> Path:
+    """The schema model's folder: `[flywayDesktop] schemaModel`, else `schema-model`."""
+    from dbci.model_files import MODEL_DIR
+
+    raw = settings.schema_model or MODEL_DIR
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else settings.project_dir / path
+
+
+def read_built(
+    kind: str,
+    overrides: Overrides,
+    options: BuildOptions,
+    dialect: str | None,
+    *,
+    include_grants: bool = False,
+    log: Log = quiet,
+) -> Snapshot:
+    """The `migrations` or `schemaModel` source's schema. `dialect` is the other side's,
+    for an embedded build database (None: the project's)."""
+    from dbci.build.provisioners import provision
+    from dbci.build.stage import build_dialect, build_settings, migrate_to
+    from dbci.schema_commands import take_snapshot
+
+    def snapshot_of(settings: Settings) -> Snapshot:
+        return take_snapshot(settings, include_grants=include_grants)[1]
+
+    project, builder = build_settings(
+        dataclasses.replace(overrides, environment=None, url=None), options.build_env
+    )
+    kind_of_database = build_dialect(builder, project, dialect)
+    if kind == "migrations" and _reusable(builder, options):
+        _migrate_reused(builder, options.build_version, log)
+        return snapshot_of(builder)
+    with provision(builder, kind_of_database, log=log) as built:
+        if kind == "migrations":
+            migrate_to(built.settings, options.build_version)
+        else:
+            _apply_model(built.settings, model_directory(project), log)
+        return snapshot_of(built.settings)
+
+
+def _reusable(builder: Settings, options: BuildOptions) -> bool:
+    """A build environment that keeps its database between runs, and no --rebuild."""
+    provisioner = builder.provisioner or ("clean" if builder.database is not None else None)
+    return not options.rebuild and builder.database is not None and provisioner == "clean"
+
+
+def _migrate_reused(builder: Settings, version: str | None, log: Log) -> None:
+    """Bring a reused build database to `version`; what cannot be is a line saying to
+    rebuild it."""
+    from dbci.build.stage import migrate_to
+    from dbci.commands import info
+    from dbci.version import Version
+
+    where = builder.where()
+    try:
+        status = info(builder).status
+        current = status.current_version
+        if version is not None and current is not None and current > Version.parse(version):
+            raise InputError(f"it is at version {current.text}, past --build-version {version}")
+        migrate_to(builder, version)
+    except (InputError, GateFailed) as exc:
+        raise InputError(
+            f"the build database ({where}) cannot be reused: {exc}; diff with --rebuild"
+        ) from None
+    log(f"Build database: {builder.require_database().masked()} (reused)")
+
+
+def _apply_model(settings: Settings, directory: Path, log: Log) -> None:
+    from dbci.engines import open_database
+    from dbci.model_apply import apply_model
+
+    db = open_database(settings)
+    try:
+        with db.losing_connection():
+            count = apply_model(db, directory)
+    finally:
+        db.close()
+    log(f"Schema model: {count} statements applied from {directory}")
