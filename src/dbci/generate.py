@@ -74,7 +74,9 @@ def generate(
     folder.mkdir(parents=True, exist_ok=True)
     migration.write_text(header + text, encoding="utf-8", newline="\n")
     undo.write_text(
-        header.replace(": generated", ": undo, generated") + undo_text, encoding="utf-8"
+        header.replace(": generated", ": undo, generated") + undo_text,
+        encoding="utf-8",
+        newline="\n",
     )
     return Generated(
         chosen.text,
