@@ -171,53 +171,21 @@ def _stages(command: str) -> list[str]:
     }[command]
 
 
-class _ErrorLines:
-    """Standard error during a stage: dbci's `dbci: error: …` lines are kept back (they
-    become `::error::` commands), every other line passes straight through."""
-
-    PREFIX = "dbci: error: "
-
-    def __init__(self, through: TextIO) -> None:
-        self.through = through
-        self.messages: list[str] = []
-        self._partial = ""
-
-    def write(self, text: str) -> int:
-        *lines, self._partial = (self._partial + text).split("\n")
-        for line in lines:
-            if line.startswith(self.PREFIX):
-                self.messages.append(line[len(self.PREFIX) :])
-            else:
-                self.through.write(line + "\n")
-        return len(text)
-
-    def flush(self) -> None:
-        self.through.flush()
-
-    def close(self) -> None:
-        """Pass on what is left of an unfinished line."""
-        if self._partial:
-            self.write("\n")
-        self.flush()
-
-
-class _StageOutput:
-    """What a stage prints, line by line, made inert in the log (`dbci.logtext.printable`:
-    control characters shown as escapes, no line a runner reads as a command) on its way to
-    `through`. dbci's own lines are so already; anything else that writes (a library's
-    warning, say) is made so here."""
+class _Lines:
+    """A text stream that hands what is written to `line`, a whole line at a time."""
 
     def __init__(self, through: TextIO) -> None:
         self.through = through
         self._partial = ""
 
     def write(self, text: str) -> int:
-        from dbci.logtext import printable
-
         *lines, self._partial = (self._partial + text).split("\n")
         for line in lines:
-            self.through.write(printable(line, dbci_errors=False) + "\n")
+            self.line(line)
         return len(text)
+
+    def line(self, line: str) -> None:
+        raise NotImplementedError
 
     def flush(self) -> None:
         self.through.flush()
@@ -230,6 +198,35 @@ class _StageOutput:
         if self._partial:
             self.write("\n")
         self.flush()
+
+
+class _ErrorLines(_Lines):
+    """Standard error during a stage: dbci's `dbci: error: …` lines are kept back (they
+    become `::error::` commands), every other line passes straight through."""
+
+    PREFIX = "dbci: error: "
+
+    def __init__(self, through: TextIO) -> None:
+        super().__init__(through)
+        self.messages: list[str] = []
+
+    def line(self, line: str) -> None:
+        if line.startswith(self.PREFIX):
+            self.messages.append(line[len(self.PREFIX) :])
+        else:
+            self.through.write(line + "\n")
+
+
+class _StageOutput(_Lines):
+    """What a stage prints, line by line, made inert in the log (`dbci.logtext.printable`:
+    control characters shown as escapes, no line a runner reads as a command) on its way to
+    `through`. dbci's own lines are so already; anything else that writes (a library's
+    warning, say) is made so here."""
+
+    def line(self, line: str) -> None:
+        from dbci.logtext import printable
+
+        self.through.write(printable(line, dbci_errors=False) + "\n")
 
 
 def _run_stage(argv: list[str], *, annotate: bool = False) -> int:

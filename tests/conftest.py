@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,8 @@ try:  # tests/ is on sys.path (it has no __init__.py)
     from support import cli, mysql, postgres
 except ImportError:  # pragma: no cover - if tests/ ever becomes a package
     from tests.support import cli, mysql, postgres
+
+DATA = Path(__file__).parent / "data"  # files the tests check against
 
 
 @pytest.fixture(scope="session")
@@ -127,6 +130,27 @@ def silent_server() -> Iterator[int]:
 def sqlite_url(tmp_path: Path) -> str:
     """`sqlite:///<tmp_path>/test.db` (the file does not exist yet)."""
     return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def junit_schema() -> Any:
+    """JUnit's XML schema (tests/data/junit.xsd), for the report files dbci writes."""
+    import xmlschema
+
+    return xmlschema.XMLSchema(DATA / "junit.xsd")
+
+
+@pytest.fixture(scope="session")
+def sarif_validator() -> Any:
+    """A validator of SARIF 2.1.0 (tests/data/sarif-schema-2.1.0.json), the schema checked."""
+    import json
+
+    import jsonschema
+
+    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
 
 
 @pytest.fixture

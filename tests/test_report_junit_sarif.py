@@ -19,7 +19,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 import xmlschema
 
@@ -32,19 +31,6 @@ from dbci.report.sarif import repository_prefix, sarif_log
 DATA = Path(__file__).parent / "data"
 NASTY = 'bad\x00 bell\x07 naïve 日本語 <b>&amp; & "quoted" ]]> \ud800 end'
 NASTY_CLEAN = 'bad bell naïve 日本語 <b>&amp; & "quoted" ]]>  end'
-
-
-@pytest.fixture(scope="module")
-def junit_schema() -> xmlschema.XMLSchema:
-    return xmlschema.XMLSchema(DATA / "junit.xsd")
-
-
-@pytest.fixture(scope="module")
-def sarif_validator() -> Any:
-    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
 
 
 def finding(

@@ -988,16 +988,13 @@ def _remember_config_secrets(args: argparse.Namespace | None) -> None:
     """Before an error is printed: the passwords of the config file the run read, since a
     config error may quote a value (a password of the wrong type, say) before dbci could
     know it was one."""
-    from dbci.config import CONFIG_NAMES
+    from dbci.config import find_config
     from dbci.redact import config_passwords
 
     config = getattr(args, "config", None) or os.environ.get("DBCI_CONFIG")
     project = Path(getattr(args, "project", None) or os.environ.get("DBCI_PROJECT") or ".")
-    if config:
-        path: Path | None = Path(config)
-    else:
-        path = next((project / n for n in CONFIG_NAMES if (project / n).is_file()), None)
     try:
+        path = Path(config) if config else find_config(project)
         _SECRETS.update(config_passwords(path, os.environ))
     except Exception:  # noqa: BLE001 - best effort: the error itself must still print
         pass

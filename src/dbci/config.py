@@ -474,10 +474,20 @@ def _from_text(text: str, kind: type, name: str) -> Any:
     return text
 
 
+ENV_REFERENCE = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(text: str, environ: Mapping[str, str]) -> str | None:
+    """`text` with its `${env.NAME}` references replaced, or None when one names a variable
+    that is not set (for readers of the file that must not fail on it: the protection
+    check, the scrubbing of secrets; the settings themselves say which is missing)."""
+    if any(name not in environ for name in ENV_REFERENCE.findall(text)):
+        return None
+    return ENV_REFERENCE.sub(lambda m: environ[m.group(1)], text)
+
+
 class _Source:
     """The parsed file, with `${env.NAME}` resolution and type checks that name the key."""
-
-    _ENV_REF = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}")
 
     def __init__(self, doc: dict[str, Any], path: Path | None, environ: Mapping[str, str]):
         self.doc = doc
@@ -495,7 +505,7 @@ class _Source:
 
     def value(self, value: Any, name: str) -> Any:
         if isinstance(value, str):
-            return self._ENV_REF.sub(lambda m: self._env(m.group(1), name), value)
+            return ENV_REFERENCE.sub(lambda m: self._env(m.group(1), name), value)
         if isinstance(value, list):
             return [self.value(v, name) for v in value]
         if isinstance(value, dict):

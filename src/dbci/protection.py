@@ -11,19 +11,17 @@ same server and database is refused too.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dbci.config import Settings, read_toml
+from dbci.config import Settings, expand_env, read_toml
 from dbci.errors import InputError
 from dbci.urls import DatabaseUrl, parse_database_url
 
 DEFAULT_PROTECTED = ("prod", "production")
 _DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mssql": 1433}
 _LOCAL_HOSTS = {None, "", "localhost", "127.0.0.1", "::1"}
-_ENV_REF = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -99,12 +97,9 @@ def _configured_url(raw: Any, project_dir: Path) -> DatabaseUrl | None:
     """A protected environment's url as this run would resolve it; None when it cannot be
     resolved here (an unset `${env.NAME}`, a malformed URL): then only its name protects it.
     """
-    if not isinstance(raw, str):
+    text = expand_env(raw, os.environ) if isinstance(raw, str) else None
+    if text is None:
         return None
-    missing = [m for m in _ENV_REF.findall(raw) if m not in os.environ]
-    if missing:
-        return None
-    text = _ENV_REF.sub(lambda m: os.environ[m.group(1)], raw)
     try:
         return parse_database_url(text, base_dir=project_dir, where="a protected environment")
     except InputError:

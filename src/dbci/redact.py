@@ -20,7 +20,6 @@ _URL_PASSWORDS = (
     re.compile(r"^\s*(?:jdbc:)?[\w+.-]+://[^:/@]*:([^@]*)@"),
     re.compile(r"[?&;]password=([^&;]*)", re.IGNORECASE),
 )
-_ENV_REFERENCE = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}")
 # Config keys whose values hold a password, or a URL that may hold one.
 _PASSWORD_KEYS = frozenset({"password"})
 _URL_KEYS = frozenset({"url", "jdbcurl", "build_url", "buildurl"})
@@ -49,6 +48,8 @@ def config_passwords(path: Path | None, environ: Mapping[str, str]) -> list[str]
         return []
     import tomllib
 
+    from dbci.config import expand_env
+
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
@@ -64,8 +65,8 @@ def config_passwords(path: Path | None, environ: Mapping[str, str]) -> list[str]
             for item in value:
                 walk(item, key)
         elif key in _PASSWORD_KEYS or key in _URL_KEYS:
-            resolved = _ENV_REFERENCE.sub(lambda m: environ.get(m.group(1), m.group(0)), str(value))
-            if _ENV_REFERENCE.search(resolved):
+            resolved = expand_env(str(value), environ)
+            if resolved is None:
                 return  # a variable that is not set: the error names it, and holds no secret
             found.extend([resolved] if key in _PASSWORD_KEYS else url_passwords(resolved))
 

@@ -40,10 +40,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import jsonschema
 import psycopg
 import pytest
-import xmlschema
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from psycopg import sql
@@ -700,17 +698,6 @@ def test_comment_and_summary(hostile: Hostile, scenarios) -> None:
 
 
 # --- SARIF and JUnit -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def junit_schema() -> xmlschema.XMLSchema:
-    return xmlschema.XMLSchema(DATA / "junit.xsd")
-
-
-@pytest.fixture(scope="module")
-def sarif_validator() -> Any:
-    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-    return jsonschema.validators.validator_for(schema)(schema)
 
 
 def test_sarif_and_junit(hostile: Hostile, junit_schema, sarif_validator, scenarios) -> None:
