@@ -18,7 +18,7 @@ demo: $(VENV)/.installed
 # DBCI_TEST_POSTGRES_URL, else an embedded server from the pgserver package).
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests entrypoint.py bench/migrate bench/schema_diff \
-		bench/code_analysis bench/build bench/check bench/deploy bench/mysql
+		bench/code_analysis bench/build bench/check bench/deploy bench/mysql bench/large_migration
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The reliability suite alone (also part of `make test`): concurrency, faults, bad input,

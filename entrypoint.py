@@ -3,14 +3,18 @@
 
 GitHub hands a Docker container action its inputs as `INPUT_<NAME>` variables, the name
 upper-cased with its hyphens kept (`INPUT_FAIL-ON-DRIFT`). This script masks every secret
-(`::add-mask::`, first of all), checks them (a bad one is one `::error::` line naming it,
-exit 2), runs the requested stages through the same function as the `dbci` command line,
+(`::add-mask::`, first of all: the password, the token, the passwords of the URL inputs and
+those in `args`, `--password X` or a URL's), checks them (a bad one is one `::error::` line
+naming it, exit 2), runs the requested stages through the same function as the `dbci` command line,
 each inside a `::group::` and between `::stop-commands::` and its token (so that no name or
 message a stage prints runs as a workflow command), renders the report, and then writes
 the outputs (`$GITHUB_OUTPUT`), the step summary (`$GITHUB_STEP_SUMMARY`) and annotations
 for the most severe findings. Under GitLab CI (`GITLAB_CI`) and Azure Pipelines
 (`TF_BUILD`) the same stages run, their output made inert for those logs too, and the
 report comment goes through their APIs; the GitHub-only commands and files are skipped.
+Those runners read no `::add-mask::`, so on every platform each line the script prints is
+without the secrets as well: a stage's `::group::` line shows `--password ***` and URLs
+without their passwords, and every other line is scrubbed (`dbci.console.scrub`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any, TextIO
 COMMANDS = ("pipeline", "build", "check", "deploy", "report", "version")
 SEVERITIES = ("error", "warning", "info", "never")
 ANNOTATIONS = 10  # GitHub shows ten annotations of each kind per step
+CANCELLED = (130, 143)  # dbci's exit codes for SIGINT and SIGTERM
 
 
 class InputProblem(Exception):
@@ -118,13 +123,15 @@ class ActionInputs:
         return inputs
 
     def secrets(self) -> list[str]:
-        """Every secret value, and the password inside a URL (as written and decoded)."""
+        """Every secret value, and the password inside a URL (as written and decoded), the
+        ones in `args` included."""
         from dbci.redact import url_passwords
 
         found = [self.password, self.github_token]
         for url in (self.url, self.build_url):
             found += url_passwords(url)  # as written and decoded: a step may print either
-        return list(dict.fromkeys(s for s in found if s))
+        found += _args_secrets(self.args)
+        return _with_forms(found)
 
 
 def _raw_secrets(environ: dict[str, str]) -> list[str]:
@@ -135,8 +142,81 @@ def _raw_secrets(environ: dict[str, str]) -> list[str]:
     found = [environ.get("INPUT_PASSWORD", ""), environ.get("INPUT_GITHUB-TOKEN", "")]
     for name in ("INPUT_URL", "INPUT_BUILD-URL"):
         found += url_passwords(environ.get(name, ""))
+    raw_args = _input(environ, "args")
+    try:
+        found += _args_secrets(shlex.split(raw_args))
+    except ValueError:  # an args input shlex cannot read: its error comes later; mask anyway
+        found += _args_secrets(raw_args.split())
     found += [s.strip() for s in found]
-    return list(dict.fromkeys(s for s in found if s))
+    return _with_forms(found)
+
+
+def _with_forms(secrets: list[str]) -> list[str]:
+    """Each secret and the forms a URL gives it (percent-encoded), once each: a step may
+    print any of them."""
+    from dbci.redact import forms
+
+    return list(dict.fromkeys(form for s in secrets if s for form in [s, *forms(s)]))
+
+
+# The option whose value is a password: `--password`, and what argparse takes for it (any
+# unambiguous beginning of it, `--pass`).
+_PASSWORD_OPTION = "--password"
+
+
+def _password_option(token: str) -> bool:
+    return len(token) >= 3 and token.startswith("--") and _PASSWORD_OPTION.startswith(token)
+
+
+def _args_secrets(args: list[str]) -> list[str]:
+    """The secrets in the `args` input: a `--password`'s value (`--password X`,
+    `--password=X`) and the password of every URL in it (`--url postgresql://u:X@h/db`,
+    `--url=…`, a diff source `url:…`), as written and decoded."""
+    from dbci.redact import url_passwords
+
+    found: list[str] = []
+    for n, token in enumerate(args):
+        name, equals, value = token.partition("=")
+        if _password_option(name):
+            if equals:
+                found.append(value)
+            elif n + 1 < len(args):
+                found.append(args[n + 1])
+        text = value if token.startswith("-") and equals else token
+        found += url_passwords(text.removeprefix("url:"))
+    return found
+
+
+def _shown_args(argv: list[str]) -> list[str]:
+    """A stage's arguments as the log shows them: a `--password`'s value and the password
+    of a URL written `***` at their places (the whole-token scrub follows as well)."""
+    from dbci.redact import hide_url_password
+
+    shown: list[str] = []
+    for n, token in enumerate(argv):
+        name, equals, _ = token.partition("=")
+        if n > 0 and _password_option(argv[n - 1]) and "=" not in argv[n - 1]:
+            shown.append("***")
+        elif _password_option(name) and equals:
+            shown.append(f"{name}=***")
+        else:
+            shown.append(hide_url_password(token))
+    return shown
+
+
+def _scrub(text: str) -> str:
+    """`text` without the run's secrets, where they stand as whole tokens
+    (`dbci.console.scrub`): before a command's data is escaped, since the runner shows it
+    unescaped."""
+    from dbci.console import scrub
+
+    return scrub(text)
+
+
+def _say(line: str) -> None:
+    """A line of the action's log, scrubbed once more as it is printed (only `::add-mask::`
+    lines and the commands' fixed lines are printed otherwise)."""
+    print(_scrub(line), flush=True)
 
 
 def _global_args(inputs: ActionInputs) -> list[str]:
@@ -224,9 +304,10 @@ class _StageOutput(_Lines):
     warning, say) is made so here."""
 
     def line(self, line: str) -> None:
+        from dbci.console import scrub
         from dbci.logtext import printable
 
-        self.through.write(printable(line, dbci_errors=False) + "\n")
+        self.through.write(printable(scrub(line), dbci_errors=False) + "\n")
 
 
 def _run_stage(argv: list[str], *, annotate: bool = False) -> int:
@@ -239,7 +320,8 @@ def _run_stage(argv: list[str], *, annotate: bool = False) -> int:
     from dbci.cli import main
     from dbci.logtext import visible_controls
 
-    print(f"::group::{_escape(visible_controls('dbci ' + ' '.join(argv)))}", flush=True)
+    shown = _scrub("dbci " + " ".join(_shown_args(argv)))
+    _say(f"::group::{_escape(visible_controls(shown))}")
     token = secrets.token_hex(16) if annotate else ""
     if token:
         print(f"::stop-commands::{token}", flush=True)
@@ -256,7 +338,7 @@ def _run_stage(argv: list[str], *, annotate: bool = False) -> int:
             print(f"::{token}::", flush=True)
         print("::endgroup::", flush=True)
         for message in errors.messages if errors is not None else []:
-            print(f"::error::{_escape(visible_controls('dbci: ' + message))}", flush=True)
+            _say(f"::error::{_escape(visible_controls(_scrub('dbci: ' + message)))}")
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -296,7 +378,7 @@ def _annotations(report: dict[str, Any], prefix: str) -> list[str]:
             f"line={int(f.get('line') or 1)},col={int(f.get('column') or 1)},"
             f"title={_escape(str(f.get('rule')), property_value=True)}"
         )
-        message = visible_controls(str(f.get("message")))  # no ANSI escape in the log
+        message = visible_controls(_scrub(str(f.get("message"))))  # no ANSI escape in the log
         lines.append(f"::{kind} {props}::{_escape(message)}")
     more = len(findings) - ANNOTATIONS
     if more > 0:
@@ -332,14 +414,20 @@ def run(environ: dict[str, str]) -> int:
     github = environ.get("GITHUB_ACTIONS", "").strip().lower() == "true"
     # Only GitHub reads `::add-mask::`: under GitLab and Azure the line would print the
     # secret in the clear (they mask their own secret variables).
-    masked = _raw_secrets(environ) if github else []
-    for secret in masked:
+    # Every line below, on every platform, goes without them (`_say`, and dbci's own
+    # printing through `dbci.console`, which this process shares).
+    from dbci.console import remember_all
+
+    masked = _raw_secrets(environ)
+    remember_all(masked)
+    for secret in masked if github else []:
         print(f"::add-mask::{_escape(secret)}", flush=True)
     try:
         inputs = ActionInputs.read(environ)
     except InputProblem as problem:
-        print(f"::error::{_escape(str(problem))}", flush=True)
+        _say(f"::error::{_escape(_scrub(str(problem)))}")
         return 2
+    remember_all(inputs.secrets())
     for secret in inputs.secrets() if github else []:
         if secret not in masked:
             print(f"::add-mask::{_escape(secret)}", flush=True)
@@ -356,7 +444,7 @@ def run(environ: dict[str, str]) -> int:
     if inputs.command == "version":
         from dbci import __version__
 
-        print(f"dbci {__version__}", flush=True)
+        _say(f"dbci {__version__}")
         return 0
     project = Path(inputs.working_directory)
     report_dir = Path(inputs.report_dir)
@@ -368,6 +456,10 @@ def run(environ: dict[str, str]) -> int:
         if stage == "report" and inputs.command != "report":
             continue  # rendering the report of a stage: the stage's result is the action's
         code = code or result
+        if result in CANCELLED:
+            # SIGINT / SIGTERM (the run's cancel): no further stage, no comment to post;
+            # the outputs and the summary below still say what the stage reported.
+            break
         if result and _stamp(directory / "report.json") == before:
             # The stage failed before writing a report (bad input, no database): there is
             # nothing of this run to render, and no earlier run's report may pass for it.
@@ -383,7 +475,7 @@ def run(environ: dict[str, str]) -> int:
     # Annotations are GitHub's commands: elsewhere they would only print the findings'
     # text once more, unescaped for that runner (Azure reads `##vso[` anywhere in a line).
     for line in _annotations(report, repository_prefix(project.resolve())) if github else []:
-        print(line, flush=True)
+        _say(line)
     if environ.get("GITHUB_OUTPUT"):
         with open(environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:
             for name, value in _outputs(report, str(directory)).items():

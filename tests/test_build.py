@@ -190,7 +190,7 @@ def test_bad_build_input_is_one_line_and_exit_2(tmp_path: Path, pg_url: str) -> 
             "unknown provisioner 'magic'",
         ),
         ("", ["--build-environment", "nope"], "unknown build environment 'nope'"),
-        ("", ["--dialect", "oracle"], "not 'oracle'"),
+        ("", ["--dialect", "oracle"], "unknown dialect 'oracle'"),
         ("", ["--build-version", "x.y"], "x.y"),
     ]
     for i, (toml, args, message) in enumerate(cases):

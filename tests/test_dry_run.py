@@ -284,7 +284,8 @@ def test_pg_dry_run_creates_schemas_like_migrate(
         assert 'CREATE SCHEMA IF NOT EXISTS "app"' in text
         assert 'CREATE TABLE "app"."flyway_schema_history"' in text
         assert "<< Flyway Schema Creation >>" in text
-        assert insert_ranks(text) == [1, 2, 3, 4, 5]
+        # Flyway writes its schema-creation row at installed_rank 0, the migrations from 1.
+        assert insert_ranks(text) == [0, 1, 2, 3, 4]
         assert run_sql(a, "select count(*) from pg_namespace where nspname = 'app'") == [(0,)]
         execute_script(a, text)
         migrate(dbci, root, b, "--schemas", "app")
@@ -428,3 +429,51 @@ def test_after_connect_callback_is_in_the_script(tmp_path: Path, url: str, dbci)
     text = dry_run(dbci, root, url, tmp_path / "dry.sql")
     assert "afterConnect.sql" in text
     assert "insert into connect_log (a) values (1)" in text
+
+
+def test_check_dry_run_shows_secret_placeholders_as_written(
+    tmp_path: Path, pg_url: str, dbci
+) -> None:
+    """The check stage's dry run (a report file) leaves a secret placeholder as written in
+    migrations and callbacks alike, while the run itself uses its value: a repeatable
+    migration's checksum, taken after placeholders, is the one migrate records, so the
+    applied repeatable is not pending again. `migrate --dry-run` by hand keeps the value."""
+    token = "tok-dry-Run-8812"
+    env = {"DBCI_PLACEHOLDERS_API_TOKEN": token}
+    root = write_project(
+        tmp_path / "p",
+        {
+            "V1__t.sql": "create table t (a text);\n",
+            "R__fill.sql": "delete from t;\ninsert into t values ('${api_token}');\n",
+            "beforeEachMigrate.sql": "select '${API_TOKEN}' as callback;\n",
+            "beforeEachMigrateStatement.sql": "select 1 as statement_hook;\n",
+        },
+    )
+    check = ("--project", root, "--url", pg_url, "check", "--dryrun")
+    proc = dbci(*check, env=env)
+    assert proc.returncode == 0, proc.stderr
+    shown = (root / "dbci-report" / "dryrun.sql").read_text()
+    assert token not in shown
+    assert "insert into t values ('${api_token}');" in shown
+    assert "select '${API_TOKEN}' as callback;" in shown  # as written, case and all
+    assert shown.count("select 1 as statement_hook;") == 3  # before each of 3 statements
+    by_hand_file = tmp_path / "by-hand.sql"
+    proc = dbci("--project", root, "--url", pg_url, "migrate", "--dry-run", by_hand_file, env=env)
+    assert proc.returncode == 0, proc.stderr
+    by_hand = by_hand_file.read_text()
+    assert f"insert into t values ('{token}');" in by_hand
+    assert f"select '{token}' as callback;" in by_hand
+    # The same history rows, the repeatable's checksum (taken with the value) included.
+    assert _history_inserts(shown) == _history_inserts(by_hand)
+    proc = dbci("--project", root, "--url", pg_url, "migrate", env=env)
+    assert proc.returncode == 0, proc.stderr
+    recorded = history(pg_url)[-1]
+    assert recorded[4] == "R__fill.sql" and f"'R__fill.sql', {recorded[5]}," in shown
+    proc = dbci(*check, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "no migration to apply" in (root / "dbci-report" / "dryrun.sql").read_text()
+
+
+def _history_inserts(text: str) -> list[str]:
+    """The VALUES of every history INSERT in a script."""
+    return re.findall(rf'INSERT INTO [^\n]*"{HISTORY}" \([^)]*\) VALUES \(([^\n]*)\)', text)

@@ -179,3 +179,43 @@ def test_the_same_stages_under_gitlab_ci(tmp_path: Path, pg_url: str, github_api
     assert done.returncode == 0, done.stderr
     assert "Comment created on gitlab" in done.stdout
     assert len(github_api.gitlab["3"]) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        "--password s3cret-Args-pw",
+        "--password=s3cret-Args-pw",
+        "--pass s3cret-Args-pw",  # argparse takes a beginning of an option for it
+        "-e qa --password s3cret-Args-pw --output json",
+        "--url postgresql://u:s3cret-Args-pw@db.test/shop",
+        "--url=jdbc:postgresql://db.test/shop?user=u&password=s3cret-Args-pw",
+    ],
+)
+@pytest.mark.parametrize("platform", ["GitHub", "GitLab"])
+def test_a_password_in_args_is_masked_first_and_in_no_line(
+    tmp_path: Path, args: str, platform: str
+) -> None:
+    """No database needed: the stage (a report of nothing) fails, but every line it and
+    the action print is there to look at, the stage's `::group::` line first of all."""
+    secret = "s3cret-Args-pw"
+    write_project(tmp_path / "shop", {"V1__a.sql": "CREATE TABLE a (id int);\n"})
+    env = _clean_environ() | {
+        "INPUT_COMMAND": "report",
+        "INPUT_WORKING-DIRECTORY": "shop",
+        "INPUT_COMMENT": "false",
+        "INPUT_ARGS": args,
+    }
+    if platform == "GitHub":
+        env |= {"GITHUB_ACTIONS": "true"}
+    else:
+        env |= {"GITLAB_CI": "true"}
+    done = _run_entrypoint(tmp_path, env)
+    lines = done.stdout.splitlines()
+    group = next(line for line in lines if line.startswith("::group::"))
+    assert "***" in group and secret not in group, group
+    if platform == "GitHub":
+        assert lines[0] == f"::add-mask::{secret}", lines[:3]  # before anything else
+        lines = [line for line in lines if not line.startswith("::add-mask::")]
+    for text in [*lines, done.stderr]:
+        assert secret not in text, text

@@ -238,7 +238,7 @@ def test_pg_schemas_created_with_marker_row_and_search_path(tmp_path: Path, pg_u
     commands.migrate(settings_for(root, pg_url, schemas=["app", "audit"]))
     rows = history(pg_url, "app.flyway_schema_history")
     assert rows[0] == (
-        1,
+        0,  # Flyway's SchemaHistory.addAppliedMigration: a SCHEMA row is rank 0
         None,
         "<< Flyway Schema Creation >>",
         "SCHEMA",

@@ -1,7 +1,14 @@
 """The pull/merge-request comment: one per project, environment and stage, found by marker.
 
 A local HTTP stand-in implements the parts of the GitHub, GitLab and Azure DevOps APIs the
-comment uses, in memory, with paging; every call is recorded. No network is used.
+comment uses, in memory, with paging; every call is recorded. No network is used. Its
+answers follow the platforms' documentation: GitHub's "Delete an issue comment" and
+GitLab's "Delete a merge request note" answer 204 with no body, and 404 for a comment that
+is not there (any more); Azure DevOps' "Pull Request Thread Comments - Delete" answers 200
+and soft-deletes the comment (`isDeleted`), and a thread whose comments are all deleted is
+deleted itself (the thread's `isDeleted`), still listed; "Pull Request Threads - Update"
+sets a thread's status. Requests are served concurrently, each after `Api.delay` seconds
+(and the first `Api.gather` GETs together), and change the state one at a time.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,10 +76,31 @@ class Api:
     fail: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
     delay: float = 0.0
     next_id: int = 1000
+    # Called (with the platform's prefix: gh, gl, az) just before and just after a POST
+    # creates its comment, under the state's lock: another run's comment appearing then.
+    before_post: Callable[[str], None] | None = None
+    after_post: Callable[[str], None] | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    # Runs started together reach a slow API together: the first `gather` GETs wait for one
+    # another (at most `gather_wait` seconds), then are answered at once. 0: no waiting.
+    gather: int = 0
+    gather_wait: float = 2.0
+    gathered: int = 0
+    _arrivals: threading.Condition = field(default_factory=threading.Condition)
+
+    def gather_listings(self) -> None:
+        """Hold this GET until `gather` GETs have come (or `gather_wait` has passed)."""
+        with self._arrivals:
+            if self.gathered >= self.gather:
+                return
+            self.gathered += 1
+            self._arrivals.notify_all()
+            self._arrivals.wait_for(lambda: self.gathered >= self.gather, self.gather_wait)
 
     def new_id(self) -> int:
-        self.next_id += 1
-        return self.next_id
+        with self.lock:
+            self.next_id += 1
+            return self.next_id
 
     def writes(self) -> list[Call]:
         return [call for call in self.calls if call.method != "GET"]
@@ -88,8 +116,9 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
         ) -> None:
             data = b"" if body is None else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
+            if status != 204:  # No Content: no body, no Content-Length (RFC 9110)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
@@ -107,6 +136,9 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
         def do_PUT(self) -> None:
             self._route("PUT")
 
+        def do_DELETE(self) -> None:
+            self._route("DELETE")
+
         def _route(self, method: str) -> None:
             parts = urlsplit(self.path)
             query = dict(parse_qsl(parts.query))
@@ -116,6 +148,8 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
             api.calls.append(Call(method, parts.path, query, headers, body))
             if api.delay:
                 time.sleep(api.delay)
+            if method == "GET":
+                api.gather_listings()
             path = parts.path
             platform = path.split("/")[1]
             if (method, platform) in api.fail:
@@ -129,13 +163,22 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(data)
                 return None
-            if platform == "gh":
-                return self._github(method, path[3:], query, headers, body)
-            if platform == "gl":
-                return self._gitlab(method, path[3:], query, headers, body)
-            if platform == "az":
-                return self._azure(method, path[3:], query, headers, body)
+            with api.lock:  # one change of the state at a time, as a database would
+                if platform == "gh":
+                    return self._github(method, path[3:], query, headers, body)
+                if platform == "gl":
+                    return self._gitlab(method, path[3:], query, headers, body)
+                if platform == "az":
+                    return self._azure(method, path[3:], query, headers, body)
             return self._send(404, {"message": "Not Found"})
+
+        def _posting(self, platform: str, create: Callable[[], Any]) -> Any:
+            if api.before_post is not None:
+                api.before_post(platform)
+            made = create()
+            if api.after_post is not None:
+                api.after_post(platform)
+            return made
 
         def _github(
             self,
@@ -164,20 +207,16 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
                 return self._send(200, chunk, extra)
             if match and method == "POST":
                 number = int(match.group(1))
-                ident = api.new_id()
-                comment = {
-                    "id": ident,
-                    "body": body["body"],
-                    "user": {"login": BOT},
-                    "html_url": f"https://github.test/acme/shop/pull/{number}#issuecomment-{ident}",
-                }
-                api.github.setdefault(number, []).append(comment)
+                comment = self._posting("gh", lambda: github_comment(api, number, body["body"]))
                 return self._send(201, comment)
             match = re.fullmatch(r"/repos/acme/shop/issues/comments/(\d+)", path)
-            if match and method == "PATCH":
+            if match and method in ("PATCH", "DELETE"):
                 for items in api.github.values():
                     for comment in items:
                         if comment["id"] == int(match.group(1)):
+                            if method == "DELETE":
+                                items.remove(comment)
+                                return self._send(204)
                             comment["body"] = body["body"]
                             return self._send(200, comment)
             return self._send(404, {"message": "Not Found"})
@@ -207,18 +246,17 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
                     extra["X-Next-Page"] = str(page + 1) if page * size < len(items) else ""
                 return self._send(200, chunk, extra)
             if match and method == "POST":
-                note = {
-                    "id": api.new_id(),
-                    "body": body["body"],
-                    "author": {"username": "bot"},
-                    "system": False,
-                }
-                api.gitlab.setdefault(match.group(1), []).append(note)
+                iid = match.group(1)
+                note = self._posting("gl", lambda: gitlab_note(api, iid, body["body"]))
                 return self._send(201, note)
             match = re.fullmatch(r"/api/v4/projects/42/merge_requests/(\d+)/notes/(\d+)", path)
-            if match and method == "PUT":
-                for note in api.gitlab.get(match.group(1), []):
+            if match and method in ("PUT", "DELETE"):
+                notes = api.gitlab.get(match.group(1), [])
+                for note in notes:
                     if note["id"] == int(match.group(2)):
+                        if method == "DELETE":
+                            notes.remove(note)
+                            return self._send(204)
                         note["body"] = body["body"]
                         return self._send(200, note)
             return self._send(404, {"message": "404 Not found"})
@@ -241,28 +279,65 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
                 threads = api.azure.get(match.group(1), [])
                 return self._send(200, {"value": threads, "count": len(threads)})
             if match and method == "POST":
-                ident = api.new_id()
-                thread = {
-                    "id": ident,
-                    "status": body["status"],
-                    "comments": [
-                        {"id": 1, **comment, "author": {"displayName": "Build Service"}}
-                        for comment in body["comments"]
-                    ],
-                }
-                api.azure.setdefault(match.group(1), []).append(thread)
+                pr = match.group(1)
+                thread = self._posting("az", lambda: azure_thread(api, pr, body))
                 return self._send(200, thread)
-            match = re.fullmatch(prefix + r"/threads/(\d+)/comments/(\d+)", path)
+            match = re.fullmatch(prefix + r"/threads/(\d+)", path)
             if match and method == "PATCH":
+                for thread in api.azure.get(match.group(1), []):
+                    if thread["id"] == int(match.group(2)):
+                        thread["status"] = body["status"]
+                        return self._send(200, thread)
+            match = re.fullmatch(prefix + r"/threads/(\d+)/comments/(\d+)", path)
+            if match and method in ("PATCH", "DELETE"):
                 for thread in api.azure.get(match.group(1), []):
                     if thread["id"] == int(match.group(2)):
                         for comment in thread["comments"]:
                             if comment["id"] == int(match.group(3)):
+                                if method == "DELETE":  # a soft delete
+                                    comment["isDeleted"] = True
+                                    if all(c.get("isDeleted") for c in thread["comments"]):
+                                        thread["isDeleted"] = True
+                                    return self._send(200)
                                 comment["content"] = body["content"]
                                 return self._send(200, comment)
             return self._send(404, {"message": "not found"})
 
     return Handler
+
+
+def github_comment(api: Api, number: int, body: str) -> dict[str, Any]:
+    """A new comment on GitHub pull request `number`, as the API creates it."""
+    ident = api.new_id()
+    comment = {
+        "id": ident,
+        "body": body,
+        "user": {"login": BOT},
+        "html_url": f"https://github.test/acme/shop/pull/{number}#issuecomment-{ident}",
+    }
+    api.github.setdefault(number, []).append(comment)
+    return comment
+
+
+def gitlab_note(api: Api, iid: str, body: str) -> dict[str, Any]:
+    """A new note on GitLab merge request `iid`."""
+    note = {"id": api.new_id(), "body": body, "author": {"username": "bot"}, "system": False}
+    api.gitlab.setdefault(iid, []).append(note)
+    return note
+
+
+def azure_thread(api: Api, pr: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A new thread on Azure DevOps pull request `pr`, from a "Threads - Create" body."""
+    thread = {
+        "id": api.new_id(),
+        "status": body["status"],
+        "comments": [
+            {"id": number, **comment, "author": {"displayName": "Build Service"}}
+            for number, comment in enumerate(body["comments"], 1)
+        ],
+    }
+    api.azure.setdefault(pr, []).append(thread)
+    return thread
 
 
 @pytest.fixture(autouse=True)
@@ -700,15 +775,233 @@ def test_connection_refused_is_skipped(tmp_path: Path, platform: str) -> None:
     _assert_clean(result)
 
 
-def test_a_slow_api_times_out_and_is_skipped(
-    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(comments, "TIMEOUT_SECONDS", 0.2)
+def test_a_slow_api_times_out_and_is_skipped(api: Api, tmp_path: Path) -> None:
     api.delay = 1.0
-    result = upsert_comment("report", MARKER, github_env(api.url, tmp_path))
+    environ = github_env(api.url, tmp_path, DBCI_API_TIMEOUT="0.2")
+    started = time.monotonic()
+    result = upsert_comment("report", MARKER, environ)
+    assert time.monotonic() - started < 0.9  # the first request's deadline, not its answer
     assert (result.platform, result.action) == ("github", "skipped")
-    assert "0.2 s" in (result.warning or "")
+    assert result.warning == (
+        f"GET {api.url}/gh/repos/acme/shop/issues/7/comments timed out after 0.2 s "
+        "(DBCI_API_TIMEOUT)"
+    )
     _assert_clean(result)
+
+
+@contextmanager
+def trickling(phase: str, interval: float = 0.5, lasting: float = 10.0) -> Iterator[str]:
+    """A local HTTP server that answers every request one byte every `interval` seconds,
+    for `lasting` seconds (then it hangs up): its status line and headers ("headers"), or,
+    after complete headers announcing a large JSON body, that body ("body"). Yields its
+    URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            received = b""
+            while b"\r\n\r\n" not in received:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                received += chunk
+            if phase == "body":
+                conn.sendall(head + b"Content-Length: 1000000\r\n\r\n")
+                stream = b"[" + b" " * 999_998 + b"]"
+            else:
+                stream = head + b"X-Padding: " + b"a" * 60_000 + b"\r\n\r\n[]"
+            ends = time.monotonic() + lasting
+            for byte in stream:
+                if stop.wait(interval) or time.monotonic() > ends:
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:  # the client hung up: its deadline passed
+                    return
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+@pytest.mark.parametrize("phase", ["headers", "body"])
+def test_an_api_that_trickles_its_answer_is_cut_off_at_the_deadline(
+    tmp_path: Path, phase: str
+) -> None:
+    """A byte every 0.5 s never trips a socket timeout; the request's total deadline ends
+    it all the same."""
+    with trickling(phase) as url:
+        environ = github_env(url, tmp_path, DBCI_API_TIMEOUT="2")
+        started = time.monotonic()
+        result = upsert_comment("report", MARKER, environ)
+        elapsed = time.monotonic() - started
+    assert 1.9 <= elapsed < 3.0, elapsed
+    assert (result.platform, result.action) == ("github", "skipped")
+    assert "timed out after 2 s" in (result.warning or "")
+    _assert_clean(result)
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "nan", "inf"])
+def test_a_bad_api_timeout_is_skipped_naming_the_variable(
+    api: Api, tmp_path: Path, value: str
+) -> None:
+    result = upsert_comment("report", MARKER, github_env(api.url, tmp_path, DBCI_API_TIMEOUT=value))
+    assert (result.platform, result.action) == ("github", "skipped")
+    assert result.warning == (
+        f"DBCI_API_TIMEOUT must be a positive number of seconds, not {value!r}"
+    )
+    assert api.calls == []
+
+
+def test_the_default_api_timeout() -> None:
+    assert comments.DEFAULT_TIMEOUT_SECONDS == 30.0
+    assert comments.api_timeout({}) == 30.0
+    assert comments.api_timeout({"DBCI_API_TIMEOUT": " 2.5 "}) == 2.5
+
+
+# --- runs racing each other: one comment stays ------------------------------------------------
+
+AZURE_PREFIX = "/az/org/Shop%20Team/_apis/git/repositories/repo-guid/pullRequests/11"
+
+
+def another_run(api: Api, platform: str, body: str) -> int:
+    """The comment (thread) another run racing this one creates; its id."""
+    if platform == "github":
+        return int(github_comment(api, 7, body)["id"])
+    if platform == "gitlab":
+        return int(gitlab_note(api, "3", body)["id"])
+    thread = {"comments": [{"parentCommentId": 0, "content": body, "commentType": 1}]}
+    return int(azure_thread(api, "11", {**thread, "status": 1})["id"])
+
+
+def visible(api: Api, platform: str) -> list[tuple[int, str]]:
+    """(id, body) of each comment a reader of the pull request sees: on Azure, the threads
+    neither deleted nor resolved, by their first comment."""
+    if platform == "github":
+        return [(c["id"], c["body"]) for c in api.github.get(7, [])]
+    if platform == "gitlab":
+        return [(n["id"], n["body"]) for n in api.gitlab.get("3", [])]
+    return [
+        (t["id"], t["comments"][0]["content"])
+        for t in api.azure.get("11", [])
+        if not t.get("isDeleted") and t["status"] in (1, "active")
+    ]
+
+
+def delete_path(platform: str, ident: int) -> str:
+    """The documented DELETE of one comment (on Azure: the first comment of a thread)."""
+    if platform == "github":
+        return f"/gh/repos/acme/shop/issues/comments/{ident}"
+    if platform == "gitlab":
+        return f"/gl/api/v4/projects/42/merge_requests/3/notes/{ident}"
+    return f"{AZURE_PREFIX}/threads/{ident}/comments/1"
+
+
+def once(action: Callable[[], object]) -> Callable[[str], None]:
+    """A `before_post`/`after_post` hook that runs `action` on the first POST only."""
+    done: list[bool] = []
+
+    def hook(_platform: str) -> None:
+        if not done:
+            done.append(True)
+            action()
+
+    return hook
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_run_that_created_beside_an_older_comment_edits_it_and_deletes_its_own(
+    api: Api, tmp_path: Path, platform: str
+) -> None:
+    theirs: list[int] = []
+    api.before_post = once(lambda: theirs.append(another_run(api, platform, f"{MARKER}\nold")))
+    result = upsert_comment("mine", MARKER, env_for(platform, api.url, tmp_path))
+    assert (result.action, result.warning) == ("updated", None)
+    assert visible(api, platform) == [(theirs[0], f"{MARKER}\n\nmine")]
+    ours = theirs[0] + 1
+    assert [(c.method, c.path) for c in api.writes()][-1] == ("DELETE", delete_path(platform, ours))
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_run_that_created_first_keeps_its_comment_and_deletes_the_newer(
+    api: Api, tmp_path: Path, platform: str
+) -> None:
+    theirs: list[int] = []
+    api.after_post = once(lambda: theirs.append(another_run(api, platform, f"{MARKER}\nnew")))
+    result = upsert_comment("mine", MARKER, env_for(platform, api.url, tmp_path))
+    assert (result.action, result.warning) == ("created", None)
+    ours = theirs[0] - 1
+    assert visible(api, platform) == [(ours, f"{MARKER}\n\nmine")]
+    assert [c.method for c in api.writes()] == ["POST", "DELETE"]
+    assert api.writes()[1].path == delete_path(platform, theirs[0])
+    if platform == "azure":  # the thread is soft-deleted, still listed
+        assert api.writes()[1].query == {"api-version": "7.1"}
+        deleted = [t for t in api.azure["11"] if t["id"] == theirs[0]]
+        assert deleted[0]["isDeleted"] is True
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_duplicate_another_run_deleted_first_is_no_error(
+    api: Api, tmp_path: Path, platform: str
+) -> None:
+    api.after_post = once(lambda: another_run(api, platform, f"{MARKER}\nnew"))
+    api.fail[("DELETE", PREFIX[platform])] = (404, {"message": "Not Found"})
+    result = upsert_comment("mine", MARKER, env_for(platform, api.url, tmp_path))
+    assert (result.platform, result.action, result.warning) == (platform, "created", None)
+    assert [c.method for c in api.writes()] == ["POST", "DELETE"]  # answered 404
+
+
+def test_an_azure_duplicate_someone_replied_to_is_closed(api: Api) -> None:
+    def racer_with_a_reply() -> None:
+        ident = another_run(api, "azure", f"{MARKER}\nnew")
+        thread = api.azure["11"][-1]
+        assert thread["id"] == ident
+        thread["comments"].append({"id": 2, "parentCommentId": 1, "content": "why?"})
+
+    api.after_post = once(racer_with_a_reply)
+    result = upsert_comment("mine", MARKER, azure_env(api.url))
+    assert (result.action, result.warning) == ("created", None)
+    ours, theirs = api.azure["11"]
+    assert visible(api, "azure") == [(ours["id"], f"{MARKER}\n\nmine")]
+    assert theirs["comments"][0]["isDeleted"] is True
+    assert "isDeleted" not in theirs  # the reply keeps the thread: it is closed instead
+    assert theirs["status"] == 4 and theirs["comments"][1]["content"] == "why?"
+    patch = api.writes()[-1]
+    assert (patch.method, patch.path, patch.body) == (
+        "PATCH",
+        f"{AZURE_PREFIX}/threads/{theirs['id']}",
+        {"status": 4},
+    )
+
+
+def test_a_failure_while_settling_still_reports_the_comment_posted(
+    api: Api, tmp_path: Path
+) -> None:
+    api.after_post = once(lambda: another_run(api, "github", f"{MARKER}\nnew"))
+    api.fail[("DELETE", "gh")] = (500, {"message": "Server Error"})
+    result = upsert_comment("mine", MARKER, github_env(api.url, tmp_path))
+    assert (result.action, result.warning) == ("created", None)
+    assert [c.method for c in api.writes()] == ["POST", "DELETE"]  # answered 500
+    assert len(visible(api, "github")) == 2  # a duplicate left, nothing lost
 
 
 def test_an_answer_that_is_not_json_is_skipped(api: Api, tmp_path: Path) -> None:

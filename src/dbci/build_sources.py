@@ -17,7 +17,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from dbci.config import Overrides, Settings
+from dbci.config import Overrides, Settings, load_settings
 from dbci.errors import GateFailed, InputError
 from dbci.log import Log, quiet
 from dbci.schema.model import Snapshot
@@ -59,9 +59,10 @@ def read_built(
     def snapshot_of(settings: Settings) -> Snapshot:
         return take_snapshot(settings, include_grants=include_grants)[1]
 
-    project, builder = build_settings(
-        dataclasses.replace(overrides, environment=None, url=None), options.build_env
-    )
+    # Built for the environment the command line names (-e, DBCI_ENVIRONMENT, the default
+    # environment): its schemas and placeholders; its URL is not needed.
+    target = load_settings(dataclasses.replace(overrides, url=None))
+    project, builder = build_settings(overrides, options.build_env, target)
     kind_of_database = build_dialect(builder, project, dialect)
     if kind == "migrations" and _reusable(builder, options):
         _migrate_reused(builder, options.build_version, log)

@@ -8,14 +8,18 @@ import gc
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from dbci import __version__
+from dbci.console import error as _error
+from dbci.console import remember as _remember
+from dbci.console import remember_settings
+from dbci.console import say as _say
+from dbci.console import say_error as _error_stream
+from dbci.console import shown as _shown
 from dbci.errors import EXIT_GATE, EXIT_INPUT, DbciError, GateFailed, InputError
-
-_SECRETS: set[str] = set()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -114,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dry-run",
         metavar="FILE",
-        help="write the SQL migrate would execute to FILE (- for standard output); run nothing",
+        help="write the SQL migrate would execute to FILE (- for standard output); run "
+        "nothing. Placeholders hold their real values, secret ones included: keep FILE out "
+        "of reports and logs (check's dry run shows secret placeholders as ${name})",
     )
     _global_options(p, suppress=True)
 
@@ -441,7 +447,20 @@ def run() -> NoReturn:
 
 
 def main(argv: Sequence[str] | None = None, *, _from_run: bool = False) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code. SIGINT and SIGTERM cancel the run
+    (`dbci.cancel`): exit 130 and 143."""
+    from dbci import cancel
+
+    try:
+        with cancel.handling_signals():
+            return _main(argv, _from_run)
+    except cancel.Cancelled as stop:  # a signal in the instant after the command ended
+        return stop.exit_code
+
+
+def _main(argv: Sequence[str] | None, _from_run: bool) -> int:
+    from dbci import cancel
+
     global _quick_exit
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     args: argparse.Namespace | None = None
@@ -451,8 +470,15 @@ def main(argv: Sequence[str] | None = None, *, _from_run: bool = False) -> int:
         if _from_run and not _quick_exit:
             gc.enable()
         return _run(args)
+    except cancel.Cancelled as stop:
+        _error(str(stop))
+        return stop.exit_code
     except DbciError as exc:
-        _remember_config_secrets(args)
+        _config_secrets(args)
+        if cancel.requested():  # the failure the cancel caused: a statement cancelled
+            signalled = cancel.cancelled()
+            _error(f"{signalled}: {exc}")
+            return signalled.exit_code
         _error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
@@ -460,12 +486,38 @@ def main(argv: Sequence[str] | None = None, *, _from_run: bool = False) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # a bug in dbci: still one line unless asked for more
-        if debug:
+    except Exception as exc:
+        _config_secrets(args)
+        if cancel.requested():
+            signalled = cancel.cancelled()
+            _error(f"{signalled}: {_first_line(exc)}")
+            return signalled.exit_code
+        refused = _database_error(exc)
+        if refused is not None:  # the database said no (a permission, say): not a bug
+            _error(refused)
+            return EXIT_GATE
+        if debug:  # a bug in dbci: still one line unless asked for more
             traceback.print_exc()
-        _remember_config_secrets(args)
         _error(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
         return EXIT_GATE
+
+
+# The drivers' error classes live in these modules: an error of theirs that reaches the top
+# is the database's answer (a permission refused, a catalog it cannot read), not a bug.
+_DRIVER_MODULES = ("psycopg", "pymysql", "sqlite3", "pyodbc", "sqlalchemy")
+
+
+def _database_error(exc: BaseException) -> str | None:
+    """The one line for a database's refusal that no command turned into its own error."""
+    module = type(exc).__module__.split(".")[0]
+    if module not in _DRIVER_MODULES and not module.startswith("_sqlite3"):
+        return None
+    return f"the database refused: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -474,9 +526,9 @@ def _run(args: argparse.Namespace) -> int:
     from dbci.redact import url_passwords
 
     if args.password:
-        _SECRETS.add(args.password)
+        _remember(args.password)
     if os.environ.get("DBCI_PASSWORD"):
-        _SECRETS.add(os.environ["DBCI_PASSWORD"])
+        _remember(os.environ["DBCI_PASSWORD"])
     # A password inside a URL is as secret as one given on its own (and --url's is not
     # settings.password); diff's url: sources carry URLs as well.
     for url in (
@@ -487,7 +539,7 @@ def _run(args: argparse.Namespace) -> int:
         getattr(args, "target", None),
     ):
         if isinstance(url, str):
-            _SECRETS.update(url_passwords(url.removeprefix("url:")))
+            _remember(*url_passwords(url.removeprefix("url:")))
     if args.command == "diff":
         return _diff(args)
     if args.command in ("model", "generate"):
@@ -512,10 +564,7 @@ def _run(args: argparse.Namespace) -> int:
             p.strip() for p in args.ignore_migration_patterns.split(",") if p.strip()
         ]
     settings = load_settings(_overrides(args, flyway_keys))
-    if settings.password:
-        _SECRETS.add(settings.password)
-    if settings.database is not None and settings.database.password:
-        _SECRETS.add(settings.database.password)
+    remember_settings(settings)
     as_json = args.output == "json"
     log = _error_stream if as_json else _say
 
@@ -603,7 +652,7 @@ def _diff(args: argparse.Namespace) -> int:
     then model or generate on it when asked."""
     from dbci import output
     from dbci.build_sources import BuildOptions
-    from dbci.config import load_settings
+    from dbci.config import project_settings
     from dbci.diff_artifact import DiffArtifact
     from dbci.model_commands import artifact_path
     from dbci.schema_commands import compare
@@ -632,7 +681,7 @@ def _diff(args: argparse.Namespace) -> int:
     # The artifact is for model and generate: kept when they may follow (a side is the
     # schema model or the migrations), when asked for, or when they come next here.
     if args.artifact or args.then or {args.source, args.target} & {"schemaModel", "migrations"}:
-        project = load_settings(dataclasses.replace(overrides, environment=None, url=None))
+        project = project_settings(overrides)
         artifact.save(artifact_path(args.artifact, project), comparison.diff)
     result = comparison.diff
     show = _error_stream if script_to_stdout else _say
@@ -646,13 +695,13 @@ def _diff(args: argparse.Namespace) -> int:
             show(text)
     if args.sql is not None:
         if script_to_stdout:
-            sys.stdout.write(_scrub(result.sql()))
+            sys.stdout.write(result.sql())
             sys.stdout.flush()
         else:
             path = Path(args.sql)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(_scrub(result.sql()), encoding="utf-8")
+                path.write_text(result.sql(), encoding="utf-8")
             except OSError as exc:
                 raise InputError(f"--sql: cannot write {args.sql}: {exc.strerror}") from None
     return 1 if args.exit_code and result.changes else 0
@@ -672,8 +721,7 @@ def _model_or_generate(
     ids = parse_ids(args.changes)
     named = command == "model" and artifact is None and (args.environment or args.url)
     settings = load_settings(overrides if named else dataclasses.replace(overrides, url=None))
-    if settings.password:
-        _SECRETS.add(settings.password)
+    remember_settings(settings)
     if named:
         if ids is not None:
             raise InputError("--changes picks changes of a diff: not with -e/--url")
@@ -708,6 +756,7 @@ def _build(args: argparse.Namespace) -> int:
     as_json = args.output == "json"
     log = _error_stream if as_json else _say
     project = load_settings(overrides)
+    remember_settings(project)
     report_dir = _report_dir(args, project.project_dir)
     report = Report.start(project)
     result = build(
@@ -719,27 +768,55 @@ def _build(args: argparse.Namespace) -> int:
         dialect=args.dialect,
         log=log,
     )
-    path = write_outputs(result, report, report_dir, project.project_dir)
+    path = _write_report(
+        lambda: write_outputs(result, report, report_dir, project.project_dir),
+        f"the build {result.status}",
+    )
     if as_json:
         _say(output.dumps({"build": result.to_dict(), "report": str(path)}))
     else:
         _say(output.build_text(result))
+    if result.status == "cancelled":
+        raise _cancelled(
+            f"{len(result.migrations)} migrations were applied to the build database before "
+            f"it, which is removed; {path} says so"
+        )
     if result.error:
         _error(result.error)
     return 0 if result.status == "passed" else 1
 
 
+def _write_report(write: Callable[[], Path], what_ran: str) -> Path:
+    """Write a stage's report after its work: a signal does not cut into it, and a full
+    disk or an unwritable folder is a failed run (exit 1) that says what ran, not bad
+    input: the stage's work is done and stays done."""
+    from dbci import cancel
+
+    try:
+        with cancel.cleaning_up():
+            return write()
+    except (DbciError, OSError) as exc:
+        reason = exc.message if isinstance(exc, DbciError) else f"{exc.strerror or exc}"
+        raise GateFailed(f"{what_ran}, but its report could not be written: {reason}") from None
+
+
+def _cancelled(detail: str) -> BaseException:
+    """The run's `Cancelled`, with what it did before the signal."""
+    from dbci import cancel
+
+    return cancel.cancelled(detail)
+
+
 def _deploy(args: argparse.Namespace) -> int:
     """`dbci deploy`: every target's result in report.json; exit with the first failure's code."""
     from dbci import output
-    from dbci.config import load_settings
+    from dbci.config import project_settings
     from dbci.deploy.stage import deploy
     from dbci.report_json import Report
 
     overrides = _overrides(args)
-    project = load_settings(dataclasses.replace(overrides, environment=None))
-    if project.password:
-        _SECRETS.add(project.password)
+    project = project_settings(overrides)
+    remember_settings(project)
     configured = project.dbci.get("deploy", {}).get("fail_on_drift", True)
     if not isinstance(configured, bool):
         raise InputError("[dbci.deploy] fail_on_drift must be true or false")
@@ -761,16 +838,37 @@ def _deploy(args: argparse.Namespace) -> int:
         log=_error_stream if as_json else (_TerminalProgress() if sys.stdout.isatty() else _say),
     )
     report.deploy = result.to_dict()
-    report.status = "passed" if result.status == "success" else "failed"
-    path = report.write(report_dir, project.project_dir)
+    report.status = {"success": "passed", "cancelled": "cancelled"}.get(result.status, "failed")
+    if result.environments:  # however they were named: -e, DBCI_ENVIRONMENT, the default
+        order = [t.environment for t in result.targets]
+        named = sorted(set(result.environments), key=lambda e: order.index(e) if e in order else 0)
+        report.environment = ",".join(named)
+    lines = [
+        f"Deploy {t.environment}: {t.status}, {t.from_version or '<< empty >>'} -> "
+        f"{t.to_version or t.from_version or '-'} ({len(t.applied)} applied)"
+        for t in result.targets
+    ]
+    if not as_json:  # before the report: what was applied is said even if it cannot be
+        for line in lines:
+            _say(line)
+    path = _write_report(
+        lambda: report.write(report_dir, project.project_dir),
+        "the deploy ran (" + "; ".join(lines) + ")",
+    )
     if as_json:
         _say(output.dumps({**report.to_dict(), "report": str(path)}))
-    else:
-        for t in result.targets:
-            _say(
-                f"Deploy {t.environment}: {t.status}, {t.from_version or '<< empty >>'} -> "
-                f"{t.to_version or t.from_version or '-'} ({len(t.applied)} applied)"
+    if result.status == "cancelled":
+        stopped = "; ".join(
+            f"{t.environment}: "
+            + (
+                t.error.split(": ", 1)[1]
+                if t.error and ": " in t.error
+                else f"{len(t.applied)} migration{'s' * (len(t.applied) != 1)} applied"
             )
+            for t in result.targets
+            if t.status == "cancelled"
+        )
+        raise _cancelled(f"deploy stopped ({stopped}); {path} says what was applied")
     failed = [t for t in result.targets if t.status != "success"]
     if failed:
         first = next((t for t in failed if t.error), failed[0])
@@ -808,10 +906,10 @@ class _TerminalProgress:
 def _report(args: argparse.Namespace) -> int:
     """`dbci report`: the files, and the comment when asked; a failed comment only warns."""
     from dbci import output
-    from dbci.config import load_settings
+    from dbci.config import project_settings
     from dbci.report.render import render_all
 
-    project = load_settings(dataclasses.replace(_overrides(args), environment=None, url=None))
+    project = project_settings(_overrides(args))
     report_dir = Path(args.report_dir or "dbci-report")
     directory = report_dir if report_dir.is_absolute() else project.project_dir / report_dir
     done = render_all(directory, project.project_dir, comment=args.comment)
@@ -846,9 +944,9 @@ def _report(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace, settings: Any, as_json: bool) -> int:
     """`dbci check` (and `pipeline`): with a target, every part asked (default all); with
     none, the code analysis alone."""
-    from dbci import output
+    from dbci import cancel, output
     from dbci.check.drift import check_source
-    from dbci.check.stage import PARTS, check, write_check_outputs
+    from dbci.check.stage import PARTS, check
     from dbci.code.analysis import analyze
     from dbci.report_json import Report
 
@@ -858,8 +956,15 @@ def _check(args: argparse.Namespace, settings: Any, as_json: bool) -> int:
     log = _error_stream if as_json else _say
     report_dir = _report_dir(args, settings.project_dir)
     code = 0
+    parts = asked or PARTS
     if args.command == "pipeline":
-        code = _run_build(args, settings, report, log)
+        code, built = _run_build(args, settings, report, log)
+        if not built:
+            # The migrations do not build: the check's rebuild (changes, drift) would fail
+            # the same way and say it again; the rest of the check still runs.
+            parts = tuple(
+                p for p in parts if p != "changes" and (p != "drift" or drift_source != "rebuild")
+            )
     if settings.database is None:
         needs_target = [p for p in asked if p != "code"]
         if needs_target or args.command == "pipeline":
@@ -876,27 +981,38 @@ def _check(args: argparse.Namespace, settings: Any, as_json: bool) -> int:
         )
         report.code = result.to_dict()
         report.status = "failed" if result.failed else "passed"
-        path = report.write(report_dir, settings.project_dir)
+        path = _write_report(
+            lambda: report.write(report_dir, settings.project_dir), "the code analysis ran"
+        )
         if as_json:
             _say(output.dumps({"code": result.to_dict(), "report": str(path)}))
         else:
             _say(output.code_text(result))
         return 1 if result.failed else 0
-    checked = check(
-        _overrides(args),
-        asked or PARTS,
-        build_env=args.build_environment,
-        drift_source=drift_source,
-        fail_on_drift=args.fail_on_drift,
-        dialect=args.dialect,
-        fail_on=args.fail_on,
-        log=log,
-    )
+    try:
+        checked = check(
+            _overrides(args),
+            parts,
+            build_env=args.build_environment,
+            drift_source=drift_source,
+            fail_on_drift=args.fail_on_drift,
+            dialect=args.dialect,
+            fail_on=args.fail_on,
+            log=log,
+        )
+        cancel.check()  # a part that the signal cut short is no finding
+    except cancel.Cancelled as stop:
+        report.status = "cancelled"
+        path = _write_report(lambda: report.write(report_dir, settings.project_dir), str(stop))
+        stop.detail = f"the check did not finish; {path} says so"
+        raise
     directory = report_dir if report_dir.is_absolute() else settings.project_dir / report_dir
-    write_check_outputs(checked, report, directory)
     if code:
         report.status = "failed"
-    path = report.write(report_dir, settings.project_dir)
+    path = _write_report(
+        lambda: _write_check(checked, report, directory, report_dir, settings.project_dir),
+        "the check ran",
+    )
     if as_json:
         _say(output.dumps({**report.to_dict(), "report": str(path)}))
     else:
@@ -907,23 +1023,42 @@ def _check(args: argparse.Namespace, settings: Any, as_json: bool) -> int:
     return code
 
 
-def _run_build(args: argparse.Namespace, settings: Any, report: Any, log: Any) -> int:
-    """The build half of `pipeline`: into the same report."""
+def _write_check(
+    checked: Any, report: Any, directory: Path, report_dir: Path, project_dir: Path
+) -> Path:
+    from dbci.check.stage import write_check_outputs
+
+    write_check_outputs(checked, report, directory)
+    return cast(Path, report.write(report_dir, project_dir))
+
+
+def _run_build(
+    args: argparse.Namespace, settings: Any, report: Any, log: Any
+) -> tuple[int, bool]:
+    """The build half of `pipeline`, into the same report: (its exit code, whether every
+    migration built)."""
     from dbci.build.stage import build
     from dbci.build.stage import write_outputs as write_build
 
     result = build(
-        dataclasses.replace(_overrides(args), environment=None, url=None),
+        _overrides(args),  # built for the target the check goes to
         build_env=args.build_environment,
         build_version=args.build_version,
         verify_undo=args.verify_undo,
         dialect=None,
         log=log,
     )
-    write_build(result, report, Path(args.report_dir or "dbci-report"), settings.project_dir)
+    path = _write_report(
+        lambda: write_build(
+            result, report, Path(args.report_dir or "dbci-report"), settings.project_dir
+        ),
+        f"the build {result.status}",
+    )
+    if result.status == "cancelled":
+        raise _cancelled(f"the build was cancelled, the check did not run; {path} says so")
     if result.error:
         _error(result.error)
-    return 0 if result.status == "passed" else 1
+    return (0 if result.status == "passed" else 1), not result.error
 
 
 def _dry_run(settings: Any, destination: str, as_json: bool) -> int:
@@ -936,13 +1071,13 @@ def _dry_run(settings: Any, destination: str, as_json: bool) -> int:
         raise InputError("--dry-run - and --output json would both write to standard output")
     result = dry_run(settings, log=_error_stream if to_stdout or as_json else _say)
     if to_stdout:
-        sys.stdout.write(_scrub(result.sql))
+        sys.stdout.write(result.sql)
         sys.stdout.flush()
         return 0
     path = Path(destination)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_scrub(result.sql), encoding="utf-8")
+        path.write_text(result.sql, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"--dry-run: cannot write {destination}: {exc.strerror}") from None
     if as_json:
@@ -973,49 +1108,8 @@ def _keep(made: object) -> None:
         _kept.append(made)
 
 
-def _scrub(text: str) -> str:
-    from dbci.redact import forms
+def _config_secrets(args: argparse.Namespace | None) -> None:
+    """The passwords of the config file this run read, before an error is printed."""
+    from dbci.console import remember_config_secrets
 
-    # Each secret as given and as a URL writes it (percent-encoded), longest first so that
-    # a secret inside another is not half-replaced.
-    shown = {form for secret in _SECRETS if secret for form in forms(secret)}
-    for form in sorted(shown, key=len, reverse=True):
-        text = text.replace(form, "***")
-    return text
-
-
-def _remember_config_secrets(args: argparse.Namespace | None) -> None:
-    """Before an error is printed: the passwords of the config file the run read, since a
-    config error may quote a value (a password of the wrong type, say) before dbci could
-    know it was one."""
-    from dbci.config import find_config
-    from dbci.redact import config_passwords
-
-    config = getattr(args, "config", None) or os.environ.get("DBCI_CONFIG")
-    project = Path(getattr(args, "project", None) or os.environ.get("DBCI_PROJECT") or ".")
-    try:
-        path = Path(config) if config else find_config(project)
-        _SECRETS.update(config_passwords(path, os.environ))
-    except Exception:  # noqa: BLE001 - best effort: the error itself must still print
-        pass
-
-
-def _shown(text: str) -> str:
-    """`text` as dbci prints it: no secret, and inert in a terminal or a CI log (names and
-    messages are data: see dbci.logtext)."""
-    from dbci.logtext import printable
-
-    return printable(_scrub(text))
-
-
-def _say(text: str) -> None:
-    print(_shown(text), flush=True)
-
-
-def _error_stream(text: str) -> None:
-    print(_shown(text), file=sys.stderr, flush=True)
-
-
-def _error(text: str) -> None:
-    one_line = " ".join(text.split())
-    print(f"dbci: error: {_shown(one_line)}", file=sys.stderr, flush=True)
+    remember_config_secrets(getattr(args, "config", None), getattr(args, "project", None))

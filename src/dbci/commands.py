@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from dbci import cancel
 from dbci.config import Settings
 from dbci.discovery import Discovered, MigrationScript, discover
 from dbci.errors import GateFailed
@@ -133,15 +134,20 @@ def migrate_session(
 
     db, callbacks = session.db, session.callbacks
     hooks = callbacks.hooks("Migrate")
-    with session.event("Migrate", log):
-        versioned = [p for p in prepared if p.script.version is not None]
-        apply_all(db, session.history, versioned, session.installed_by, done, hooks)
-        if versioned:
-            callbacks.fire(db, "afterVersioned", log)
-        repeatable = [p for p in prepared if p.script.version is None]
-        apply_all(db, session.history, repeatable, session.installed_by, done, hooks)
-        if applied:
-            callbacks.fire(db, "afterMigrateApplied", log)
+    try:
+        with session.event("Migrate", log):
+            versioned = [p for p in prepared if p.script.version is not None]
+            apply_all(db, session.history, versioned, session.installed_by, done, hooks)
+            if versioned:
+                callbacks.fire(db, "afterVersioned", log)
+            repeatable = [p for p in prepared if p.script.version is None]
+            apply_all(db, session.history, repeatable, session.installed_by, done, hooks)
+            if applied:
+                callbacks.fire(db, "afterMigrateApplied", log)
+    except cancel.Cancelled as stop:
+        running = stop.detail or "the migration it was running, if any, was rolled back"
+        stop.detail = f"{_applied_text(applied, initial_text)}; {running}"
+        raise
     versions = [a.script.version for a in applied if a.script.version is not None]
     final = max(versions).text if versions else initial_text
     total = int(round((time.perf_counter() - started) * 1000))
@@ -160,6 +166,20 @@ def migrate_session(
         applied,
         total,
         found.warnings,
+    )
+
+
+def _applied_text(applied: list[AppliedStep], initial: str | None) -> str:
+    """What a cancelled migrate had done: the migrations it applied, and where it left off."""
+    if not applied:
+        return f"no migration applied (still at version {initial or '<< empty >>'})"
+    versions = [a.script.version for a in applied if a.script.version is not None]
+    now = max(versions).text if versions else initial
+    names = ", ".join(a.script.script for a in applied[:5])
+    more = f" and {len(applied) - 5} more" if len(applied) > 5 else ""
+    return (
+        f"applied {len(applied)} migration{'s' * (len(applied) != 1)} ({names}{more}), now at "
+        f"version {now or '<< empty >>'}"
     )
 
 

@@ -12,7 +12,7 @@ import codecs
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,8 @@ _FLYWAY_KEYS: dict[str, _Key] = {
     "baselineOnMigrate": _Key("baseline_on_migrate", bool, False),
     "cleanDisabled": _Key("clean_disabled", bool, True),
     "connectTimeout": _Key("connect_timeout", int, DEFAULT_CONNECT_TIMEOUT),
+    # Tries (a second apart) to take the migration lock before giving up; -1: forever.
+    "lockRetryCount": _Key("lock_retry_count", int, 50),
 }
 
 
@@ -122,10 +124,20 @@ class Settings:
     baseline_on_migrate: bool
     clean_disabled: bool
     connect_timeout: int
+    lock_retry_count: int
     dbci: dict[str, Any] = field(default_factory=dict)
     environments: list[str] = field(default_factory=list)
     shadow_environment: str | None = None  # [flywayDesktop] shadowEnvironment: the build's
     schema_model: str | None = None  # [flywayDesktop] schemaModel: the schema model's folder
+    # Whether the environment names its own schemas (`schemas` in its table or its flyway
+    # table, or a `defaultSchema` there): a build environment that does not builds in the
+    # schemas of the environment it builds for.
+    own_schemas: bool = False
+    # The placeholders the environment's own `[environments.NAME.flyway.placeholders]` sets
+    # (their final values): a build environment keeps these, and takes the others from the
+    # environment it builds for.
+    own_placeholders: dict[str, str] = field(default_factory=dict)
+    default_environment: str | None = None  # `[flyway] environment`, whichever is used
 
     def where(self) -> str:
         """Names the database for error messages: the environment, else the URL."""
@@ -190,8 +202,13 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InputError(f"invalid TOML: {text}", file=path) from None
 
 
-def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None) -> Settings:
-    """Build the effective settings from the command line, `DBCI_*` variables and the file."""
+def load_settings(
+    overrides: Overrides, environ: Mapping[str, str] | None = None, *, targetless: bool = False
+) -> Settings:
+    """Build the effective settings from the command line, `DBCI_*` variables and the file.
+
+    `targetless` (`project_settings`): no environment at all, not even `[flyway]
+    environment`; its name is `default_environment`."""
     environ = os.environ if environ is None else environ
     project_dir = (overrides.project or Path(environ.get("DBCI_PROJECT") or ".")).resolve()
     if not project_dir.is_dir():
@@ -219,10 +236,11 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
 
     environments = source.table("environments")
     flyway = source.table("flyway")
+    default_environment = source.value(flyway.get("environment"), "flyway.environment")
     env_name = (
-        overrides.environment
-        or environ.get("DBCI_ENVIRONMENT")
-        or source.value(flyway.get("environment"), "flyway.environment")
+        None
+        if targetless
+        else overrides.environment or environ.get("DBCI_ENVIRONMENT") or default_environment
     )
     env_table: dict[str, Any] = {}
     if env_name:
@@ -266,6 +284,12 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
         if name.startswith("DBCI_PLACEHOLDERS_"):
             placeholders[name[len("DBCI_PLACEHOLDERS_") :].lower()] = value
     values["placeholders"] = placeholders
+    own_table = env_flyway.get("placeholders")
+    own_placeholders = (
+        {str(k): placeholders[str(k)] for k in own_table if str(k) in placeholders}
+        if isinstance(own_table, dict)
+        else {}
+    )
     if "connectTimeout" in env_table:
         origins["connectTimeout"] = f"environments.{env_name}.connectTimeout"
         values["connect_timeout"] = source.typed(
@@ -275,19 +299,27 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
 
     where = f"environment {env_name!r}" if env_name and env_table else "--url"
     raw_url = overrides.url or environ.get("DBCI_URL")
+    url_given = bool(raw_url)  # by the command line or DBCI_URL, above the file
     if raw_url:
         where = "--url" if overrides.url else "DBCI_URL"
     elif "url" in env_table:
         raw_url = source.typed(env_table["url"], str, f"environments.{env_name}.url")
     database = parse_database_url(raw_url, base_dir=project_dir, where=where) if raw_url else None
 
+    # A login written into --url or DBCI_URL comes from above the file: the environment's
+    # `user` and `password` (the login of its own url) do not replace it, nor are they
+    # resolved (a `${env.NAME}` there need not be set). --user, --password and
+    # DBCI_USER/DBCI_PASSWORD, given on their own, still do.
+    file_login = not (url_given and database is not None and database.username)
     user = (
-        overrides.user or environ.get("DBCI_USER") or _opt_str(source, env_table, "user", env_name)
+        overrides.user
+        or environ.get("DBCI_USER")
+        or (_opt_str(source, env_table, "user", env_name) if file_login else None)
     )
     password = (
         overrides.password
         or environ.get("DBCI_PASSWORD")
-        or _opt_str(source, env_table, "password", env_name)
+        or (_opt_str(source, env_table, "password", env_name) if file_login else None)
     )
     # SQLite has no logins; a user or password given for it (say by a CI default) is unused.
     if database is not None and database.dialect != "sqlite":
@@ -329,8 +361,24 @@ def load_settings(overrides: Overrides, environ: Mapping[str, str] | None = None
         environments=sorted(environments),
         shadow_environment=_shadow_environment(source),
         schema_model=_desktop_setting(source, "schemaModel"),
+        own_schemas="schemas" in env_table or bool({"schemas", "defaultSchema"} & set(env_flyway)),
+        own_placeholders=own_placeholders,
+        default_environment=str(default_environment) if default_environment else None,
         **values,
     )
+
+
+def project_settings(overrides: Overrides, environ: Mapping[str, str] | None = None) -> Settings:
+    """The project's settings without a target: what is the same whichever database a run
+    goes to (the report directory, `[dbci]` tables, the environments there are). No
+    environment is read: neither the command line's nor `DBCI_ENVIRONMENT`'s and
+    `DBCI_URL`'s target (so a list of targets, `DBCI_ENVIRONMENT=qa,uat`, is no error
+    here), nor `[flyway] environment` (`default_environment` names it): a run against qa
+    must not need the default environment's secrets (its `${env.NAME}` login)."""
+    environ = dict(os.environ if environ is None else environ)
+    for name in ("DBCI_URL", "DBCI_ENVIRONMENT"):
+        environ.pop(name, None)
+    return load_settings(replace(overrides, environment=None, url=None), environ, targetless=True)
 
 
 def _check_values(values: dict[str, Any], origins: dict[str, str], source: _Source) -> None:
@@ -364,6 +412,8 @@ def _value_problem(key: str, value: Any) -> str | None:
             return f" is not an encoding Python knows: {value!r}"
     if key == "connectTimeout" and value < 1:  # the drivers take no 0 ("wait forever")
         return f" must be at least 1 (seconds), not {value}"
+    if key == "lockRetryCount" and value < -1:
+        return f" must be -1 (retry forever) or more, not {value}"
     if key in ("target", "baselineVersion"):
         if key == "target" and value.strip().lower() in ("", "latest", "current", "next"):
             return None
@@ -400,8 +450,25 @@ _DBCI_VALUES: dict[str, type] = {
 }
 
 
+# `[dbci]` numbers, each with its smallest value: the lock settings (dbci.locking).
+_DBCI_NUMBERS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "deploy.lock_timeout": ((int, float), "a number of seconds (0 or more)"),
+    "deploy.statement_timeout": ((int, float), "a number of seconds (0 or more)"),
+    "deploy.lock_retries": (int, "a whole number (0 or more)"),
+}
+
+
 def _check_dbci(table: dict[str, Any], prefix: str, source: _Source) -> dict[str, Any]:
     """`table` (a `[dbci]` table), once the shapes dbci relies on are checked."""
+    deploy = table.get("deploy")
+    for path, (kinds, what) in _DBCI_NUMBERS.items():
+        key = path.split(".", 1)[1]
+        if not isinstance(deploy, dict) or key not in deploy:
+            continue
+        value = deploy[key]
+        if isinstance(value, bool) or not isinstance(value, kinds) or value < 0:
+            name = f"{prefix}.{path}"
+            raise source.error(name, f"{name} must be {what}, not {value!r}")
     for path, kind in [(t, dict) for t in _DBCI_TABLES] + list(_DBCI_VALUES.items()):
         value: Any = table
         for part in path.split("."):

@@ -119,15 +119,13 @@ def load_artifact(path: Path) -> DiffArtifact:
 
 
 def shown_spec(spec: str) -> str:
-    """A source spec as it may be written down: a URL's password as ***."""
-    from dbci.redact import url_passwords
+    """A source spec as it may be written down: a URL's password as ***, at its place."""
+    from dbci.redact import hide_url_password
 
     kind, _, value = spec.partition(":")
     if kind != "url":
         return spec
-    for password in url_passwords(value):
-        value = value.replace(password, "***")
-    return f"url:{value}"
+    return f"url:{hide_url_password(value)}"
 
 
 def parse_ids(text: str | None) -> list[int] | None:

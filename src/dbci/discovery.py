@@ -5,18 +5,27 @@
 recursively; `script` is the path relative to its location, as Flyway records it.
 Files named for Flyway's callback events (`beforeMigrate.sql`,
 `afterEachMigrate__grants.sql`, …) are callbacks: collected by event, run by `callbacks`.
+
+Every file is checked before it is read (`containment`): one that resolves outside the
+project (unless its location was configured outside it), into a version-control folder,
+or that is not a regular file is refused. The SQL tests' folder is checked here too, so
+that every command refuses such a project, not only the build that would read the tests.
 """
 
 from __future__ import annotations
 
 import enum
-import os
+import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dbci import containment
 from dbci.config import Settings
 from dbci.errors import InputError
 from dbci.version import Version
+
+DEFAULT_TESTS = "tests/sql"  # the SQL unit tests' folder (`[dbci] tests`)
 
 # Flyway's callback events; `<event>.sql` and `<event>__<description>.sql` are callbacks.
 CALLBACK_EVENTS = frozenset(
@@ -111,6 +120,14 @@ class MigrationScript:
     def versioned(self) -> bool:
         return self.version is not None
 
+    @functools.cached_property
+    def checksum(self) -> int:
+        """Flyway's checksum of the file as written (taken once: a large migration's costs
+        seconds, and the status, validation and the runner all ask for it)."""
+        from dbci.checksum import flyway_checksum
+
+        return flyway_checksum(self.text)
+
 
 @dataclass(frozen=True)
 class NamingProblem:
@@ -145,20 +162,25 @@ def discover(settings: Settings) -> Discovered:
     non-text files, and (with `validateMigrationNaming`) badly named files.
     """
     found = Discovered()
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for location in settings.locations:
         root = location_dir(location, settings.project_dir)
+        display = _display(root, settings.project_dir)
         if not root.is_dir():
-            message = f"location {location!r} not found ({_display(root, settings.project_dir)})"
+            message = f"location {location!r} not found ({display})"
             if settings.fail_on_missing_locations:
                 raise InputError(message)
             found.warnings.append(message)
             continue
-        for path in _walk(root):
-            if path in seen:
+        where = containment.scope(root, settings.project_dir, display)
+        # A file's display path is its location's and its path in it: no Path per file.
+        shown = "" if display == "." else display.rstrip("/") + "/"
+        for entry in containment.walk(root):
+            if entry.path in seen:
                 continue
-            seen.add(path)
-            _classify(path, root, settings, found)
+            seen.add(entry.path)
+            _classify(entry, shown + entry.relative, where, settings, found)
+    sql_test_files(settings)  # refused here too: every command, before anything runs
     if settings.validate_migration_naming and found.naming_problems:
         first = found.naming_problems[0]
         more = len(found.naming_problems) - 1
@@ -196,12 +218,31 @@ def location_dir(location: str, project_dir: Path) -> Path:
     return path if path.is_absolute() else project_dir / path
 
 
-def _walk(root: Path) -> list[Path]:
+def sql_test_files(settings: Settings) -> list[Path]:
+    """The SQL unit tests (`.sql` files under `[dbci] tests`, default `tests/sql/`), in
+    name order; none when the folder does not exist. Each is checked as a migration is
+    (`containment`), before anything reads it."""
+    folder = settings.dbci.get("tests", DEFAULT_TESTS)
+    if not isinstance(folder, str):
+        raise InputError("[dbci] tests must be a folder name (default tests/sql)")
+    root = settings.project_dir / Path(folder).expanduser()
+    if not root.is_dir():
+        return []
+    where = containment.scope(
+        root, settings.project_dir, _display(root, settings.project_dir), containment.TESTS_HINT
+    )
     files: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        files.extend(Path(dirpath) / name for name in sorted(filenames))
-    return files
+    for entry in containment.walk(root):
+        if entry.name.endswith(".sql"):
+            path = Path(entry.path)
+            containment.check(where, entry, _display(path, settings.project_dir), "SQL test")
+            files.append(path)
+    return sorted(files)
+
+
+def display_path(path: Path, project_dir: Path) -> str:
+    """A path as messages show it: relative to the project directory, else as it is."""
+    return _display(path, project_dir)
 
 
 def _display(path: Path, project_dir: Path) -> str:
@@ -211,31 +252,38 @@ def _display(path: Path, project_dir: Path) -> str:
         return str(path)
 
 
-def _classify(path: Path, root: Path, settings: Settings, found: Discovered) -> None:
-    name = path.name
+def _classify(
+    entry: containment.FoundFile,
+    display: str,
+    where: containment.Scope,
+    settings: Settings,
+    found: Discovered,
+) -> None:
+    name = entry.name
     suffix = next(
         (s for s in settings.sql_migration_suffixes if name.lower().endswith(s.lower())), None
     )
     if suffix is None:
         return  # not SQL: READMEs, `.sql.conf` script configs, …
+    # Before anything else looks at it: a refused file is never read, whatever its name.
+    containment.check(where, entry, display)
+    path = Path(entry.path)
     stem = name[: -len(suffix)]
     sep = settings.sql_migration_separator
     event, _, callback_description = stem.partition(sep)
     if event in CALLBACK_EVENTS:
-        display = _display(path, settings.project_dir)
         callback = MigrationScript(
             kind=MigrationKind.CALLBACK,
             version=None,
             description=callback_description.replace("_", " ") or event,
-            script=path.relative_to(root).as_posix(),
+            script=entry.relative,
             path=path,
             display_path=display,
             text=read_script(path, display, settings.encoding),
-            execute_in_transaction=_script_config(path, display),
+            execute_in_transaction=_script_config(entry.path, display, where),
         )
         found.callbacks.setdefault(event, []).append(callback)
         return
-    display = _display(path, settings.project_dir)
     prefixes = {
         settings.sql_migration_prefix: MigrationKind.VERSIONED,
         settings.undo_sql_migration_prefix: MigrationKind.UNDO,
@@ -271,11 +319,11 @@ def _classify(path: Path, root: Path, settings: Settings, found: Discovered) -> 
         kind=kind,
         version=version,
         description=description.replace("_", " "),
-        script=path.relative_to(root).as_posix(),
+        script=entry.relative,
         path=path,
         display_path=display,
         text=read_script(path, display, settings.encoding),
-        execute_in_transaction=_script_config(path, display),
+        execute_in_transaction=_script_config(entry.path, display, where),
     )
     {
         MigrationKind.VERSIONED: found.versioned,
@@ -309,23 +357,29 @@ def read_script(path: Path, display: str, encoding: str = "UTF-8") -> str:
         ) from None
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r} (flyway.encoding)") from None
+    del data  # a large migration is held once, as text
     # In the decoded text: a UTF-16 file (with encoding = "UTF-16") has NUL bytes on disk.
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise InputError("contains NUL bytes: not a SQL text file", file=display, line=line)
-    if not text.lstrip("\ufeff").strip():  # a byte order mark alone is empty too
+    if not _NOT_BLANK.search(text):  # a byte order mark alone is empty too
         raise InputError("migration is empty", file=display)
     return text
 
 
-def _script_config(path: Path, display: str) -> bool | None:
+# Anything but whitespace and a byte order mark (searched for: `strip()` would copy the text).
+_NOT_BLANK = re.compile(r"[^\s\ufeff]")
+
+
+def _script_config(path: str, display: str, where: containment.Scope) -> bool | None:
     """Read Flyway's per-script config `<script>.conf` (`executeInTransaction=false`)."""
-    conf = path.with_name(path.name + ".conf")
-    if not conf.is_file():
+    conf = path + ".conf"
+    if not containment.sibling(where, conf, display + ".conf"):
         return None
     value: bool | None = None
     try:
-        data = conf.read_bytes()
+        with open(conf, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=display + ".conf") from None
     try:

@@ -9,10 +9,16 @@ check stage's dry-run report is built on `dry_run`.
 Differences from a live run, by necessity: a history row's `execution_time` is written as
 0 (measured at run time), and on PostgreSQL a live run may send several migrations' SQL
 in one round trip, each still its own transaction as shown here.
+
+Placeholders are replaced with the values the run would use, secrets included (`migrate
+--dry-run` is run by hand, and its script is meant to be run); the check stage's dry run,
+which goes into reports and comments, leaves its secret placeholders as they are written
+(`unreplaced`), while the migrations are still read, checked and planned with their values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dbci.commands import plan_migrations, prepare_pending, validate_before_migrate
@@ -20,8 +26,10 @@ from dbci.config import Settings
 from dbci.discovery import discover
 from dbci.engines.base import Database
 from dbci.history import BASELINE_MARKER, SCHEMA_MARKER, AppliedMigration
-from dbci.runner import Hooks, PreparedScript, history_insert_sql
+from dbci.placeholders import Placeholders
+from dbci.runner import Hooks, PreparedScript, history_insert_sql, prepare
 from dbci.session import HistoryPlan, Log, Session, open_session, plan_history, quiet
+from dbci.sqlsplit import Statement
 
 
 @dataclass
@@ -38,9 +46,13 @@ class DryRunResult:
 class _Script:
     """SQL text built statement by statement, each ended so that the file runs in a client."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, shown: Placeholders | None = None) -> None:
         self.db = db
         self.lines: list[str] = []
+        # The placeholders the script is written with, when they are not the ones the
+        # scripts were prepared with (secret ones left as written).
+        self.shown = shown
+        self._shown_statements: dict[int, list[Statement]] = {}
 
     def comment(self, text: str) -> None:
         """A `--` comment, one line whatever `text` holds: a newline or a carriage return
@@ -57,8 +69,19 @@ class _Script:
         self.lines.append(self.db.script_statement(sql))
 
     def statements(self, script: PreparedScript) -> None:
-        for statement in script.statements:
+        for statement in self.shown_statements(script):
             self.statement(statement.sql)
+
+    def shown_statements(self, script: PreparedScript) -> list[Statement]:
+        """A prepared script's statements as the script shows them: prepared again with the
+        shown placeholders when there are such (its checksum and transaction stay those of
+        the script as it runs)."""
+        if self.shown is None:
+            return script.statements
+        key = id(script)
+        if key not in self._shown_statements:
+            self._shown_statements[key] = prepare(script.script, self.shown, self.db).statements
+        return self._shown_statements[key]
 
     def callbacks(self, scripts: list[PreparedScript], *, transaction: bool) -> None:
         for script in scripts:
@@ -74,15 +97,19 @@ class _Script:
         return "\n".join(self.lines) + "\n"
 
 
-def dry_run(settings: Settings, *, log: Log = quiet) -> DryRunResult:
-    """Write the SQL `migrate` would run against the settings' database, running none of it."""
+def dry_run(
+    settings: Settings, *, log: Log = quiet, unreplaced: Iterable[str] = ()
+) -> DryRunResult:
+    """Write the SQL `migrate` would run against the settings' database, running none of it.
+    `unreplaced` names placeholders the script shows as they are written (`${name}`)."""
     found = discover(settings)
     with open_session(settings, found, lock=False, log=log, run_callbacks=False) as session:
         history_plan = plan_history(session, baseline_on_migrate=settings.baseline_on_migrate)
         validate_before_migrate(session, log)
         ready = prepare_pending(session)
         db, callbacks = session.db, session.callbacks
-        out = _Script(db)
+        hidden = set(unreplaced)
+        out = _Script(db, session.placeholders.keeping(hidden) if hidden else None)
         out.comment(f"dbci migrate --dry-run: {session.database_text}")
         out.comment(f'schema "{session.schema}", history table {session.history.qualified}')
         out.comment("nothing below has been executed")
@@ -142,7 +169,7 @@ def _history_creation(session: Session, plan: HistoryPlan, out: _Script) -> None
     rows: list[AppliedMigration] = []
     if plan.create_schemas:
         script = ",".join(db.quote(s) for s in plan.create_schemas)
-        rows.append(_row(len(rows) + 1, None, SCHEMA_MARKER, "SCHEMA", script, installed_by))
+        rows.append(_row(0, None, SCHEMA_MARKER, "SCHEMA", script, installed_by))
         out.statement(
             history.insert_sql(
                 version=None,
@@ -158,7 +185,12 @@ def _history_creation(session: Session, plan: HistoryPlan, out: _Script) -> None
         description = session.settings.baseline_description
         rows.append(
             _row(
-                len(rows) + 1, plan.baseline, description, "BASELINE", BASELINE_MARKER, installed_by
+                history.next_rank(),
+                plan.baseline,
+                description,
+                "BASELINE",
+                BASELINE_MARKER,
+                installed_by,
             )
         )
         out.comment(f"baselineOnMigrate: the existing schema becomes version {plan.baseline}")
@@ -201,7 +233,7 @@ def _migration(
         out.statement(session.db.begin_sql)
     out.callbacks(hooks.before, transaction=False)
     if hooks.before_statement or hooks.after_statement:
-        for statement in step.statements:
+        for statement in out.shown_statements(step):
             out.callbacks(hooks.before_statement, transaction=False)
             out.statement(statement.sql)
             out.callbacks(hooks.after_statement, transaction=False)

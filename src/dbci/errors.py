@@ -57,7 +57,12 @@ class DbciError(Exception):
             where += ": "
         # One line, whatever the database or a library put in the message.
         text = " ".join(self.message.split())
-        return f"{where}{text}"
+        # Without the run's secrets: a database's message may quote a secret placeholder's
+        # value, and this text goes into report.json (a stage's error) as well as to the
+        # console.
+        from dbci.console import scrub
+
+        return scrub(f"{where}{text}")
 
 
 class InputError(DbciError):

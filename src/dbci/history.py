@@ -186,7 +186,9 @@ class SchemaHistory:
         installed_by: str,
     ) -> dict[str, Any]:
         return {
-            "installed_rank": self.next_rank(),
+            # Flyway writes its `<< Flyway Schema Creation >>` row at rank 0, the first
+            # migration at 1 (SchemaHistory.addAppliedMigration).
+            "installed_rank": 0 if type == "SCHEMA" else self.next_rank(),
             "version": version,
             "description": description[:200],
             "type": type,

@@ -50,7 +50,14 @@ class Protection:
         if env is not None and env.lower() in self.names:
             return f"environment {env!r} is protected ({self.source})"
         if settings.database is not None:
-            owner = self.databases.get(database_identity(settings.database))
+            identity = database_identity(settings.database)
+            if identity == UNKNOWN and self.databases:
+                return (
+                    f"{settings.database.masked()} does not say which database it reaches "
+                    "(service= or hostaddr=), so it cannot be told from protected "
+                    f"environment {sorted(self.databases.values())[0]!r} ({self.source})"
+                )
+            owner = self.databases.get(identity)
             if owner is not None and owner != env:
                 return (
                     f"{settings.database.masked()} is the database of protected environment "
@@ -86,11 +93,39 @@ def protection(settings: Settings) -> Protection:
 
 def database_identity(url: DatabaseUrl) -> tuple[Any, ...]:
     """What makes two URLs the same database: engine, host, port and database name
-    (local host names are one host; a default port is the port)."""
+    (local host names are one host; a default port is the port), as the driver will take
+    them: libpq lets the query's `dbname`, `host` and `port` override the URL's (so
+    `…/harmless?dbname=prod` is prod), and a MySQL `unix_socket` is the local server. A URL
+    whose database only the client's own files know (`service=`, `hostaddr=`) has no
+    identity here: `UNKNOWN`."""
     if url.dialect == "sqlite":
         return ("sqlite", str(Path(url.database or "").resolve()) if url.database else None)
-    host = "localhost" if url.host in _LOCAL_HOSTS else (url.host or "").lower()
-    return (url.dialect, host, url.port or _DEFAULT_PORTS.get(url.dialect), url.database)
+    query = {k.lower(): v for k, v in url.query}
+    host, port, database = url.host, url.port, url.database
+    if url.dialect == "postgresql":
+        if "service" in query or "hostaddr" in query:
+            return UNKNOWN
+        host = query.get("host", host)
+        database = query.get("dbname", database)
+        try:
+            port = int(query["port"]) if "port" in query else port
+        except ValueError:
+            return UNKNOWN
+    elif url.dialect == "mysql" and "unix_socket" in query:
+        host = "localhost"
+    if host and host.startswith("/"):  # a Unix socket's folder: this machine's server
+        host = "localhost"
+    local = host in _LOCAL_HOSTS or host == "localhost"
+    return (
+        url.dialect,
+        "localhost" if local else (host or "").lower(),
+        port or _DEFAULT_PORTS.get(url.dialect),
+        database,
+    )
+
+
+# The identity of a database that cannot be told from its URL alone.
+UNKNOWN: tuple[Any, ...] = ("unknown",)
 
 
 def _configured_url(raw: Any, project_dir: Path) -> DatabaseUrl | None:

@@ -1,12 +1,24 @@
 """What dbci must never print: the passwords it was given, in every form they take.
 
 A password reaches dbci as an option, a variable, a config value, or inside a URL, where it
-is percent-encoded. `dbci.cli` scrubs every line it prints of each of them (and of their
-encoded forms); the action's entrypoint masks them on GitHub. This module finds them.
+is percent-encoded. This module finds them (`url_passwords`, `config_passwords`), hides a
+URL's password at its place in the URL (`hide_url_password`), and, as the last resort for
+error and console text, hides a secret wherever it stands as a whole token
+(`scrub_tokens`, used by `dbci.console.scrub`); the action's entrypoint masks them on
+GitHub.
+
+Whole tokens, because a secret is often an ordinary word: with the password `postgres` a
+substring match turned `postgresql+psycopg://` into `***ql+psycopg://`, and with `app` a
+table `app_settings` into `***_settings`. A secret is hidden where it is not glued to a
+letter, a digit or `_` on either side (its own first and last characters decide: a secret
+that starts with `@` may follow a letter). Passwords are kept out of messages at the
+source (a URL is rendered without its password: `DatabaseUrl.masked`); this is for what a
+database or a library says back.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -19,6 +31,15 @@ from urllib.parse import quote, quote_plus, unquote, unquote_plus
 _URL_PASSWORDS = (
     re.compile(r"^\s*(?:jdbc:)?[\w+.-]+://[^:/@]*:([^@]*)@"),
     re.compile(r"[?&;]password=([^&;]*)", re.IGNORECASE),
+)
+# The same places, found anywhere in a text (a URL inside a message, an option's value
+# `--url=…`, a diff source `url:…`, a JDBC URL's `//user:pw@host` part) and the login of a
+# URL written without its scheme (`user:pw@host/db`, at the start of the text): each
+# pattern's group 2 is the password, groups 1 and 3 what stays around it.
+_HIDDEN_PASSWORDS = (
+    re.compile(r"((?:(?:jdbc:)?[\w+.-]+:)?//[^:/@\s]*:)([^@]*)(@)"),
+    re.compile(r"([?&;]password=)([^&;]*)()", re.IGNORECASE),
+    re.compile(r"^(\s*[^:/@?#;\s]+:)([^@/]*)(@)"),
 )
 # Config keys whose values hold a password, or a URL that may hold one.
 _PASSWORD_KEYS = frozenset({"password"})
@@ -38,6 +59,44 @@ def forms(secret: str) -> list[str]:
     """`secret` and the forms a URL or a query string gives it, longest first."""
     shown = [secret, quote(secret, safe=""), quote(secret, safe=" +"), quote_plus(secret)]
     return sorted(_distinct(shown), key=len, reverse=True)
+
+
+def hide_url_password(text: str) -> str:
+    """`text` with the password of each URL in it written `***`, at its place in the URL
+    (never wherever the password's text occurs: a password `postgres` leaves the
+    `postgresql://` of the same URL alone)."""
+    for pattern in _HIDDEN_PASSWORDS:
+        text = pattern.sub(_hidden, text)
+    return text
+
+
+def _hidden(match: re.Match[str]) -> str:
+    if not match.group(2):
+        return match.group(0)  # `user:@host`: no password to hide
+    return f"{match.group(1)}***{match.group(3)}"
+
+
+def scrub_tokens(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each secret, as given and as a URL writes it (`forms`), replaced by
+    `***` wherever it stands as a whole token (see the module's doc)."""
+    pattern = _token_pattern(frozenset(s for s in secrets if s))
+    return text if pattern is None else pattern.sub("***", text)
+
+
+@functools.lru_cache(maxsize=8)
+def _token_pattern(secrets: frozenset[str]) -> re.Pattern[str] | None:
+    """One pattern for every form of `secrets`, longest first (so that a secret inside
+    another is not half-replaced), each bounded where its own end is a word character."""
+    shown = sorted({form for secret in secrets for form in forms(secret)}, key=len, reverse=True)
+    if not shown:
+        return None
+    return re.compile("|".join(_bounded(form) for form in shown))
+
+
+def _bounded(form: str) -> str:
+    before = r"(?<!\w)" if re.match(r"\w", form[0]) else ""
+    after = r"(?!\w)" if re.match(r"\w", form[-1]) else ""
+    return before + re.escape(form) + after
 
 
 def config_passwords(path: Path | None, environ: Mapping[str, str]) -> list[str]:

@@ -9,17 +9,28 @@ which statements had already run. On engines that take many statements in one me
 (PostgreSQL), runs of transactional migrations are sent in batches (see `apply_all`).
 Per-migration callbacks (`beforeEachMigrate`, …; see `Hooks`) run inside the
 migration's transaction; a run that has them applies its migrations one at a time.
+
+A migration is never run twice to find where it failed: the statement comes from the
+statement run alone, or, in a batch, from counting the server's answers (see
+`PostgreSQLDatabase.run_script`). What is run again is a migration that could not get a
+lock in time and was rolled back (`dbci.locking`): after a back-off, up to `lock_retries`
+times; a statement that commits on its own (outside a transaction) is retried alone. A
+signal (`dbci.cancel`) cancels the running statement; the migration is rolled back (or,
+outside a transaction, keeps its failed row) and `Cancelled` goes up.
 """
 
 from __future__ import annotations
 
+import re
 import time
+from array import array
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
+from dbci import cancel
 from dbci.checksum import flyway_checksum
 from dbci.discovery import MigrationKind, MigrationScript
-from dbci.engines.base import Database, StatementFailure
+from dbci.engines.base import Database, ScriptFailure, StatementFailure
 from dbci.errors import DbciError, GateFailed, InputError
 from dbci.history import SchemaHistory
 from dbci.placeholders import Placeholders
@@ -34,6 +45,9 @@ class PreparedScript:
     statements: list[Statement]
     checksum: int
     in_transaction: bool
+    # Whether a statement sets a lock or statement timeout: dbci's own are set again
+    # after it, so that the migration's own lasts for that migration only.
+    sets_timeouts: bool = False
 
     @property
     def name(self) -> str:
@@ -83,7 +97,7 @@ def script_checksum(script: MigrationScript, placeholders: Placeholders) -> int:
     """Versioned checksums are over the file as written; repeatables after placeholders."""
     if script.kind is MigrationKind.REPEATABLE:
         return flyway_checksum(_replaced(script, placeholders))
-    return flyway_checksum(script.text)
+    return script.checksum
 
 
 def _replaced(script: MigrationScript, placeholders: Placeholders) -> str:
@@ -110,10 +124,24 @@ def prepare(script: MigrationScript, placeholders: Placeholders, db: Database) -
                 line=outside.line,
             )
         in_transaction = script.execute_in_transaction
-    checksum = flyway_checksum(sql if script.kind is MigrationKind.REPEATABLE else script.text)
+    checksum = flyway_checksum(sql) if script.kind is MigrationKind.REPEATABLE else script.checksum
+    sets_timeouts = any(
+        s.head(8).upper().startswith(_SETTING_WORDS) and _TIMEOUT_SETTING.search(s.sql)
+        for s in statements
+    )
     # An engine without transactional DDL says so statement by statement (needs_autocommit):
     # a MySQL migration of DML only still runs in a transaction.
-    return PreparedScript(script, statements, checksum, in_transaction)
+    return PreparedScript(script, statements, checksum, in_transaction, sets_timeouts)
+
+
+# How a statement changes a session setting: SET …, SELECT set_config(…), PRAGMA ….
+_SETTING_WORDS = ("SET", "SELECT", "PRAGMA")
+# The session settings that bound lock waits and statements, in the engines' spellings.
+_TIMEOUT_SETTING = re.compile(
+    r"lock_timeout|statement_timeout|lock_wait_timeout|max_statement_time|max_execution_time"
+    r"|busy_timeout|idle_in_transaction_session_timeout",
+    re.IGNORECASE,
+)
 
 
 def apply(
@@ -128,16 +156,45 @@ def apply(
 
     `check`, for a migration that runs in a transaction, runs in it after the statements
     and before the history row (the build's undo verification); what it raises rolls the
-    migration back."""
-    try:
-        return _apply(db, history, prepared, installed_by, hooks, check)
-    except StatementFailure as failure:  # a statement of the migration itself
-        error = _failed(db, prepared, failure)
-        _after_error(db, hooks)
-        raise error from None
-    except GateFailed:
-        _after_error(db, hooks)
-        raise
+    migration back. A migration in a transaction that times out on a lock is rolled back
+    and tried again (`lock_retries`)."""
+    attempt = 1
+    while True:
+        try:
+            elapsed = _apply(db, history, prepared, installed_by, hooks, check)
+        except StatementFailure as failure:  # a statement of the migration itself
+            if cancel.requested():
+                raise cancel.cancelled() from None
+            if failure.error.lock_timeout and prepared.in_transaction:
+                if attempt <= db.lock_policy.lock_retries:
+                    wait_to_retry(db, prepared, attempt)
+                    attempt += 1
+                    continue
+                failure.attempts = attempt
+            error = _failed(db, prepared, failure)
+            _after_error(db, hooks)
+            raise error from None
+        except GateFailed:
+            _after_error(db, hooks)
+            raise
+        if prepared.sets_timeouts:
+            db.apply_timeouts(db.lock_policy)
+        return elapsed
+
+
+def wait_to_retry(db: Database, prepared: PreparedScript, attempt: int) -> None:
+    """After a migration (or a statement) timed out on a lock: say so, and wait for the
+    next attempt; a signal during the wait cancels the run."""
+    policy = db.lock_policy
+    delay = policy.backoff(attempt)
+    seen = db.lock_watch.latest(policy.lock_timeout + 2) if db.lock_watch else None
+    db.notify(
+        f"WARNING: {prepared.name} could not get {seen.describe() if seen else 'a lock'} "
+        f"within {policy.lock_timeout:g} s (attempt {attempt} of {policy.lock_retries + 1}, "
+        f"{'rolled back' if prepared.in_transaction else 'the statement did nothing'}): "
+        f"trying again in {delay:.1f} s"
+    )
+    cancel.wait(delay)
 
 
 def _apply(
@@ -160,15 +217,15 @@ def _apply(
                 check()
             _record(history, prepared, installed_by, elapsed, success=True)
             db.commit()
-        except StatementFailure as failure:
+        except StatementFailure:
             db.rollback()
-            if failure.statement is None and not failure.error.connection_lost:
-                failure = _locate(db, prepared.statements) or failure
-            raise failure from None
+            raise
         except BaseException as exc:
             db.rollback()
             if isinstance(exc, DbciError | KeyboardInterrupt):
                 raise
+            if cancel.requested():
+                raise cancel.cancelled() from None
             error = db.describe_error(exc)
             if error.connection_lost:
                 raise db.lost(exc) from None
@@ -190,10 +247,16 @@ def _apply(
         _run_statements(db, prepared, hooks)
         run_callbacks(db, hooks.after)
     except StatementFailure as failure:
-        gate = _failed(db, prepared, failure)
         if failure.error.connection_lost:
-            raise gate from None
-        history.update_rank(rank, execution_time=_ms(started))
+            raise _failed(db, prepared, failure) from None
+        with cancel.cleaning_up():  # the failed row's time, also when cancelled
+            history.update_rank(rank, execution_time=_ms(started))
+        if cancel.requested():
+            raise cancel.cancelled(
+                f"{prepared.name} ran outside a transaction and is recorded as failed "
+                f"({_applied_before(failure.statement, prepared.statements)}): repair it"
+            ) from None
+        gate = _failed(db, prepared, failure)
         gate.message += (
             f" ({_applied_before(failure.statement, prepared.statements)}, outside a "
             "transaction: the migration is recorded as failed; fix the database, then run "
@@ -220,13 +283,35 @@ def _applied_before(failed: Statement | None, statements: list[Statement]) -> st
 
 
 def _run_statements(db: Database, prepared: PreparedScript, hooks: Hooks) -> None:
-    if not (hooks.before_statement or hooks.after_statement):
+    alone = not prepared.in_transaction and db.lock_policy.lock_retries > 0
+    if not (hooks.before_statement or hooks.after_statement or alone):
         db.run_each(prepared.statements)
         return
     for statement in prepared.statements:
         run_callbacks(db, hooks.before_statement)
-        db.run_each([statement])
+        if alone:
+            _run_alone(db, prepared, statement)
+        else:
+            db.run_each([statement])
         run_callbacks(db, hooks.after_statement)
+
+
+def _run_alone(db: Database, prepared: PreparedScript, statement: Statement) -> None:
+    """A statement outside a transaction (it commits on its own): one that could not get
+    its lock in time did nothing, and is tried again after a back-off."""
+    attempt = 1
+    while True:
+        try:
+            db.run_each([statement])
+            return
+        except StatementFailure as failure:
+            retry = failure.error.lock_timeout and not cancel.requested()
+            if retry and attempt <= db.lock_policy.lock_retries:
+                wait_to_retry(db, prepared, attempt)
+                attempt += 1
+                continue
+            failure.attempts = attempt
+            raise
 
 
 def _after_error(db: Database, hooks: Hooks) -> None:
@@ -291,7 +376,9 @@ def apply_all(
 ) -> None:
     """Apply migrations in order, calling `on_applied(step, ms)` after each one."""
     index, size = 0, 1
+    attempts: dict[int, int] = {}  # a migration's attempts after lock timeouts in batches
     while index < len(prepared):
+        cancel.check()
         if hooks or not (db.batch_migrations and prepared[index].in_transaction):
             step = prepared[index]
             on_applied(step, apply(db, history, step, installed_by, hooks))
@@ -305,10 +392,32 @@ def apply_all(
         ):
             chunk.append(prepared[index + len(chunk)])
         started = time.perf_counter()
-        _apply_batch(db, history, chunk, installed_by, on_applied)
+        try:
+            _apply_batch(db, history, chunk, installed_by, on_applied)
+        except _LockTimedOut as timed_out:
+            failing = index + timed_out.committed
+            attempt = attempts.get(failing, 1)
+            step = prepared[failing]
+            if attempt > db.lock_policy.lock_retries:
+                timed_out.failure.attempts = attempt
+                raise _failed(db, step, timed_out.failure) from None
+            wait_to_retry(db, step, attempt)
+            attempts[failing] = attempt + 1
+            index, size = failing, 1
+            continue
         index += len(chunk)
         fast = time.perf_counter() - started < _FAST_BATCH_SECONDS
         size = min(size * 2, _MAX_BATCH) if fast else max(1, size // 2)
+
+
+class _LockTimedOut(Exception):
+    """A migration of a batch could not get a lock in time: it was rolled back, the
+    `committed` ones before it were not."""
+
+    def __init__(self, committed: int, failure: StatementFailure) -> None:
+        super().__init__(failure.error.message)
+        self.committed = committed
+        self.failure = failure
 
 
 def _apply_batch(
@@ -318,77 +427,69 @@ def _apply_batch(
     installed_by: str,
     on_applied: Callable[[PreparedScript, int], None],
 ) -> None:
-    """Apply `chunk` in one round trip, each migration its own transaction; `on_applied`
-    hears of each one committed, also of those before a migration of the batch failed."""
+    """Apply `chunk` in as few round trips as fit, each migration its own transaction;
+    `on_applied` hears of each one committed, also of those before a migration of the
+    batch failed."""
     first_rank = history.next_rank()
-    parts: list[str] = []
-    # (offset in the batch text, migration index, statement or None for dbci's own SQL)
-    marks: list[tuple[int, int, Statement | None]] = []
-    length = 0
+    # The statements as they are (the runner never copies a migration's text), and dbci's
+    # own SQL around them; for each part, the migration it belongs to (dbci's settings
+    # after a COMMIT: the next one), and how many of the chunk have committed once it ran.
+    parts: list[str | Statement] = []
+    owners = array("i")
+    committed_after = array("i")
+    resets = db.timeout_statements(db.lock_policy)
 
-    def add(sql: str, index: int, statement: Statement | None) -> None:
-        nonlocal length
-        marks.append((length, index, statement))
+    def add(sql: str | Statement, index: int, committed: int) -> None:
         parts.append(sql)
-        parts.append("\n;\n")  # newline first: a trailing `--` comment cannot swallow the `;`
-        length += len(sql) + 3
+        owners.append(index)
+        committed_after.append(committed)
 
     for index, step in enumerate(chunk):
-        add("BEGIN", index, None)
-        add(_MARK_START, index, None)
+        add("BEGIN", index, index)
+        add(_MARK_START, index, index)
         for statement in step.statements:
-            add(statement.sql, index, statement)
-        add(history_insert_sql(history, step, installed_by, _SERVER_MS), index, None)
-        add("COMMIT", index, None)
+            add(statement, index, index)
+        add(history_insert_sql(history, step, installed_by, _SERVER_MS), index, index)
+        add("COMMIT", index, index + 1)
+        if step.sets_timeouts:  # the migration set its own: dbci's again for the next
+            for sql in resets:
+                add(sql, min(index + 1, len(chunk) - 1), index + 1)
     try:
-        db.execute("".join(parts))
-    except BaseException as exc:
+        db.run_script(parts)
+    except ScriptFailure as failed:
         db.rollback()
         history.forget_rank()
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        error = db.describe_error(exc)
-        if error.connection_lost:
-            raise db.lost(exc) from None
-        done = history.next_rank() - first_rank  # migrations of this batch that committed
-        for step, elapsed in zip(chunk[:done], _times(db, history, first_rank), strict=False):
+        error = failed.error
+        done = committed_after[failed.completed - 1] if failed.completed > 0 else 0
+        times = [0] * done if error.connection_lost else _times(db, history, first_rank)
+        for step, elapsed in zip(chunk[:done], times, strict=False):
             on_applied(step, elapsed)
-        failing = chunk[min(done, len(chunk) - 1)]
-        statement, offset = None, None
-        if error.offset is not None:
-            start, index, marked = next(m for m in reversed(marks) if m[0] <= error.offset)
-            if index == done and marked is not None:
-                statement, offset = marked, error.offset - start
-        failure = StatementFailure(statement, replace(error, offset=offset))
-        if statement is None:
-            failure = _locate(db, failing.statements) or failure
-        raise _failed(db, failing, failure) from None
+        if cancel.requested():
+            raise cancel.cancelled() from None
+        if error.connection_lost:
+            raise db.lost(failed) from None
+        index, part = owners[failed.index], parts[failed.index]
+        failure = StatementFailure(part if isinstance(part, Statement) else None, error)
+        if error.lock_timeout and index == done:
+            raise _LockTimedOut(done, failure) from None
+        raise _failed(db, chunk[min(index, len(chunk) - 1)], failure) from None
+    except BaseException:
+        db.rollback()
+        history.forget_rank()
+        raise
     for step, elapsed in zip(chunk, _times(db, history, first_rank), strict=True):
         on_applied(step, elapsed)
 
 
 def _times(db: Database, history: SchemaHistory, first_rank: int) -> list[int]:
     """The execution times the history recorded from `first_rank` on, in rank order."""
-    rows = db.query(
-        f"SELECT execution_time FROM {history.qualified} WHERE installed_rank >= :rank "
-        "ORDER BY installed_rank",
-        {"rank": first_rank},
-    )
+    with cancel.cleaning_up():  # also after a signal: what committed is reported
+        rows = db.query(
+            f"SELECT execution_time FROM {history.qualified} WHERE installed_rank >= :rank "
+            "ORDER BY installed_rank",
+            {"rank": first_rank},
+        )
     return [int(row[0]) for row in rows]
-
-
-def _locate(db: Database, statements: list[Statement]) -> StatementFailure | None:
-    """Find the failing statement by running them one by one, then roll it all back."""
-    try:
-        db.begin()
-        db.run_each(statements)
-    except StatementFailure as failure:
-        return failure
-    except Exception:
-        return None
-    finally:
-        db.rollback()
-    return None  # it passed this time: the failure was not the script's (a lock, a timeout)
 
 
 def _failed(db: Database, prepared: PreparedScript, failure: StatementFailure) -> DbciError:
@@ -402,11 +503,19 @@ def _failed(db: Database, prepared: PreparedScript, failure: StatementFailure) -
         line = statement.line
         if error.offset is not None:
             line += statement.sql.count("\n", 0, error.offset)
-    return GateFailed(
-        f"migration {prepared.name} failed: {error.message}",
-        file=prepared.script.display_path,
-        line=line,
-    )
+    message = f"migration {prepared.name} failed: {error.message}"
+    if error.lock_timeout:
+        policy = db.lock_policy
+        seen = db.lock_watch.latest(policy.lock_timeout + 2) if db.lock_watch else None
+        attempts = getattr(failure, "attempts", 1)
+        message = (
+            f"migration {prepared.name} could not get {seen.describe() if seen else 'a lock'} "
+            f"within the lock timeout ({error.message}; "
+            f"{attempts} attempt{'s' * (attempts != 1)}, "
+            f"{'each rolled back' if prepared.in_transaction else 'the statement alone'}; "
+            "[dbci.deploy] lock_timeout and lock_retries)"
+        )
+    return GateFailed(message, file=prepared.script.display_path, line=line)
 
 
 def _record(

@@ -22,6 +22,8 @@ from dbci.engines import open_database
 from dbci.engines.base import Database
 from dbci.errors import GateFailed, InputError
 from dbci.history import BASELINE_MARKER, SCHEMA_MARKER, AppliedMigration, SchemaHistory
+from dbci.locking import LockPolicy
+from dbci.lockwatch import LockWatch
 from dbci.log import Log, quiet
 from dbci.placeholders import Placeholders
 from dbci.runner import script_checksum
@@ -134,16 +136,23 @@ def open_session(
             schema = settings.default_schema or (settings.schemas[0] if settings.schemas else None)
             schema = schema or db.current_schema()
             history = SchemaHistory(db, schema, settings.table)
+            policy = LockPolicy.of(settings)
             held = (
                 db.lock(
                     schema,
                     settings.table,
                     on_wait=lambda: log("Waiting for another migration to finish (lock)…"),
+                    retry_count=policy.lock_retry_count,
                 )
                 if lock
                 else contextlib.nullcontext()
             )
             with held:
+                if lock:  # a writing command: bounded lock waits, and who is in the way
+                    db.apply_timeouts(policy)
+                    db.notify = log
+                    if policy.lock_timeout > 0 and db.watches_lock_waits:
+                        db.lock_watch = LockWatch(db, after=min(1.0, policy.lock_timeout / 2))
                 exists = history.exists()
                 if exists:
                     db.use_schema(schema)

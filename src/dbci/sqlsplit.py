@@ -29,7 +29,6 @@ from dbci.errors import InputError
 __all__ = ["Statement", "leading_words", "split_statements"]
 
 
-@dataclass(frozen=True, slots=True)
 class Statement:
     """One statement of a script.
 
@@ -38,11 +37,67 @@ class Statement:
     trailing whitespace stripped; comments inside it are kept. `line` is the 1-based line
     of the script on which `sql` starts. `repeat` is how many times it runs in a row:
     a T-SQL batch ended by `GO 5` runs 5 times; every other statement runs once.
+
+    A statement the splitter makes points into its script (`at`): the script is held once,
+    however many statements it has, and `sql` is cut from it when asked for. A migration of
+    a million INSERTs costs its text and a few ints per statement, not its text twice.
     """
 
-    sql: str
+    __slots__ = ("_text", "_start", "_end", "line", "repeat")
+
+    _text: str
+    _start: int
+    _end: int
     line: int
-    repeat: int = 1
+    repeat: int
+
+    def __init__(self, sql: str, line: int, repeat: int = 1) -> None:
+        _set(self, "_text", sql)
+        _set(self, "_start", 0)
+        _set(self, "_end", len(sql))
+        _set(self, "line", line)
+        _set(self, "repeat", repeat)
+
+    @classmethod
+    def at(cls, script: str, start: int, end: int, line: int, repeat: int = 1) -> Statement:
+        """The statement `script[start:end]`, kept as a place in `script`."""
+        statement = cls.__new__(cls)
+        _set(statement, "_text", script)
+        _set(statement, "_start", start)
+        _set(statement, "_end", end)
+        _set(statement, "line", line)
+        _set(statement, "repeat", repeat)
+        return statement
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Statement does not change: cannot set {name}")
+
+    @property
+    def sql(self) -> str:
+        if self._start == 0 and self._end == len(self._text):
+            return self._text
+        return self._text[self._start : self._end]
+
+    def head(self, length: int) -> str:
+        """The statement's first `length` characters (no copy of the rest)."""
+        return self._text[self._start : min(self._end, self._start + length)]
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Statement):
+            return NotImplemented
+        return (self.sql, self.line, self.repeat) == (other.sql, other.line, other.repeat)
+
+    def __hash__(self) -> int:
+        return hash((self.sql, self.line, self.repeat))
+
+    def __repr__(self) -> str:
+        return f"Statement(sql={self.sql!r}, line={self.line!r}, repeat={self.repeat!r})"
+
+
+_set = object.__setattr__
 
 
 class _Malformed(Exception):
@@ -532,7 +587,7 @@ def split_statements(script: str, dialect: str) -> list[Statement]:
                 if start >= 0 and parens == 0 and (body is None or body.ends(script, start, at)):
                     line += count("\n", line_pos, start)
                     line_pos = start
-                    out.append(Statement(script[start:at].rstrip(), line))
+                    out.append(Statement.at(script, start, _stripped(script, start, at), line))
                     start, body = -1, None
             elif k == "x":
                 if start < 0 and kind[1] == "q":
@@ -556,7 +611,8 @@ def split_statements(script: str, dialect: str) -> list[Statement]:
                 if start >= 0:
                     line += count("\n", line_pos, start)
                     line_pos = start
-                    out.append(Statement(script[start:at].rstrip(), line, repeat))
+                    end = _stripped(script, start, at)
+                    out.append(Statement.at(script, start, end, line, repeat))
                 start, body, parens = -1, None, 0
             # "c": a complete comment, nothing to do.
     except _Malformed as exc:
@@ -566,7 +622,7 @@ def split_statements(script: str, dialect: str) -> list[Statement]:
         # No `;` after the last statement (or its block/parentheses never closed): it is
         # still what the script says, so it runs and the database judges it.
         line += count("\n", line_pos, start)
-        out.append(Statement(script[start:].rstrip(), line))
+        out.append(Statement.at(script, start, _stripped(script, start, n), line))
     return out
 
 
@@ -591,6 +647,13 @@ _LEADING_TOKEN = re.compile(
     """,
     re.X | re.S,
 )
+
+
+def _stripped(script: str, start: int, end: int) -> int:
+    """Where `script[start:end]` ends once trailing whitespace is dropped (as `rstrip`)."""
+    while end > start and script[end - 1].isspace():
+        end -= 1
+    return end
 
 
 def _skip_comment_leniently(sql: str, end: int) -> int:

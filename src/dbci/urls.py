@@ -258,24 +258,11 @@ def _unquoted(value: str | None) -> str | None:
 
 
 def _redact(text: str) -> str:
-    """Hide a password in a URL that could not be parsed."""
-    match = _URL_PATTERN.match(text)
-    password = match.group("password") if match else None
-    if not password:
-        try:
-            password = urlsplit(text).password
-        except ValueError:
-            password = None
-    if password:
-        text = text.replace(password, "***")
-    # Passwords neither parser finds: a parameter (JDBC's `?password=`, SQL Server's
-    # `;password=`), and the login of a URL written without its scheme (`user:pw@host`).
-    text = _PASSWORD_PARAMETER.sub(r"\1***", text)
-    return _BARE_LOGIN.sub(r"\1***@", text)
+    """Hide a password in a URL that could not be parsed, at its place in the URL (never
+    wherever its text occurs: the password `postgres` leaves `postgresql://` alone)."""
+    from dbci.redact import hide_url_password
 
-
-_PASSWORD_PARAMETER = re.compile(r"([?&;]password=)[^&;]*", re.IGNORECASE)
-_BARE_LOGIN = re.compile(r"^([^:/@?#;]+:)[^@/]*@")
+    return hide_url_password(text)
 
 
 def _anchor_sqlite(database: str | None, base_dir: Path) -> str | None:

@@ -681,8 +681,19 @@ CASES: list[Case] = [
         "broken-symlink",
         NAMES,
         files=V1,
-        other={"migrations/V2__gone.sql": Link("/nonexistent/V2__gone.sql")},
+        other={"migrations/V2__gone.sql": Link("gone/V2__gone.sql")},
         expect=("migrations/V2__gone.sql: cannot read migration: No such file or directory",),
+    ),
+    Case(
+        # Outside the project, existing or not: refused before anything reads it, and
+        # never "cannot read" (which would tell which files exist on the runner).
+        "broken-symlink-outside",
+        NAMES,
+        files=V1,
+        other={"migrations/V2__gone.sql": Link("/nonexistent/V2__gone.sql")},
+        expect=(
+            "migrations/V2__gone.sql: resolves outside the project (to /nonexistent/V2__gone.sql)",
+        ),
     ),
     # ---- migration contents (a valid V1 beside the bad file: V1 is not applied either) ---
     Case(

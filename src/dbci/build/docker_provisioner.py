@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+from dbci import cancel
 from dbci.build.provisioners import BuildDatabase
 from dbci.config import Settings
 from dbci.engines import open_database
@@ -85,14 +86,17 @@ def docker_database(
         raise DatabaseUnavailable(f"cannot reach the Docker engine: {_first_line(exc)}") from None
     name = f"dbci-build-{uuid.uuid4().hex[:12]}"
     try:
-        container = client.containers.run(
-            wanted.image,
-            detach=True,
-            name=name,
-            environment=wanted.env,
-            ports={f"{wanted.port}/tcp": None},
-            labels={"dbci": "build"},
-        )
+        # Started and handed over whole: a signal in between would leave a container
+        # that nothing removes.
+        with cancel.cleaning_up():
+            container = client.containers.run(
+                wanted.image,
+                detach=True,
+                name=name,
+                environment=wanted.env,
+                ports={f"{wanted.port}/tcp": None},
+                labels={"dbci": "build"},
+            )
     except (ImageNotFound, NotFound) as exc:
         raise InputError(
             f"{settings.where()}: image {wanted.image!r} cannot be started: {_first_line(exc)}"
@@ -121,7 +125,8 @@ def docker_database(
             log(f"Kept the build container {name}")
         else:
             try:
-                container.remove(force=True)
+                with cancel.cleaning_up():
+                    container.remove(force=True)
             except DockerException as exc:
                 log(f"WARNING: could not remove the build container {name}: {_first_line(exc)}")
 
@@ -146,7 +151,7 @@ def _wait_for(settings: Settings, seconds: float, image: str) -> None:
                 raise DatabaseUnavailable(
                     f"the database in {image} did not accept connections in {seconds:g} s: {exc}"
                 ) from None
-            time.sleep(0.5)
+            cancel.wait(0.5)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -12,16 +12,22 @@
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import os
 import shutil
+import signal
 import tempfile
+import time
 import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from dbci import cancel
 from dbci.config import Settings
 from dbci.engines import open_database
 from dbci.errors import DatabaseUnavailable, InputError
@@ -93,11 +99,14 @@ def _created(settings: Settings, keep: bool, log: Log) -> Iterator[BuildDatabase
             if not keep:
                 shutil.rmtree(directory, ignore_errors=True)
         return
-    admin = open_database(settings)
-    try:
-        admin.execute(admin.create_database_sql(name))
-    finally:
-        admin.close()
+    # Created and then handed over whole: a signal between the two must not leave a
+    # database behind that nothing drops.
+    with cancel.cleaning_up():
+        admin = open_database(settings)
+        try:
+            admin.execute(admin.create_database_sql(name))
+        finally:
+            admin.close()
     built = dataclasses.replace(server, database=name)
     if server.dialect == "mysql":
         # A MySQL schema is a database: the new database is the build's only schema, so
@@ -109,11 +118,12 @@ def _created(settings: Settings, keep: bool, log: Log) -> Iterator[BuildDatabase
         if keep:
             log(f"Kept the build database {name}")
         else:
-            admin = open_database(settings)
-            try:
-                admin.execute(admin.drop_database_sql(name))
-            finally:
-                admin.close()
+            with cancel.cleaning_up():  # dropped also when the build is cancelled
+                admin = open_database(settings)
+                try:
+                    admin.execute(admin.drop_database_sql(name))
+                finally:
+                    admin.close()
 
 
 @contextmanager
@@ -133,14 +143,22 @@ def _embedded(settings: Settings, dialect: str, keep: bool, log: Log) -> Iterato
                 "configure a build environment (--build-environment, "
                 "[flywayDesktop] shadowEnvironment or [environments.build])"
             )
-        server = _start_pgserver(directory)
+        try:
+            server = _start_pgserver(directory)
+        except BaseException:
+            # Cut off while it started (a signal): pgserver may have started the server
+            # without handing it over.
+            with cancel.cleaning_up():
+                _stop_postmaster(directory / "pgdata")
+            raise
         try:
             url = parse_database_url(
                 server.get_uri("postgres"), base_dir=directory, where="the embedded PostgreSQL"
             )
             yield _built(settings, url, "embedded", log)
         finally:
-            server.cleanup()
+            with cancel.cleaning_up():
+                _stop_embedded(server, directory / "pgdata")
     finally:
         if keep:
             log(f"Kept the build database files in {directory}")
@@ -148,7 +166,57 @@ def _embedded(settings: Settings, dialect: str, keep: bool, log: Log) -> Iterato
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def _start_pgserver(directory: Path) -> object:
+def _stop_embedded(server: Any, pgdata: Path) -> None:
+    """Stop the embedded server, whose data is thrown away next: an immediate shutdown,
+    not pgserver's `pg_ctl stop` (a checkpoint, under a lock that every pgserver on the
+    machine shares, so that one build's teardown waits for another's initdb). pgserver is
+    then told there is nothing left to stop at exit."""
+    _stop_postmaster(pgdata)
+    cleanup = getattr(server, "_cleanup", None)
+    if cleanup is not None:
+        atexit.unregister(cleanup)
+    else:  # another pgserver than the one this was written for: its own way
+        server.cleanup()
+
+
+def _stop_postmaster(pgdata: Path, wait_seconds: float = 5.0) -> None:
+    """Stop a PostgreSQL still running in `pgdata` (its `postmaster.pid`), at once: an
+    immediate shutdown (SIGQUIT), as `pg_ctl stop -m immediate` sends; the data is thrown
+    away next. Nothing when none runs there."""
+    lockfile = pgdata / "postmaster.pid"
+    try:
+        pid = int(lockfile.read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return
+    try:
+        os.kill(pid, signal.SIGQUIT)
+    except ProcessLookupError:
+        return
+    except PermissionError:  # not ours (pgserver runs it as its own user under root)
+        pass
+    # Done when the postmaster has removed its lock file on the way out, or is gone (a
+    # dead process that its parent has not reaped yet counts as gone).
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline and lockfile.exists() and _running(pid):
+        time.sleep(0.01)
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return not Path("/proc").is_dir()  # /proc had no entry: gone
+    return state not in ("Z", "X")
+
+
+def _start_pgserver(directory: Path) -> Any:
     """Start PostgreSQL from the `pgserver` package's binaries in `directory`."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs: no XDG_RUNTIME_DIR on CI machines

@@ -6,6 +6,10 @@ passes when none of its statements fails and every `-- expect: <query>` comment'
 returns true (its first column of its first row). A pgTAP file (one that calls `plan(` or
 `no_plan(`) runs when the `pgtap` extension is available, and fails on any `not ok` line;
 without the extension it is reported as skipped.
+
+A test file is refused, before it is read, as a migration is (`dbci.containment`): one that
+resolves outside the project (unless `[dbci] tests` names a folder outside it), into a
+version-control folder, or that is not a regular file.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from dbci.config import Settings
+from dbci.discovery import DEFAULT_TESTS, display_path, sql_test_files
 from dbci.engines import open_database
 from dbci.errors import InputError
 from dbci.log import Log, quiet
 
-DEFAULT_TESTS = "tests/sql"
+__all__ = ["DEFAULT_TESTS", "SqlTestResult", "run_sql_tests", "test_files"]
 _EXPECT = re.compile(r"^\s*--\s*expect:\s*(.+?)\s*;?\s*$", re.MULTILINE | re.IGNORECASE)
 _PGTAP = re.compile(r"\b(no_)?plan\s*\(", re.IGNORECASE)
 _TRUE = (True, 1, "t", "true", "TRUE", "1")
@@ -41,12 +46,10 @@ class SqlTestResult:
 
 
 def test_files(settings: Settings) -> list[Path]:
-    """The test files, in name order (none when the folder does not exist)."""
-    folder = settings.dbci.get("tests", DEFAULT_TESTS)
-    if not isinstance(folder, str):
-        raise InputError("[dbci] tests must be a folder name (default tests/sql)")
-    root = settings.project_dir / folder
-    return sorted(root.rglob("*.sql")) if root.is_dir() else []
+    """The test files, in name order (none when the folder does not exist); a file that
+    resolves outside the project, into a version-control folder, or is no regular file is
+    refused (`InputError`) before anything reads it."""
+    return sql_test_files(settings)
 
 
 def run_sql_tests(settings: Settings, *, log: Log = quiet) -> list[SqlTestResult]:
@@ -59,15 +62,31 @@ def run_sql_tests(settings: Settings, *, log: Log = quiet) -> list[SqlTestResult
     try:
         pgtap = _pgtap_available(db)
         for path in files:
-            name = path.relative_to(settings.project_dir).as_posix()
+            name = display_path(path, settings.project_dir)  # a folder outside: as it is
             started = time.perf_counter()
-            status, message = _run_one(db, path.read_text(encoding="utf-8"), pgtap)
+            status, message = _run_one(db, _read_test(path, name), pgtap)
             elapsed = int(round((time.perf_counter() - started) * 1000))
             results.append(SqlTestResult(name, status, message, elapsed))
             log(f"SQL test {name}: {status}{': ' + message if message else ''}")
     finally:
         db.close()
     return results
+
+
+def _read_test(path: Path, name: str) -> str:
+    """A test file's text (checked by `test_files` before: no link out of the project)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read SQL test: {exc.strerror}", file=name) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            file=name,
+            line=data.count(b"\n", 0, exc.start) + 1,
+        ) from None
 
 
 def _pgtap_available(db: Any) -> bool:

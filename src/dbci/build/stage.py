@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dbci import cancel
 from dbci.build.provisioners import provision
 from dbci.build.sql_tests import SqlTestResult, run_sql_tests
 from dbci.build.undo_check import UndoCheck, migrate_verifying_undo
@@ -105,17 +106,22 @@ def build_environment(settings: Settings, explicit: str | None) -> str | None:
 
 def project_dialect(settings: Settings, explicit: str | None) -> str:
     """The dialect of the embedded build database: `--dialect`, else `[dbci] dialect`, else
-    the default environment's URL, else PostgreSQL."""
+    the default environment's URL, else PostgreSQL.
+
+    A dialect that has no embedded database (MySQL, SQL Server: a target's) is returned as
+    it is, not refused here: a configured build environment does not need one, and the
+    embedded provisioner refuses it, saying to configure one, when it comes to that."""
     name = explicit or settings.dbci.get("dialect")
     if name is None and settings.database is not None:
         name = settings.database.dialect
     name = str(name or "postgresql").lower()
-    if name not in _DIALECT_NAMES:
+    known = {**_DIALECT_NAMES, "mysql": "mysql", "mariadb": "mysql", "mssql": "mssql"}
+    if name not in known:
         raise InputError(
-            f"the embedded build database is PostgreSQL or SQLite, not {name!r}: "
-            "configure a build environment"
+            f"unknown dialect {name!r}: the embedded build database is PostgreSQL or SQLite "
+            "(postgresql, sqlite); configure a build environment for another"
         )
-    return _DIALECT_NAMES[name]
+    return known[name]
 
 
 def build_dialect(builder: Settings, project: Settings, explicit: str | None) -> str:
@@ -127,9 +133,18 @@ def build_dialect(builder: Settings, project: Settings, explicit: str | None) ->
     return project_dialect(project, explicit)
 
 
-def build_settings(overrides: Overrides, build_env: str | None) -> tuple[Settings, Settings]:
-    """(the project's settings, the build environment's: no database means embedded)."""
-    project = load_settings(dataclasses.replace(overrides, environment=None, url=None))
+def build_settings(
+    overrides: Overrides, build_env: str | None, target: Settings
+) -> tuple[Settings, Settings]:
+    """(the project's settings, the build environment's: no database means embedded).
+
+    `target` is the environment the build is for (the command line's -e, `DBCI_ENVIRONMENT`
+    or `[flyway] environment`, resolved once by the caller): the build database gets its
+    schemas and its placeholders, as Flyway's `createSchemas` would make them there, unless
+    a configured build environment names schemas of its own (`--schemas` and `DBCI_SCHEMAS`
+    name the target's: they never replace those); the placeholders its own
+    `[environments.NAME.flyway.placeholders]` sets go over the target's."""
+    project = target
     build_url = os.environ.get("DBCI_BUILD_URL")
     if build_url and build_env is None:
         # A build server given by URL (the action's build-url): a new database on it per
@@ -146,9 +161,23 @@ def build_settings(overrides: Overrides, build_env: str | None) -> tuple[Setting
         # --password and DBCI_URL/USER/PASSWORD name the target (the action passes its url
         # input as DBCI_URL), and a build environment's `clean` provisioner must never be
         # pointed at the target by them.
-        own = dataclasses.replace(overrides, environment=name, url=None, user=None, password=None)
-        environ = {k: v for k, v in os.environ.items() if k not in _TARGET_VARIABLES}
-        return project, load_settings(own, environ)
+        own = dataclasses.replace(
+            overrides, environment=name, url=None, user=None, password=None, schemas=None
+        )
+        environ = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in _TARGET_VARIABLES and k != "DBCI_SCHEMAS"
+        }
+        builder = load_settings(own, environ)
+        if not builder.own_schemas:
+            builder = dataclasses.replace(
+                builder, schemas=list(target.schemas), default_schema=target.default_schema
+            )
+        builder = dataclasses.replace(
+            builder, placeholders={**target.placeholders, **builder.own_placeholders}
+        )
+        return project, builder
     return project, dataclasses.replace(project, database=None, provisioner=None)
 
 
@@ -167,7 +196,7 @@ def build(
     returned with what was done; the caller writes the report and turns it into an exit
     code (`BuildFailed` carries the result)."""
     started = time.perf_counter()
-    project, settings = build_settings(overrides, build_env)
+    project, settings = build_settings(overrides, build_env, load_settings(overrides))
     limit = None
     if build_version is not None:  # a bad --build-version is bad input, before anything
         try:
@@ -180,39 +209,50 @@ def build(
     check_undo = bool(with_undo) if verify_undo is None else verify_undo and bool(with_undo)
     result = BuildResult()
     clock = _Clock(result.timings)
-    with provision(settings, project_dialect(project, dialect), keep=keep, log=log) as built:
-        clock.lap("provision")
-        result.provisioner, result.database = built.provisioner, built.description
-        try:
+    try:
+        with provision(settings, project_dialect(project, dialect), keep=keep, log=log) as built:
+            clock.lap("provision")
+            result.provisioner, result.database = built.provisioner, built.description
+            try:
+                if check_undo:
+                    migrate_verifying_undo(
+                        built.settings,
+                        found,
+                        build_version,
+                        result.undo,
+                        snapshot=_snapshot,
+                        clean=_clean,
+                        migrate=lambda settings, target: _migrate(settings, target, quiet),
+                        log=log,
+                    )
+                else:
+                    _migrate(built.settings, build_version, log)
+                clock.lap("migrate")
+                result.migrations = _applied(built.settings)
+                result.build_snapshot = _snapshot(built.settings)
+                clock.lap("snapshot")
+                result.tests = run_sql_tests(built.settings, log=log)
+                clock.lap("tests")
+            except DbciError as exc:
+                result.status = "failed"
+                result.error = str(exc)
+                with cancel.cleaning_up():
+                    result.migrations = _applied(built.settings, failed=exc)
+            except cancel.Cancelled:
+                with cancel.cleaning_up():  # what was applied, before the database goes
+                    result.migrations = _applied(built.settings)
+                raise
+            cancel.check()  # a failure that the cancel caused is the cancel
             if check_undo:
-                migrate_verifying_undo(
-                    built.settings,
-                    found,
-                    build_version,
-                    result.undo,
-                    snapshot=_snapshot,
-                    clean=_clean,
-                    migrate=lambda settings, target: _migrate(settings, target, quiet),
-                    log=log,
-                )
-            else:
-                _migrate(built.settings, build_version, log)
-            clock.lap("migrate")
-            result.migrations = _applied(built.settings)
-            result.build_snapshot = _snapshot(built.settings)
-            clock.lap("snapshot")
-            result.tests = run_sql_tests(built.settings, log=log)
-            clock.lap("tests")
-        except DbciError as exc:
-            result.status = "failed"
-            result.error = str(exc)
-            result.migrations = _applied(built.settings, failed=exc)
-        if check_undo:
-            result.undo_verified = all(u.status == "verified" for u in result.undo)
-        clock.lap("other")
-    clock.lap("teardown")
+                result.undo_verified = all(u.status == "verified" for u in result.undo)
+            clock.lap("other")
+        clock.lap("teardown")
+    except cancel.Cancelled as stop:
+        # The build database is gone already (the provisioner's clean-up ran on the way
+        # out); the report says what was applied before the signal.
+        result.status, result.error = "cancelled", str(stop)
     if result.undo_verified is False or any(t.status == "failed" for t in result.tests):
-        result.status = "failed"
+        result.status = "failed" if result.status != "cancelled" else result.status
     result.duration_ms = int(round((time.perf_counter() - started) * 1000))
     return result
 

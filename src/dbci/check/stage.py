@@ -9,11 +9,11 @@ drift is A (or the deploy-time snapshot, or a file) against the target's live sc
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dbci import cancel
 from dbci.check.drift import (
     DriftResult,
     drift_between,
@@ -79,9 +79,7 @@ def check(
     result.plan = plan_of(settings, target, result.target_snapshot)
     if needs_build:
         try:
-            project, builder = build_settings(
-                dataclasses.replace(overrides, environment=None, url=None), build_env
-            )
+            project, builder = build_settings(overrides, build_env, settings)
             # The embedded build database takes the target's dialect: a SQLite target is
             # compared with a SQLite build.
             kind = build_dialect(builder, project, dialect or settings.require_database().dialect)
@@ -89,6 +87,12 @@ def check(
                 if target.applied_version is not None:
                     migrate_to(built.settings, target.applied_version)
                 applied = snapshot_of(built.settings)
+                if not target.has_history:
+                    # Never migrated: the schemas a DBA made for it are expected there (as
+                    # deploy's drift gate expects them), not drift, and no migration adds them.
+                    live = result.target_snapshot
+                    schemas = {k: o for k, o in live.objects.items() if o.kind == "schema"}
+                    applied = Snapshot(applied.dialect, {**applied.objects, **schemas})
                 if "drift" in parts:
                     result.drift = drift_between(applied, result.target_snapshot, drift_source)
                 if "changes" in parts:
@@ -114,8 +118,10 @@ def check(
         except GateFailed as exc:  # the migrations do not build: a failed gate, not a crash
             # (Bad input, a refused build database or one that cannot be reached is not
             # the migrations' failure: it ends the check with its own exit code.)
+            cancel.check()  # a statement the cancel stopped is not the migrations' failure
             result.gates_failed.append(f"build of the migrations ({exc})")
             log(f"ERROR: the migrations do not build: {exc}")
+    cancel.check()
     if "drift" in parts and result.drift is None and drift_source != "rebuild":
         expected = (
             expected_from_history(settings)
@@ -132,8 +138,10 @@ def check(
                 f"{'s' * (len(result.drift.repo) != 1)}"
             )
     if "code" in parts:
+        cancel.check()
         result.code = analyze(settings, dialect=None, fail_on=fail_on, log=log)
     if "dryrun" in parts:
+        cancel.check()
         result.dryrun = _dry_run(settings)
     _gates(result, settings, fail_on_drift)
     return result
@@ -162,10 +170,14 @@ def _latest(found: Any, target: str | None) -> str | None:
 
 
 def _dry_run(settings: Settings) -> dict[str, Any]:
+    """The dry run of the report (report.json's `dryrun`, dryrun.sql, the comment's folded
+    script): secret placeholders are shown as written (`${api_token}`), never their values;
+    its error line has none of the run's secrets (`DbciError.__str__`)."""
     from dbci.dryrun import dry_run
+    from dbci.placeholders import secret_names
 
     try:
-        done = dry_run(settings)
+        done = dry_run(settings, unreplaced=secret_names(settings))
     except DbciError as exc:  # e.g. a failed migration on the target: reported, not fatal
         return {"sql": None, "pending": [], "error": str(exc)}
     return {"sql": done.sql, "pending": done.pending, "error": None}

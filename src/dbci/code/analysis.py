@@ -37,7 +37,7 @@ from dbci.config import Settings
 from dbci.discovery import MigrationScript, discover
 from dbci.errors import InputError
 from dbci.log import Log, quiet
-from dbci.placeholders import Placeholders
+from dbci.placeholders import Placeholders, secret_names
 
 CACHE_DIR = ".dbci_cache/code"
 _SERIAL_BELOW = 8  # fewer files than this are linted in this process: no pool to start
@@ -102,6 +102,7 @@ def analyze(
     )
     findings: list[Finding] = []
     pending: list[tuple[str, FileToLint]] = []
+    secrets = _secrets(placeholders, secret_names(settings))
     for script in scripts:
         size = len(script.text.encode("utf-8"))
         if size > code.max_file_bytes:
@@ -110,7 +111,7 @@ def analyze(
         item = FileToLint(
             script.display_path,
             replace_placeholders(script.text, placeholders, script.path.name),
-            _secrets(placeholders),
+            secrets,
         )
         key = cache.key(item.display, item.templated.text)
         cached = cache.get(key)
@@ -151,12 +152,14 @@ def _standalone_placeholders(settings: Settings, dialect: str) -> Placeholders:
     )
 
 
-def _secrets(placeholders: Placeholders) -> tuple[tuple[str, str], ...]:
-    """User placeholder values long enough to be secrets, and how to show them instead."""
+def _secrets(placeholders: Placeholders, secret: set[str]) -> tuple[tuple[str, str], ...]:
+    """User placeholder values that may be secrets (every secret one, and others long
+    enough to be), and how to show them instead."""
+    names = {n.lower() for n in secret}
     return tuple(
         (value, f"{placeholders.prefix}{name}{placeholders.suffix}")
         for name, value in placeholders.values.items()
-        if not name.startswith("flyway:") and len(value) >= 4
+        if not name.startswith("flyway:") and (len(value) >= 4 or name in names) and value
     )
 
 

@@ -12,14 +12,18 @@ empty) and refuse when it drifted (the default for deploy); hold to the checked 
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dbci.config import Overrides, Settings, load_settings
+from dbci import cancel
+from dbci.config import Overrides, Settings, load_settings, project_settings
+from dbci.console import remember_settings
 from dbci.errors import DbciError, GateFailed, InputError
 from dbci.log import Log, quiet
 from dbci.output import qualified_name
@@ -35,7 +39,7 @@ class TargetDeploy:
     """One target's deploy (an item of report.json's `deploy.targets`)."""
 
     environment: str
-    status: str = "pending"  # success | failed | skipped
+    status: str = "pending"  # success | failed | skipped | cancelled
     from_version: str | None = None
     to_version: str | None = None
     applied: list[dict[str, Any]] = field(default_factory=list)
@@ -55,9 +59,14 @@ class DeployResult:
     """report.json's `deploy` section."""
 
     targets: list[TargetDeploy] = field(default_factory=list)
+    # The environments the targets were resolved to (a `--url` target: the default one),
+    # in order, for report.json's `environment`.
+    environments: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
+        if any(t.status == "cancelled" for t in self.targets):
+            return "cancelled"
         return "success" if all(t.status == "success" for t in self.targets) else "failed"
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,18 +80,43 @@ class DeployResult:
         }
 
 
-def target_names(overrides: Overrides, settings: Settings) -> list[str]:
-    """`-e qa,uat`, else `[dbci.deploy] targets`, else the one environment or URL given."""
-    if overrides.environment:
-        return [n.strip() for n in overrides.environment.split(",") if n.strip()]
-    listed = settings.dbci.get("deploy", {}).get("targets")
+def target_names(overrides: Overrides, environ: Mapping[str, str] | None = None) -> list[str]:
+    """The targets, by the same precedence as every command: `-e qa,uat`, else
+    `DBCI_ENVIRONMENT`, else the one database `--url` or `DBCI_URL` names (with the default
+    environment's settings, as `migrate --url` takes them; "--url"), else `[dbci.deploy]
+    targets`, else `[flyway] environment`. A URL names one database: with several targets it
+    is refused, never applied to each of them."""
+    environ = os.environ if environ is None else environ
+    named = overrides.environment or environ.get("DBCI_ENVIRONMENT")
+    url = overrides.url or environ.get("DBCI_URL")
+    if named:
+        names = [n.strip() for n in named.split(",") if n.strip()]
+        if len(names) > 1 and url:
+            given = "--url" if overrides.url else "DBCI_URL"
+            raise InputError(
+                f"{given} names one database, and {len(names)} targets are given "
+                f"({', '.join(names)}): deploy one target with it"
+            )
+        return names
+    if url:
+        return ["--url"]
+    project = project_settings(overrides, environ)
+    listed = project.dbci.get("deploy", {}).get("targets")
     if listed is not None:
         if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
             raise InputError("[dbci.deploy] targets must be a list of environment names")
         return list(listed)
-    if settings.database is None:
+    if project.default_environment is None:
         raise InputError("deploy needs a target: -e ENVIRONMENT[,ENVIRONMENT…] or --url")
-    return [settings.environment or "--url"]
+    return [project.default_environment]
+
+
+def target_overrides(overrides: Overrides, name: str) -> Overrides:
+    """What names one target: its environment (a `--url` given stays, and wins over the
+    environment's url, as for every command), or, for "--url", the URL alone."""
+    if name == "--url":
+        return dataclasses.replace(overrides, environment=None)
+    return dataclasses.replace(overrides, environment=name)
 
 
 def deploy(
@@ -101,15 +135,23 @@ def deploy(
     `build_env` names the build environment on which the drift gate rebuilds what a
     target's history says, when no up-to-date snapshot of it was saved (the build stage's
     choice when None)."""
-    base = load_settings(dataclasses.replace(overrides, environment=None))
-    names = target_names(overrides, base)
+    names = target_names(overrides)
     if len(names) > 1 and plan_path is not None:
         raise InputError("--plan holds one target to its check: deploy one target with it")
+    if plan_path is not None:
+        from dbci.deploy.plan import load_plan
+
+        # A plan file that is not a checked plan is bad input: refused before any target
+        # is locked or touched, and before report.json is written.
+        load_plan(plan_path, None)
     result = DeployResult([TargetDeploy(name) for name in names])
     stop = threading.Event()
     lock = threading.Lock()
 
     def one(target: TargetDeploy) -> None:
+        if cancel.requested():
+            target.status, target.error = "cancelled", "not started: the deploy was cancelled"
+            return
         if stop.is_set():
             target.status, target.error = "skipped", "not started: another target failed"
             return
@@ -119,15 +161,15 @@ def deploy(
             with lock:
                 log(prefix + text)
 
-        chosen = (
-            dataclasses.replace(overrides, environment=None)
-            if target.environment == "--url"
-            else dataclasses.replace(overrides, environment=target.environment, url=None)
-        )
         started = time.perf_counter()
         try:
+            settings = load_settings(target_overrides(overrides, target.environment))
+            remember_settings(settings)
+            if settings.environment:
+                with lock:
+                    result.environments.append(settings.environment)
             _deploy_one(
-                load_settings(chosen),
+                settings,
                 target,
                 plan_path,
                 fail_on_drift,
@@ -136,15 +178,36 @@ def deploy(
                 _Builder(overrides, build_env),
             )
             target.status = "success"
+        except cancel.Cancelled as stopped:
+            target.status, target.error = "cancelled", str(stopped)
+            target.exit_code = stopped.exit_code
         except DbciError as exc:
-            target.status, target.error, target.exit_code = "failed", str(exc), exc.exit_code
-            say(f"ERROR: {exc}")
-            if fail_fast:
-                stop.set()
+            if cancel.requested():  # the statement the signal cancelled
+                signalled = cancel.cancelled()
+                target.status, target.error = "cancelled", f"{signalled}: {exc}"
+                target.exit_code = signalled.exit_code
+            else:
+                target.status, target.error, target.exit_code = "failed", str(exc), exc.exit_code
+                say(f"ERROR: {exc}")
+                if fail_fast:
+                    stop.set()
         target.duration_ms = int(round((time.perf_counter() - started) * 1000))
 
-    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(names)))) as pool:
-        list(pool.map(one, result.targets))
+    workers = max(1, min(parallel, len(names)))
+    if workers == 1:
+        # One at a time in this (the main) thread: a signal reaches the work directly.
+        for target in result.targets:
+            one(target)
+        return result
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(one, result.targets))
+    except cancel.Cancelled as stopped:
+        # The handler's, in this thread while it waited: the pool's exit waited for the
+        # targets, whose statements the signal cancelled on their servers.
+        for target in result.targets:
+            if target.status == "pending":
+                target.status, target.error = "cancelled", str(stopped)
     return result
 
 
@@ -320,8 +383,7 @@ class _Builder:
         from dbci.build.provisioners import provision
         from dbci.build.stage import build_dialect, build_settings, migrate_to, snapshot_of
 
-        chosen = dataclasses.replace(self.overrides, environment=None, url=None)
-        project, settings = build_settings(chosen, self.build_env)
+        project, settings = build_settings(self.overrides, self.build_env, target)
         dialect = build_dialect(settings, project, target.require_database().dialect)
         with provision(settings, dialect) as built:
             if version is not None:

@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from dbci.errors import DatabaseUnavailable, DbciError
+from dbci import cancel
+from dbci.errors import DatabaseUnavailable, DbciError, GateFailed
+from dbci.locking import NO_WAIT_LIMITS, LockPolicy, LockWait
+from dbci.locking import Session as OtherSession
 from dbci.sqlsplit import Statement, leading_words, split_statements, terminated
 from dbci.urls import DatabaseUrl
+
+if TYPE_CHECKING:
+    from dbci.lockwatch import LockWatch
 
 # A `:name` parameter in dbci's own queries (not a `::type` cast).
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -32,6 +39,12 @@ class StatementError:
     message: str
     offset: int | None = None  # 0-based character offset into the statement, when known
     connection_lost: bool = False
+    # The statement could not get a lock in time (a lock timeout, a deadlock): nothing of
+    # it happened, and it may be tried again.
+    lock_timeout: bool = False
+    # The server cancelled it on request (a signal's cancel, a DBA's pg_cancel_backend) or
+    # because it ran past statement_timeout.
+    cancelled: bool = False
 
 
 class StatementFailure(Exception):
@@ -41,6 +54,19 @@ class StatementFailure(Exception):
         super().__init__(error.message)
         self.statement = statement
         self.error = error
+        self.attempts = 1  # tries it had, after lock timeouts (dbci.locking)
+
+
+class ScriptFailure(Exception):
+    """A statement of a script sent by `run_script` failed: the index of its part, what
+    the server said (its offset within that part), and how many parts had completed (all
+    before it, or fewer: PostgreSQL parses a whole message before it runs any of it)."""
+
+    def __init__(self, index: int, error: StatementError, completed: int | None = None) -> None:
+        super().__init__(error.message)
+        self.index = index
+        self.error = error
+        self.completed = index if completed is None else completed
 
 
 class Database:
@@ -55,12 +81,24 @@ class Database:
     batch_migrations: ClassVar[bool] = False
     # How the driver marks a named parameter: "named" (`:x`) or "pyformat" (`%(x)s`).
     paramstyle: ClassVar[str] = "named"
+    # Whether the server tells who holds a lock a session waits for (describe_lock_wait).
+    watches_lock_waits: ClassVar[bool] = False
 
     def __init__(self, dbapi: Any, *, url: DatabaseUrl, where: str) -> None:
         self.dbapi = dbapi
         self.url = url
         self.where = where
         self.url_text = url.masked()
+        # How statements wait for locks (open_session sets the run's), and where a retry
+        # after a lock timeout is announced.
+        self.lock_policy: LockPolicy = NO_WAIT_LIMITS
+        self.notify: Callable[[str], None] = lambda _text: None
+        self.lock_watch: LockWatch | None = None
+        # When the statement running now started (time.monotonic), else None; and when the
+        # last one did: the lock watcher's view of this connection.
+        self.running_since: float | None = None
+        self.last_started: float | None = None
+        cancel.register(self)
 
     @classmethod
     def connect(cls, url: DatabaseUrl, *, where: str, connect_timeout: int) -> Database:
@@ -138,15 +176,32 @@ class Database:
         Every engine: a script's own transaction control (`BEGIN; … COMMIT;`), which
         means the script manages its transactions itself. Engines add their own.
         """
+        if not statement.head(8).upper().startswith(_TRANSACTION_WORDS):
+            return False  # most statements, decided without reading further
         return is_transaction_control(first_words(statement, 2))
 
     def execute(self, sql: str) -> None:
         """Run one statement exactly as written (no parameter processing)."""
-        cursor = self.dbapi.cursor()
+        with self.calling():
+            cursor = self.dbapi.cursor()
+            try:
+                cursor.execute(sql)
+            finally:
+                cursor.close()
+
+    @contextlib.contextmanager
+    def calling(self) -> Iterator[None]:
+        """Around every call to the server: none starts once the run is cancelled (but in a
+        clean-up), a signal never cuts one in two, and the lock watcher sees how long it
+        runs."""
+        cancel.check()
+        started = time.monotonic()
+        self.running_since = self.last_started = started
         try:
-            cursor.execute(sql)
+            with cancel.shielded():
+                yield
         finally:
-            cursor.close()
+            self.running_since = None
 
     def run_each(self, statements: Sequence[Statement]) -> None:
         """Run statements one at a time; the first failure raises `StatementFailure`."""
@@ -155,6 +210,15 @@ class Database:
                 self.execute(statement.sql)
             except Exception as exc:
                 raise StatementFailure(statement, self.describe_error(exc)) from exc
+
+    def run_script(self, parts: Sequence[str | Statement]) -> None:
+        """Run `parts` (one statement each) in order; raise `ScriptFailure` at the first
+        that fails. Engines that take many statements in one message send them so."""
+        for index, part in enumerate(parts):
+            try:
+                self.execute(part if isinstance(part, str) else part.sql)
+            except Exception as exc:
+                raise ScriptFailure(index, self.describe_error(exc)) from exc
 
     def literal(self, value: Any) -> str:
         """`value` as a SQL literal, for SQL that dbci writes out (batches, dry runs).
@@ -172,17 +236,18 @@ class Database:
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Run a statement of dbci's own, with `:name` parameters, and return its rows."""
-        cursor = self.dbapi.cursor()
-        try:
-            if params:
-                if self.paramstyle == "pyformat":
-                    sql = _NAMED_PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
-                cursor.execute(sql, params)
-            else:
-                cursor.execute(sql)
-            return cursor.fetchall() if cursor.description is not None else []
-        finally:
-            cursor.close()
+        with self.calling():
+            cursor = self.dbapi.cursor()
+            try:
+                if params:
+                    if self.paramstyle == "pyformat":
+                        sql = _NAMED_PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
+                    cursor.execute(sql, params)
+                else:
+                    cursor.execute(sql)
+                return cursor.fetchall() if cursor.description is not None else []
+            finally:
+                cursor.close()
 
     def begin(self) -> None:
         self.execute(self.begin_sql)
@@ -191,8 +256,9 @@ class Database:
         self.execute("COMMIT")
 
     def rollback(self) -> None:
-        """Roll back; a connection that is already gone has nothing to roll back."""
-        with contextlib.suppress(Exception):
+        """Roll back; a connection that is already gone has nothing to roll back. Runs to
+        its end after a signal too: it is how a cancelled migration is undone."""
+        with cancel.cleaning_up(), contextlib.suppress(Exception):
             self.execute("ROLLBACK")
 
     def describe_error(self, exc: BaseException) -> StatementError:
@@ -201,11 +267,90 @@ class Database:
 
     # ---- locking -----------------------------------------------------------------------
     @contextlib.contextmanager
-    def lock(self, schema: str, table: str, on_wait: Any = None) -> Iterator[None]:
-        """Hold the migration lock for this database: one dbci (or Flyway) at a time."""
-        yield
+    def lock(
+        self,
+        schema: str,
+        table: str,
+        on_wait: Callable[[], None] | None = None,
+        retry_count: int = -1,
+    ) -> Iterator[None]:
+        """Hold the migration lock for this database: one dbci (or Flyway) at a time.
+
+        Each try waits up to a second (`try_lock`); after `retry_count` more tries (Flyway's
+        `lockRetryCount`; -1: forever) the run gives up naming the session that holds it."""
+        name = self.lock_name(schema, table)
+        if name is None:
+            yield
+            return
+        tries = 0
+        while not self.try_lock(name, 0 if tries == 0 else 1.0):
+            if tries == 0 and on_wait:
+                on_wait()
+            if 0 <= retry_count <= tries:
+                holder = None
+                with contextlib.suppress(Exception):
+                    holder = self.lock_holder(name)
+                held = holder.describe() if holder else "another session"
+                raise GateFailed(
+                    f"{self.where}: the migration lock of {self.qualified(schema, table)} is held "
+                    f"by {held}: "
+                    f"gave up after {retry_count} retr{'y' if retry_count == 1 else 'ies'} a "
+                    "second apart (lockRetryCount; -1 waits forever)"
+                )
+            tries += 1
+        try:
+            yield
+        finally:
+            with cancel.cleaning_up(), contextlib.suppress(Exception):
+                self.unlock(name)
+
+    def lock_name(self, schema: str, table: str) -> str | None:
+        """The migration lock's name for this history table; None: the engine has none."""
+        return None
+
+    def try_lock(self, name: str, wait_seconds: float) -> bool:
+        """Take the migration lock, waiting up to `wait_seconds` for it; False if not."""
+        return True
+
+    def unlock(self, name: str) -> None:
+        """Release the migration lock."""
+
+    def lock_holder(self, name: str) -> OtherSession | None:
+        """The session that holds the migration lock, as far as the server tells."""
+        return None
+
+    # ---- lock waits and cancellation -----------------------------------------------------
+    def timeout_statements(self, policy: LockPolicy) -> list[str]:
+        """The statements that bound this session's lock waits (and statements) per
+        `policy`: run at the start of a writing session and again before each migration,
+        so that a migration's own SET lasts for that migration only."""
+        return []
+
+    def apply_timeouts(self, policy: LockPolicy) -> None:
+        """Bound this session's lock waits and statements per `policy` from now on."""
+        self.lock_policy = policy
+        for sql in self.timeout_statements(policy):
+            self.execute(sql)
+
+    def backend_id(self) -> str | None:
+        """This connection's session on the server (pid, connection id), for the lock
+        watcher and for `cancel_running`."""
+        return None
+
+    def describe_lock_wait(self, backend: str) -> LockWait | None:
+        """On a side connection: the lock session `backend` waits for now, and who holds
+        it; None when it waits for no lock."""
+        return None
+
+    def cancel_running(self) -> None:
+        """Ask the server to cancel the statement this connection runs (from another
+        thread: the signal's). Nothing by default."""
 
     def close(self) -> None:
+        cancel.unregister(self)
+        if self.lock_watch is not None:
+            self.lock_watch.close()
+            self.lock_watch = None
         with contextlib.suppress(Exception):
             self.dbapi.close()
 
@@ -213,15 +358,32 @@ class Database:
     def losing_connection(self) -> Iterator[None]:
         """Turn the driver's error for a connection that dropped (the server restarted,
         an administrator ended the session) into `DatabaseUnavailable` (exit 3, one line),
-        wherever in the body it is raised; other errors pass through unchanged."""
+        and any other refusal of the database's (a permission it does not grant, a catalog
+        it cannot read) into one line naming the database, the object and the login (exit
+        1), wherever in the body it is raised; other errors pass through unchanged."""
         try:
             yield
         except DbciError:
             raise
         except Exception as exc:
-            if self.describe_error(exc).connection_lost:
-                raise self.lost(exc) from None
-            raise
+            driver_error = self._driver_error(exc)
+            if driver_error is None:
+                raise
+            error = self.describe_error(driver_error)
+            if error.connection_lost:
+                raise self.lost(driver_error) from None
+            login = f'user "{self.url.username}"' if self.url.username else "the default login"
+            raise GateFailed(f"{self.where}: {error.message} (as {login})") from None
+
+    # The driver's error classes (psycopg.Error, …): what the database itself refused.
+    driver_error_module: ClassVar[str] = ""
+
+    def _driver_error(self, exc: BaseException) -> BaseException | None:
+        """The driver's own error in `exc` (SQLAlchemy wraps it as `.orig`), or None."""
+        if type(exc).__module__.startswith("sqlalchemy"):
+            exc = getattr(exc, "orig", None) or exc
+        module = type(exc).__module__.split(".")[0].lstrip("_")
+        return exc if self.driver_error_module and module == self.driver_error_module else None
 
     def lost(self, exc: BaseException) -> DatabaseUnavailable:
         """The error for a connection that dropped mid-run."""
@@ -244,9 +406,18 @@ def is_transaction_control(words: list[str]) -> bool:
     return False
 
 
+# The first words of the statements that control a transaction (is_transaction_control).
+_TRANSACTION_WORDS = ("BEGIN", "COMMIT", "END", "ABORT", "START", "ROLLBACK")
+# How much of a statement its first words are looked for in (a large INSERT is not copied).
+_HEAD = 4096
+
+
 def first_words(statement: Statement, count: int = 4) -> list[str]:
     """The statement's first words, upper-cased, comments skipped."""
-    return leading_words(statement.sql, count)
+    words = leading_words(statement.head(_HEAD), count)
+    if len(words) < count and len(statement) > _HEAD:  # comments longer than the head
+        words = leading_words(statement.sql, count)
+    return words
 
 
 def line_offset(sql: str, line: int) -> int | None:

@@ -13,10 +13,14 @@ its history row, so it is all or nothing.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from dbci import cancel
 from dbci.engines.base import (
     Database,
     StatementError,
@@ -26,6 +30,7 @@ from dbci.engines.base import (
 )
 from dbci.engines.postgresql import java_string_hash
 from dbci.errors import DatabaseUnavailable, InputError
+from dbci.locking import LockPolicy, LockWait, Session
 from dbci.sqlsplit import Statement
 from dbci.urls import DatabaseUrl
 
@@ -39,8 +44,22 @@ _TRANSACTIONAL = frozenset(
 _CONNECTION_LOST = frozenset({2006, 2013, 2014, 2045, 2055, 0})
 # "... near 'x' at line 3": the line of the statement the server stopped at.
 _AT_LINE = re.compile(r"' at line (\d+)\b")
-# How long one GET_LOCK call waits before dbci asks again (MariaDB has no "forever").
-_LOCK_WAIT_SECONDS = 3600
+# A lock not granted in time (lock_wait_timeout, innodb_lock_wait_timeout), a deadlock.
+_LOCK_NOT_AVAILABLE = frozenset({1205, 1213})
+# A statement interrupted: KILL QUERY (1317), MySQL's max_execution_time (3024), MariaDB's
+# max_statement_time (1969).
+_INTERRUPTED = frozenset({1317, 3024, 1969})
+# The table a statement locks first, from its head: what a metadata lock wait is for.
+_NAME = r"(`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(`(?:[^`]|``)+`|[\w$]+))?"
+_STATEMENT_TABLE = re.compile(
+    r"^\s*(?:ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE|DROP\s+TABLE(?:\s+IF\s+EXISTS)?"
+    r"|TRUNCATE(?:\s+TABLE)?|RENAME\s+TABLE|OPTIMIZE\s+TABLE|LOCK\s+TABLES?"
+    r"|CREATE\s+(?:OR\s+REPLACE\s+)?(?:UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX\s+"
+    r"(?:IF\s+NOT\s+EXISTS\s+)?\S+\s+ON|DROP\s+INDEX\s+(?:IF\s+EXISTS\s+)?\S+\s+ON"
+    r"|INSERT(?:\s+IGNORE)?(?:\s+INTO)?|REPLACE(?:\s+INTO)?|UPDATE|DELETE\s+FROM"
+    r"|CREATE\s+(?:OR\s+REPLACE\s+)?TRIGGER\s+.*?\s+ON)\s+" + _NAME,
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 class MySQLDatabase(Database):
@@ -48,9 +67,11 @@ class MySQLDatabase(Database):
 
     dialect: ClassVar[str] = "mysql"
     display_name: ClassVar[str] = "MySQL"
+    driver_error_module: ClassVar[str] = "pymysql"
     transactional_ddl: ClassVar[bool] = False
     begin_sql: ClassVar[str] = "START TRANSACTION"
     paramstyle: ClassVar[str] = "pyformat"
+    watches_lock_waits: ClassVar[bool] = True
 
     @classmethod
     def connect(cls, url: DatabaseUrl, *, where: str, connect_timeout: int) -> Database:
@@ -194,7 +215,11 @@ class MySQLDatabase(Database):
         )
         if lost:
             return StatementError(_message(exc), connection_lost=True)
-        return StatementError(_message(exc))
+        return StatementError(
+            _message(exc),
+            lock_timeout=code in _LOCK_NOT_AVAILABLE,
+            cancelled=code in _INTERRUPTED,
+        )
 
     def run_each(self, statements: Sequence[Statement]) -> None:
         # The server gives a syntax error's line within the statement ("... at line 3");
@@ -207,29 +232,161 @@ class MySQLDatabase(Database):
                 match = _AT_LINE.search(error.message)
                 if match is not None and not error.connection_lost:
                     offset = line_offset(statement.sql, int(match.group(1)))
-                    error = StatementError(error.message, offset)
+                    error = dataclasses.replace(error, offset=offset)
                 raise StatementFailure(statement, error) from exc
 
-    # ---- locking -----------------------------------------------------------------------
-    @contextlib.contextmanager
-    def lock(
-        self, schema: str, table: str, on_wait: Callable[[], None] | None = None
-    ) -> Iterator[None]:
+    # ---- lock waits and cancellation ---------------------------------------------------
+    def timeout_statements(self, policy: LockPolicy) -> list[str]:
+        settings = []
+        if policy.lock_timeout > 0:
+            # Whole seconds, at least 1: metadata locks (DDL) and InnoDB's row locks.
+            seconds = max(1, math.ceil(policy.lock_timeout))
+            settings += [f"lock_wait_timeout = {seconds}", f"innodb_lock_wait_timeout = {seconds}"]
+        if policy.statement_timeout > 0:
+            if self.display_name == "MariaDB":
+                settings.append(f"max_statement_time = {policy.statement_timeout:g}")
+            else:  # MySQL bounds only SELECT statements this way
+                ms = math.ceil(policy.statement_timeout * 1000)
+                settings.append(f"max_execution_time = {ms}")
+        return [f"SET SESSION {', '.join(settings)}"] if settings else []
+
+    def backend_id(self) -> str | None:
+        return str(self.dbapi.thread_id())
+
+    def cancel_running(self) -> None:
+        if self.running_since is None:
+            return
+        # KILL QUERY ends the statement and leaves the connection usable (the rollback).
+        with cancel.cleaning_up():
+            side = type(self).connect(self.url, where=self.where, connect_timeout=5)
+            try:
+                side.execute(f"KILL QUERY {int(self.dbapi.thread_id())}")
+            finally:
+                side.close()
+
+    def describe_lock_wait(self, backend: str) -> LockWait | None:
+        thread = int(backend)
+        mine = self.query(
+            "SELECT STATE, INFO FROM information_schema.PROCESSLIST WHERE ID = :id", {"id": thread}
+        )
+        if not mine:
+            return None
+        state, statement = (str(mine[0][0] or ""), str(mine[0][1] or ""))
+        row_wait = self._row_lock_wait(thread)
+        if row_wait is not None:
+            return row_wait
+        if "lock" not in state.lower():
+            return None
+        table = _statement_table(statement)
+        return LockWait(table, self._metadata_lock_holders(thread, table), state)
+
+    def _row_lock_wait(self, thread: int) -> LockWait | None:
+        """An InnoDB row lock wait (MariaDB's and MySQL 5.7's information_schema)."""
+        with contextlib.suppress(Exception):
+            rows = self.query(
+                "SELECT l.lock_table, b.trx_mysql_thread_id, p.USER, p.HOST, p.COMMAND, "
+                "b.trx_started, LEFT(b.trx_query, 200) "
+                "FROM information_schema.INNODB_TRX r "
+                "JOIN information_schema.INNODB_LOCK_WAITS w ON w.requesting_trx_id = r.trx_id "
+                "JOIN information_schema.INNODB_LOCKS l ON l.lock_id = w.requested_lock_id "
+                "JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id "
+                "LEFT JOIN information_schema.PROCESSLIST p ON p.ID = b.trx_mysql_thread_id "
+                "WHERE r.trx_mysql_thread_id = :id",
+                {"id": thread},
+            )
+            if rows:
+                blockers = [_transaction(r[1:]) for r in rows]
+                return LockWait(str(rows[0][0]).replace("`", ""), blockers, "row lock")
+        return None
+
+    def _metadata_lock_holders(self, thread: int, table: str | None) -> list[Session]:
+        """Who holds the metadata lock on `table`: the metadata_lock_info plugin or the
+        performance schema where one is there, else the sessions with an open transaction
+        (a transaction holds the metadata locks of every table it touched until it ends)."""
+        schema, _, name = (table or "").rpartition(".")
+        queries = (
+            "SELECT m.THREAD_ID, p.USER, p.HOST, p.COMMAND, p.TIME, LEFT(p.INFO, 200) "
+            "FROM information_schema.METADATA_LOCK_INFO m "
+            "JOIN information_schema.PROCESSLIST p ON p.ID = m.THREAD_ID "
+            "WHERE m.THREAD_ID <> :id AND m.TABLE_NAME = :t AND m.TABLE_SCHEMA = :s",
+            "SELECT t.PROCESSLIST_ID, p.USER, p.HOST, p.COMMAND, p.TIME, LEFT(p.INFO, 200) "
+            "FROM performance_schema.metadata_locks m "
+            "JOIN performance_schema.threads t ON t.THREAD_ID = m.OWNER_THREAD_ID "
+            "JOIN information_schema.PROCESSLIST p ON p.ID = t.PROCESSLIST_ID "
+            "WHERE m.LOCK_STATUS = 'GRANTED' AND t.PROCESSLIST_ID <> :id "
+            "AND m.OBJECT_NAME = :t AND m.OBJECT_SCHEMA = :s",
+        )
+        params = {"id": thread, "t": name, "s": schema or self.database_name()}
+        for sql in queries if table else ():
+            with contextlib.suppress(Exception):
+                rows = self.query(sql, params)
+                if rows:
+                    return [_process(row) for row in rows]
+        with contextlib.suppress(Exception):
+            rows = self.query(
+                "SELECT b.trx_mysql_thread_id, p.USER, p.HOST, p.COMMAND, b.trx_started, "
+                "LEFT(b.trx_query, 200) FROM information_schema.INNODB_TRX b "
+                "LEFT JOIN information_schema.PROCESSLIST p ON p.ID = b.trx_mysql_thread_id "
+                "WHERE b.trx_mysql_thread_id <> :id ORDER BY b.trx_started",
+                {"id": thread},
+            )
+            return [_transaction(r) for r in rows]
+        return []
+
+    # ---- the migration lock --------------------------------------------------------------
+    def lock_name(self, schema: str, table: str) -> str | None:
         # Flyway's MySQL lock: a named lock "Flyway-<hash of the quoted table>" held by the
         # session, so dbci and Flyway never migrate the same schema at once.
-        name = f"Flyway-{java_string_hash(self.qualified(schema, table))}"
-        got = self.query("SELECT GET_LOCK(:n, 0)", {"n": name})[0][0]
-        if got != 1 and on_wait:
-            on_wait()
-        while got != 1:
-            if got is None:  # NULL: the server could not take it (killed, out of memory)
-                raise DatabaseUnavailable(f"{self.where}: could not take the lock {name}")
-            got = self.query("SELECT GET_LOCK(:n, :w)", {"n": name, "w": _LOCK_WAIT_SECONDS})[0][0]
-        try:
-            yield
-        finally:
-            with contextlib.suppress(Exception):
-                self.query("SELECT RELEASE_LOCK(:n)", {"n": name})
+        return f"Flyway-{java_string_hash(self.qualified(schema, table))}"
+
+    def try_lock(self, name: str, wait_seconds: float) -> bool:
+        got = self.query(
+            "SELECT GET_LOCK(:n, :w)", {"n": name, "w": math.ceil(max(0.0, wait_seconds))}
+        )[0][0]
+        if got is None:  # NULL: the server could not take it (killed, out of memory)
+            raise DatabaseUnavailable(f"{self.where}: could not take the lock {name}")
+        return bool(got == 1)
+
+    def unlock(self, name: str) -> None:
+        self.query("SELECT RELEASE_LOCK(:n)", {"n": name})
+
+    def lock_holder(self, name: str) -> Session | None:
+        rows = self.query(
+            "SELECT p.ID, p.USER, p.HOST, p.COMMAND, p.TIME, LEFT(p.INFO, 200) "
+            "FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(:n)",
+            {"n": name},
+        )
+        return _process(rows[0]) if rows else None
+
+
+def _state(command: object, default: str) -> str:
+    """A process list COMMAND as a state: an idle connection in a transaction is "Sleep"."""
+    text = str(command or "")
+    return f"{default} (idle)" if text == "Sleep" else (text or default)
+
+
+def _transaction(row: Sequence[Any]) -> Session:
+    """An InnoDB transaction's session: (thread id, USER, HOST, COMMAND, trx_started, query)."""
+    ident, user, host, command, started, query = row
+    return Session(str(ident), user, None, _state(command, "in transaction"), started, query, host)
+
+
+def _process(row: Sequence[Any]) -> Session:
+    """A PROCESSLIST row (ID, USER, HOST, COMMAND, TIME, INFO) as a session."""
+    ident, user, host, command, seconds, query = row
+    since = None
+    if isinstance(seconds, int | float):
+        since = (datetime.now() - timedelta(seconds=float(seconds))).replace(microsecond=0)
+    return Session(str(ident), user, None, str(command or "") or None, since, query, host)
+
+
+def _statement_table(sql: str) -> str | None:
+    """The table a statement names first (`ALTER TABLE a.b …` → `a.b`), or None."""
+    match = _STATEMENT_TABLE.match(sql)
+    if match is None:
+        return None
+    parts = [p.strip("`").replace("``", "`") for p in match.groups() if p]
+    return ".".join(parts)
 
 
 def _message(exc: BaseException) -> str:

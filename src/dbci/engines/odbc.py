@@ -24,8 +24,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from dbci import cancel
 from dbci.engines.base import Database, StatementError
 from dbci.errors import DatabaseUnavailable, InputError
+from dbci.redact import scrub_tokens
 from dbci.urls import DatabaseUrl
 
 # A `:name` parameter in dbci's own queries (not a `::` cast or scope qualifier).
@@ -141,6 +143,7 @@ class ODBCDatabase(Database):
     """A database reached through an ODBC driver with pyodbc."""
 
     paramstyle: ClassVar[str] = "qmark"
+    driver_error_module: ClassVar[str] = "pyodbc"
     # Drivers to use when the URL names none (`?driver=`), first installed wins.
     odbc_drivers: ClassVar[tuple[str, ...]] = ()
     # What to install when no driver is there, for the one-line error.
@@ -158,7 +161,7 @@ class ODBCDatabase(Database):
             record = diagnostics_of(exc)[0]
             message = record.text or type(exc).__name__
             if url.password:  # a driver may echo what it was given: never the password
-                message = message.replace(url.password, "***")
+                message = scrub_tokens(message, [url.password])
             raise DatabaseUnavailable(f"cannot connect to {where}: {message}") from None
         db = cls(connection, url=url, where=where)
         db.configure()
@@ -206,6 +209,8 @@ class ODBCDatabase(Database):
         attributes += [(k, v) for k, v in url.query if k.lower() != "driver"]
         return attributes
 
+    _cursor: Any = None  # the statement running now, for cancel_running
+
     def configure(self) -> None:
         """Set up a fresh connection (decodings, session options); nothing by default."""
 
@@ -217,13 +222,16 @@ class ODBCDatabase(Database):
         have been stepped over (SQLMoreResults), and some statements (BACKUP, RESTORE) only
         finish then; so every result is consumed here.
         """
-        cursor = self.dbapi.cursor()
-        try:
-            cursor.execute(sql)
-            while cursor.nextset():
-                pass
-        finally:
-            cursor.close()
+        with self.calling():
+            cursor = self.dbapi.cursor()
+            self._cursor = cursor
+            try:
+                cursor.execute(sql)
+                while cursor.nextset():
+                    pass
+            finally:
+                self._cursor = None
+                cursor.close()
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Run a statement of dbci's own, with `:name` parameters, and return its first rows.
@@ -231,21 +239,30 @@ class ODBCDatabase(Database):
         Row counts and messages before the first result set are stepped over, so a batch
         (DECLARE …; EXEC …; SELECT …) returns what its SELECT returns.
         """
-        cursor = self.dbapi.cursor()
-        try:
-            if params:
-                cursor.execute(*to_qmark(sql, params))
-            else:
-                cursor.execute(sql)
-            while cursor.description is None:
-                if not cursor.nextset():
-                    return []
-            rows = list(cursor.fetchall())
-            while cursor.nextset():  # an error after the rows is still an error
-                pass
-            return rows
-        finally:
-            cursor.close()
+        with self.calling():
+            cursor = self.dbapi.cursor()
+            self._cursor = cursor
+            try:
+                if params:
+                    cursor.execute(*to_qmark(sql, params))
+                else:
+                    cursor.execute(sql)
+                while cursor.description is None:
+                    if not cursor.nextset():
+                        return []
+                rows = list(cursor.fetchall())
+                while cursor.nextset():  # an error after the rows is still an error
+                    pass
+                return rows
+            finally:
+                self._cursor = None
+                cursor.close()
+
+    def cancel_running(self) -> None:
+        # SQLCancel on the statement's handle: pyodbc allows it from another thread.
+        cursor = self._cursor
+        if cursor is not None:
+            cursor.cancel()
 
     def begin(self) -> None:
         # ODBC starts the transaction with the next statement (SQL Server: implicit
@@ -260,10 +277,11 @@ class ODBCDatabase(Database):
 
     def rollback(self) -> None:
         """Roll back; a connection that is already gone has nothing to roll back."""
-        with contextlib.suppress(Exception):
-            self.dbapi.rollback()
-        with contextlib.suppress(Exception):
-            self.dbapi.autocommit = True
+        with cancel.cleaning_up():
+            with contextlib.suppress(Exception):
+                self.dbapi.rollback()
+            with contextlib.suppress(Exception):
+                self.dbapi.autocommit = True
 
     def describe_error(self, exc: BaseException) -> StatementError:
         """The driver's message without its prefixes, with the SQLSTATE, in one line."""

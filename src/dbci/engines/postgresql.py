@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
-from collections.abc import Callable, Iterator
+import select
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from dbci.engines.base import Database, StatementError, first_words
+from dbci.engines.base import Database, ScriptFailure, StatementError, first_words
 from dbci.errors import DatabaseUnavailable, InputError
+from dbci.locking import LockPolicy, LockWait, Session
 from dbci.sqlsplit import Statement
 from dbci.urls import DatabaseUrl
 
 # Flyway's advisory lock key: "Flyway" in ASCII plus Java's String.hashCode of the
 # quoted table name, so dbci and Flyway never migrate the same database at once.
 _LOCK_MAGIC = (0x46 << 40) + (0x6C << 32) + (0x79 << 24) + (0x77 << 16) + (0x61 << 8) + 0x79
+
+
+# SQLSTATEs: a lock not granted in time (lock_timeout, NOWAIT), a deadlock; a statement
+# cancelled (pg_cancel_backend, a client's cancel request, statement_timeout).
+_LOCK_NOT_AVAILABLE = frozenset({"55P03", "40P01"})
+_QUERY_CANCELED = "57014"
+# A message to the server holds at most this many bytes of statements: a large migration
+# goes in several messages within its transaction, so it is never held twice in memory.
+SCRIPT_MESSAGE_BYTES = 4 << 20
+# When a session holds or waits for a lock since: its transaction's start, else its state's.
+_SINCE = (
+    "CASE WHEN {a}.state = 'idle' THEN {a}.state_change "
+    "ELSE coalesce({a}.xact_start, {a}.query_start, {a}.state_change) END"
+)
 
 
 # Every statement that needs autocommit contains one of these words.
@@ -40,8 +57,10 @@ class PostgreSQLDatabase(Database):
 
     dialect: ClassVar[str] = "postgresql"
     display_name: ClassVar[str] = "PostgreSQL"
+    driver_error_module: ClassVar[str] = "psycopg"
     batch_migrations: ClassVar[bool] = True
     paramstyle: ClassVar[str] = "pyformat"
+    watches_lock_waits: ClassVar[bool] = True
 
     @classmethod
     def connect(cls, url: DatabaseUrl, *, where: str, connect_timeout: int) -> Database:
@@ -135,7 +154,9 @@ class PostgreSQLDatabase(Database):
     def needs_autocommit(self, statement: Statement) -> bool:
         if super().needs_autocommit(statement):
             return True
-        if not _AUTOCOMMIT_HINT.search(statement.sql):
+        # Every such statement says so in its first words: the head is enough (a large
+        # INSERT is not copied to be looked at).
+        if not _AUTOCOMMIT_HINT.search(statement.head(4096)):
             return False  # the common case, decided without tokenizing the statement further
         words = first_words(statement, 6)
         if not words:
@@ -173,27 +194,205 @@ class PostgreSQLDatabase(Database):
             return StatementError(_first_line(exc), connection_lost=True)
         diag = getattr(exc, "diag", None)
         if diag is not None and diag.message_primary:
-            message = diag.message_primary
-            if diag.sqlstate:
-                message = f"{message} (SQLSTATE {diag.sqlstate})"
-            offset = int(diag.statement_position) - 1 if diag.statement_position else None
-            return StatementError(message, offset)
+            return _statement_error(
+                diag.message_primary, diag.sqlstate, diag.statement_position
+            )
         return StatementError(_first_line(exc), connection_lost=bool(self.dbapi.closed))
 
-    @contextlib.contextmanager
-    def lock(
-        self, schema: str, table: str, on_wait: Callable[[], None] | None = None
-    ) -> Iterator[None]:
-        key = flyway_lock_key(self.qualified(schema, table))
-        if not self.query("SELECT pg_try_advisory_lock(:k)", {"k": key})[0][0]:
-            if on_wait:
-                on_wait()
-            self.query("SELECT pg_advisory_lock(:k)", {"k": key})
+    # ---- scripts in few round trips ----------------------------------------------------
+    def run_script(
+        self, parts: Sequence[str | Statement], *, message_bytes: int = SCRIPT_MESSAGE_BYTES
+    ) -> None:
+        """Run `parts` (one statement each) in order, as few messages as fit in
+        `message_bytes` each; raise `ScriptFailure` at the first that fails.
+
+        The simple query protocol answers each statement of a message with a result of
+        its own and stops at the first error, so counting the results names the failing
+        statement exactly, without running anything again. Within an explicit transaction
+        (the parts' BEGIN … COMMIT) several messages are one transaction as well."""
+        encoding = self.dbapi.info.encoding
+        index = 0
+        while index < len(parts):
+            end, size = index, 0
+            while end < len(parts) and (end == index or size + len(parts[end]) < message_bytes):
+                size += len(parts[end]) + 3
+                end += 1
+            # A newline before each `;`: a trailing `--` comment cannot swallow it.
+            message = "\n;\n".join(_sql(part) for part in parts[index:end]) + "\n;"
+            with self.calling():
+                done, error = self._send(message.encode(encoding))
+            del message
+            if error is not None:
+                failing = index + done
+                if error.offset is not None:  # within the message: to its part
+                    start = 0
+                    for position in range(index, end):
+                        length = len(parts[position]) + 3
+                        if error.offset < start + length:
+                            failing = position
+                            break
+                        start += length
+                    error = dataclasses.replace(error, offset=max(0, error.offset - start))
+                raise ScriptFailure(failing, error, completed=index + done)
+            index = end
+
+    def _send(self, message: bytes) -> tuple[int, StatementError | None]:
+        """Send one message of statements; (how many completed, the error of the next)."""
+        from psycopg import pq
+
+        pgconn = self.dbapi.pgconn
+        done = 0
+        failed: StatementError | None = None
         try:
-            yield
+            pgconn.send_query(message)
+            while pgconn.flush():  # non-blocking: the rest when the socket takes it
+                select.select([pgconn.socket], [pgconn.socket], [])
+                pgconn.consume_input()
+            while True:
+                pgconn.consume_input()
+                if pgconn.is_busy():
+                    select.select([pgconn.socket], [], [], 1.0)
+                    continue
+                result = pgconn.get_result()
+                if result is None:
+                    if failed is not None and pgconn.status != pq.ConnStatus.OK:
+                        failed = dataclasses.replace(failed, connection_lost=True)
+                    return done, failed
+                status = result.status
+                if status == pq.ExecStatus.COPY_IN:
+                    # COPY … FROM STDIN has no data here: end it, with the reason.
+                    pgconn.put_copy_end(b"COPY FROM STDIN is not supported in a migration")
+                elif status == pq.ExecStatus.COPY_OUT:
+                    while pgconn.get_copy_data(0)[0] > 0:
+                        pass
+                elif status == pq.ExecStatus.FATAL_ERROR:
+                    failed = failed or _result_error(result)
+                elif failed is None:
+                    done += 1
+        except Exception as exc:  # libpq's complaint: the connection broke mid-message
+            if pgconn.status != pq.ConnStatus.OK:
+                return done, StatementError(_first_line(exc), connection_lost=True)
+            raise
+
+    # ---- lock waits and cancellation ---------------------------------------------------
+    def timeout_statements(self, policy: LockPolicy) -> list[str]:
+        settings = []
+        if policy.lock_timeout > 0:
+            settings.append(f"set_config('lock_timeout', '{_ms(policy.lock_timeout)}ms', false)")
+        if policy.statement_timeout > 0:
+            settings.append(
+                f"set_config('statement_timeout', '{_ms(policy.statement_timeout)}ms', false)"
+            )
+        return [f"SELECT {', '.join(settings)}"] if settings else []
+
+    def backend_id(self) -> str | None:
+        return str(self.dbapi.info.backend_pid)
+
+    def cancel_running(self) -> None:
+        if self.running_since is None:
+            return  # nothing runs: a cancel request would only hit the next statement
+        cancel_safe = getattr(self.dbapi, "cancel_safe", None)
+        if cancel_safe is not None:
+            cancel_safe(timeout=5)
+        else:  # psycopg before 3.2
+            self.dbapi.cancel()
+
+    def describe_lock_wait(self, backend: str) -> LockWait | None:
+        rows = self.query(
+            "SELECT CASE WHEN w.relation IS NOT NULL THEN format('%I.%I', n.nspname, "
+            "c.relname) END, w.mode, w.locktype, b.pid, b.usename, b.application_name, "
+            f"b.state, {_SINCE.format(a='b')}, left(b.query, 200) "
+            "FROM pg_locks w "
+            "LEFT JOIN pg_class c ON c.oid = w.relation "
+            "LEFT JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS bp(pid) "
+            "JOIN pg_stat_activity b ON b.pid = bp.pid "
+            "WHERE w.pid = :pid AND NOT w.granted ORDER BY b.pid",
+            {"pid": int(backend)},
+        )
+        if not rows:
+            return None
+        table = rows[0][0] or (None if rows[0][2] != "transactionid" else "a row")
+        return LockWait(table, [_session(row[3:]) for row in rows], rows[0][1])
+
+    # ---- the migration lock --------------------------------------------------------------
+    def lock_name(self, schema: str, table: str) -> str | None:
+        return str(flyway_lock_key(self.qualified(schema, table)))
+
+    def try_lock(self, name: str, wait_seconds: float) -> bool:
+        key = int(name)
+        if wait_seconds <= 0:
+            return bool(self.query("SELECT pg_try_advisory_lock(:k)", {"k": key})[0][0])
+        # Wait for it (taken the moment it is free), but not longer than `wait_seconds`.
+        self.execute(f"SELECT set_config('lock_timeout', '{_ms(wait_seconds)}ms', false)")
+        try:
+            self.query("SELECT pg_advisory_lock(:k)", {"k": key})
+            return True
+        except Exception as exc:
+            if self.describe_error(exc).lock_timeout:
+                return False
+            raise
         finally:
             with contextlib.suppress(Exception):
-                self.query("SELECT pg_advisory_unlock(:k)", {"k": key})
+                self.execute("RESET lock_timeout")
+
+    def unlock(self, name: str) -> None:
+        self.query("SELECT pg_advisory_unlock(:k)", {"k": int(name)})
+
+    def lock_holder(self, name: str) -> Session | None:
+        key = int(name) & 0xFFFFFFFFFFFFFFFF
+        rows = self.query(
+            "SELECT a.pid, a.usename, a.application_name, a.state, "
+            f"{_SINCE.format(a='a')}, left(a.query, 200) "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+            "AND l.classid = :c AND l.objid = :o AND l.database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())",
+            {"c": key >> 32, "o": key & 0xFFFFFFFF},
+        )
+        return _session(rows[0]) if rows else None
+
+
+def _sql(part: str | Statement) -> str:
+    return part if isinstance(part, str) else part.sql
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(round(seconds * 1000)))
+
+
+def _statement_error(
+    message: str, sqlstate: str | None, position: str | int | None
+) -> StatementError:
+    """A server error as dbci shows it: message and SQLSTATE, offset, and its kind."""
+    text = f"{message} (SQLSTATE {sqlstate})" if sqlstate else message
+    offset = int(position) - 1 if position else None
+    return StatementError(
+        text,
+        offset,
+        lock_timeout=sqlstate in _LOCK_NOT_AVAILABLE,
+        cancelled=sqlstate == _QUERY_CANCELED,
+    )
+
+
+def _result_error(result: Any) -> StatementError:
+    from psycopg import pq
+
+    def field(name: pq.DiagnosticField) -> str | None:
+        value = result.error_field(name)
+        return value.decode("utf-8", errors="replace") if value is not None else None
+
+    message = field(pq.DiagnosticField.MESSAGE_PRIMARY) or "the statement failed"
+    return _statement_error(
+        message,
+        field(pq.DiagnosticField.SQLSTATE),
+        field(pq.DiagnosticField.STATEMENT_POSITION),
+    )
+
+
+def _session(row: Sequence[Any]) -> Session:
+    pid, user, application, state, since, query = row
+    return Session(str(pid), user, application or None, state, since, query)
 
 
 def _reason(exc: BaseException) -> str:

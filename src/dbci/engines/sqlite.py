@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import getpass
 import hashlib
 import tempfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from dbci.engines.base import Database, first_words
+from dbci.engines.base import Database, StatementError, first_words
 from dbci.errors import DatabaseUnavailable
+from dbci.locking import LockPolicy
 from dbci.sqlsplit import Statement
 from dbci.urls import DatabaseUrl
 
@@ -21,6 +21,11 @@ class SQLiteDatabase(Database):
 
     dialect: ClassVar[str] = "sqlite"
     display_name: ClassVar[str] = "SQLite"
+    driver_error_module: ClassVar[str] = "sqlite3"
+
+    def __init__(self, dbapi: Any, *, url: DatabaseUrl, where: str) -> None:
+        super().__init__(dbapi, url=url, where=where)
+        self._file_locks: dict[str, Any] = {}
 
     @classmethod
     def connect(cls, url: DatabaseUrl, *, where: str, connect_timeout: int) -> Database:
@@ -101,28 +106,49 @@ class SQLiteDatabase(Database):
     def needs_autocommit(self, statement: Statement) -> bool:
         return super().needs_autocommit(statement) or first_words(statement, 1) == ["VACUUM"]
 
-    @contextlib.contextmanager
-    def lock(
-        self, schema: str, table: str, on_wait: Callable[[], None] | None = None
-    ) -> Iterator[None]:
-        # SQLite's own locks last one transaction; a run spans many, so two runs on one
-        # file serialise on a lock file keyed by the database's path (kept out of the
-        # user's folder, in the temp directory).
-        from filelock import FileLock, Timeout
+    # ---- lock waits and cancellation ---------------------------------------------------
+    def timeout_statements(self, policy: LockPolicy) -> list[str]:
+        # SQLite's lock wait is its busy timeout: how long a write waits for another
+        # connection's transaction on the file.
+        if policy.lock_timeout <= 0:
+            return []
+        return [f"PRAGMA busy_timeout = {max(1, int(round(policy.lock_timeout * 1000)))}"]
 
+    def cancel_running(self) -> None:
+        if self.running_since is not None:
+            self.dbapi.interrupt()  # thread-safe: the running statement ends "interrupted"
+
+    def describe_error(self, exc: BaseException) -> StatementError:
+        error = super().describe_error(exc)
+        text = str(exc).lower()
+        return dataclasses.replace(
+            error,
+            lock_timeout="database is locked" in text or "database table is locked" in text,
+            cancelled=text.strip() == "interrupted",
+        )
+
+    # ---- the migration lock --------------------------------------------------------------
+    # SQLite's own locks last one transaction; a run spans many, so two runs on one file
+    # serialise on a lock file keyed by the database's path (kept out of the user's
+    # folder, in the temp directory).
+    def lock_name(self, schema: str, table: str) -> str | None:
         database = self.url.database
         if not database or database == ":memory:":
-            yield
-            return
+            return None
         digest = hashlib.sha1(str(Path(database).resolve()).encode()).hexdigest()[:16]
-        lock = FileLock(Path(tempfile.gettempdir()) / f"dbci-sqlite-{digest}.lock")
+        return str(Path(tempfile.gettempdir()) / f"dbci-sqlite-{digest}.lock")
+
+    def try_lock(self, name: str, wait_seconds: float) -> bool:
+        from filelock import FileLock, Timeout
+
+        lock = self._file_locks.setdefault(name, FileLock(name))
         try:
-            lock.acquire(timeout=0)
+            lock.acquire(timeout=max(0.0, wait_seconds))
         except Timeout:
-            if on_wait:
-                on_wait()
-            lock.acquire()
-        try:
-            yield
-        finally:
+            return False
+        return True
+
+    def unlock(self, name: str) -> None:
+        lock = self._file_locks.pop(name, None)
+        if lock is not None:
             lock.release()

@@ -9,9 +9,10 @@ SQLServerParser), so Flyway and dbci can take turns on one database.
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
+import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any, ClassVar
 
@@ -19,6 +20,7 @@ from dbci.engines.base import StatementError, StatementFailure, line_offset
 from dbci.engines.odbc import Diagnostic, ODBCDatabase, diagnostics_of
 from dbci.engines.postgresql import java_string_hash
 from dbci.errors import DatabaseUnavailable
+from dbci.locking import LockPolicy, LockWait, Session
 from dbci.sqlsplit import Statement
 from dbci.urls import DatabaseUrl
 
@@ -147,6 +149,7 @@ class SQLServerDatabase(ODBCDatabase):
     transactional_ddl: ClassVar[bool] = True
     # Only for SQL that dbci writes out (dry runs): `BEGIN` alone opens a T-SQL block.
     begin_sql: ClassVar[str] = "BEGIN TRANSACTION"
+    watches_lock_waits: ClassVar[bool] = True
     odbc_drivers: ClassVar[tuple[str, ...]] = DRIVERS
     driver_hint: ClassVar[str] = (
         "install FreeTDS (Debian: apt-get install unixodbc tdsodbc) or Microsoft's msodbcsql18"
@@ -326,6 +329,17 @@ class SQLServerDatabase(ODBCDatabase):
             return error
         return StatementError(error.message, line_offset(batch, line), error.connection_lost)
 
+    def describe_error(self, exc: BaseException) -> StatementError:
+        error = super().describe_error(exc)
+        record = self.main_diagnostic(diagnostics_of(exc))
+        # 1222: lock request time out (SET LOCK_TIMEOUT); 1205: chosen as deadlock victim;
+        # HY008: operation cancelled (SQLCancel, the query timeout).
+        return dataclasses.replace(
+            error,
+            lock_timeout=record.native in (1222, 1205),
+            cancelled=record.sqlstate in ("HY008", "HYT00"),
+        )
+
     def main_diagnostic(self, records: list[Diagnostic]) -> Diagnostic:
         meaningful = [r for r in records if r.native != _NOT_PREPARED]
         return meaningful[0] if meaningful else records[0]
@@ -357,32 +371,73 @@ class SQLServerDatabase(ODBCDatabase):
             f"EXEC sp_releaseapplock @Resource = {self.literal(resource)}, @LockOwner = 'Session'"
         )
 
-    @contextlib.contextmanager
-    def lock(
-        self, schema: str, table: str, on_wait: Callable[[], None] | None = None
-    ) -> Iterator[None]:
-        """Flyway's lock: sp_getapplock at session level, so it outlives transactions."""
-        database = self.database_name()
-        resource = lock_resource(database, schema, table)
-        code = int(self.query(self.lock_sql(resource, 0))[0][0])
-        if code < 0:
-            if on_wait:
-                on_wait()
-            code = int(self.query(self.lock_sql(resource, -1))[0][0])
+    def lock_name(self, schema: str, table: str) -> str | None:
+        # Flyway's lock: sp_getapplock at session level, so it outlives transactions.
+        self._lock_database = self.database_name()
+        return lock_resource(self._lock_database, schema, table)
+
+    def try_lock(self, name: str, wait_seconds: float) -> bool:
+        code = int(self.query(self.lock_sql(name, int(wait_seconds * 1000)))[0][0])
+        if code == -1:  # timed out: held by another session
+            return False
         if code < 0:
             reason = _LOCK_FAILURES.get(code, f"code {code}")
             raise DatabaseUnavailable(
-                f"cannot take the migration lock {resource!r} on {self.where}: {reason}"
+                f"cannot take the migration lock {name!r} on {self.where}: {reason}"
             )
-        try:
-            yield
-        finally:
-            with contextlib.suppress(Exception):
-                # Application locks belong to a database: release it where it was taken,
-                # even if a migration switched databases (USE), as Flyway does.
-                if self.database_name() != database:
-                    self.execute(f"USE {self.quote(database)}")
-                self.execute(self.unlock_sql(resource))
+        return True
+
+    def unlock(self, name: str) -> None:
+        # Application locks belong to a database: release it where it was taken, even if
+        # a migration switched databases (USE), as Flyway does.
+        database = getattr(self, "_lock_database", None)
+        if database and self.database_name() != database:
+            self.execute(f"USE {self.quote(database)}")
+        self.execute(self.unlock_sql(name))
+
+    # ---- lock waits ----------------------------------------------------------------------
+    def timeout_statements(self, policy: LockPolicy) -> list[str]:
+        if policy.statement_timeout > 0:
+            # The driver's query timeout (SQL_ATTR_QUERY_TIMEOUT), in whole seconds.
+            self.dbapi.timeout = max(1, math.ceil(policy.statement_timeout))
+        if policy.lock_timeout <= 0:
+            return []
+        return [f"SET LOCK_TIMEOUT {max(1, int(round(policy.lock_timeout * 1000)))}"]
+
+    def backend_id(self) -> str | None:
+        return str(self.query("SELECT @@SPID")[0][0])
+
+    def describe_lock_wait(self, backend: str) -> LockWait | None:
+        rows = self.query(
+            "SELECT OBJECT_SCHEMA_NAME(p.object_id, r.database_id) + '.' + "
+            "OBJECT_NAME(p.object_id, r.database_id), s.session_id, s.login_name, "
+            "s.program_name, s.status, "
+            "COALESCE(t.transaction_begin_time, s.last_request_start_time) "
+            "FROM sys.dm_exec_requests r "
+            "JOIN sys.dm_exec_sessions s ON s.session_id = r.blocking_session_id "
+            "LEFT JOIN sys.dm_tran_locks l ON l.request_session_id = r.session_id "
+            "AND l.request_status = 'WAIT' "
+            "LEFT JOIN sys.partitions p ON p.hobt_id = l.resource_associated_entity_id "
+            "LEFT JOIN sys.dm_tran_session_transactions st ON st.session_id = s.session_id "
+            "LEFT JOIN sys.dm_tran_active_transactions t ON t.transaction_id = st.transaction_id "
+            "WHERE r.session_id = :spid AND r.blocking_session_id <> 0",
+            {"spid": int(backend)},
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return LockWait(row[0], [Session(str(row[1]), row[2], row[3], row[4], row[5])])
+
+    def lock_holder(self, name: str) -> Session | None:
+        rows = self.query(
+            "SELECT s.session_id, s.login_name, s.program_name, s.status, "
+            "s.last_request_start_time FROM sys.dm_tran_locks l "
+            "JOIN sys.dm_exec_sessions s ON s.session_id = l.request_session_id "
+            "WHERE l.resource_type = 'APPLICATION' AND l.request_status = 'GRANT' "
+            "AND l.resource_description LIKE :pattern",
+            {"pattern": f"%{name}%"},
+        )
+        return Session(str(rows[0][0]), *rows[0][1:]) if rows else None
 
 
 def _defines_module(words: list[str]) -> bool:

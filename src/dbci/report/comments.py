@@ -7,30 +7,50 @@ found again by a hidden marker (`comment_marker`, an HTML comment invisible in r
 Markdown) in its body, never by its author: the author of a CI token's comments is a bot
 shared by every workflow, and one pull request can carry one comment per environment.
 
-Only the standard library talks HTTP (`urllib.request`): JSON bodies, a 10-second timeout
-per request, no redirects followed (they would carry the token to wherever they point, and
-a redirected POST becomes a GET), pagination links followed only on the API's own host.
-Commenting is a courtesy, never a reason to fail a pipeline: every API, network or
-permission problem (a fork's read-only token answers 403) comes back as action "skipped"
-with a one-line warning, and no token ever appears in a warning.
+Several jobs of one pipeline may report at the same moment (a matrix, a re-run while the
+first run is still going): each finds no comment and creates one. So a run that created its
+comment lists the marked comments again and settles on the oldest (the lowest id, the same
+choice in every racing run): it edits that one with its body when it is not its own, and
+deletes the others (one that another run deleted already is gone, as wanted). Azure DevOps
+has no way to delete a thread: deleting its comment soft-deletes it, and a thread all of
+whose comments are deleted is deleted itself; a duplicate thread that someone replied to
+is closed as well, so that only one active dbci thread shows.
+
+Only the standard library talks HTTP (`urllib.request`): JSON bodies, no redirects followed
+(they would carry the token to wherever they point, and a redirected POST becomes a GET),
+pagination links followed only on the API's own host. Each request has a total deadline,
+`DBCI_API_TIMEOUT` seconds (30 by default) from connecting to the last byte of the answer:
+an API that trickles its answer a byte at a time is cut off there, not kept for as long as
+each byte comes within a socket timeout. Commenting is a courtesy, never a reason to fail a
+pipeline: every API, network or permission problem (a fork's read-only token answers 403,
+a deadline passes) comes back as action "skipped" with a one-line warning, and no token
+ever appears in a warning.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import math
 import re
+import socket
+import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-TIMEOUT_SECONDS = 10.0
-"""Timeout of each HTTP request, in seconds."""
+TIMEOUT_VARIABLE = "DBCI_API_TIMEOUT"
+"""The environment variable that sets each API request's total deadline, in seconds."""
+
+DEFAULT_TIMEOUT_SECONDS = 30.0
+"""Each API request's total deadline without `DBCI_API_TIMEOUT`, in seconds."""
 
 NOT_IN_REQUEST = "not running in a pull/merge request"
 """The warning of a run with no pull/merge request to comment on (platform "none")."""
@@ -118,11 +138,15 @@ def upsert_comment(body: str, marker: str, environ: Mapping[str, str]) -> Commen
     (`GITHUB_ACTIONS=true`), GitLab CI (`GITLAB_CI=true`), Azure Pipelines (`TF_BUILD=True`).
     `marker` is put at the top of `body` if the body lacks it, and a body over the platform's
     limit (`BODY_LIMITS`) is truncated. The first comment (oldest first) whose body contains
-    the marker is edited; with none, a comment is created.
+    the marker is edited; with none, a comment is created, and then the marked comments are
+    listed again: when runs racing this one created theirs too, the oldest is kept (edited
+    with this body, action "updated", when it is not this run's) and the others deleted.
 
-    Never raises for API, network or permission problems: those return action "skipped"
-    with a one-line warning that never contains the token. Outside a pull/merge request the
-    result is platform "none", action "skipped", warning `NOT_IN_REQUEST`.
+    Each request must be answered within `DBCI_API_TIMEOUT` seconds (default
+    `DEFAULT_TIMEOUT_SECONDS`), all of it. Never raises for API, network or permission
+    problems, nor for a deadline passed: those return action "skipped" with a one-line
+    warning that never contains the token. Outside a pull/merge request the result is
+    platform "none", action "skipped", warning `NOT_IN_REQUEST`.
     """
     if marker not in body:
         body = f"{marker}\n\n{body}"
@@ -171,8 +195,29 @@ class _HttpFailure(Exception):
 
 @dataclass(frozen=True)
 class _Found:
+    """A marked comment: what the API calls it, and how old it is."""
+
     comment_id: str
     thread_id: str | None = None  # Azure: the thread holding the comment
+    # The platform's id of the comment (note, thread) as a number: ids grow as comments are
+    # created, so the lowest is the oldest, the same for every run that lists them.
+    rank: int = field(default=sys.maxsize, compare=False)
+    replies: int = field(default=0, compare=False)  # Azure: other comments in the thread
+
+
+@dataclass(frozen=True)
+class _Created:
+    """The comment a run created: found again by `found`, shown at `url`."""
+
+    found: _Found
+    url: str | None
+
+
+class _Timeout(Exception):
+    """A request not answered, all of it, within its deadline."""
+
+    def __init__(self, method: str, url: str, seconds: float) -> None:
+        super().__init__(f"{method} {_display_url(url)} timed out after {seconds:g} s")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -190,7 +235,139 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+class _Deadline:
+    """One request's deadline: the sockets the request opened are shut down when it passes,
+    which ends the read or write in progress on them. A socket timeout alone bounds each
+    read, and an API that sends a byte before every timeout would never be cut off."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+
+    def remaining(self) -> float:
+        """Seconds left (a socket timeout for the connection's every step)."""
+        return max(0.001, self.at - time.monotonic())
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut `sock` down when the deadline passes (at once if it has)."""
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shut(sock)
+
+    def expire(self) -> None:
+        """The deadline passed: end every exchange on the request's sockets."""
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed, or never connected
+        pass
+
+
+def _watched(base: type[http.client.HTTPConnection], deadline: _Deadline) -> Callable[..., Any]:
+    """A connection factory for urllib's `do_open`: `base` connections whose socket the
+    deadline watches, each step of them given no more than the time left."""
+
+    class Watched(base):  # type: ignore[valid-type,misc]
+        def connect(self) -> None:
+            self.timeout = deadline.remaining()
+            super().connect()
+            deadline.watch(self.sock)
+
+    return Watched
+
+
+class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+    """urllib's handler of http:// URLs, on connections a deadline watches."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_watched(http.client.HTTPConnection, self.deadline), req)
+
+
+class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+    """urllib's handler of https:// URLs (default TLS context), on watched connections."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_watched(http.client.HTTPSConnection, self.deadline), req)
+
+
+def _exchange(req: urllib.request.Request, seconds: float) -> tuple[int, Message, bytes]:
+    """Send `req` and read its whole answer within `seconds`: (status, headers, body).
+
+    The exchange runs in a thread of its own, which the caller waits for no longer than the
+    deadline, so that nothing (a name lookup, a TLS handshake, a trickled body) holds the
+    caller past it; the request's sockets are shut down then, which ends the thread.
+    Raises `_HttpFailure` for a non-2xx answer, `_Timeout` when the deadline passes, and
+    urllib's or the socket's error otherwise.
+    """
+    deadline = _Deadline(seconds)
+    opener = urllib.request.build_opener(
+        _NoRedirect, _WatchedHTTPHandler(deadline), _WatchedHTTPSHandler(deadline)
+    )
+    method = req.get_method()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            with opener.open(req, timeout=seconds) as resp:
+                outcome["answer"] = (resp.status, resp.headers, resp.read())
+        except urllib.error.HTTPError as err:
+            detail = _error_detail(err)
+            outcome["error"] = _HttpFailure(
+                method, req.full_url, err.code, str(err.reason or ""), detail
+            )
+        except Exception as err:  # handed to the caller's thread, raised there
+            outcome["error"] = err
+
+    worker = threading.Thread(target=work, name="dbci-api-request", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        deadline.expire()
+        raise _Timeout(method, req.full_url, seconds)
+    if "answer" in outcome:
+        return outcome["answer"]  # type: ignore[no-any-return]
+    error = outcome.get("error")
+    timed_out = isinstance(error, TimeoutError) or (
+        isinstance(error, urllib.error.URLError) and isinstance(error.reason, TimeoutError)
+    )
+    if timed_out or deadline.expired:
+        raise _Timeout(method, req.full_url, seconds)
+    raise error if isinstance(error, BaseException) else RuntimeError("no answer")
+
+
+def api_timeout(environ: Mapping[str, str]) -> float:
+    """Each request's total deadline: `DBCI_API_TIMEOUT` seconds, else
+    `DEFAULT_TIMEOUT_SECONDS`; `_Skip` for a value that is not a positive number."""
+    raw = environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise _Skip(f"{TIMEOUT_VARIABLE} must be a positive number of seconds, not {raw!r}")
+    return seconds
 
 
 def _flag(environ: Mapping[str, str], name: str) -> bool:
@@ -210,22 +387,25 @@ def _run(
 ) -> CommentResult:
     client: _Client | None = None
     try:
+        timeout = api_timeout(environ)
         client = factory(environ)
+        client.timeout = timeout
         body = truncate_body(body, BODY_LIMITS[platform])
-        found = client.find(marker)
-        if found is None:
-            return CommentResult(platform, "created", client.create(body), None)
-        return CommentResult(platform, "updated", client.update(found, body), None)
+        marked = client.find_all(marker)
+        if marked:
+            return CommentResult(platform, "updated", client.update(marked[0], body), None)
+        created = client.create(body)
+        return _settle(platform, client, marker, body, created)
     except _NotInRequest:
         return _not_in_request()
     except _Skip as err:
         warning = str(err)
     except _HttpFailure as err:
         warning = _http_warning(err, client)
+    except _Timeout as err:
+        warning = f"{err} ({TIMEOUT_VARIABLE})"
     except urllib.error.URLError as err:
         warning = f"cannot reach {_where(client)}: {_reason(err.reason)}"
-    except TimeoutError:
-        warning = f"no answer from {_where(client)} within {TIMEOUT_SECONDS:g} s"
     except (OSError, http.client.HTTPException) as err:
         warning = f"request to {_where(client)} failed: {_reason(err)}"
     except ValueError as err:  # a malformed URL from the environment
@@ -234,13 +414,52 @@ def _run(
     return CommentResult(platform, "skipped", None, _one_line(warning, secrets))
 
 
+_SETTLE_ERRORS = (
+    _Skip,
+    _HttpFailure,
+    _Timeout,
+    urllib.error.URLError,
+    OSError,
+    http.client.HTTPException,
+    ValueError,
+)
+
+
+def _settle(
+    platform: str, client: _Client, marker: str, body: str, created: _Created
+) -> CommentResult:
+    """After creating a comment: keep one marked comment where racing runs made several.
+
+    Every run that created one lists the marked comments again and keeps the oldest (the
+    lowest id): the same one whichever run looks, and never deleted by any, since only a
+    comment with an older one beside it is. A kept comment that is another run's gets this
+    run's body, then the others are deleted (a 404 means another run deleted it already).
+    The comment is posted either way: a failure while settling leaves a duplicate, not a
+    warning.
+    """
+    result = CommentResult(platform, "created", created.url, None)
+    try:
+        marked = client.find_all(marker)
+        if created.found not in marked:  # a listing that lags behind the create
+            marked.append(created.found)
+        keep = min(marked, key=lambda found: found.rank)
+        if keep != created.found:
+            result = CommentResult(platform, "updated", client.update(keep, body), None)
+        for found in marked:
+            if found != keep:
+                client.delete(found)
+    except _SETTLE_ERRORS:
+        pass
+    return result
+
+
 def _where(client: _Client | None) -> str:
     return client.host if client is not None else "the API"
 
 
 def _reason(reason: object) -> str:
     if isinstance(reason, TimeoutError):
-        return f"timed out after {TIMEOUT_SECONDS:g} s"
+        return "timed out"
     return str(reason) or type(reason).__name__
 
 
@@ -343,7 +562,7 @@ def _next_link(header: str | None) -> str | None:
 
 
 class _Client:
-    """One platform's API: find, create and update the marked comment."""
+    """One platform's API: find, create, update and delete the marked comments."""
 
     platform = ""
 
@@ -352,17 +571,22 @@ class _Client:
         self.headers = headers
         self.secrets = secrets
         self.host = urlsplit(self.base).netloc or self.base
+        self.timeout = DEFAULT_TIMEOUT_SECONDS
 
-    def find(self, marker: str) -> _Found | None:
-        """The first comment whose body contains `marker`, if any."""
+    def find_all(self, marker: str) -> list[_Found]:
+        """Every comment whose body contains `marker`, oldest first."""
         raise NotImplementedError
 
-    def create(self, body: str) -> str | None:
-        """Post a new comment; its URL when known."""
+    def create(self, body: str) -> _Created:
+        """Post a new comment."""
         raise NotImplementedError
 
     def update(self, found: _Found, body: str) -> str | None:
         """Replace the found comment's body; its URL when known."""
+        raise NotImplementedError
+
+    def delete(self, found: _Found) -> None:
+        """Delete the found comment; one already gone is no error."""
         raise NotImplementedError
 
     def hint(self, status: int) -> str | None:
@@ -370,7 +594,9 @@ class _Client:
         return None
 
     def request(self, method: str, url: str, payload: object = None) -> _Response:
-        """One JSON request; raises HTTPError for a non-2xx answer, _Skip for a bad body."""
+        """One JSON request, answered within the deadline (`self.timeout`); raises
+        `_HttpFailure` for a non-2xx answer, `_Timeout` past the deadline, `_Skip` for a
+        body that is not JSON."""
         data = None
         headers = {
             "User-Agent": _USER_AGENT,
@@ -381,14 +607,7 @@ class _Client:
             data = json.dumps(payload).encode("utf-8")
             headers["Content-Type"] = "application/json; charset=utf-8"
         req = urllib.request.Request(url, data=data, headers=headers, method=method)
-        try:
-            with _OPENER.open(req, timeout=TIMEOUT_SECONDS) as resp:
-                status = resp.status
-                raw = resp.read()
-                resp_headers = resp.headers
-        except urllib.error.HTTPError as err:
-            detail = _error_detail(err)
-            raise _HttpFailure(method, url, err.code, str(err.reason or ""), detail) from None
+        status, resp_headers, raw = _exchange(req, self.timeout)
         if status == 203:  # Azure DevOps: a sign-in page instead of the API's answer
             raise _Skip(
                 f"{method} {_display_url(url)} answered HTTP 203 (a sign-in page): "
@@ -403,6 +622,14 @@ class _Client:
                 f"{method} {_display_url(url)} answered HTTP {status} with a body that is not JSON"
             ) from None
         return _Response(status, resp_headers, parsed)
+
+    def delete_url(self, url: str) -> None:
+        """DELETE `url`; a 404 (deleted already, by a run racing this one) is success."""
+        try:
+            self.request("DELETE", url)
+        except _HttpFailure as err:
+            if err.status != 404:
+                raise
 
     def pages(self, first: str, next_url: _NextPage) -> list[object]:
         """Every item of a paged list, following `next_url(response, url, items)`."""
@@ -434,6 +661,11 @@ def _id_of(item: Mapping[str, object], key: str = "id") -> str:
     if isinstance(value, bool) or not isinstance(value, (int, str)) or value == "":
         raise _Skip(f"a comment without an {key!r} in the API's answer")
     return str(value)
+
+
+def _rank(value: str) -> int:
+    """A comment's id as a number, for oldest-first order (ids that are not numbers last)."""
+    return int(value) if value.isdigit() else sys.maxsize
 
 
 def _url_of(data: object, key: str) -> str | None:
@@ -508,20 +740,32 @@ class _GitHub(_Client):
         api = environ.get("GITHUB_API_URL", "").strip() or _GITHUB_API
         return cls(api, repo, number, token)
 
-    def find(self, marker: str) -> _Found | None:
+    def find_all(self, marker: str) -> list[_Found]:
         url = f"{self.repo_url}/issues/{self.number}/comments?per_page={_PER_PAGE}"
+        found = []
         for item in self.pages(url, lambda resp, _url, _items: _next_link(resp.headers["Link"])):
             if isinstance(item, dict) and marker in str(item.get("body") or ""):
-                return _Found(_id_of(item))
-        return None
+                ident = _id_of(item)
+                found.append(_Found(ident, rank=_rank(ident)))
+        return found
 
-    def create(self, body: str) -> str | None:
+    def create(self, body: str) -> _Created:
         url = f"{self.repo_url}/issues/{self.number}/comments"
-        return _url_of(self.request("POST", url, {"body": body}).data, "html_url")
+        data = self.request("POST", url, {"body": body}).data
+        if not isinstance(data, dict):
+            raise _Skip(f"POST {_display_url(url)} did not answer the comment it created")
+        ident = _id_of(data)
+        return _Created(_Found(ident, rank=_rank(ident)), _url_of(data, "html_url"))
+
+    def _comment_url(self, found: _Found) -> str:
+        return f"{self.repo_url}/issues/comments/{quote(found.comment_id, safe='')}"
 
     def update(self, found: _Found, body: str) -> str | None:
-        url = f"{self.repo_url}/issues/comments/{quote(found.comment_id, safe='')}"
-        return _url_of(self.request("PATCH", url, {"body": body}).data, "html_url")
+        data = self.request("PATCH", self._comment_url(found), {"body": body}).data
+        return _url_of(data, "html_url")
+
+    def delete(self, found: _Found) -> None:
+        self.delete_url(self._comment_url(found))
 
     def hint(self, status: int) -> str | None:
         if status == 403:
@@ -590,7 +834,7 @@ class _GitLab(_Client):
             return None
         return f"{self.web_url}/-/merge_requests/{self.iid}#note_{data['id']}"
 
-    def find(self, marker: str) -> _Found | None:
+    def find_all(self, marker: str) -> list[_Found]:
         first = _with_query(self.notes_url, {"per_page": str(_PER_PAGE), "sort": "asc"})
 
         def next_page(resp: _Response, url: str, items: list[object]) -> str | None:
@@ -603,17 +847,26 @@ class _GitLab(_Client):
             current = dict(parse_qsl(urlsplit(url).query)).get("page", "1")
             return _with_query(url, {"page": str(int(current) + 1 if current.isdigit() else 2)})
 
+        found = []
         for item in self.pages(first, next_page):
             if isinstance(item, dict) and marker in str(item.get("body") or ""):
-                return _Found(_id_of(item))
-        return None
+                ident = _id_of(item)
+                found.append(_Found(ident, rank=_rank(ident)))
+        return found
 
-    def create(self, body: str) -> str | None:
-        return self._note_url(self.request("POST", self.notes_url, {"body": body}).data)
+    def create(self, body: str) -> _Created:
+        data = self.request("POST", self.notes_url, {"body": body}).data
+        if not isinstance(data, dict):
+            raise _Skip(f"POST {_display_url(self.notes_url)} did not answer the note it created")
+        ident = _id_of(data)
+        return _Created(_Found(ident, rank=_rank(ident)), self._note_url(data))
 
     def update(self, found: _Found, body: str) -> str | None:
         url = f"{self.notes_url}/{quote(found.comment_id, safe='')}"
         return self._note_url(self.request("PUT", url, {"body": body}).data)
+
+    def delete(self, found: _Found) -> None:
+        self.delete_url(f"{self.notes_url}/{quote(found.comment_id, safe='')}")
 
     def hint(self, status: int) -> str | None:
         if status in (401, 403) and self.job_token:
@@ -683,9 +936,10 @@ class _Azure(_Client):
             return f"{self.web_pr_url}?discussionId={quote(thread_id, safe='')}"
         return f"{self.threads_url}/{quote(thread_id, safe='')}"
 
-    def find(self, marker: str) -> _Found | None:
+    def find_all(self, marker: str) -> list[_Found]:
         # The threads list is not paged in practice; a continuation would come back in an
         # x-ms-continuationtoken header, which is not followed.
+        found = []
         for thread in self.pages(self._api(self.threads_url), lambda _r, _u, _i: None):
             if not isinstance(thread, dict) or thread.get("isDeleted"):
                 continue
@@ -696,27 +950,53 @@ class _Azure(_Client):
             if not isinstance(first, dict) or first.get("isDeleted"):
                 continue
             if marker in str(first.get("content") or ""):
-                return _Found(_id_of(first), thread_id=_id_of(thread))
-        return None
+                thread_id = _id_of(thread)
+                replies = sum(
+                    1 for c in comments[1:] if isinstance(c, dict) and not c.get("isDeleted")
+                )
+                found.append(
+                    _Found(_id_of(first), thread_id, rank=_rank(thread_id), replies=replies)
+                )
+        return found
 
-    def create(self, body: str) -> str | None:
+    def create(self, body: str) -> _Created:
         payload = {
             "comments": [{"parentCommentId": 0, "content": body, "commentType": 1}],
-            "status": 1,
+            "status": 1,  # CommentThreadStatus "active"
         }
         data = self.request("POST", self._api(self.threads_url), payload).data
-        if isinstance(data, dict) and "id" in data:
-            return self._thread_url(str(data["id"]))
-        return None
+        comments = data.get("comments") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not isinstance(comments, list) or not comments:
+            raise _Skip(
+                f"POST {_display_url(self.threads_url)} did not answer the thread it created"
+            )
+        first = comments[0] if isinstance(comments[0], dict) else {}
+        thread_id = _id_of(data)
+        found = _Found(_id_of(first), thread_id, rank=_rank(thread_id))
+        return _Created(found, self._thread_url(thread_id))
 
-    def update(self, found: _Found, body: str) -> str | None:
-        thread_id = found.thread_id or ""
-        url = (
-            f"{self.threads_url}/{quote(thread_id, safe='')}"
+    def _comment_url(self, found: _Found) -> str:
+        return (
+            f"{self.threads_url}/{quote(found.thread_id or '', safe='')}"
             f"/comments/{quote(found.comment_id, safe='')}"
         )
-        self.request("PATCH", self._api(url), {"content": body})
-        return self._thread_url(thread_id)
+
+    def update(self, found: _Found, body: str) -> str | None:
+        self.request("PATCH", self._api(self._comment_url(found)), {"content": body})
+        return self._thread_url(found.thread_id or "")
+
+    def delete(self, found: _Found) -> None:
+        """Delete the thread's first comment: a thread cannot be deleted itself, but one
+        whose comments are all deleted is. A thread someone replied to stays (with its
+        replies), so it is closed too, and shows collapsed among the resolved threads."""
+        self.delete_url(self._api(self._comment_url(found)))
+        if found.replies:
+            url = f"{self.threads_url}/{quote(found.thread_id or '', safe='')}"
+            try:
+                self.request("PATCH", self._api(url), {"status": 4})  # "closed"
+            except _HttpFailure as err:
+                if err.status != 404:
+                    raise
 
     def hint(self, status: int) -> str | None:
         if status in (401, 403):
