@@ -398,3 +398,31 @@ def test_scripts_with_their_own_begin_commit_still_apply(tmp_path: Path, url: st
     )
     commands.migrate(settings_for(root, url))
     assert [(r[1], r[6]) for r in history(url)] == [("1", True), ("2", True)]
+
+
+def test_a_large_migration_with_an_emoji_is_split_a_window_at_a_time(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A 17 MB migration with a character beyond the Basic Multilingual Plane: Python would
+    hold its text at four bytes a character, so it is kept as its bytes (`raw`) and split a
+    window at a time. It applies whole, every row and character intact, with the checksum
+    Flyway computes over its lines (CRC32 of the UTF-8 bytes without line breaks)."""
+    import zlib
+
+    from dbci.discovery import discover
+
+    rows = [f"({i}, 'row {i}: it''s 😀 東京; ok')" for i in range(1000)]
+    insert = "INSERT INTO big VALUES\n" + ",\n".join(rows) + ";\n"
+    count = 17 * 1024 * 1024 // len(insert.encode()) + 1
+    text = "CREATE TABLE big (id int, note text);\n" + insert * count
+    root = write_project(tmp_path, {"V1__big.sql": text})
+    settings = settings_for(root, pg_url)
+    [script] = discover(settings).versioned
+    assert script.raw is not None and script.content == ""
+    crc = zlib.crc32(text.encode().replace(b"\n", b""))
+    flyway = crc - (1 << 32) if crc >= (1 << 31) else crc
+    assert script.checksum == flyway
+    commands.migrate(settings)
+    assert history(pg_url)[0][5] == flyway
+    assert scalar(pg_url, "select count(*) from big") == 1000 * count
+    assert scalar(pg_url, "select note from big where id = 7 limit 1") == "row 7: it's 😀 東京; ok"

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from dbci.errors import InputError
-from dbci.sqlsplit import Statement, leading_words, split_statements
+from dbci.sqlsplit import Statement, leading_words, split_statements, split_windows
 
 PG, SQLITE, GENERIC = "postgresql", "sqlite", "generic"
 ALL = (PG, SQLITE, GENERIC)
@@ -407,3 +407,66 @@ def test_escape_string_may_escape_a_newline() -> None:
         ("SELECT E'a\\\nb'", 1),
         ("SELECT 2", 2),
     ]
+
+
+# --- a large script, split a window at a time (split_windows) -----------------------------
+
+
+def _windowed(script: str, dialect: str, window: int) -> object:
+    try:
+        found = split_windows(script.encode(), dialect, window)
+    except InputError as exc:  # the same error, at the same line, as the whole split's
+        return (exc.message, exc.line)
+    return [(s.sql, s.line, s.repeat) for s in found]
+
+
+def _whole(script: str, dialect: str) -> object:
+    try:
+        found = split_statements(script, dialect)
+    except InputError as exc:
+        return (exc.message, exc.line)
+    return [(s.sql, s.line, s.repeat) for s in found]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "script"),
+    [(d, script) for dialects, script, _ in SPLIT_CASES for d in dialects]
+    + [(d, "\n".join(script for _, script, _ in SPLIT_CASES)) for d in (PG, SQLITE, GENERIC)],
+)
+@pytest.mark.parametrize("window", [1, 7, 40, 1 << 20])
+def test_split_in_windows_is_the_whole_split(dialect: str, script: str, window: int) -> None:
+    """Every case of the splitter, cut into windows down to a byte: the same statements,
+    lines and repeats as the script split whole (each window ends at a line's end; a
+    statement longer than a window widens it)."""
+    assert _windowed(script, dialect, window) == _whole(script, dialect)
+
+
+def test_split_in_windows_of_a_large_script_with_wide_characters() -> None:
+    """Dollar quotes, multi-line strings and comments, emoji, CRLF, a BOM, a tail without
+    terminator, cut at many window sizes: always the whole split."""
+    parts = ["\ufeff-- a large data migration 😀"]
+    for i in range(400):
+        parts += [
+            f"INSERT INTO t VALUES ({i}, 'it''s; 😀 東京', E'a\\\\'';b');",
+            f"CREATE FUNCTION f{i}() RETURNS int AS $fn$\r\nBEGIN\r\n RETURN 1; -- ;\r\nEND\r\n"
+            "$fn$ LANGUAGE plpgsql;",
+            f"/* a;\n comment */ SELECT '{i}\n;\n' -- trailing;",
+            ";",
+        ]
+    script = "\n".join(parts) + "\nSELECT 'no terminator'"
+    whole = _whole(script, PG)
+    for window in (16, 100, 999, 4096):
+        assert _windowed(script, PG, window) == whole
+
+
+def test_split_in_windows_reports_an_error_at_its_line_in_the_file() -> None:
+    script = "SELECT 1;\n" * 50 + "SELECT 'never closed\n" + "x\n" * 10
+    with pytest.raises(InputError) as caught:
+        split_windows(script.encode(), PG, 64)
+    assert caught.value.line == 51
+    assert caught.value.message == "unterminated quoted string"
+
+
+def test_split_in_windows_refuses_mysql_delimiter_state() -> None:
+    with pytest.raises(ValueError):
+        split_windows(b"DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT 1; END$$\n", "mysql")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from dbci.errors import InputError
-from dbci.sqlsplit import Statement, leading_words, split_statements
+from dbci.sqlsplit import Statement, leading_words, split_statements, split_windows
 
 try:  # tests/ is on sys.path (it has no __init__.py)
     from support.mysql import MySQLServer
@@ -560,3 +560,19 @@ def test_the_server_tells_a_wrong_split(scratch: object) -> None:
     with scratch.cursor() as cursor:  # type: ignore[attr-defined]
         with pytest.raises(Exception, match="1064"):
             cursor.execute(PROCEDURE.split(";")[0])
+
+
+@pytest.mark.parametrize("window", [1, 9, 64])
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    # DELIMITER is state that split_windows does not carry: runner.prepare decodes whole.
+    [case for case in SPLIT_CASES if "DELIMITER" not in case[0].upper()],
+)
+def test_split_in_windows_is_the_whole_split(
+    script: str, expected: list[tuple[str, int]], window: int
+) -> None:
+    """A large MySQL script decoded and split a window at a time (split_windows): the
+    same statements, lines and repeats as split whole."""
+    whole = [(s.sql, s.line, s.repeat) for s in split_statements(script, MY)]
+    windowed = split_windows(script.encode(), MY, window)
+    assert [(s.sql, s.line, s.repeat) for s in windowed] == whole

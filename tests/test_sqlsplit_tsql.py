@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from dbci.errors import InputError
-from dbci.sqlsplit import Statement, split_statements
+from dbci.sqlsplit import Statement, split_statements, split_windows
 
 MS = "mssql"
 
@@ -165,3 +165,15 @@ def test_text_is_never_lost() -> None:
         offset = found + len(batch.sql)
     rest.append(script[offset:])
     assert split_statements("".join(rest), MS) == []
+
+
+@pytest.mark.parametrize("window", [1, 9, 64])
+@pytest.mark.parametrize(("script", "expected"), SPLIT_CASES)
+def test_split_in_windows_is_the_whole_split(
+    script: str, expected: list[tuple[str, int]], window: int
+) -> None:
+    """A large T-SQL script decoded and split a window at a time (split_windows): the
+    same statements, lines and repeats as split whole."""
+    whole = [(s.sql, s.line, s.repeat) for s in split_statements(script, MS)]
+    windowed = split_windows(script.encode(), MS, window)
+    assert [(s.sql, s.line, s.repeat) for s in windowed] == whole

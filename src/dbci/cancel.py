@@ -12,8 +12,9 @@ On the first signal dbci
    and raises `Cancelled` instead of reporting a failed migration, after rolling the
    migration back. Between statements (the next migration, a lock retry, the next stage)
    `check()` raises it;
-3. where the main thread runs no database call and no clean-up (`shielded`), raises
-   `Cancelled` straight from the handler: linting, diffing, starting a server stop there.
+3. where the main thread runs no database call (`shielded`) and no clean-up
+   (`cleaning_up`), raises `Cancelled` straight from the handler: linting, diffing or
+   starting a server stops where it is.
 
 `Cancelled` is a `KeyboardInterrupt`: no `except Exception` swallows it, and psycopg
 cancels a query it interrupts on the server before passing it on. Every `with` and

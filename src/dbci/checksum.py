@@ -27,3 +27,15 @@ def flyway_checksum(text: str) -> int:
         data = text[at : at + _SLICE].encode("utf-8")
         crc = zlib.crc32(data.replace(b"\r", b"").replace(b"\n", b""), crc)
     return crc - (1 << 32) if crc >= (1 << 31) else crc
+
+
+def flyway_checksum_of_utf8(data: bytes) -> int:
+    """`flyway_checksum` of the text `data` holds in UTF-8, from the bytes themselves (the
+    same bytes the text would encode to: valid UTF-8 decodes and encodes back unchanged)."""
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    crc = 0
+    step = 1 << 22
+    for at in range(start, len(data), step):
+        piece = data[at : at + step]
+        crc = zlib.crc32(piece.replace(b"\r", b"").replace(b"\n", b""), crc)
+    return crc - (1 << 32) if crc >= (1 << 31) else crc

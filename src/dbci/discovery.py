@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,8 +114,22 @@ class MigrationScript:
     script: str  # relative to its location, '/'-separated: the history table's `script`
     path: Path
     display_path: str  # relative to the project directory, for messages
-    text: str = field(repr=False)
+    content: str = field(repr=False)  # the text; "" for a file held as `raw` instead
     execute_in_transaction: bool | None = None  # from `<file>.conf`; None = decide by content
+    # A large UTF-8 file with a character beyond U+00FF (`€`, `’`, an emoji), which Python
+    # would hold at two or four bytes a character: kept as its bytes, split a window at a
+    # time (`runner.prepare`, `sqlsplit.split_windows`).
+    raw: bytes | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        """The script's text (a file held as `raw` is decoded whole for it)."""
+        return self.raw.decode("utf-8") if self.raw is not None else self.content
+
+    @property
+    def size(self) -> int:
+        """The file's size in UTF-8 bytes."""
+        return len(self.raw) if self.raw is not None else len(self.content.encode("utf-8"))
 
     @property
     def versioned(self) -> bool:
@@ -124,9 +139,11 @@ class MigrationScript:
     def checksum(self) -> int:
         """Flyway's checksum of the file as written (taken once: a large migration's costs
         seconds, and the status, validation and the runner all ask for it)."""
-        from dbci.checksum import flyway_checksum
+        from dbci.checksum import flyway_checksum, flyway_checksum_of_utf8
 
-        return flyway_checksum(self.text)
+        if self.raw is not None:
+            return flyway_checksum_of_utf8(self.raw)
+        return flyway_checksum(self.content)
 
 
 @dataclass(frozen=True)
@@ -279,7 +296,7 @@ def _classify(
             script=entry.relative,
             path=path,
             display_path=display,
-            text=read_script(path, display, settings.encoding),
+            content=read_script(path, display, settings.encoding),
             execute_in_transaction=_script_config(entry.path, display, where),
         )
         found.callbacks.setdefault(event, []).append(callback)
@@ -315,6 +332,7 @@ def _classify(
         except ValueError as exc:
             found.naming_problems.append(NamingProblem(display, str(exc)))
             return
+    text, raw = read_large_script(path, display, settings.encoding)
     script = MigrationScript(
         kind=kind,
         version=version,
@@ -322,8 +340,9 @@ def _classify(
         script=entry.relative,
         path=path,
         display_path=display,
-        text=read_script(path, display, settings.encoding),
+        content=text,
         execute_in_transaction=_script_config(entry.path, display, where),
+        raw=raw,
     )
     {
         MigrationKind.VERSIONED: found.versioned,
@@ -331,6 +350,59 @@ def _classify(
         MigrationKind.BASELINE: found.baseline,
         MigrationKind.REPEATABLE: found.repeatable,
     }[kind].append(script)
+
+
+# Above this size a file with a character beyond U+00FF is kept as its UTF-8 bytes
+# (MigrationScript.raw) rather than as text, which Python would hold at 2 or 4 bytes a
+# character, all of it, for that one character.
+LARGE_SCRIPT_BYTES = 16 << 20
+# The lead byte of a UTF-8 sequence of a character beyond U+00FF.
+_WIDE = re.compile(rb"[\xc4-\xf4]")
+_UTF8 = ("utf-8", "utf8")
+
+
+def read_large_script(path: Path, display: str, encoding: str) -> tuple[str, bytes | None]:
+    """(the text, None), or, for a large UTF-8 file that Python would hold at two or four
+    bytes a character, ("", its bytes): checked as `read_script` checks, never decoded
+    whole."""
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        size = 0
+    if size <= LARGE_SCRIPT_BYTES or encoding.lower().replace("_", "-") not in _UTF8:
+        return read_script(path, display, encoding), None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read migration: {exc.strerror}", file=display) from None
+    if not _WIDE.search(data):
+        del data
+        return read_script(path, display, encoding), None
+    _check_utf8(data, display)
+    return "", data
+
+
+def _check_utf8(data: bytes, display: str) -> None:
+    """`read_script`'s checks, on bytes: valid UTF-8 (decoded a slice at a time), no NUL
+    byte, not empty."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 22
+    for at in range(0, len(data), step):
+        try:
+            decoder.decode(data[at : at + step], final=at + step >= len(data))
+        except UnicodeDecodeError as exc:
+            offset = at + exc.start
+            raise InputError(
+                f"is not valid UTF-8 (byte 0x{data[offset]:02x}); save it as UTF-8 or set "
+                "flyway.encoding",
+                file=display,
+                line=data.count(b"\n", 0, offset) + 1,
+            ) from None
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise InputError("contains NUL bytes: not a SQL text file", file=display, line=line)
 
 
 def read_script(path: Path, display: str, encoding: str = "UTF-8") -> str:

@@ -95,7 +95,7 @@ NO_HOOKS = Hooks()
 
 def script_checksum(script: MigrationScript, placeholders: Placeholders) -> int:
     """Versioned checksums are over the file as written; repeatables after placeholders."""
-    if script.kind is MigrationKind.REPEATABLE:
+    if script.kind is MigrationKind.REPEATABLE and not _kept_raw(script, placeholders):
         return flyway_checksum(_replaced(script, placeholders))
     return script.checksum
 
@@ -106,11 +106,28 @@ def _replaced(script: MigrationScript, placeholders: Placeholders) -> str:
     )
 
 
+def _kept_raw(script: MigrationScript, placeholders: Placeholders) -> bool:
+    """A script held as UTF-8 bytes (MigrationScript.raw) that no placeholder changes: it is
+    split a window at a time, never decoded whole."""
+    if script.raw is None:
+        return False
+    return not (placeholders.enabled and placeholders.prefix.encode("utf-8") in script.raw)
+
+
 def prepare(script: MigrationScript, placeholders: Placeholders, db: Database) -> PreparedScript:
     """Read, replace and split a script; every content error surfaces here, before any SQL."""
-    sql = _replaced(script, placeholders)
+    sql: str | None = None
     try:
-        statements = db.split(sql)
+        if _kept_raw(script, placeholders):
+            assert script.raw is not None
+            try:
+                statements = db.split_raw(script.raw)
+            except ValueError:  # MySQL's DELIMITER: its state does not cross windows
+                sql = script.text
+                statements = db.split(sql)
+        else:
+            sql = _replaced(script, placeholders)
+            statements = db.split(sql)
     except InputError as exc:
         raise exc.located(script.display_path) from None
     outside = next((s for s in statements if db.needs_autocommit(s)), None)
@@ -124,7 +141,8 @@ def prepare(script: MigrationScript, placeholders: Placeholders, db: Database) -
                 line=outside.line,
             )
         in_transaction = script.execute_in_transaction
-    checksum = flyway_checksum(sql) if script.kind is MigrationKind.REPEATABLE else script.checksum
+    repeatable = script.kind is MigrationKind.REPEATABLE and sql is not None
+    checksum = flyway_checksum(sql) if repeatable and sql is not None else script.checksum
     sets_timeouts = any(
         s.head(8).upper().startswith(_SETTING_WORDS) and _TIMEOUT_SETTING.search(s.sql)
         for s in statements

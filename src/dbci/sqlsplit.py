@@ -26,7 +26,7 @@ from typing import Protocol
 
 from dbci.errors import InputError
 
-__all__ = ["Statement", "leading_words", "split_statements"]
+__all__ = ["Statement", "leading_words", "split_statements", "split_windows"]
 
 
 class Statement:
@@ -40,12 +40,14 @@ class Statement:
 
     A statement the splitter makes points into its script (`at`): the script is held once,
     however many statements it has, and `sql` is cut from it when asked for. A migration of
-    a million INSERTs costs its text and a few ints per statement, not its text twice.
+    a million INSERTs costs its text and a few ints per statement, not its text twice. The
+    script may be UTF-8 bytes (`split_windows`): the offsets are then bytes, and `sql` is
+    decoded when asked for.
     """
 
     __slots__ = ("_text", "_start", "_end", "line", "repeat")
 
-    _text: str
+    _text: str | bytes
     _start: int
     _end: int
     line: int
@@ -59,7 +61,9 @@ class Statement:
         _set(self, "repeat", repeat)
 
     @classmethod
-    def at(cls, script: str, start: int, end: int, line: int, repeat: int = 1) -> Statement:
+    def at(
+        cls, script: str | bytes, start: int, end: int, line: int, repeat: int = 1
+    ) -> Statement:
         """The statement `script[start:end]`, kept as a place in `script`."""
         statement = cls.__new__(cls)
         _set(statement, "_text", script)
@@ -74,13 +78,20 @@ class Statement:
 
     @property
     def sql(self) -> str:
-        if self._start == 0 and self._end == len(self._text):
-            return self._text
-        return self._text[self._start : self._end]
+        text = self._text
+        if isinstance(text, bytes):
+            return text[self._start : self._end].decode("utf-8")
+        if self._start == 0 and self._end == len(text):
+            return text
+        return text[self._start : self._end]
 
     def head(self, length: int) -> str:
         """The statement's first `length` characters (no copy of the rest)."""
-        return self._text[self._start : min(self._end, self._start + length)]
+        text = self._text
+        if isinstance(text, bytes):  # at most 4 bytes a character; a cut one is dropped
+            piece = text[self._start : min(self._end, self._start + 4 * length)]
+            return piece.decode("utf-8", errors="ignore")[:length]
+        return text[self._start : min(self._end, self._start + length)]
 
     def __len__(self) -> int:
         return self._end - self._start
@@ -516,7 +527,7 @@ def _go_count(script: str, begin: int, eol: int) -> int:
 _SIGNIFICANT = re.compile(r"\S")
 
 
-def split_statements(script: str, dialect: str) -> list[Statement]:
+def split_statements(script: str, dialect: str, *, partial: bool = False) -> list[Statement]:
     """Split `script` into its statements, in order, each with the line it starts on.
 
     `dialect` is "postgresql", "sqlite", "mysql" (or "mariadb"), "mssql" (or "sqlserver"),
@@ -528,6 +539,10 @@ def split_statements(script: str, dialect: str) -> list[Statement]:
     final statement unless it is only whitespace and comments. Raises `InputError` (with
     the line where it starts) for a quote, identifier, dollar quote or block comment that
     never closes, and for a malformed DELIMITER or GO line.
+
+    `partial`: `script` is a piece of a longer script (`split_windows`): only the
+    statements that end in it are returned, and one cut off by its end (an unterminated
+    quote included) is left for the next piece.
     """
     rules = _DIALECTS.get(dialect.lower(), _GENERIC)
     search = rules.tokens.search
@@ -616,13 +631,68 @@ def split_statements(script: str, dialect: str) -> list[Statement]:
                 start, body, parens = -1, None, 0
             # "c": a complete comment, nothing to do.
     except _Malformed as exc:
+        if partial and str(exc).startswith("unterminated"):
+            return out  # it may end in the next piece
         line += count("\n", line_pos, exc.at)
         raise InputError(str(exc), line=line) from None
-    if start >= 0:
+    if start >= 0 and not partial:
         # No `;` after the last statement (or its block/parentheses never closed): it is
         # still what the script says, so it runs and the database judges it.
         line += count("\n", line_pos, start)
         out.append(Statement.at(script, start, _stripped(script, start, n), line))
+    return out
+
+
+# A large script is decoded and split this many bytes at a time (split_windows).
+WINDOW_BYTES = 8 << 20
+_MYSQL_DELIMITER_LINE = re.compile(rb"(?im)^[ \t]*delimiter\b")
+
+
+def split_windows(data: bytes, dialect: str, window: int = WINDOW_BYTES) -> list[Statement]:
+    """`split_statements` of UTF-8 `data`, decoded a window at a time: the statements are
+    places in `data` (byte offsets), and its text is never held whole.
+
+    For a large script whose text Python would hold at four bytes a character (one
+    character beyond the Basic Multilingual Plane, an emoji, anywhere in it makes the whole
+    `str` so, and every statement's that holds one): the script is held once, as its bytes.
+    Windows end at a line's end; each gives the statements that end in it, and the next
+    starts where the last of them ended. A statement longer than a window widens it. Not
+    for MySQL scripts with DELIMITER lines, whose terminator is state carried along."""
+    if dialect.lower() in ("mysql", "mariadb") and _MYSQL_DELIMITER_LINE.search(data):
+        raise ValueError("split_windows cannot carry MySQL's DELIMITER from window to window")
+    out: list[Statement] = []
+    n, begin, lines, size = len(data), 0, 0, window
+    while begin < n:
+        end = min(n, begin + size)
+        last = end >= n
+        if not last:
+            newline = data.rfind(b"\n", begin, end)  # never inside a UTF-8 sequence
+            if newline < begin:
+                size *= 2
+                continue
+            end = newline + 1
+        text = data[begin:end].decode("utf-8")
+        try:
+            found = split_statements(text, dialect, partial=not last)
+        except InputError as exc:
+            if exc.line is not None:
+                exc.line += lines
+            raise
+        if not last and not found:  # one statement longer than the window
+            size *= 2
+            continue
+        # From places in the window's text to places in `data`: the text between them
+        # encoded once, statement after statement.
+        chars, at = 0, begin
+        for statement in found:
+            start = at + len(text[chars : statement._start].encode("utf-8"))
+            end = start + len(text[statement._start : statement._end].encode("utf-8"))
+            out.append(Statement.at(data, start, end, statement.line + lines, statement.repeat))
+            chars, at = statement._end, end
+        if last:
+            break
+        lines += data.count(b"\n", begin, at)
+        begin, size = at, window
     return out
 
 

@@ -1445,7 +1445,7 @@ def test_tsql_go_without_a_count_of_at_least_one(tmp_path: Path, script: str, li
         script=path.name,
         path=path,
         display_path="migrations/V2__batches.sql",
-        text=script,
+        content=script,
     )
     url = DatabaseUrl(dialect="mssql", backend="mssql", driver="pyodbc", host="db", database="a")
     engine = SQLServerDatabase(None, url=url, where="environment 'test'")

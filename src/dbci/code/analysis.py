@@ -104,7 +104,7 @@ def analyze(
     pending: list[tuple[str, FileToLint]] = []
     secrets = _secrets(placeholders, secret_names(settings))
     for script in scripts:
-        size = len(script.text.encode("utf-8"))
+        size = script.size
         if size > code.max_file_bytes:
             findings.append(_too_large(script, size, code.max_file_bytes))
             continue

@@ -22,7 +22,7 @@ from dbci import cancel
 from dbci.errors import DatabaseUnavailable, DbciError, GateFailed
 from dbci.locking import NO_WAIT_LIMITS, LockPolicy, LockWait
 from dbci.locking import Session as OtherSession
-from dbci.sqlsplit import Statement, leading_words, split_statements, terminated
+from dbci.sqlsplit import Statement, leading_words, split_statements, split_windows, terminated
 from dbci.urls import DatabaseUrl
 
 if TYPE_CHECKING:
@@ -165,6 +165,10 @@ class Database:
     def split(self, script: str) -> list[Statement]:
         """Split a script into statements by this engine's rules."""
         return split_statements(script, self.dialect)
+
+    def split_raw(self, data: bytes) -> list[Statement]:
+        """`split` of a large script's UTF-8 bytes, decoded a window at a time."""
+        return split_windows(data, self.dialect)
 
     def script_statement(self, sql: str) -> str:
         """One statement as a script file writes it, for the engine's own client to run."""
