@@ -66,15 +66,7 @@ def pg_password_server() -> Iterator[postgres.PasswordServer]:
     Started only when a test asks for it; stopped and deleted at session end.
     """
     with ExitStack() as stack:
-        try:
-            server = stack.enter_context(postgres.password_server())
-        except postgres.PostgresUnavailable as err:
-            problem = str(err)
-        else:
-            problem = None
-        if problem is not None:
-            pytest.fail(f"password-protected PostgreSQL unavailable: {problem}", pytrace=False)
-        yield server
+        yield postgres.enter_password_server(stack)
 
 
 @pytest.fixture(scope="session")

@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.cli import run_entrypoint
 from support.projects import write_project
 from test_report_comments import GITHUB_TOKEN, Api, serving
 
-ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "s3cret-Pa55word"
 TOKEN = GITHUB_TOKEN  # the one the stand-in accepts
 
@@ -27,15 +26,7 @@ def github_api() -> Iterator[Api]:
 
 def _run_entrypoint(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """entrypoint.py in a subprocess, as the runner starts the container's entrypoint."""
-    return subprocess.run(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_entrypoint(cwd, env, timeout=300)
 
 
 def _clean_environ() -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from support.splitting import whole_and_windowed
 
 from dbci.errors import InputError
 from dbci.sqlsplit import Statement, leading_words, split_statements, split_windows
@@ -412,22 +413,6 @@ def test_escape_string_may_escape_a_newline() -> None:
 # --- a large script, split a window at a time (split_windows) -----------------------------
 
 
-def _windowed(script: str, dialect: str, window: int) -> object:
-    try:
-        found = split_windows(script.encode(), dialect, window)
-    except InputError as exc:  # the same error, at the same line, as the whole split's
-        return (exc.message, exc.line)
-    return [(s.sql, s.line, s.repeat) for s in found]
-
-
-def _whole(script: str, dialect: str) -> object:
-    try:
-        found = split_statements(script, dialect)
-    except InputError as exc:
-        return (exc.message, exc.line)
-    return [(s.sql, s.line, s.repeat) for s in found]
-
-
 @pytest.mark.parametrize(
     ("dialect", "script"),
     [(d, script) for dialects, script, _ in SPLIT_CASES for d in dialects]
@@ -438,7 +423,8 @@ def test_split_in_windows_is_the_whole_split(dialect: str, script: str, window: 
     """Every case of the splitter, cut into windows down to a byte: the same statements,
     lines and repeats as the script split whole (each window ends at a line's end; a
     statement longer than a window widens it)."""
-    assert _windowed(script, dialect, window) == _whole(script, dialect)
+    whole, windowed = whole_and_windowed(script, dialect, window)
+    assert windowed == whole
 
 
 def test_split_in_windows_of_a_large_script_with_wide_characters() -> None:
@@ -454,9 +440,9 @@ def test_split_in_windows_of_a_large_script_with_wide_characters() -> None:
             ";",
         ]
     script = "\n".join(parts) + "\nSELECT 'no terminator'"
-    whole = _whole(script, PG)
     for window in (16, 100, 999, 4096):
-        assert _windowed(script, PG, window) == whole
+        whole, windowed = whole_and_windowed(script, PG, window)
+        assert windowed == whole
 
 
 def test_split_in_windows_reports_an_error_at_its_line_in_the_file() -> None:

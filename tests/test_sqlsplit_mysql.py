@@ -7,9 +7,10 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
+from support.splitting import whole_and_windowed
 
 from dbci.errors import InputError
-from dbci.sqlsplit import Statement, leading_words, split_statements, split_windows
+from dbci.sqlsplit import Statement, leading_words, split_statements
 
 try:  # tests/ is on sys.path (it has no __init__.py)
     from support.mysql import MySQLServer
@@ -573,6 +574,5 @@ def test_split_in_windows_is_the_whole_split(
 ) -> None:
     """A large MySQL script decoded and split a window at a time (split_windows): the
     same statements, lines and repeats as split whole."""
-    whole = [(s.sql, s.line, s.repeat) for s in split_statements(script, MY)]
-    windowed = split_windows(script.encode(), MY, window)
-    assert [(s.sql, s.line, s.repeat) for s in windowed] == whole
+    whole, windowed = whole_and_windowed(script, MY, window)
+    assert windowed == whole

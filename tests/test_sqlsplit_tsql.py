@@ -9,9 +9,10 @@ optional positive count, never inside a quote or comment; `;` never splits a bat
 from __future__ import annotations
 
 import pytest
+from support.splitting import whole_and_windowed
 
 from dbci.errors import InputError
-from dbci.sqlsplit import Statement, split_statements, split_windows
+from dbci.sqlsplit import Statement, split_statements
 
 MS = "mssql"
 
@@ -174,6 +175,5 @@ def test_split_in_windows_is_the_whole_split(
 ) -> None:
     """A large T-SQL script decoded and split a window at a time (split_windows): the
     same statements, lines and repeats as split whole."""
-    whole = [(s.sql, s.line, s.repeat) for s in split_statements(script, MS)]
-    windowed = split_windows(script.encode(), MS, window)
-    assert [(s.sql, s.line, s.repeat) for s in windowed] == whole
+    whole, windowed = whole_and_windowed(script, MS, window)
+    assert windowed == whole

@@ -502,17 +502,12 @@ def _main(argv: Sequence[str] | None, _from_run: bool) -> int:
         return EXIT_GATE
 
 
-# The drivers' error classes live in these modules: an error of theirs that reaches the top
-# is the database's answer (a permission refused, a catalog it cannot read), not a bug.
-_DRIVER_MODULES = ("psycopg", "pymysql", "sqlite3", "pyodbc", "sqlalchemy")
-
-
 def _database_error(exc: BaseException) -> str | None:
     """The one line for a database's refusal that no command turned into its own error."""
-    module = type(exc).__module__.split(".")[0]
-    if module not in _DRIVER_MODULES and not module.startswith("_sqlite3"):
-        return None
-    return f"the database refused: {_first_line(exc)}"
+    from dbci.engines.base import driver_error
+
+    found = driver_error(exc)
+    return None if found is None else f"the database refused: {_first_line(found[1])}"
 
 
 def _first_line(exc: BaseException) -> str:

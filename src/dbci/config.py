@@ -460,26 +460,27 @@ _DBCI_NUMBERS: dict[str, tuple[type | tuple[type, ...], str]] = {
 
 def _check_dbci(table: dict[str, Any], prefix: str, source: _Source) -> dict[str, Any]:
     """`table` (a `[dbci]` table), once the shapes dbci relies on are checked."""
-    deploy = table.get("deploy")
-    for path, (kinds, what) in _DBCI_NUMBERS.items():
-        key = path.split(".", 1)[1]
-        if not isinstance(deploy, dict) or key not in deploy:
-            continue
-        value = deploy[key]
-        if isinstance(value, bool) or not isinstance(value, kinds) or value < 0:
-            name = f"{prefix}.{path}"
-            raise source.error(name, f"{name} must be {what}, not {value!r}")
     for path, kind in [(t, dict) for t in _DBCI_TABLES] + list(_DBCI_VALUES.items()):
-        value: Any = table
-        for part in path.split("."):
-            if not isinstance(value, dict) or part not in value:
-                break
-            value = value[part]
-        else:
-            if not isinstance(value, kind):
-                name = f"{prefix}.{path}"
-                raise source.error(name, f"{name} must be {_KIND_NAMES[kind]}, not {value!r}")
+        found, value = _dotted_value(table, path)
+        if found and not isinstance(value, kind):
+            name = f"{prefix}.{path}"
+            raise source.error(name, f"{name} must be {_KIND_NAMES[kind]}, not {value!r}")
+    for path, (kinds, what) in _DBCI_NUMBERS.items():
+        found, number = _dotted_value(table, path)
+        if found and (isinstance(number, bool) or not isinstance(number, kinds) or number < 0):
+            name = f"{prefix}.{path}"
+            raise source.error(name, f"{name} must be {what}, not {number!r}")
     return table
+
+
+def _dotted_value(table: dict[str, Any], path: str) -> tuple[bool, Any]:
+    """(whether the dotted key `path` is set in `table`, its value)."""
+    value: Any = table
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False, None
+        value = value[part]
+    return True, value
 
 
 def _shadow_environment(source: _Source) -> str | None:

@@ -69,6 +69,12 @@ class LockPolicy:
         return f"{attempts} attempt{'s' * (attempts != 1)}"
 
 
+def milliseconds(seconds: float) -> int:
+    """A timeout in whole milliseconds, at least 1 (the engines' settings take no 0 here:
+    0 would mean "wait for ever")."""
+    return max(1, int(round(seconds * 1000)))
+
+
 NO_WAIT_LIMITS = LockPolicy(lock_timeout=0.0, lock_retries=0, statement_timeout=0.0)
 
 

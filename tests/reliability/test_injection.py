@@ -46,6 +46,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from psycopg import sql
 from support import postgres
+from support.cli import run_entrypoint
 from test_report_comments import GITHUB_TOKEN, Api, azure_env, gitlab_env, serving
 from test_report_html import Proxy, run_chromium
 
@@ -275,15 +276,7 @@ def _entrypoint(workspace: Path, run: Run, api: Api, inputs: dict[str, str], sta
         env |= azure_env(api.url)
     given = {"working-directory": "shop", "environment": "qa", "comment": "true"} | inputs
     env |= {f"INPUT_{name.upper()}": value for name, value in given.items()}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        cwd=workspace,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
-    )
+    done = run_entrypoint(workspace, env, timeout=TIMEOUT_SECONDS)
     run.stdout, run.stderr, run.returncode, run.stages = (
         done.stdout,
         done.stderr,

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.postgres import sleeping_backend
 from support.projects import write_project
 
 LOCK_TIMEOUT = 1  # seconds, [dbci.deploy] lock_timeout of the scenarios
@@ -335,16 +336,7 @@ def test_a_dbas_cancel_fails_the_migration_once(pg_url: str, tmp_path: Path) -> 
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            rows = pg.execute(
-                "SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep' "
-                "AND datname = current_database()"
-            ).fetchall()
-            if rows:
-                pg.execute(f"SELECT pg_cancel_backend({rows[0][0]})")
-                break
-            time.sleep(0.05)
+        pg.execute(f"SELECT pg_cancel_backend({sleeping_backend(pg, process)})")
         out, err = process.communicate(timeout=60)
         assert process.returncode == 1, (out, err)
         assert "migrations/V3__slow.sql:4:" in err, err

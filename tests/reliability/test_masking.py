@@ -24,7 +24,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -32,11 +31,10 @@ from urllib.parse import quote
 
 import pytest
 from support import postgres
-from support.cli import run_dbci
+from support.cli import run_dbci, run_entrypoint
 from support.projects import write_project
 from test_report_comments import gitlab_env, serving
 
-ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_SECONDS = 120
 REPORT_FILES = (
     "report.json",
@@ -275,16 +273,7 @@ def word_server() -> Iterator[postgres.PasswordServer]:
     """A cluster whose user `dbci` has a password that is a common word (changed by the
     test as it goes), and a database `shop` of its own."""
     with ExitStack() as stack:
-        try:
-            server = stack.enter_context(
-                postgres.password_server(password="postgres", createdb=True)
-            )
-        except postgres.PostgresUnavailable as err:
-            problem: str | None = str(err)
-        else:
-            problem = None
-        if problem is not None:  # outside `except`: one clean message
-            pytest.fail(f"password-protected PostgreSQL unavailable: {problem}", pytrace=False)
+        server = postgres.enter_password_server(stack, password="postgres", createdb=True)
         with postgres.connect(server.url(), autocommit=True) as conn:
             conn.execute("CREATE DATABASE shop")
         yield server
@@ -388,15 +377,7 @@ def _run_action(
         }
     env |= platform
     env |= {f"INPUT_{k.upper()}": v for k, v in inputs.items()}
-    return subprocess.run(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        cwd=workspace,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
-    )
+    return run_entrypoint(workspace, env, timeout=TIMEOUT_SECONDS)
 
 
 def test_a_password_in_the_actions_args_is_masked(

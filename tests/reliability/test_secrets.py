@@ -85,16 +85,7 @@ def server() -> Iterator[postgres.PasswordServer]:
     """One cluster for the module: user `dbci` with PASSWORD, its database `dbci` (the
     targets, one schema per scenario) and `build` (the build environments)."""
     with ExitStack() as stack:
-        try:
-            started = stack.enter_context(
-                postgres.password_server(password=PASSWORD, createdb=True)
-            )
-        except postgres.PostgresUnavailable as err:
-            problem: str | None = str(err)
-        else:
-            problem = None
-        if problem is not None:  # outside `except`: one clean message
-            pytest.fail(f"password-protected PostgreSQL unavailable: {problem}", pytrace=False)
+        started = postgres.enter_password_server(stack, password=PASSWORD, createdb=True)
         with postgres.connect(started.url(), autocommit=True) as conn:
             conn.execute("CREATE DATABASE build")
         yield started

@@ -36,3 +36,22 @@ def run_dbci(
         timeout=TIMEOUT_SECONDS,
         check=False,
     )
+
+
+ENTRYPOINT = Path(__file__).resolve().parents[2] / "entrypoint.py"
+
+
+def run_entrypoint(
+    cwd: str | Path, env: Mapping[str, str], timeout: float = TIMEOUT_SECONDS
+) -> subprocess.CompletedProcess[str]:
+    """entrypoint.py in a subprocess with exactly `env`, as a CI runner starts the action's
+    (or the image's) entrypoint. The exit code is not checked."""
+    return subprocess.run(
+        [sys.executable, str(ENTRYPOINT)],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

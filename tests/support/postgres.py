@@ -20,9 +20,10 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -436,3 +437,37 @@ def password_server(
                 )
         finally:
             shutil.rmtree(base, ignore_errors=True)
+
+
+def enter_password_server(stack: ExitStack, **options: Any) -> PasswordServer:
+    """`password_server(**options)`, entered on `stack`; a cluster that cannot start fails
+    the test with one clean line (raised outside `except`, so with no chained traceback)."""
+    import pytest
+
+    try:
+        return stack.enter_context(password_server(**options))
+    except PostgresUnavailable as err:
+        problem = str(err)
+    pytest.fail(f"password-protected PostgreSQL unavailable: {problem}", pytrace=False)
+
+
+def sleeping_backend(connection: Any, process: Any, timeout: float = 60) -> int:
+    """The pid of a session of `connection`'s database that runs `pg_sleep` (a test's slow
+    migration), once one does; fails the test when `process` (a Popen) ends first or none
+    does within `timeout`. A batch of migrations is one query text, so the wait event, not
+    the query, says what runs."""
+    import pytest
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep' "
+            "AND datname = current_database()"
+        ).fetchone()
+        if row:
+            return int(row[0])
+        if process.poll() is not None:
+            pytest.fail(f"it ended before its slow statement ran: {process.communicate()}")
+        time.sleep(0.05)
+    process.kill()
+    pytest.fail("the slow statement never ran")

@@ -383,17 +383,32 @@ class Database:
     driver_error_module: ClassVar[str] = ""
 
     def _driver_error(self, exc: BaseException) -> BaseException | None:
-        """The driver's own error in `exc` (SQLAlchemy wraps it as `.orig`), or None."""
-        if type(exc).__module__.startswith("sqlalchemy"):
-            exc = getattr(exc, "orig", None) or exc
-        module = type(exc).__module__.split(".")[0].lstrip("_")
-        return exc if self.driver_error_module and module == self.driver_error_module else None
+        """This engine's driver's own error in `exc` (SQLAlchemy wraps it), or None."""
+        found = driver_error(exc)
+        if found is None or not self.driver_error_module:
+            return None
+        module, error = found
+        return error if module == self.driver_error_module else None
 
     def lost(self, exc: BaseException) -> DatabaseUnavailable:
         """The error for a connection that dropped mid-run."""
         return DatabaseUnavailable(
             f"lost the connection to {self.where}: {self.describe_error(exc).message}"
         )
+
+
+# The database drivers' modules: an error raised in one of them is the database's answer.
+DRIVER_MODULES = frozenset({"psycopg", "pymysql", "sqlite3", "pyodbc"})
+
+
+def driver_error(exc: BaseException) -> tuple[str, BaseException] | None:
+    """(the driver's module, its error) when `exc` is a database driver's error (SQLAlchemy
+    wraps one as `.orig`), else None."""
+    if type(exc).__module__.startswith("sqlalchemy"):
+        exc = getattr(exc, "orig", None) or exc
+    module = type(exc).__module__.split(".")[0].lstrip("_")
+    # SQLAlchemy's own (a database error it could not wrap) counts as the database's too.
+    return (module, exc) if module in DRIVER_MODULES or module == "sqlalchemy" else None
 
 
 def is_transaction_control(words: list[str]) -> bool:

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from dbci.engines.base import Database, ScriptFailure, StatementError, first_words
 from dbci.errors import DatabaseUnavailable, InputError
-from dbci.locking import LockPolicy, LockWait, Session
+from dbci.locking import LockPolicy, LockWait, Session, milliseconds
 from dbci.sqlsplit import Statement
 from dbci.urls import DatabaseUrl
 
@@ -276,13 +276,15 @@ class PostgreSQLDatabase(Database):
 
     # ---- lock waits and cancellation ---------------------------------------------------
     def timeout_statements(self, policy: LockPolicy) -> list[str]:
-        settings = []
-        if policy.lock_timeout > 0:
-            settings.append(f"set_config('lock_timeout', '{_ms(policy.lock_timeout)}ms', false)")
-        if policy.statement_timeout > 0:
-            settings.append(
-                f"set_config('statement_timeout', '{_ms(policy.statement_timeout)}ms', false)"
-            )
+        bounds = {
+            "lock_timeout": policy.lock_timeout,
+            "statement_timeout": policy.statement_timeout,
+        }
+        settings = [
+            f"set_config('{name}', '{milliseconds(seconds)}ms', false)"
+            for name, seconds in bounds.items()
+            if seconds > 0
+        ]
         return [f"SELECT {', '.join(settings)}"] if settings else []
 
     def backend_id(self) -> str | None:
@@ -324,7 +326,8 @@ class PostgreSQLDatabase(Database):
         if wait_seconds <= 0:
             return bool(self.query("SELECT pg_try_advisory_lock(:k)", {"k": key})[0][0])
         # Wait for it (taken the moment it is free), but not longer than `wait_seconds`.
-        self.execute(f"SELECT set_config('lock_timeout', '{_ms(wait_seconds)}ms', false)")
+        wait = milliseconds(wait_seconds)
+        self.execute(f"SELECT set_config('lock_timeout', '{wait}ms', false)")
         try:
             self.query("SELECT pg_advisory_lock(:k)", {"k": key})
             return True
@@ -355,10 +358,6 @@ class PostgreSQLDatabase(Database):
 
 def _sql(part: str | Statement) -> str:
     return part if isinstance(part, str) else part.sql
-
-
-def _ms(seconds: float) -> int:
-    return max(1, int(round(seconds * 1000)))
 
 
 def _statement_error(

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from dbci.engines.base import Database, StatementError, first_words
 from dbci.errors import DatabaseUnavailable
-from dbci.locking import LockPolicy
+from dbci.locking import LockPolicy, milliseconds
 from dbci.sqlsplit import Statement
 from dbci.urls import DatabaseUrl
 
@@ -112,7 +112,7 @@ class SQLiteDatabase(Database):
         # connection's transaction on the file.
         if policy.lock_timeout <= 0:
             return []
-        return [f"PRAGMA busy_timeout = {max(1, int(round(policy.lock_timeout * 1000)))}"]
+        return [f"PRAGMA busy_timeout = {milliseconds(policy.lock_timeout)}"]
 
     def cancel_running(self) -> None:
         if self.running_since is not None:

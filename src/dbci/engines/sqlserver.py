@@ -20,7 +20,7 @@ from dbci.engines.base import StatementError, StatementFailure, line_offset
 from dbci.engines.odbc import Diagnostic, ODBCDatabase, diagnostics_of
 from dbci.engines.postgresql import java_string_hash
 from dbci.errors import DatabaseUnavailable
-from dbci.locking import LockPolicy, LockWait, Session
+from dbci.locking import LockPolicy, LockWait, Session, milliseconds
 from dbci.sqlsplit import Statement
 from dbci.urls import DatabaseUrl
 
@@ -402,7 +402,7 @@ class SQLServerDatabase(ODBCDatabase):
             self.dbapi.timeout = max(1, math.ceil(policy.statement_timeout))
         if policy.lock_timeout <= 0:
             return []
-        return [f"SET LOCK_TIMEOUT {max(1, int(round(policy.lock_timeout * 1000)))}"]
+        return [f"SET LOCK_TIMEOUT {milliseconds(policy.lock_timeout)}"]
 
     def backend_id(self) -> str | None:
         return str(self.query("SELECT @@SPID")[0][0])
