@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -76,6 +77,10 @@ class _State:
         self.deferred = 0
         # Per thread: inside a clean-up, where `check` lets everything run to its end.
         self.local = threading.local()
+        # Whether a signal thread counts the signals (`handling_signals`), and how many
+        # it has taken.
+        self.watched = False
+        self.taken = 0
 
 
 _state = _State()
@@ -164,33 +169,89 @@ def _cancel_all() -> None:
         _cancel_one(connection)
 
 
-def _handle(signum: int, frame: FrameType | None) -> None:
-    if _state.event.is_set():
+def _received(signum: int) -> None:
+    """A signal came: the first one cancels, a second one ends the process at once."""
+    _state.taken += 1
+    if _state.taken > 1:
         # A second signal: the clean-up of the first is taking too long for the caller.
         name = _NAMES.get(signal.Signals(signum), str(signum))
         os.write(2, f"dbci: error: cancelled again by {name}: stopped at once\n".encode())
         os._exit(128 + (_state.signum or signum))
-    _state.signum = signum
-    _state.event.set()
+    _record(signum)
     threading.Thread(target=_cancel_all, name="dbci-cancel", daemon=True).start()
+
+
+def _record(signum: int) -> None:
+    # No lock: the main thread's handler may run while that thread holds `_state.lock`.
+    if _state.signum is None:
+        _state.signum = signum
+    _state.event.set()
+
+
+def _handle(signum: int, frame: FrameType | None) -> None:
+    """The Python handler, on the main thread: with a signal thread (`_watch`) it records
+    the signal and raises; without one it also cancels and counts."""
+    if _state.watched:
+        _record(signum)
+    else:
+        _received(signum)
     if _state.deferred == 0:
         raise Cancelled(signum)
+
+
+def _watch(wakeup: socket.socket) -> None:
+    """The signal thread: Python's C-level handler writes each signal's number to the
+    wakeup socket at once, from whichever thread the kernel chose; this thread reads it and
+    cancels on the servers, while the main thread may be blocked in a read from its
+    database that only that cancel ends. It stops when the socket's other end closes."""
+    while True:
+        try:
+            received = wakeup.recv(64)
+        except InterruptedError:
+            continue
+        except OSError:
+            return
+        if not received:
+            return
+        for number in received:
+            if number in _NAMES:
+                _received(number)
 
 
 @contextlib.contextmanager
 def handling_signals() -> Iterator[None]:
     """Install the SIGINT and SIGTERM handlers for the body (on the main thread; elsewhere,
     as in a test's worker thread, the body runs without them), then put back what was
-    there and forget the run's signal."""
+    there and forget the run's signal.
+
+    A signal thread (`_watch`) does the cancelling: the kernel may deliver a process's
+    signal to any thread, and Python runs the handler on the main thread only when that
+    thread next runs Python code. A main thread blocked in its database's reply (PyMySQL's
+    socket read) would wait for the statement to end by itself. The signal mask is left as
+    it is: processes dbci starts (git, the code analysis' workers, the embedded
+    PostgreSQL) inherit it and must still stop on SIGTERM."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous: dict[signal.Signals, Callable[[int, FrameType | None], Any] | int | None] = {}
     for number in _NAMES:
         previous[number] = signal.signal(number, _handle)
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    previous_wakeup = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    watcher = threading.Thread(target=_watch, args=(reader,), name="dbci-signals", daemon=True)
+    watcher.start()
+    _state.watched = True
     try:
         yield
     finally:
+        signal.set_wakeup_fd(previous_wakeup)
+        # Closing the writing end ends the signal thread's read: a signal already written
+        # is still read, and counted, first.
+        writer.close()
+        watcher.join(timeout=2)
+        reader.close()
+        _state.watched = False
         for number, handler in previous.items():
             signal.signal(number, handler if handler is not None else signal.SIG_DFL)
         reset()
@@ -199,4 +260,5 @@ def handling_signals() -> Iterator[None]:
 def reset() -> None:
     """Forget a handled signal (one process may run several commands: the action does)."""
     _state.signum = None
+    _state.taken = 0
     _state.event.clear()

@@ -15,6 +15,7 @@ lists exactly what was applied.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -28,7 +29,10 @@ from typing import Any
 
 import psutil
 import pytest
+from support.cli import ENTRYPOINT
+from support.postgres import sleeping_backend
 from support.projects import write_project
+from support.proxy import freezing_proxy
 
 BOUND_SECONDS = 10.0  # generous: the measured times are printed, typically well under 1 s
 SIGNALS = {"INT": (signal.SIGINT, 130), "TERM": (signal.SIGTERM, 143)}
@@ -383,17 +387,82 @@ def _build_databases(cluster: Any) -> set[str]:
 
 
 def test_a_second_signal_exits_at_once(engine: Engine, tmp_path: Path, scenarios: Any) -> None:
-    """SIGINT, then SIGTERM right after: the process ends at once with the first's code."""
+    """The network to the server goes silent during a migration, so the first signal's
+    clean-up cannot end (the cancel and the main thread's read both wait on it); a second
+    signal ends the process at once, with the first's code."""
     family = f"cancel: second signal ({engine.name})"
+    with scenarios.run(family), freezing_proxy(engine.url) as proxy:
+        root = write_project(tmp_path, _migrations(engine))
+        process = _start(root, "--url", proxy.url_for(engine.url), "migrate")
+        try:
+            _wait_running(engine, process)
+            proxy.freeze()
+            os.kill(process.pid, signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=1.5)
+            assert process.poll() is None, "the first signal's clean-up did not wait on the network"
+            started = time.monotonic()
+            os.kill(process.pid, signal.SIGTERM)
+            out, err = process.communicate(timeout=BOUND_SECONDS)
+            elapsed = time.monotonic() - started
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+            _end_other_sessions(engine)
+        scenarios.note(f"{family}: stopped {elapsed:.2f} s after the second signal")
+        assert process.returncode == 130, (out, err)
+        assert "dbci: error: cancelled again by SIGTERM: stopped at once" in err, err
+        assert "Traceback" not in err
+        assert elapsed < 2, elapsed
+
+
+def test_a_signal_taken_by_another_thread_cancels_at_once(
+    engine: Engine, tmp_path: Path, scenarios: Any
+) -> None:
+    """The kernel gives a process's signal to any of its threads. One taken by a thread
+    other than the main one (sent here to that thread alone, with tgkill) must still
+    cancel the statement the main thread is blocked on, at once."""
+    family = f"cancel: SIGINT taken by another thread ({engine.name})"
     with scenarios.run(family):
+        libc = ctypes.CDLL(None, use_errno=True)
         root = write_project(tmp_path, _migrations(engine))
         process = _start(root, "--url", engine.url, "migrate")
         _wait_running(engine, process)
-        os.kill(process.pid, signal.SIGINT)
-        os.kill(process.pid, signal.SIGTERM)
-        out, err = process.communicate(timeout=BOUND_SECONDS * 3)
+        others = [t.id for t in psutil.Process(process.pid).threads() if t.id != process.pid]
+        assert others, "dbci runs no thread besides the main one"
+        started = time.monotonic()
+        assert libc.tgkill(process.pid, others[-1], signal.SIGINT) == 0, ctypes.get_errno()
+        try:
+            out, err = process.communicate(timeout=BOUND_SECONDS * 3)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+            pytest.fail(f"still running {BOUND_SECONDS * 3:g} s after the signal:\n{err}")
+        elapsed = time.monotonic() - started
+        scenarios.note(f"{family}: stopped {elapsed:.2f} s after the signal")
         assert process.returncode == 130, (out, err)
-        assert "Traceback" not in err
+        _assert_one_line(err, "INT")
+        assert elapsed < BOUND_SECONDS
+        assert engine.scalar(engine.running) == 0
+
+
+def _end_other_sessions(engine: Engine) -> None:
+    """End the sessions dbci left behind the silent proxy (the server still runs their
+    statement), so that the scratch database can be dropped."""
+    if engine.name == "PostgreSQL":
+        engine.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return
+    rows = engine.query(
+        "SELECT ID FROM information_schema.PROCESSLIST "
+        "WHERE DB = DATABASE() AND ID <> CONNECTION_ID()"
+    )
+    for (session,) in rows:
+        with contextlib.suppress(Exception):  # it may have ended meanwhile
+            engine.query(f"KILL {int(session)}")
 
 
 def test_cancel_a_deploy_to_several_targets_in_parallel(
@@ -580,9 +649,8 @@ def test_cancel_the_action(pg_url: str, tmp_path: Path, scenarios: Any) -> None:
                 "INPUT_COMMENT": "true",
             }
         )
-        entrypoint = Path(__file__).resolve().parents[2] / "entrypoint.py"
         process = subprocess.Popen(
-            [sys.executable, str(entrypoint)],
+            [sys.executable, str(ENTRYPOINT)],
             env=environ,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -591,15 +659,7 @@ def test_cancel_the_action(pg_url: str, tmp_path: Path, scenarios: Any) -> None:
         import psycopg
 
         with psycopg.connect(pg_url.replace("+psycopg", ""), autocommit=True) as pg:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                row = pg.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' "
-                    "AND datname = current_database()"
-                ).fetchone()
-                if row and row[0]:
-                    break
-                time.sleep(0.05)
+            sleeping_backend(pg, process)
             out, err, elapsed = _cancel(process, signal.SIGTERM, family, scenarios)
             tables = {
                 r[0]
