@@ -58,11 +58,14 @@ def test_duplicate_repeatable_descriptions(tmp_path: Path) -> None:
         found(tmp_path, {"R__views.sql": "select 1;", "x/R__views.sql": "select 2;"})
 
 
+# Flyway's own messages (org.flywaydb.core.internal.resource.ResourceNameParser.parse).
 BAD_NAMES = {
-    "V1_init.sql": "no '__' separator",
-    "init.sql": "no V, U, B or R prefix",
-    "V1.a__x.sql": "invalid version",
-    "R1__x.sql": "a repeatable migration has no version",
+    "V1_init.sql": "Invalid versioned migration name format: V1_init.sql (could not recognise "
+    "version number 1_init)",
+    "init.sql": "Unrecognised migration name format: init.sql",
+    "V1.a__x.sql": "(could not recognise version number 1.a)",
+    "R1__x.sql": "Invalid repeatable migration / callback name format: R1__x.sql (It cannot "
+    "contain a version and should look like this: R__x.sql)",
 }
 
 
@@ -82,7 +85,9 @@ def test_bad_names_are_errors_with_validate_migration_naming(tmp_path: Path) -> 
             "[flyway]\nvalidateMigrationNaming = true\n",
         )
     assert caught.value.exit_code == 2
-    assert "invalid migration file name" in str(caught.value)
+    assert "invalid migration file name: Invalid versioned migration name format" in str(
+        caught.value
+    )
     assert "1 more such file" in str(caught.value)
 
 

@@ -6,9 +6,12 @@ The build database is the build stage's (`--build-environment`, `[flywayDesktop]
 shadowEnvironment`, an environment called `build`, else an embedded one). For
 `migrations`, a build environment whose provisioner is `clean` is reused as it is when
 its history holds the migrations so far (only what is pending up to `--build-version` is
-applied); `--rebuild` cleans it and applies them all again. A provisioner that makes a
-new database (`create-database`, `docker`, embedded) builds afresh every time.
-`schemaModel` is always applied to a clean database.
+applied); when it cannot be (the schema model was applied to it last, a migration
+changed, it is past `--build-version`), it is cleaned and built again, saying why, as
+Flyway Desktop resets its shadow database and Atlas cleans its dev database: it is
+disposable by definition, and reuse only saves time. `--rebuild` cleans it every time.
+A provisioner that makes a new database (`create-database`, `docker`, embedded) builds
+afresh every time. `schemaModel` is always applied to a clean database.
 """
 
 from __future__ import annotations
@@ -65,8 +68,8 @@ def read_built(
     project, builder = build_settings(overrides, options.build_env, target)
     kind_of_database = build_dialect(builder, project, dialect)
     if kind == "migrations" and _reusable(builder, options):
-        _migrate_reused(builder, options.build_version, log)
-        return snapshot_of(builder)
+        if _migrate_reused(builder, options.build_version, log):
+            return snapshot_of(builder)
     with provision(builder, kind_of_database, log=log) as built:
         if kind == "migrations":
             migrate_to(built.settings, options.build_version)
@@ -81,25 +84,31 @@ def _reusable(builder: Settings, options: BuildOptions) -> bool:
     return not options.rebuild and builder.database is not None and provisioner == "clean"
 
 
-def _migrate_reused(builder: Settings, version: str | None, log: Log) -> None:
-    """Bring a reused build database to `version`; what cannot be is a line saying to
-    rebuild it."""
+def _migrate_reused(builder: Settings, version: str | None, log: Log) -> bool:
+    """Bring a reused build database to `version`; False (and a line saying why) when it
+    cannot be, for the caller to clean it and build it again."""
     from dbci.build.stage import migrate_to
     from dbci.commands import info
     from dbci.version import Version
 
-    where = builder.where()
+    where = builder.require_database().masked()
     try:
         status = info(builder).status
+        if not any(e.applied for e in status.entries):
+            # New, or holding the schema model the last diff applied: nothing to reuse.
+            log(f"Build database: {where} holds no migration history: building it afresh")
+            return False
         current = status.current_version
         if version is not None and current is not None and current > Version.parse(version):
             raise InputError(f"it is at version {current.text}, past --build-version {version}")
-        migrate_to(builder, version)
+        # Marked as a build database: an error here speaks of rebuilding, never of
+        # baselining it (`session.plan_history`).
+        migrate_to(dataclasses.replace(builder, provisioner="clean"), version)
     except (InputError, GateFailed) as exc:
-        raise InputError(
-            f"the build database ({where}) cannot be reused: {exc}; diff with --rebuild"
-        ) from None
-    log(f"Build database: {builder.require_database().masked()} (reused)")
+        log(f"Build database: {where} cannot be reused ({exc}): rebuilding it")
+        return False
+    log(f"Build database: {where} (reused)")
+    return True
 
 
 def _apply_model(settings: Settings, directory: Path, log: Log) -> None:

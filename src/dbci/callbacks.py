@@ -5,6 +5,10 @@ Scripts of one event run in file-name order, placeholders replaced. Command-leve
 events (`beforeMigrate`, `afterValidate`, …) run each script in its own transaction;
 the per-migration ones (`beforeEachMigrate`, …) run inside the migration's transaction
 (see `runner.Hooks`). A callback records nothing in the history table.
+
+Where each event fires follows Flyway's commands (`Session.event`, `validate_session`,
+`commands.migrate_session`, `lifecycle`), and the history is read again after a `before`
+callback, since Flyway's commands read it only then.
 """
 
 from __future__ import annotations

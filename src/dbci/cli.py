@@ -104,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", help="migrate up to this version (or latest, current, next)")
     _out_of_order(p, "apply pending migrations below the current version too")
     p.add_argument(
+        "--group",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="apply all pending migrations in one transaction: all or none (default: false)",
+    )
+    p.add_argument(
         "--validate-on-migrate",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -114,6 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="on a non-empty schema without history, baseline first (default: false)",
+    )
+    p.add_argument(
+        "--skip-executing-migrations",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="record pending migrations as applied without running them, for changes "
+        "already made by hand (Flyway's skipExecutingMigrations; default: false)",
     )
     p.add_argument(
         "--dry-run",
@@ -407,9 +420,11 @@ def _check_options(p: argparse.ArgumentParser) -> None:
 # Command options that set a `[flyway]` key (the command line beats file and environment).
 _FLYWAY_OPTIONS = {
     "target": "target",
+    "group": "group",
     "out_of_order": "outOfOrder",
     "validate_on_migrate": "validateOnMigrate",
     "baseline_on_migrate": "baselineOnMigrate",
+    "skip_executing_migrations": "skipExecutingMigrations",
     "baseline_version": "baselineVersion",
     "baseline_description": "baselineDescription",
 }
@@ -566,6 +581,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.command in ("check", "pipeline"):
         return _check(args, settings, as_json)
     if args.command == "migrate" and args.dry_run is not None:
+        if settings.skip_executing_migrations:  # it would show SQL that migrate never runs
+            raise InputError(
+                f"--dry-run: skipExecutingMigrations is set for {settings.where()}: migrate "
+                "would run none of the pending migrations' SQL, only record them"
+            )
         return _dry_run(settings, args.dry_run, as_json)
     if args.command == "migrate":
         from dbci import commands

@@ -8,13 +8,28 @@ a result object that the command line renders as text or JSON. The lifecycle com
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 
 from dbci import cancel
 from dbci.config import Settings
 from dbci.discovery import Discovered, MigrationScript, discover
+from dbci.engines.base import Database, Notice
 from dbci.errors import GateFailed
-from dbci.runner import PreparedScript, apply_all, prepare
+from dbci.history import SchemaHistory
+from dbci.runner import (
+    NO_HOOKS,
+    Hooks,
+    PreparedScript,
+    apply_all,
+    group_transaction,
+    prepare,
+    record_applied,
+    refuse_group,
+    run_callbacks,
+)
 from dbci.session import (
     Log,
     Session,
@@ -23,9 +38,10 @@ from dbci.session import (
     open_session,
     plan_history,
     quiet,
+    validate_session,
 )
 from dbci.state import MigrationInfo, MigrationStatus
-from dbci.validation import Problem, validate_status
+from dbci.validation import Problem
 
 
 @dataclass
@@ -54,6 +70,8 @@ class AppliedStep:
 
     script: MigrationScript
     execution_ms: int
+    # What the server said about its statements (RAISE NOTICE, MySQL warnings), in order.
+    notices: list[Notice] = field(default_factory=list)
 
 
 @dataclass
@@ -83,13 +101,7 @@ def validate(
     """Check the history against the files; the caller decides what the problems fail."""
     found = discover(settings)
     with open_session(settings, found, lock=False, log=log) as session:
-        session.callbacks.fire(session.db, "beforeValidate", log)
-        problems = validate_status(
-            session.status, settings.ignore_migration_patterns, fail_on_pending=fail_on_pending
-        )
-        session.callbacks.fire(
-            session.db, "afterValidateError" if problems else "afterValidate", log
-        )
+        problems = validate_session(session, fail_on_pending=fail_on_pending, log=log)
         validated = sum(1 for e in session.status.entries if e.resolved is not None)
         return ValidateResult(session.database_text, validated, problems, found.warnings)
 
@@ -111,37 +123,74 @@ def migrate_session(
     *,
     log: Log = quiet,
     progress: list[AppliedStep] | None = None,
+    validated: bool = False,
 ) -> MigrateResult:
     """`migrate` on a session that already holds the lock (deploy keeps it for longer).
 
     `progress` receives each migration as it is applied, so a caller still knows what was
-    applied when a later one fails (deploy reports it)."""
+    applied when a later one fails (deploy reports it). `validated`: the caller already
+    ran `validate_before_migrate` on this session (deploy does, before its drift check)."""
     settings = session.settings
+    # `Flyway.migrate` validates first (callbacks included), then creates the schemas and
+    # the history table or refuses a non-empty schema, then runs `DbMigrate`.
+    if not validated:
+        validate_before_migrate(session, log)
     history_plan = plan_history(session, baseline_on_migrate=settings.baseline_on_migrate)
-    validate_before_migrate(session, log)
     # Prepare everything first: a bad script fails the run before any SQL is sent.
     ready = prepare_pending(session)
+    grouped = settings.group and not settings.skip_executing_migrations
+    if grouped:  # refused before the history table is touched (see runner.refuse_group)
+        refuse_group(session.db, plan_migrations(session, ready))
     ensure_history(session, history_plan, log)
-    current = session.status.current_version
-    initial_text = current.text if current else None
-    log(f'Current version of schema "{session.schema}": {initial_text or "<< Empty Schema >>"}')
-    prepared = plan_migrations(session, ready)
+    initial_text: str | None = None
     applied: list[AppliedStep] = [] if progress is None else progress
 
+    skip = settings.skip_executing_migrations
+
+    heard: dict[str, list[Notice]] = {}
+
+    def noticed(step: PreparedScript, notices: list[Notice]) -> None:
+        # As Flyway prints each statement's warnings as it runs it (printWarnings).
+        for notice in notices:
+            log(notice.flyway_text())
+        heard.setdefault(step.script.script, []).extend(notices)
+
     def done(step: PreparedScript, elapsed: int) -> None:
-        applied.append(AppliedStep(step.script, elapsed))
-        log(f'Migrated schema "{session.schema}" to {step.name} ({elapsed} ms)')
+        applied.append(AppliedStep(step.script, elapsed, heard.pop(step.script.script, [])))
+        if skip:
+            log(f"Recorded {step.name} as applied without running it (skipExecutingMigrations)")
+        else:
+            log(f'Migrated schema "{session.schema}" to {step.name} ({elapsed} ms)')
 
     db, callbacks = session.db, session.callbacks
     hooks = callbacks.hooks("Migrate")
+    run = record_all if skip else partial(apply_all, on_notices=noticed, grouped=grouped)
     try:
         with session.event("Migrate", log):
-            versioned = [p for p in prepared if p.script.version is not None]
-            apply_all(db, session.history, versioned, session.installed_by, done, hooks)
-            if versioned:
-                callbacks.fire(db, "afterVersioned", log)
-            repeatable = [p for p in prepared if p.script.version is None]
-            apply_all(db, session.history, repeatable, session.installed_by, done, hooks)
+            # DbMigrate.migrateGroup reads the history after beforeMigrate (the event has
+            # read it again): the current version and the plan come from that.
+            current = session.status.current_version
+            initial_text = current.text if current else None
+            empty = "<< Empty Schema >>"
+            log(f'Current version of schema "{session.schema}": {initial_text or empty}')
+            prepared = plan_migrations(session, ready)
+            before_group = len(applied)
+            try:
+                with group_transaction(db, prepared) if grouped else nullcontext():
+                    versioned = [p for p in prepared if p.script.version is not None]
+                    run(db, session.history, versioned, session.installed_by, done, hooks)
+                    # DbMigrate fires afterVersioned exactly once, also when no versioned
+                    # migration was pending: before the first repeatable (with
+                    # beforeRepeatables), else at the end of migrateAll.
+                    _fire(session, "afterVersioned", log, grouped=grouped)
+                    repeatable = [p for p in prepared if p.script.version is None]
+                    if repeatable:
+                        _fire(session, "beforeRepeatables", log, grouped=grouped)
+                    run(db, session.history, repeatable, session.installed_by, done, hooks)
+            except BaseException:
+                if grouped:  # rolled back whole: none of the group is applied
+                    del applied[before_group:]
+                raise
             if applied:
                 callbacks.fire(db, "afterMigrateApplied", log)
     except cancel.Cancelled as stop:
@@ -155,9 +204,13 @@ def migrate_session(
         log(
             f"Successfully applied {len(applied)} migration{'s' * (len(applied) != 1)} to "
             f'schema "{session.schema}", now at version v{final or "-"} ({total} ms)'
+            + (": recorded without running them (skipExecutingMigrations)" if skip else "")
         )
     else:
         log(f'Schema "{session.schema}" is up to date. No migration necessary.')
+    # `Flyway.migrate`: onOperationFinishEvent(AFTER_MIGRATE_OPERATION_FINISH) once DbMigrate
+    # has returned, so only on success.
+    callbacks.fire(db, "afterMigrateOperationFinish", log)
     return MigrateResult(
         session.database_text,
         session.schema,
@@ -167,6 +220,17 @@ def migrate_session(
         total,
         found.warnings,
     )
+
+
+def _fire(session: Session, event: str, log: Log, *, grouped: bool) -> None:
+    """Run a migrate event's callbacks; within a group, in the group's transaction (Flyway's
+    `doMigrateGroup` fires afterVersioned and beforeRepeatables inside it)."""
+    if not grouped:
+        session.callbacks.fire(session.db, event, log)
+        return
+    for script in session.callbacks.get(event):
+        log(f"Executing SQL callback: {event} - {script.script.path.name}")
+        run_callbacks(session.db, [script])
 
 
 def _applied_text(applied: list[AppliedStep], initial: str | None) -> str:
@@ -184,12 +248,15 @@ def _applied_text(applied: list[AppliedStep], initial: str | None) -> str:
 
 
 def validate_before_migrate(session: Session, log: Log) -> None:
-    """`validateOnMigrate` (default true): any validation problem stops migrate (exit 1)."""
+    """`validateOnMigrate` (default true): any validation problem stops migrate (exit 1).
+
+    As in `Flyway.migrate`: validation with its callbacks (`validate_session`), pending
+    migrations ignored; `afterValidateError` has fired when this raises, and neither
+    `beforeMigrate` nor `afterMigrateError` fires. With validateOnMigrate off, Flyway
+    skips `DbValidate` altogether, so no validate callback fires either."""
     if not session.settings.validate_on_migrate:
         return
-    problems = validate_status(
-        session.status, session.settings.ignore_migration_patterns, fail_on_pending=False
-    )
+    problems = validate_session(session, fail_on_pending=False, log=log)
     if problems:
         for problem in problems:
             log(f"ERROR: {problem}")
@@ -225,3 +292,33 @@ def _plan(status: MigrationStatus, target: Target) -> list[MigrationInfo]:
         versioned = [e for e in pending if e.version is not None][:1]
         return versioned + [e for e in pending if e.version is None]
     return pending
+
+
+def record_all(
+    db: Database,
+    history: SchemaHistory,
+    prepared: list[PreparedScript],
+    installed_by: str,
+    on_applied: Callable[[PreparedScript, int], None],
+    hooks: Hooks = NO_HOOKS,
+) -> None:
+    """`skipExecutingMigrations`: record each migration as applied without running it.
+
+    As Flyway's `DbMigrate.doMigrateGroup` does when it skips: no statement and none of
+    the per-migration callbacks (`hooks`: `beforeEachMigrate`, … belong to the execution
+    it skips; the migrate-level ones still fire), then the row `addAppliedMigration` writes
+    for a migration that ran: its type, its checksum, success true, and as execution time
+    what its stopwatch measured around the skipped execution, i.e. nothing. Each row is
+    its own transaction, as each migration is when it runs."""
+    del hooks  # never run: they surround a migration's execution
+    for step in prepared:
+        cancel.check()
+        elapsed = 0  # Flyway's stopwatch around an execution it skipped: 0 ms
+        db.begin()
+        try:
+            record_applied(history, step, installed_by, elapsed, success=True)
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        on_applied(step, elapsed)

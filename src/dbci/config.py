@@ -67,6 +67,11 @@ _FLYWAY_KEYS: dict[str, _Key] = {
     "connectTimeout": _Key("connect_timeout", int, DEFAULT_CONNECT_TIMEOUT),
     # Tries (a second apart) to take the migration lock before giving up; -1: forever.
     "lockRetryCount": _Key("lock_retry_count", int, 50),
+    # All pending migrations in one transaction (Flyway's `group`).
+    "group": _Key("group", bool, False),
+    # Record pending migrations as applied without running them (Flyway's
+    # `skipExecutingMigrations`).
+    "skipExecutingMigrations": _Key("skip_executing_migrations", bool, False),
 }
 
 
@@ -125,6 +130,8 @@ class Settings:
     clean_disabled: bool
     connect_timeout: int
     lock_retry_count: int
+    group: bool
+    skip_executing_migrations: bool
     dbci: dict[str, Any] = field(default_factory=dict)
     environments: list[str] = field(default_factory=list)
     shadow_environment: str | None = None  # [flywayDesktop] shadowEnvironment: the build's

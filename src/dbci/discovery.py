@@ -1,7 +1,9 @@
 """Finding migration scripts on disk, by Flyway's naming rules.
 
 `V<version>__<description>.sql` (versioned), `U<version>__…` (undo), `B<version>__…`
-(baseline migration), `R__<description>.sql` (repeatable). Locations are searched
+(baseline migration), `R__<description>.sql` (repeatable), with the prefixes, separator
+and suffixes configured (`sqlMigrationPrefix`, …; an empty prefix too), names split as
+Flyway's `ResourceNameParser` splits them (`parse_name`). Locations are searched
 recursively; `script` is the path relative to its location, as Flyway records it.
 Files named for Flyway's callback events (`beforeMigrate.sql`,
 `afterEachMigrate__grants.sql`, …) are callbacks: collected by event, run by `callbacks`.
@@ -46,6 +48,7 @@ CALLBACK_EVENTS = frozenset(
             "Repair",
             "Connect",
             "CreateSchema",
+            "Repeatables",
         ),
         "after": (
             "Migrate",
@@ -73,7 +76,16 @@ CALLBACK_EVENTS = frozenset(
             "RepairError",
             "Connect",
             "Versioned",
+            # Flyway's `Event` names one per operation; they are callbacks whatever dbci
+            # fires, so that a name like `afterInfoOperationFinish.sql` is never taken for
+            # a migration (with an empty `sqlMigrationPrefix` it would be).
             "MigrateOperationFinish",
+            "InfoOperationFinish",
+            "CleanOperationFinish",
+            "ValidateOperationFinish",
+            "UndoOperationFinish",
+            "RepairOperationFinish",
+            "BaselineOperationFinish",
         ),
     }.items()
     for what in whats
@@ -180,6 +192,7 @@ def discover(settings: Settings) -> Discovered:
     """
     found = Discovered()
     seen: set[str] = set()
+    prefixes = naming_prefixes(settings)
     for location in settings.locations:
         root = location_dir(location, settings.project_dir)
         display = _display(root, settings.project_dir)
@@ -196,13 +209,16 @@ def discover(settings: Settings) -> Discovered:
             if entry.path in seen:
                 continue
             seen.add(entry.path)
-            _classify(entry, shown + entry.relative, where, settings, found)
+            _classify(entry, shown + entry.relative, where, settings, found, prefixes)
     sql_test_files(settings)  # refused here too: every command, before anything runs
+    found.naming_problems.sort(key=lambda problem: problem.display_path)
     if settings.validate_migration_naming and found.naming_problems:
+        # Flyway (ResourceNameValidator.validateSQLMigrationNaming) fails with "Invalid SQL
+        # filenames found:" and every file's message; here the first, and how many more.
         first = found.naming_problems[0]
         more = len(found.naming_problems) - 1
         raise InputError(
-            f"invalid migration file name ({first.reason})"
+            f"invalid migration file name: {first.reason}"
             + (f"; {more} more such file{'s' if more > 1 else ''}" if more else ""),
             file=first.display_path,
         )
@@ -269,74 +285,137 @@ def _display(path: Path, project_dir: Path) -> str:
         return str(path)
 
 
+@dataclass(frozen=True)
+class ResourceName:
+    """A file name split as Flyway's `ResourceNameParser` splits it.
+
+    `kind` is None when no prefix matched; `problem` is Flyway's validity message when
+    the name is not valid (`validateMigrationNaming` reports it; otherwise the file is
+    skipped, with a warning here where Flyway logs it at debug level).
+    """
+
+    kind: MigrationKind | None
+    prefix: str
+    version: str
+    description: str  # `_` already replaced by a space
+    raw_description: str  # as written in the name (a callback's event suffix)
+    suffix: str
+    problem: str | None = None
+
+
+def naming_prefixes(settings: Settings) -> list[tuple[str, MigrationKind]]:
+    """Every prefix a file name can start with, in the order Flyway tries them.
+
+    Flyway's `ResourceNameParser.populatePrefixes` lists the migration prefixes and each
+    callback event's name, then sorts them (a stable sort) by length, longest first: "the
+    most hard to match first". An empty prefix comes last and matches any name, so with
+    `sqlMigrationPrefix = ""` every file that no other prefix or event claims is
+    versioned, while `R__x.sql`, `U1__x.sql`, `B1__x.sql` and `beforeMigrate.sql` still are
+    repeatable, undo, baseline and callback.
+    """
+    pairs = [
+        (settings.sql_migration_prefix, MigrationKind.VERSIONED),
+        (settings.undo_sql_migration_prefix, MigrationKind.UNDO),
+        (settings.repeatable_sql_migration_prefix, MigrationKind.REPEATABLE),
+        (settings.baseline_migration_prefix, MigrationKind.BASELINE),
+    ] + [(event, MigrationKind.CALLBACK) for event in sorted(CALLBACK_EVENTS)]
+    return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+
+
+def parse_name(
+    name: str, settings: Settings, prefixes: list[tuple[str, MigrationKind]] | None = None
+) -> ResourceName | None:
+    """Split a file name as Flyway's `ResourceNameParser.parse` does; None when it has
+    none of the `sqlMigrationSuffixes` (not a SQL file: a README, a `.sql.conf`).
+
+    The first configured suffix the name ends with is cut off (regardless of case, as
+    Flyway's scanner matches it), then the first prefix of `naming_prefixes` it starts
+    with; the rest is cut at the first separator into version and description (no
+    separator: all of it is the version, the description is empty, as in Flyway).
+    Versioned, undo and baseline names need a version Flyway can read; repeatable and
+    callback names must have none.
+    """
+    suffix = next(
+        (s for s in settings.sql_migration_suffixes if name.lower().endswith(s.lower())), None
+    )
+    if suffix is None or len(name) == len(suffix):
+        return None  # Flyway's scanner: the name must be longer than prefix and suffix
+    suffix = name[len(name) - len(suffix) :]  # as written, for messages
+    stem = name[: -len(suffix)]
+    sep = settings.sql_migration_separator
+    ordered = prefixes if prefixes is not None else naming_prefixes(settings)
+    match = next(((p, k) for p, k in ordered if stem.startswith(p)), None)
+    if match is None:
+        return ResourceName(
+            None, "", "", "", "", suffix, f"Unrecognised migration name format: {name}"
+        )
+    prefix, kind = match
+    version, _, raw_description = stem[len(prefix) :].partition(sep)
+    example = raw_description or "description"
+    problem = None
+    if kind in (MigrationKind.REPEATABLE, MigrationKind.CALLBACK):
+        if version:
+            problem = (
+                f"Invalid repeatable migration / callback name format: {name} (It cannot "
+                f"contain a version and should look like this: {prefix}{sep}{example}{suffix})"
+            )
+    elif not version:
+        problem = (
+            f"Invalid versioned migration name format: {name} (It must contain a version "
+            f"and should look like this: {prefix}1.2{sep}{example}{suffix})"
+        )
+    else:
+        try:
+            Version.parse(version)
+        except ValueError:
+            problem = (
+                f"Invalid versioned migration name format: {name} (could not recognise "
+                f"version number {version})"
+            )
+    return ResourceName(
+        kind, prefix, version, raw_description.replace("_", " "), raw_description, suffix, problem
+    )
+
+
 def _classify(
     entry: containment.FoundFile,
     display: str,
     where: containment.Scope,
     settings: Settings,
     found: Discovered,
+    prefixes: list[tuple[str, MigrationKind]],
 ) -> None:
-    name = entry.name
-    suffix = next(
-        (s for s in settings.sql_migration_suffixes if name.lower().endswith(s.lower())), None
-    )
-    if suffix is None:
+    """File one `.sql` file by its name (org.flywaydb.core.internal.resource
+    .ResourceNameParser): a migration of some kind, a callback, or a naming problem."""
+    parsed = parse_name(entry.name, settings, prefixes)
+    if parsed is None:
         return  # not SQL: READMEs, `.sql.conf` script configs, …
     # Before anything else looks at it: a refused file is never read, whatever its name.
     containment.check(where, entry, display)
     path = Path(entry.path)
-    stem = name[: -len(suffix)]
-    sep = settings.sql_migration_separator
-    event, _, callback_description = stem.partition(sep)
-    if event in CALLBACK_EVENTS:
+    if parsed.problem is not None or parsed.kind is None:
+        found.naming_problems.append(NamingProblem(display, parsed.problem or ""))
+        return
+    if parsed.kind is MigrationKind.CALLBACK:
         callback = MigrationScript(
             kind=MigrationKind.CALLBACK,
             version=None,
-            description=callback_description.replace("_", " ") or event,
+            description=parsed.description or parsed.prefix,
             script=entry.relative,
             path=path,
             display_path=display,
             content=read_script(path, display, settings.encoding),
             execute_in_transaction=_script_config(entry.path, display, where),
         )
-        found.callbacks.setdefault(event, []).append(callback)
+        found.callbacks.setdefault(parsed.prefix, []).append(callback)
         return
-    prefixes = {
-        settings.sql_migration_prefix: MigrationKind.VERSIONED,
-        settings.undo_sql_migration_prefix: MigrationKind.UNDO,
-        settings.baseline_migration_prefix: MigrationKind.BASELINE,
-        settings.repeatable_sql_migration_prefix: MigrationKind.REPEATABLE,
-    }
-    for prefix in sorted(prefixes, key=len, reverse=True):
-        if prefix and stem.startswith(prefix):
-            kind = prefixes[prefix]
-            break
-    else:
-        found.naming_problems.append(NamingProblem(display, "no V, U, B or R prefix"))
-        return
-    rest = stem[len(prefix) :]
-    if sep not in rest:
-        found.naming_problems.append(NamingProblem(display, f"no {sep!r} separator"))
-        return
-    raw_version, description = rest.split(sep, 1)
-    version: Version | None = None
-    if kind is MigrationKind.REPEATABLE:
-        if raw_version:
-            found.naming_problems.append(
-                NamingProblem(display, "a repeatable migration has no version: R__name.sql")
-            )
-            return
-    else:
-        try:
-            version = Version.parse(raw_version)
-        except ValueError as exc:
-            found.naming_problems.append(NamingProblem(display, str(exc)))
-            return
+    kind = parsed.kind
+    version = None if kind is MigrationKind.REPEATABLE else Version.parse(parsed.version)
     text, raw = read_large_script(path, display, settings.encoding)
     script = MigrationScript(
         kind=kind,
         version=version,
-        description=description.replace("_", " "),
+        description=parsed.description,
         script=entry.relative,
         path=path,
         display_path=display,

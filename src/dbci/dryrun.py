@@ -68,9 +68,17 @@ class _Script:
     def statement(self, sql: str) -> None:
         self.lines.append(self.db.script_statement(sql))
 
+    def written(self, statement: Statement) -> None:
+        """A statement of a script: a COPY … FROM STDIN as written, with its `;`, its data
+        and its `\\.` line, which psql reads as they are; any other one ended as usual."""
+        if statement.is_copy:
+            self.lines.append(statement.written)
+        else:
+            self.statement(statement.sql)
+
     def statements(self, script: PreparedScript) -> None:
         for statement in self.shown_statements(script):
-            self.statement(statement.sql)
+            self.written(statement)
 
     def shown_statements(self, script: PreparedScript) -> list[Statement]:
         """A prepared script's statements as the script shows them: prepared again with the
@@ -235,7 +243,7 @@ def _migration(
     if hooks.before_statement or hooks.after_statement:
         for statement in out.shown_statements(step):
             out.callbacks(hooks.before_statement, transaction=False)
-            out.statement(statement.sql)
+            out.written(statement)
             out.callbacks(hooks.after_statement, transaction=False)
     else:
         out.statements(step)

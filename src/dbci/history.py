@@ -23,6 +23,28 @@ _INSERT_COLUMNS = (
 )
 
 
+DESCRIPTION_LIMIT = 200  # the `description` column's VARCHAR(200)
+SCRIPT_LIMIT = 1000  # the `script` column's VARCHAR(1000)
+
+
+def abbreviate_description(description: str) -> str:
+    """The description as Flyway writes it into the history table, and compares it there:
+    up to 200 characters whole, else the first 197 and "..."
+    (org.flywaydb.core.internal.util.AbbreviationUtils.abbreviateDescription, used by
+    AppliedMigration's constructor and MigrationInfoImpl's description check)."""
+    if len(description) <= DESCRIPTION_LIMIT:
+        return description
+    return description[: DESCRIPTION_LIMIT - 3] + "..."
+
+
+def abbreviate_script(script: str) -> str:
+    """The script name as Flyway writes it: up to 1000 characters whole, else "..." and
+    characters 3 to 1000 (AbbreviationUtils.abbreviateScript)."""
+    if len(script) <= SCRIPT_LIMIT:
+        return script
+    return "..." + script[3:SCRIPT_LIMIT]
+
+
 @dataclass(frozen=True)
 class AppliedMigration:
     """One row of the history table."""
@@ -137,6 +159,8 @@ class SchemaHistory:
         allowed = {"checksum", "description", "type", "success", "execution_time"}
         if not changes or not set(changes) <= allowed:
             raise ValueError(f"update_rank takes {sorted(allowed)}")
+        if "description" in changes:  # never more than the column holds: as Flyway writes it
+            changes["description"] = abbreviate_description(changes["description"])
         assignments = ", ".join(f"{column} = :{column}" for column in changes)
         self.db.query(
             f"UPDATE {self.qualified} SET {assignments} WHERE installed_rank = :rank",
@@ -190,9 +214,9 @@ class SchemaHistory:
             # migration at 1 (SchemaHistory.addAppliedMigration).
             "installed_rank": 0 if type == "SCHEMA" else self.next_rank(),
             "version": version,
-            "description": description[:200],
+            "description": abbreviate_description(description),
             "type": type,
-            "script": script[:1000],
+            "script": abbreviate_script(script),
             "checksum": checksum,
             "installed_by": installed_by[:100],
         }

@@ -17,6 +17,7 @@ from typing import Any
 from dbci.config import Settings
 from dbci.discovery import MigrationScript, discover
 from dbci.errors import GateFailed, InputError
+from dbci.history import abbreviate_description
 from dbci.runner import PreparedScript, apply_all, prepare
 from dbci.session import (
     HistoryPlan,
@@ -53,27 +54,36 @@ def baseline(settings: Settings, *, log: Log = quiet) -> BaselineResult:
     description = settings.baseline_description
     found = discover(settings)
     with open_session(settings, found, lock=True, log=log) as session:
-        existing = [r for r in session.rows if r.type != "SCHEMA"]
-        if existing:
-            marker = next((r for r in existing if r.type == "BASELINE"), None)
-            if marker is not None and len(existing) == 1 and marker.version == version:
-                log(f"{session.history.qualified} is already baselined at version {version}")
-                return BaselineResult(
-                    session.database_text, session.schema, version.text, marker.description, False
-                )
-            what = (
-                f"a baseline at version {marker.version}"
-                if marker is not None and len(existing) == 1
-                else f"{len(existing)} migration row{'s' * (len(existing) != 1)}"
-            )
-            raise GateFailed(
-                f"cannot baseline {settings.where()}: schema history table "
-                f"{session.history.qualified} already contains {what}"
-            )
+        # `Flyway.baseline` creates the missing schemas (DbSchemas) before DbBaseline fires
+        # beforeBaseline; DbBaseline reads the history after it and refuses inside its
+        # callbacks (afterBaselineError), or skips an identical baseline (afterBaseline).
+        missing = [] if session.history_exists else schemas_to_create(session)
+        if missing:
+            ensure_history(session, HistoryPlan(missing, True, None), log)
         with session.event("Baseline", log):
+            existing = [r for r in session.rows if r.type != "SCHEMA"]
+            if existing:
+                marker = next((r for r in existing if r.type == "BASELINE"), None)
+                if marker is not None and len(existing) == 1 and marker.version == version:
+                    log(f"{session.history.qualified} is already baselined at version {version}")
+                    return BaselineResult(
+                        session.database_text,
+                        session.schema,
+                        version.text,
+                        marker.description,
+                        False,
+                    )
+                what = (
+                    f"a baseline at version {marker.version}"
+                    if marker is not None and len(existing) == 1
+                    else f"{len(existing)} migration row{'s' * (len(existing) != 1)}"
+                )
+                raise GateFailed(
+                    f"cannot baseline {settings.where()}: schema history table "
+                    f"{session.history.qualified} already contains {what}"
+                )
             if not session.history_exists:
-                plan = HistoryPlan(schemas_to_create(session), True, None)
-                ensure_history(session, plan, log)
+                ensure_history(session, HistoryPlan([], True, None), log)
             session.db.begin()
             try:
                 add_baseline_row(session, version, description)
@@ -108,7 +118,7 @@ def repair(settings: Settings, *, log: Log = quiet) -> RepairResult:
         _require_history(session, "repair")
         result = RepairResult(session.database_text)
         db, history = session.db, session.history
-        with session.event("Repair", log):
+        with session.event("Repair", log):  # DbRepair reads the history after beforeRepair
             db.begin()
             try:
                 failed = [r for r in session.rows if not r.success]
@@ -162,8 +172,11 @@ def _realign(row: Any, script: MigrationScript, checksum: int | None) -> dict[st
     changes: dict[str, Any] = {}
     if checksum is not None and row.checksum != checksum:
         changes["checksum"] = checksum
-    if row.description != script.description:
-        changes["description"] = script.description
+    # Compared and written abbreviated, as Flyway does (AbbreviationUtils.abbreviateDescription):
+    # a description over 200 characters is never "realigned" into a row it cannot fit.
+    description = abbreviate_description(script.description)
+    if row.description != description:
+        changes["description"] = description
     if row.type != script.kind.history_type:
         changes["type"] = script.kind.history_type
     return changes
@@ -235,11 +248,13 @@ def clean(settings: Settings, *, log: Log = quiet) -> CleanResult:
     found = discover(settings)
     with open_session(settings, found, lock=True, log=log) as session:
         db = session.db
-        schemas = [s for s in session.managed_schemas() if db.schema_exists(s)]
-        # Schemas that dbci (or Flyway) created go whole, as in Flyway; others are emptied.
-        created = [s for s in session.created_schemas() if s in schemas]
         started = time.perf_counter()
         with session.event("Clean", log):
+            # CleanExecutor reads the schemas Flyway created from the history after
+            # beforeClean (the event read it again).
+            schemas = [s for s in session.managed_schemas() if db.schema_exists(s)]
+            # Schemas that dbci (or Flyway) created go whole, as in Flyway; others emptied.
+            created = [s for s in session.created_schemas() if s in schemas]
             statements = clean_statements(db, schemas, drop_schemas=created)
             if db.transactional_ddl:
                 db.begin()
@@ -290,7 +305,7 @@ def undo(settings: Settings, *, log: Log = quiet) -> UndoResult:
     """Undo the latest applied version, or every applied version at or above `--target`.
 
     Each version's `U<version>__*.sql` runs in its own transaction with its `UNDO_SQL`
-    history row; a version without an undo script stops the command before anything runs.
+    history row; a version without an undo script stops the command before any undo runs.
     """
     target = Target.parse(settings.target)
     if target.mode not in ("latest", "version"):
@@ -299,20 +314,6 @@ def undo(settings: Settings, *, log: Log = quiet) -> UndoResult:
     # The history is read with no target: undo's target says where to stop, not what exists.
     with open_session(settings, found, target=Target(), lock=True, log=log) as session:
         _require_history(session, "undo")
-        current = session.status.current_version
-        to_undo = _versions_to_undo(session, target.version)
-        missing = [e for e in to_undo if found.undo_for(e.version) is None]
-        if missing:
-            names = ", ".join(str(e.version) for e in missing)
-            prefix = settings.undo_sql_migration_prefix
-            raise InputError(
-                f"no undo script for version{'s' * (len(missing) > 1)} {names}: add "
-                f"{prefix}{missing[0].version}__<description>.sql beside "
-                f"{missing[0].resolved.display_path if missing[0].resolved else 'the migrations'}"
-            )
-        prepared: list[PreparedScript] = [
-            prepare(found.undo_for(e.version), session.placeholders, session.db) for e in to_undo
-        ]
         undone: list[UndoStep] = []
 
         def done(step: PreparedScript, elapsed: int) -> None:
@@ -320,9 +321,28 @@ def undo(settings: Settings, *, log: Log = quiet) -> UndoResult:
             undone.append(UndoStep(str(s.version), s.description, s.script, elapsed))
             log(f'Undid version {s.version} of schema "{session.schema}" ({elapsed} ms)')
 
-        if not prepared:
-            log(f'Schema "{session.schema}" has no applied versioned migration to undo.')
+        # DbUndo fires beforeUndo, then reads the history and decides what to undo; a
+        # missing undo script fails inside its callbacks (afterUndoError), before any undo.
         with session.event("Undo", log):
+            current = session.status.current_version
+            to_undo = _versions_to_undo(session, target.version)
+            missing = [e for e in to_undo if found.undo_for(e.version) is None]
+            if missing:
+                names = ", ".join(str(e.version) for e in missing)
+                prefix = settings.undo_sql_migration_prefix  # may be "": Flyway allows it
+                sep, suffix = settings.sql_migration_separator, settings.sql_migration_suffixes[0]
+                where = missing[0].resolved.display_path if missing[0].resolved else None
+                raise InputError(
+                    f"no undo script for version{'s' * (len(missing) > 1)} {names}: add "
+                    f"{prefix}{missing[0].version}{sep}<description>{suffix} beside "
+                    f"{where or 'the migrations'}"
+                )
+            prepared: list[PreparedScript] = [
+                prepare(found.undo_for(e.version), session.placeholders, session.db)
+                for e in to_undo
+            ]
+            if not prepared:
+                log(f'Schema "{session.schema}" has no applied versioned migration to undo.')
             hooks = session.callbacks.hooks("Undo")
             apply_all(session.db, session.history, prepared, session.installed_by, done, hooks)
         session.refresh()

@@ -134,6 +134,12 @@ def migrate_json(result: MigrateResult) -> dict[str, Any]:
                 "type": a.script.kind.history_type,
                 "filepath": a.script.display_path,
                 "executionTime": a.execution_ms,
+                # The server's notices and warnings (Flyway logs them, `DB: …`): the
+                # fields of its `Warning` (message, state, code).
+                "notices": [
+                    {"message": n.message, "sqlState": n.sql_state, "errorCode": n.error_code}
+                    for n in a.notices
+                ],
             }
             for a in result.applied
         ],

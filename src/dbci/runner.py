@@ -21,16 +21,17 @@ outside a transaction, keeps its failed row) and `Cancelled` goes up.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from dbci import cancel
 from dbci.checksum import flyway_checksum
 from dbci.discovery import MigrationKind, MigrationScript
-from dbci.engines.base import Database, ScriptFailure, StatementFailure
+from dbci.engines.base import Database, Notice, ScriptFailure, StatementFailure, first_words
 from dbci.errors import DbciError, GateFailed, InputError
 from dbci.history import SchemaHistory
 from dbci.placeholders import Placeholders
@@ -215,6 +216,95 @@ def wait_to_retry(db: Database, prepared: PreparedScript, attempt: int) -> None:
     cancel.wait(delay)
 
 
+# ---- group = true: every pending migration in one transaction ------------------------
+# Flyway's `DbMigrate.migrateGroup` takes all pending migrations as one group when `group`
+# is set, and `applyMigrations` runs the group in one transaction (`ExecutionTemplate`),
+# each migration's history row written in it (`doMigrateGroup`: `addAppliedMigration`
+# after each); when one fails, "Changes successfully rolled back" and no row is left, but
+# only `if (database.supportsDdlTransactions() && executeGroupInTransaction)`: on MySQL
+# the DDL already committed ("Please restore backups"), and a group that holds a
+# non-transactional migration is refused (`isExecuteGroupInTransaction`: "Detected both
+# transactional and non-transactional migrations within the same migration group") or,
+# with `mixed`, run outside any transaction. dbci refuses both cases before running
+# anything, rather than leave half a group behind.
+
+
+def refuse_group(db: Database, prepared: list[PreparedScript]) -> None:
+    """Raise `InputError` (exit 2) when `prepared` cannot run as one transaction here."""
+    if not db.transactional_ddl:
+        raise InputError(
+            f"group = true: {db.display_name} commits each DDL statement implicitly, so a "
+            "group of migrations cannot be rolled back as one: set group = false"
+        )
+    for step in prepared:
+        if step.in_transaction:
+            continue
+        outside = next((s for s in step.statements if db.needs_autocommit(s)), None)
+        why = (
+            "its .conf sets executeInTransaction=false"
+            if outside is None
+            else f"{' '.join(first_words(outside, 3))} cannot run inside a transaction"
+        )
+        raise InputError(
+            f"group = true: {step.name} must run outside a transaction ({why}), so the "
+            "pending migrations cannot run as one: set group = false, or apply it first",
+            file=step.script.display_path,
+            line=outside.line if outside is not None else None,
+        )
+
+
+@contextlib.contextmanager
+def group_transaction(db: Database, prepared: list[PreparedScript]) -> Iterator[None]:
+    """One transaction around the body, which applies `prepared` with `apply_all(…,
+    grouped=True)`: committed when the body ends, rolled back whole if it raises."""
+    refuse_group(db, prepared)
+    db.begin()
+    try:
+        yield
+    except BaseException:
+        db.rollback()
+        raise
+    try:
+        db.commit()
+    except Exception as exc:  # a deferred constraint, a serialization failure
+        db.rollback()
+        error = db.describe_error(exc)
+        if error.connection_lost:
+            raise db.lost(exc) from None
+        raise GateFailed(f"group = true: the group's COMMIT failed: {error.message}") from None
+
+
+def _apply_in_group(
+    db: Database,
+    history: SchemaHistory,
+    prepared: PreparedScript,
+    installed_by: str,
+    hooks: Hooks,
+) -> int:
+    """One migration of a group, in the group's transaction: its statements, then its
+    history row. A failure rolls the whole group back (then the error callbacks run)."""
+    started = time.perf_counter()
+    try:
+        db.restore_state()  # each migration of the group starts as it would alone
+        run_callbacks(db, hooks.before)
+        _run_statements(db, prepared, hooks)
+        _restored_callbacks(db, hooks.after)
+        elapsed = _ms(started)
+        db.restore_state()  # a migration's SET ROLE must not write its history row
+        record_applied(history, prepared, installed_by, elapsed, success=True)
+    except StatementFailure as failure:
+        db.rollback()
+        if cancel.requested():
+            raise cancel.cancelled() from None
+        error = _failed(db, prepared, failure)
+        _after_error(db, hooks)
+        error.message += " (group = true: every migration of the group was rolled back)"
+        raise error from None
+    if prepared.sets_timeouts:
+        db.apply_timeouts(db.lock_policy)
+    return elapsed
+
+
 def _apply(
     db: Database,
     history: SchemaHistory,
@@ -226,14 +316,16 @@ def _apply(
     started = time.perf_counter()
     if prepared.in_transaction:
         try:
+            db.restore_state()  # each migration starts as it would alone
             db.begin()
             run_callbacks(db, hooks.before)
             _run_statements(db, prepared, hooks)
-            run_callbacks(db, hooks.after)
+            _restored_callbacks(db, hooks.after)
             elapsed = _ms(started)
+            db.restore_state()  # a migration's SET ROLE must not write its history row
             if check is not None:
                 check()
-            _record(history, prepared, installed_by, elapsed, success=True)
+            record_applied(history, prepared, installed_by, elapsed, success=True)
             db.commit()
         except StatementFailure:
             db.rollback()
@@ -258,16 +350,18 @@ def _apply(
     # It stays failed, as Flyway records it, even when the first statement failed: a
     # statement that fails outside a transaction may leave something behind (CREATE
     # INDEX CONCURRENTLY leaves an invalid index), so a person looks before repair.
+    db.restore_state()  # before the migration, and before its (failed) history row
     rank = history.next_rank()
-    _record(history, prepared, installed_by, 0, success=False)
+    record_applied(history, prepared, installed_by, 0, success=False)
     try:
         run_callbacks(db, hooks.before)
         _run_statements(db, prepared, hooks)
-        run_callbacks(db, hooks.after)
+        _restored_callbacks(db, hooks.after)
     except StatementFailure as failure:
         if failure.error.connection_lost:
             raise _failed(db, prepared, failure) from None
         with cancel.cleaning_up():  # the failed row's time, also when cancelled
+            db.restore_state()
             history.update_rank(rank, execution_time=_ms(started))
         if cancel.requested():
             raise cancel.cancelled(
@@ -282,6 +376,7 @@ def _apply(
         )
         raise gate from None
     elapsed = _ms(started)
+    db.restore_state()  # a migration's SET ROLE must not write its history row
     history.update_rank(rank, execution_time=elapsed, success=True)
     return elapsed
 
@@ -341,6 +436,14 @@ def _after_error(db: Database, hooks: Hooks) -> None:
             pass  # the migration's own error is the one to report
 
 
+def _restored_callbacks(db: Database, scripts: list[PreparedScript]) -> None:
+    """`afterEach…` callbacks start from the session's original state, as Flyway's
+    DefaultCallbackExecutor.execute restores it before each callback."""
+    if scripts:
+        db.restore_state()
+        run_callbacks(db, scripts)
+
+
 def run_callbacks(db: Database, scripts: list[PreparedScript]) -> None:
     """Run callback scripts inside the caller's transaction (or none); a failing statement
     is reported at its line in the callback's file."""
@@ -354,6 +457,7 @@ def run_callbacks(db: Database, scripts: list[PreparedScript]) -> None:
 def run_script(db: Database, prepared: PreparedScript) -> None:
     """Run a script that records no history row (a callback), in its own transaction when
     it can run in one; a failing statement is reported at its line in the file."""
+    db.restore_state()  # as Flyway's DefaultCallbackExecutor.execute: from the original
     if not prepared.in_transaction:
         run_callbacks(db, [prepared])
         return
@@ -391,15 +495,31 @@ def apply_all(
     installed_by: str,
     on_applied: Callable[[PreparedScript, int], None],
     hooks: Hooks = NO_HOOKS,
+    *,
+    on_notices: OnNotices | None = None,
+    grouped: bool = False,
 ) -> None:
-    """Apply migrations in order, calling `on_applied(step, ms)` after each one."""
+    """Apply migrations in order, calling `on_applied(step, ms)` after each one.
+
+    `on_notices(step, notices)` hears what the server said about a migration's statements
+    (see `Notice`), before its `on_applied`, or before its failure goes up. `grouped`: the
+    caller holds one transaction for all of them (`group_transaction`): each migration
+    runs in it, with its history row, and none commits on its own."""
     index, size = 0, 1
     attempts: dict[int, int] = {}  # a migration's attempts after lock timeouts in batches
     while index < len(prepared):
         cancel.check()
-        if hooks or not (db.batch_migrations and prepared[index].in_transaction):
+        if grouped or hooks or not (db.batch_migrations and prepared[index].in_transaction):
             step = prepared[index]
-            on_applied(step, apply(db, history, step, installed_by, hooks))
+            db.take_notices()  # dbci's own statements' (CREATE SCHEMA IF NOT EXISTS, …)
+            try:
+                if grouped:
+                    elapsed = _apply_in_group(db, history, step, installed_by, hooks)
+                else:
+                    elapsed = apply(db, history, step, installed_by, hooks)
+            finally:
+                _heard(db.take_notices(), step, on_notices)
+            on_applied(step, elapsed)
             index += 1
             continue
         chunk: list[PreparedScript] = []
@@ -411,7 +531,7 @@ def apply_all(
             chunk.append(prepared[index + len(chunk)])
         started = time.perf_counter()
         try:
-            _apply_batch(db, history, chunk, installed_by, on_applied)
+            _apply_batch(db, history, chunk, installed_by, on_applied, on_notices)
         except _LockTimedOut as timed_out:
             failing = index + timed_out.committed
             attempt = attempts.get(failing, 1)
@@ -444,10 +564,12 @@ def _apply_batch(
     chunk: list[PreparedScript],
     installed_by: str,
     on_applied: Callable[[PreparedScript, int], None],
+    on_notices: OnNotices | None = None,
 ) -> None:
     """Apply `chunk` in as few round trips as fit, each migration its own transaction;
     `on_applied` hears of each one committed, also of those before a migration of the
-    batch failed."""
+    batch failed; `on_notices`, before it, of what the server said about its statements
+    (and of the failing one's, before its error goes up)."""
     first_rank = history.next_rank()
     # The statements as they are (the runner never copies a migration's text), and dbci's
     # own SQL around them; for each part, the migration it belongs to (dbci's settings
@@ -462,25 +584,37 @@ def _apply_batch(
         owners.append(index)
         committed_after.append(committed)
 
+    # The session's original state (Database.restore_state_statements), in the same
+    # message: before the first migration, and before each history row (a migration's
+    # `SET ROLE` must not write it). Set in the migration's transaction, it commits with
+    # it, so the next migration starts from it too: each one as it would alone.
+    restore = db.restore_state_statements()
     for index, step in enumerate(chunk):
+        for sql in restore if index == 0 else ():
+            add(sql, index, index)
         add("BEGIN", index, index)
         add(_MARK_START, index, index)
         for statement in step.statements:
             add(statement, index, index)
+        for sql in restore:
+            add(sql, index, index)
         add(history_insert_sql(history, step, installed_by, _SERVER_MS), index, index)
         add("COMMIT", index, index + 1)
         if step.sets_timeouts:  # the migration set its own: dbci's again for the next
             for sql in resets:
                 add(sql, min(index + 1, len(chunk) - 1), index + 1)
+    db.take_notices()
     try:
         db.run_script(parts)
     except ScriptFailure as failed:
+        heard = _by_migration(db.take_notices(), owners)
         db.rollback()
         history.forget_rank()
         error = failed.error
         done = committed_after[failed.completed - 1] if failed.completed > 0 else 0
         times = [0] * done if error.connection_lost else _times(db, history, first_rank)
-        for step, elapsed in zip(chunk[:done], times, strict=False):
+        for number, (step, elapsed) in enumerate(zip(chunk[:done], times, strict=False)):
+            _heard(heard.get(number, []), step, on_notices)
             on_applied(step, elapsed)
         if cancel.requested():
             raise cancel.cancelled() from None
@@ -489,14 +623,40 @@ def _apply_batch(
         index, part = owners[failed.index], parts[failed.index]
         failure = StatementFailure(part if isinstance(part, Statement) else None, error)
         if error.lock_timeout and index == done:
-            raise _LockTimedOut(done, failure) from None
-        raise _failed(db, chunk[min(index, len(chunk) - 1)], failure) from None
+            raise _LockTimedOut(done, failure) from None  # tried again: its notices too
+        index = min(index, len(chunk) - 1)
+        _heard(heard.get(index, []), chunk[index], on_notices)
+        raise _failed(db, chunk[index], failure) from None
     except BaseException:
         db.rollback()
         history.forget_rank()
         raise
-    for step, elapsed in zip(chunk, _times(db, history, first_rank), strict=True):
+    heard = _by_migration(db.take_notices(), owners)
+    times = _times(db, history, first_rank)
+    for number, (step, elapsed) in enumerate(zip(chunk, times, strict=True)):
+        _heard(heard.get(number, []), step, on_notices)
         on_applied(step, elapsed)
+
+
+# What hears a migration's notices: (the migration, what the server said about it).
+OnNotices = Callable[[PreparedScript, list[Notice]], None]
+
+
+def _heard(notices: list[Notice], step: PreparedScript, on_notices: OnNotices | None) -> None:
+    if notices and on_notices is not None:
+        on_notices(step, notices)
+
+
+def _by_migration(notices: list[Notice], owners: array[int]) -> dict[int, list[Notice]]:
+    """A batch's notices by the migration of the part each came from. `Notice.part` is
+    that part or the one before it; the two belong to the same migration whenever the
+    later one can raise a notice: a migration's first statement follows its own
+    `_MARK_START`, and what follows its COMMIT (BEGIN, timeouts) raises none."""
+    found: dict[int, list[Notice]] = {}
+    for notice in notices:
+        part = min(notice.part if notice.part is not None else 0, len(owners) - 1)
+        found.setdefault(owners[part], []).append(notice)
+    return found
 
 
 def _times(db: Database, history: SchemaHistory, first_rank: int) -> list[int]:
@@ -519,7 +679,9 @@ def _failed(db: Database, prepared: PreparedScript, failure: StatementFailure) -
     line = None
     if statement is not None:
         line = statement.line
-        if error.offset is not None:
+        if error.line is not None:  # a COPY's bad data row
+            line = error.line
+        elif error.offset is not None:
             line += statement.sql.count("\n", 0, error.offset)
     message = f"migration {prepared.name} failed: {error.message}"
     if error.lock_timeout:
@@ -536,7 +698,7 @@ def _failed(db: Database, prepared: PreparedScript, failure: StatementFailure) -
     return GateFailed(message, file=prepared.script.display_path, line=line)
 
 
-def _record(
+def record_applied(
     history: SchemaHistory,
     prepared: PreparedScript,
     installed_by: str,
@@ -544,6 +706,7 @@ def _record(
     *,
     success: bool,
 ) -> None:
+    """Write a migration's history row (its version, description, type, script, checksum)."""
     s = prepared.script
     history.add(
         version=s.version.text if s.version else None,

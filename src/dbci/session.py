@@ -28,6 +28,7 @@ from dbci.log import Log, quiet
 from dbci.placeholders import Placeholders
 from dbci.runner import script_checksum
 from dbci.state import MigrationStatus, build_status
+from dbci.validation import Problem, validate_status
 from dbci.version import Version
 
 
@@ -66,6 +67,7 @@ class Session:
     callbacks: Callbacks
     target: Target
     status: MigrationStatus
+    firing: bool = True  # False in a dry run: its callbacks are written out, never run
 
     @property
     def database_text(self) -> str:
@@ -86,18 +88,30 @@ class Session:
         self.rows = rows
         self.status = _status(self.found, rows, self.placeholders, self.settings, self.target)
 
+    def fire(self, event: str, log: Log, *, reread: bool = False) -> None:
+        """Run an event's callbacks (never in a dry run); `reread`: then read the history
+        again, since a callback may have changed it (Flyway's commands read the history
+        only after their `before` callbacks have run)."""
+        if not self.firing or not self.callbacks.get(event):
+            return
+        self.callbacks.fire(self.db, event, log)
+        if reread:
+            self.refresh()
+
     @contextlib.contextmanager
     def event(self, name: str, log: Log) -> Iterator[None]:
-        """Fire `before<name>`, then `after<name>`, or `after<name>Error` if the body fails."""
-        self.callbacks.fire(self.db, f"before{name}", log)
+        """Fire `before<name>` and read the history again, run the body, then fire
+        `after<name>`, or `after<name>Error` if the body fails (as Flyway's `Db<Command>`
+        classes do: `DbInfo`, `DbRepair`, `DbBaseline`, `DbMigrate`, `DbUndo`, `DbClean`)."""
+        self.fire(f"before{name}", log, reread=True)
         try:
             yield
         except BaseException:
             # The command's own error is the one to report, not a failing error callback's.
             with contextlib.suppress(Exception):
-                self.callbacks.fire(self.db, f"after{name}Error", log)
+                self.fire(f"after{name}Error", log)
             raise
-        self.callbacks.fire(self.db, f"after{name}", log)
+        self.fire(f"after{name}", log)
 
     def managed_schemas(self) -> list[str]:
         """The default schema first, then the other configured schemas."""
@@ -133,6 +147,9 @@ def open_session(
         # own tables) is one line and exit 3, as it is during a migration's statements.
         with db.losing_connection():
             log(f"Database: {db.url_text} ({db.display_name} {db.server_version()})")
+            # The state each migration, callback and history row starts from (the role, …),
+            # as the connection was opened: before any script can change it.
+            db.capture_state()
             schema = settings.default_schema or (settings.schemas[0] if settings.schemas else None)
             schema = schema or db.current_schema()
             history = SchemaHistory(db, schema, settings.table)
@@ -174,9 +191,11 @@ def open_session(
                     callbacks,
                     target,
                     status,
+                    run_callbacks,
                 )
-                if run_callbacks:
-                    callbacks.fire(db, "afterConnect", log)
+                # FlywayExecutor.execute fires afterConnect before any command reads the
+                # history; read it again in case the callback changed it.
+                session.fire("afterConnect", log, reread=True)
                 yield session
     finally:
         db.close()
@@ -199,6 +218,28 @@ def _status(
             s.script: script_checksum(s, placeholders) for s in found.versioned + found.baseline
         },
     )
+
+
+def validate_session(session: Session, *, fail_on_pending: bool, log: Log) -> list[Problem]:
+    """Validate as Flyway's `DbValidate.validate` does, callbacks included, for `validate`
+    and for migrate's `validateOnMigrate`: `beforeValidate`, then the history read again
+    (so a `beforeValidate.sql` that repairs checksums counts on this run), the check, then
+    `afterValidate`, or `afterValidateError` when there are problems (fired before the
+    command fails: `Flyway.migrate` throws only once `DbValidate` has returned).
+
+    Where the default schema does not exist, `DbValidate` returns before any callback;
+    so does this."""
+    if session.db.schema_exists(session.schema):
+        session.fire("beforeValidate", log, reread=True)
+        fired = True
+    else:
+        fired = False
+    problems = validate_status(
+        session.status, session.settings.ignore_migration_patterns, fail_on_pending=fail_on_pending
+    )
+    if fired:
+        session.fire("afterValidateError" if problems else "afterValidate", log)
+    return problems
 
 
 @dataclass(frozen=True)
@@ -232,11 +273,25 @@ def plan_history(session: Session, *, baseline_on_migrate: bool) -> HistoryPlan:
         if not baseline_on_migrate:
             raise GateFailed(
                 f"found non-empty schema(s) {names} in {settings.where()} but no schema history "
-                f"table {session.history.qualified}: run `dbci baseline`, or set "
-                "baselineOnMigrate = true, to start the history at the existing schema"
+                f"table {session.history.qualified}: {_no_history_advice(settings)}"
             )
         baseline = baseline_version(settings)
     return HistoryPlan(missing, True, baseline)
+
+
+def _no_history_advice(settings: Settings) -> str:
+    """What to do about objects without a history. A build database (it has a
+    provisioner) is rebuilt from the migrations, never baselined: a baseline would hide
+    what its migrations make behind whatever it held."""
+    if settings.provisioner is not None:
+        return (
+            f"it is a build database (provisioner {settings.provisioner!r}): clean it, or "
+            "build or diff with --rebuild, to build it from the migrations"
+        )
+    return (
+        "run `dbci baseline`, or set baselineOnMigrate = true, to start the history at the "
+        "existing schema"
+    )
 
 
 def schemas_to_create(session: Session) -> list[str]:
@@ -261,22 +316,28 @@ def ensure_history(session: Session, plan: HistoryPlan, log: Log) -> None:
     for schema in plan.create_schemas:
         db.create_schema(schema)
     db.use_schema(session.schema)
-    log(f"Creating schema history table {history.qualified}")
-    history.create()
-    if plan.create_schemas:
-        history.add(
-            version=None,
-            description=SCHEMA_MARKER,
-            type="SCHEMA",
-            script=",".join(db.quote(s) for s in plan.create_schemas),
-            checksum=None,
-            installed_by=session.installed_by,
-            execution_time=0,
-            success=True,
-        )
-    if plan.baseline is not None:
-        add_baseline_row(session, plan.baseline, session.settings.baseline_description)
-        log(f"Successfully baselined schema with version: {plan.baseline}")
+    # baselineOnMigrate: `Flyway.migrate` runs `DbBaseline`, whose callbacks fire around the
+    # history table's creation with its baseline row.
+    baselining = (
+        session.event("Baseline", log) if plan.baseline is not None else contextlib.nullcontext()
+    )
+    with baselining:
+        log(f"Creating schema history table {history.qualified}")
+        history.create()
+        if plan.create_schemas:
+            history.add(
+                version=None,
+                description=SCHEMA_MARKER,
+                type="SCHEMA",
+                script=",".join(db.quote(s) for s in plan.create_schemas),
+                checksum=None,
+                installed_by=session.installed_by,
+                execution_time=0,
+                success=True,
+            )
+        if plan.baseline is not None:
+            add_baseline_row(session, plan.baseline, session.settings.baseline_description)
+            log(f"Successfully baselined schema with version: {plan.baseline}")
     session.refresh()
 
 

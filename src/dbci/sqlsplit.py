@@ -14,6 +14,9 @@ regex one failed look-ahead in C; the script's first line is checked once, up fr
 
 Like psql and Flyway, a `;` inside parentheses does not end a statement (PostgreSQL's
 multi-action `CREATE RULE ... DO (INSERT ...; INSERT ...)` depends on it).
+
+PostgreSQL's `COPY ... FROM STDIN;` (pg_dump's data) is followed by its data, up to a line
+`\\.`: the lexer does not look at it, and the statement carries it (`Statement.copy_data`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,13 @@ from typing import Protocol
 
 from dbci.errors import InputError
 
-__all__ = ["Statement", "leading_words", "split_statements", "split_windows"]
+__all__ = [
+    "Statement",
+    "copy_row_line",
+    "leading_words",
+    "split_statements",
+    "split_windows",
+]
 
 
 class Statement:
@@ -43,18 +52,33 @@ class Statement:
     a million INSERTs costs its text and a few ints per statement, not its text twice. The
     script may be UTF-8 bytes (`split_windows`): the offsets are then bytes, and `sql` is
     decoded when asked for.
+
+    A PostgreSQL `COPY … FROM STDIN` carries its inline data (`copy_data`): the lines
+    after it up to the `\\.` line, kept as a place in the script too. `sql` is then the
+    COPY command alone; `written` is the command, its data and the `\\.` line as written.
     """
 
-    __slots__ = ("_text", "_start", "_end", "line", "repeat")
+    __slots__ = ("_text", "_start", "_end", "_data", "_data_end", "line", "repeat")
 
     _text: str | bytes
     _start: int
     _end: int
+    _data: int  # where a COPY's inline data starts in `_text`; -1: no COPY … FROM STDIN
+    _data_end: int  # where its `\\.` line starts
     line: int
     repeat: int
 
-    def __init__(self, sql: str, line: int, repeat: int = 1) -> None:
-        _set(self, "_text", sql)
+    def __init__(
+        self, sql: str, line: int, repeat: int = 1, *, copy_data: str | None = None
+    ) -> None:
+        if copy_data is None:
+            _set(self, "_text", sql)
+            _set(self, "_data", -1)
+            _set(self, "_data_end", -1)
+        else:  # as a script writes it: the command, its data, the end-of-data line
+            _set(self, "_text", f"{sql};\n{copy_data}\\.")
+            _set(self, "_data", len(sql) + 2)
+            _set(self, "_data_end", len(sql) + 2 + len(copy_data))
         _set(self, "_start", 0)
         _set(self, "_end", len(sql))
         _set(self, "line", line)
@@ -62,13 +86,23 @@ class Statement:
 
     @classmethod
     def at(
-        cls, script: str | bytes, start: int, end: int, line: int, repeat: int = 1
+        cls,
+        script: str | bytes,
+        start: int,
+        end: int,
+        line: int,
+        repeat: int = 1,
+        data: int = -1,
+        data_end: int = -1,
     ) -> Statement:
-        """The statement `script[start:end]`, kept as a place in `script`."""
+        """The statement `script[start:end]`, kept as a place in `script`; for a COPY …
+        FROM STDIN, its data is `script[data:data_end]`."""
         statement = cls.__new__(cls)
         _set(statement, "_text", script)
         _set(statement, "_start", start)
         _set(statement, "_end", end)
+        _set(statement, "_data", data)
+        _set(statement, "_data_end", data_end)
         _set(statement, "line", line)
         _set(statement, "repeat", repeat)
         return statement
@@ -93,19 +127,62 @@ class Statement:
             return piece.decode("utf-8", errors="ignore")[:length]
         return text[self._start : min(self._end, self._start + length)]
 
+    @property
+    def is_copy(self) -> bool:
+        """Whether this is a PostgreSQL `COPY … FROM STDIN` with inline data."""
+        return self._data >= 0
+
+    @property
+    def copy_data(self) -> str | None:
+        """A `COPY … FROM STDIN`'s inline data as written (each line with its line break,
+        the `\\.` line not included); None for any other statement."""
+        if self._data < 0:
+            return None
+        text = self._text
+        if isinstance(text, bytes):
+            return text[self._data : self._data_end].decode("utf-8")
+        return text[self._data : self._data_end]
+
+    @property
+    def data_line(self) -> int | None:
+        """The script line of a `COPY … FROM STDIN`'s first data line; None for others."""
+        if self._data < 0:
+            return None
+        text = self._text
+        if isinstance(text, bytes):
+            return self.line + text.count(b"\n", self._start, self._data)
+        return self.line + text.count("\n", self._start, self._data)
+
+    @property
+    def written(self) -> str:
+        """The statement as the script writes it, for a client (psql) to run: `sql`, or a
+        COPY … FROM STDIN with its `;`, its data and its `\\.` line, exactly as written."""
+        if self._data < 0:
+            return self.sql
+        text = self._text
+        if isinstance(text, bytes):
+            stop = text.find(b"\n", self._data_end)
+            return text[self._start : len(text) if stop < 0 else stop].decode("utf-8")
+        stop = text.find("\n", self._data_end)
+        return text[self._start : len(text) if stop < 0 else stop]
+
     def __len__(self) -> int:
         return self._end - self._start
+
+    def _key(self) -> tuple[str, int, int, str | None]:
+        return (self.sql, self.line, self.repeat, self.copy_data)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Statement):
             return NotImplemented
-        return (self.sql, self.line, self.repeat) == (other.sql, other.line, other.repeat)
+        return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self.sql, self.line, self.repeat))
+        return hash(self._key())
 
     def __repr__(self) -> str:
-        return f"Statement(sql={self.sql!r}, line={self.line!r}, repeat={self.repeat!r})"
+        data = "" if self._data < 0 else f", copy_data={self.copy_data!r}"
+        return f"Statement(sql={self.sql!r}, line={self.line!r}, repeat={self.repeat!r}{data})"
 
 
 _set = object.__setattr__
@@ -410,6 +487,40 @@ class _Dialect:
     # A client command on the script's first line, where no newline announces it; the
     # match's lastgroup names it as the tokens' d_* / g_* alternative would.
     first_line: re.Pattern[str] | None = None
+    # A statement whose data follows it in the script, up to a `\\.` line (PostgreSQL's
+    # COPY … FROM STDIN).
+    copy: re.Pattern[str] | None = None
+
+
+# PostgreSQL's `COPY … FROM STDIN`, as Flyway's PostgreSQLParser tells it
+# (COPY_FROM_STDIN_REGEX, "^COPY( .*)? FROM STDIN" over the statement's words): the lines
+# after its `;` are its data, not SQL, up to the first line that is `\\.` once trimmed
+# (PostgreSQLParser.readCopyData). FROM 'file' and TO STDOUT have no inline data.
+_COPY_FROM_STDIN = re.compile(
+    rf"copy(?![{_ID_CHAR}])[\s\S]*?(?<![{_ID_CHAR}])from{_SEP}stdin(?![{_ID_CHAR}])", re.I
+)
+# What may follow the COPY's `;` on its line: blanks and a `--` comment. Flyway drops the
+# rest of that line, psql runs it as SQL after the data: text there is refused instead.
+_COPY_LINE_REST = re.compile(r"[^\S\n]*+(?:--[^\n]*+)?(?:\n|\Z)")
+# The end of the data: a line holding `\\.` and blanks only (Java's trim()).
+_COPY_END = re.compile(r"^[^\S\n]*+\\\.[^\S\n]*+$", re.M)
+
+
+def _copy_block(script: str, start: int, semi: int) -> tuple[int, int, int]:
+    """The inline data of the COPY … FROM STDIN at `start` whose `;` is at `semi`: where
+    the data starts, where its `\\.` line starts, and where that line ends."""
+    rest = _COPY_LINE_REST.match(script, semi + 1)
+    if rest is None:
+        raise _Malformed(
+            "COPY … FROM STDIN must end its line: its data starts on the next line (text "
+            "after the ; would be dropped by Flyway and run by psql)",
+            semi,
+        )
+    data = rest.end()
+    end = _COPY_END.search(script, data)
+    if end is None:
+        raise _Malformed("unterminated COPY … FROM STDIN data: no \\. line ends it", start)
+    return data, end.start(), end.end()
 
 
 _POSTGRESQL = _Dialect(
@@ -420,6 +531,7 @@ _POSTGRESQL = _Dialect(
         re.I,
     ),
     _AtomicBody,
+    copy=_COPY_FROM_STDIN,
 )
 _SQLITE = _Dialect(
     _lexer(_SEMI, _STRING, _IDENT, _BACKTICK, _BRACKET, _LINE_COMMENT, _BLOCK_COMMENT),
@@ -535,7 +647,9 @@ def split_statements(script: str, dialect: str, *, partial: bool = False) -> lis
     quote, comment, parentheses or a block: BEGIN ATOMIC (PostgreSQL), a trigger body
     (SQLite), a stored program's BEGIN ... END or compound statement (MySQL). MySQL's
     `DELIMITER xx` lines change the terminator. T-SQL splits only at `GO [count]` lines,
-    each batch a Statement with `repeat` = count. Text after the last terminator is a
+    each batch a Statement with `repeat` = count. A PostgreSQL `COPY … FROM STDIN;` takes
+    the lines after it up to a `\\.` line as its data (`copy_data`), unsplit and unlexed;
+    one without that line is an `InputError`. Text after the last terminator is a
     final statement unless it is only whitespace and comments. Raises `InputError` (with
     the line where it starts) for a quote, identifier, dollar quote or block comment that
     never closes, and for a malformed DELIMITER or GO line.
@@ -547,6 +661,7 @@ def split_statements(script: str, dialect: str, *, partial: bool = False) -> lis
     rules = _DIALECTS.get(dialect.lower(), _GENERIC)
     search = rules.tokens.search
     gate, make_body = rules.body_gate, rules.body
+    copy = rules.copy
     count = script.count
     n = len(script)
     out: list[Statement] = []
@@ -602,7 +717,17 @@ def split_statements(script: str, dialect: str, *, partial: bool = False) -> lis
                 if start >= 0 and parens == 0 and (body is None or body.ends(script, start, at)):
                     line += count("\n", line_pos, start)
                     line_pos = start
-                    out.append(Statement.at(script, start, _stripped(script, start, at), line))
+                    stop = _stripped(script, start, at)
+                    if (
+                        copy is not None
+                        and script[start] in "cC"
+                        and copy.match(script, start, stop)
+                    ):
+                        # Its data is neither split nor lexed: the search goes on after it.
+                        data, data_end, pos = _copy_block(script, start, at)
+                        out.append(Statement.at(script, start, stop, line, 1, data, data_end))
+                    else:
+                        out.append(Statement.at(script, start, stop, line))
                     start, body = -1, None
             elif k == "x":
                 if start < 0 and kind[1] == "q":
@@ -641,6 +766,35 @@ def split_statements(script: str, dialect: str, *, partial: bool = False) -> lis
         line += count("\n", line_pos, start)
         out.append(Statement.at(script, start, _stripped(script, start, n), line))
     return out
+
+
+# The formats whose data lines PostgreSQL numbers as they are written (COPY's CSV).
+_COPY_CSV = re.compile(rf"stdin(?![{_ID_CHAR}])[\s\S]*?(?<![{_ID_CHAR}])csv(?![{_ID_CHAR}])", re.I)
+
+
+def copy_row_line(statement: Statement, row: int) -> int:
+    """The script line of row `row` of a COPY … FROM STDIN's data, as PostgreSQL numbers
+    the rows in an error's context (`COPY things, line 2, column id: "x"`).
+
+    The server counts the lines it reads: in CSV every line break counts (those inside a
+    quoted field too), in text format a line ending in an unescaped backslash goes on
+    into the next one (a backslash and a line break are a line break in the data)."""
+    first = statement.data_line
+    data = statement.copy_data
+    if first is None or data is None:
+        raise ValueError("not a COPY … FROM STDIN")
+    if _COPY_CSV.search(statement.sql) is not None:
+        return first + row - 1
+    lines, rows, at = 0, 1, 0
+    while rows < row:
+        end = data.find("\n", at)
+        if end < 0:
+            break
+        content = data[at:end]
+        lines += 1
+        rows += (len(content) - len(content.rstrip("\\"))) % 2 == 0
+        at = end + 1
+    return first + lines
 
 
 # A large script is decoded and split this many bytes at a time (split_windows).
@@ -687,8 +841,18 @@ def split_windows(data: bytes, dialect: str, window: int = WINDOW_BYTES) -> list
         for statement in found:
             start = at + len(text[chars : statement._start].encode("utf-8"))
             end = start + len(text[statement._start : statement._end].encode("utf-8"))
-            out.append(Statement.at(data, start, end, statement.line + lines, statement.repeat))
+            line = statement.line + lines
             chars, at = statement._end, end
+            if statement._data < 0:
+                out.append(Statement.at(data, start, end, line, statement.repeat))
+                continue
+            # A COPY … FROM STDIN: its data too, and the next window starts after its `\\.`.
+            copied = at + len(text[chars : statement._data].encode("utf-8"))
+            copied_end = copied + len(text[statement._data : statement._data_end].encode("utf-8"))
+            out.append(Statement.at(data, start, end, line, 1, copied, copied_end))
+            stop = text.find("\n", statement._data_end)
+            stop = len(text) if stop < 0 else stop
+            chars, at = stop, copied_end + len(text[statement._data_end : stop].encode("utf-8"))
         if last:
             break
         lines += data.count(b"\n", begin, at)

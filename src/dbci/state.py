@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass, field
 
 from dbci.discovery import Discovered, MigrationScript
-from dbci.history import BASELINE_MARKER, AppliedMigration
+from dbci.history import BASELINE_MARKER, AppliedMigration, abbreviate_description
 from dbci.version import Version
 
 
@@ -226,7 +226,9 @@ def build_status(
             state = State.PENDING
         entries.append(MigrationInfo.of_script(script, state, checksum_of(script)))
 
-    repeatables = {m.description: m for m in found.repeatable}
+    # A repeatable's rows are found by its description as the history holds it: a long one
+    # abbreviated (AbbreviationUtils.abbreviateDescription), as Flyway writes it.
+    repeatables = {abbreviate_description(m.description): m for m in found.repeatable}
     for description, rows in sorted(repeat_rows.items()):
         script = repeatables.get(description)
         latest = rows[-1]
@@ -249,7 +251,7 @@ def build_status(
             )
         )
     for script in found.repeatable:
-        rows = repeat_rows.get(script.description)
+        rows = repeat_rows.get(abbreviate_description(script.description))
         checksum = repeatable_checksums.get(script.script)
         if rows and rows[-1].success and rows[-1].checksum == checksum:
             continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dbci.errors import InputError
+from dbci.history import abbreviate_description
 from dbci.state import MigrationInfo, MigrationStatus, State
 
 _PATTERN_TYPES = {"*", "versioned", "repeatable"}
@@ -103,7 +104,9 @@ def validate_status(
                         file,
                     )
                 )
-            if row.description != entry.resolved.description:
+            # Flyway stores a long description abbreviated and compares it so
+            # (MigrationInfoImpl.descriptionMismatch, AbbreviationUtils.abbreviateDescription).
+            if row.description != abbreviate_description(entry.resolved.description):
                 problems.append(
                     Problem(
                         "description",

@@ -506,21 +506,26 @@ CASES: list[Case] = [
         NAMES,
         files={**V1, "V2_second.sql": "SELECT 1;\n"},
         toml=STRICT,
-        expect=("migrations/V2_second.sql: invalid migration file name (no '__' separator)",),
+        # Flyway's ResourceNameParser: no separator, so the whole rest is the version.
+        expect=(
+            "migrations/V2_second.sql: invalid migration file name: Invalid versioned "
+            "migration name format: V2_second.sql (could not recognise version number "
+            "2_second)",
+        ),
     ),
     Case(
         "version-letters",
         NAMES,
         files={**V1, "Vabc__x.sql": "SELECT 1;\n"},
         toml=STRICT,
-        expect=("migrations/Vabc__x.sql: invalid migration file name", "'abc'"),
+        expect=("migrations/Vabc__x.sql: invalid migration file name", "version number abc"),
     ),
     Case(
         "version-with-letter-part",
         NAMES,
         files={**V1, "V1.2.x__y.sql": "SELECT 1;\n"},
         toml=STRICT,
-        expect=("migrations/V1.2.x__y.sql: invalid migration file name", "'1.2.x'"),
+        expect=("migrations/V1.2.x__y.sql: invalid migration file name", "version number 1.2.x"),
     ),
     Case(
         "version-empty",
@@ -537,32 +542,43 @@ CASES: list[Case] = [
         expect=("migrations/V2 __blank.sql: invalid migration file name",),
     ),
     Case(
-        "no-separator",
+        # `V2.sql` is version 2 with no description in Flyway (ResourceNameParser): valid.
+        # A prefix and separator with no version between them is not.
+        "missing-version",
         NAMES,
-        files={**V1, "V2.sql": "SELECT 1;\n"},
+        files={**V1, "V__x.sql": "SELECT 1;\n"},
         toml=STRICT,
-        expect=("migrations/V2.sql: invalid migration file name (no '__' separator)",),
+        expect=(
+            "migrations/V__x.sql: invalid migration file name: Invalid versioned migration "
+            "name format: V__x.sql (It must contain a version",
+        ),
     ),
     Case(
         "repeatable-with-version",
         NAMES,
         files={**V1, "R1__views.sql": "SELECT 1;\n"},
         toml=STRICT,
-        expect=("migrations/R1__views.sql: invalid migration file name", "R__name.sql"),
+        expect=("migrations/R1__views.sql: invalid migration file name", "R__views.sql"),
     ),
     Case(
         "no-prefix",
         NAMES,
         files={**V1, "X2__other.sql": "SELECT 1;\n"},
         toml=STRICT,
-        expect=("migrations/X2__other.sql: invalid migration file name (no V, U, B or R prefix)",),
+        expect=(
+            "migrations/X2__other.sql: invalid migration file name: Unrecognised migration "
+            "name format: X2__other.sql",
+        ),
     ),
     Case(
         "plain-sql-file",
         NAMES,
         files={**V1, "notes.sql": "SELECT 1;\n"},
         toml=STRICT,
-        expect=("migrations/notes.sql: invalid migration file name (no V, U, B or R prefix)",),
+        expect=(
+            "migrations/notes.sql: invalid migration file name: Unrecognised migration name "
+            "format: notes.sql",
+        ),
     ),
     Case(
         "double-suffix",

@@ -220,7 +220,7 @@ def _deploy_one(
     log: Log,
     builder: _Builder,
 ) -> None:
-    from dbci.commands import AppliedStep, migrate_session
+    from dbci.commands import AppliedStep, migrate_session, validate_before_migrate
     from dbci.deploy.plan import check_plan, load_plan
     from dbci.deploy.snapshot_history import latest_saved, save_snapshot
     from dbci.discovery import discover
@@ -231,6 +231,9 @@ def _deploy_one(
     started = time.perf_counter()
     progress: list[AppliedStep] = []
     with open_session(settings, found, lock=True, log=log) as session:  # the lock, held
+        # Validate first, callbacks included, as migrate does: a beforeValidate callback
+        # may rewrite the history that the plan and the drift check read next.
+        validate_before_migrate(session, log)
         current = session.status.current_version
         target.from_version = current.text if current else None
         live = take_snapshot(settings)[1]
@@ -251,6 +254,10 @@ def _deploy_one(
             # No snapshot, or one the history has moved on from (a deploy killed after a
             # migration and before its snapshot): what the applied migrations make.
             expected = builder.snapshot(settings, target.from_version)
+        if settings.skip_executing_migrations:
+            # The pending migrations' changes were made by hand (that is what recording
+            # them without running is for): the live schema must be what they make.
+            expected = builder.snapshot(settings, _skipped_to(session, target.from_version))
         drifted, resumed = _drift(expected, live, session, builder, log)
         target.drift = [
             {"change": c.change, "type": c.type, "schema": c.schema, "name": c.name}
@@ -270,7 +277,9 @@ def _deploy_one(
         transactional = session.db.transactional_ddl
         failed: DbciError | None = None
         try:
-            done = migrate_session(session, found, started, log=log, progress=progress)
+            done = migrate_session(
+                session, found, started, log=log, progress=progress, validated=True
+            )
         except DbciError as failure:
             failed = failure
         else:
@@ -293,6 +302,10 @@ def _deploy_one(
                     "description": a.script.description,
                     "script": a.script.script,
                     "duration_ms": a.execution_ms,
+                    "notices": [
+                        {"message": n.message, "sql_state": n.sql_state, "error_code": n.error_code}
+                        for n in a.notices
+                    ],
                 }
                 for a in progress
             ]
@@ -300,6 +313,16 @@ def _deploy_one(
         if undo_on_failure:
             _undo_this_deploy(settings, target.from_version, transactional, log)
         raise failed
+
+
+def _skipped_to(session: Session, current: str | None) -> str | None:
+    """The version skipExecutingMigrations records up to (`--target` honoured)."""
+    planned = [e.version for e in session.status.pending() if e.version is not None]
+    if session.target.mode == "current":
+        planned = []
+    elif session.target.mode == "next":
+        planned = planned[:1]
+    return max(planned).text if planned else current
 
 
 def _drift(

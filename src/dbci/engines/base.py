@@ -45,6 +45,9 @@ class StatementError:
     # The server cancelled it on request (a signal's cancel, a DBA's pg_cancel_backend) or
     # because it ran past statement_timeout.
     cancelled: bool = False
+    # The script line it failed at, when the engine knows it better than an offset into
+    # the statement: a bad data row of a COPY … FROM STDIN.
+    line: int | None = None
 
 
 class StatementFailure(Exception):
@@ -67,6 +70,30 @@ class ScriptFailure(Exception):
         self.index = index
         self.error = error
         self.completed = index if completed is None else completed
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the server said about a statement that did not fail: PostgreSQL's `RAISE
+    NOTICE`/`WARNING`, a MySQL warning or note. `part`: within `run_script`, the first part
+    whose answer had not been collected when it came (None elsewhere): the part that raised
+    it, or the one before, when the driver read the notice ahead of that part's answer."""
+
+    message: str
+    sql_state: str = ""  # "" when the driver gives none (MariaDB Connector/J's warnings)
+    error_code: int = 0
+    part: int | None = None
+
+    def flyway_text(self) -> str:
+        """The console line, as Flyway's `DefaultSqlScriptExecutor.printWarnings` logs a
+        JDBC `SQLWarning`: state 00000 at INFO (`DB: <message>`), any other at WARN, which
+        Flyway's console prints after `WARNING: `."""
+        if self.sql_state == "00000":
+            return f"DB: {self.message}"
+        return (
+            f"WARNING: DB: {self.message} (SQL State: {self.sql_state} - "
+            f"Error Code: {self.error_code})"
+        )
 
 
 class Database:
@@ -98,7 +125,17 @@ class Database:
         # last one did: the lock watcher's view of this connection.
         self.running_since: float | None = None
         self.last_started: float | None = None
+        # What the server said about the migrations' statements (engines that hear it).
+        self.notices: list[Notice] = []
+        # The default schema dbci made current (use_schema): restore_state_statements goes
+        # back to it; None until then (it may not exist yet).
+        self.restore_schema: str | None = None
         cancel.register(self)
+
+    def take_notices(self) -> list[Notice]:
+        """The notices heard since the last call, which forgets them."""
+        taken, self.notices = self.notices, []
+        return taken
 
     @classmethod
     def connect(cls, url: DatabaseUrl, *, where: str, connect_timeout: int) -> Database:
@@ -144,6 +181,29 @@ class Database:
         """Make `schema` where unqualified names resolve, as Flyway does."""
         sql = self.use_schema_sql(schema)
         if sql is not None:
+            self.execute(sql)
+        self.restore_schema = schema
+
+    # ---- the session's original state ------------------------------------------------------
+    # Flyway puts the connection back as it was before each migration and callback
+    # (DbMigrate.doMigrateGroup, DefaultCallbackExecutor.execute: restoreOriginalState() and
+    # changeCurrentSchemaTo(schema)) and before each history row
+    # (JdbcTableSchemaHistory.doAddAppliedMigration): a migration's `SET search_path`, `USE`
+    # or `SET ROLE` lasts for that migration only, batched or not.
+    def capture_state(self) -> None:
+        """Remember the session's original state (its role, …), at session start before
+        any script ran. Nothing by default."""
+
+    def restore_state_statements(self) -> list[str]:
+        """The statements that put the session back in its original state, in the default
+        schema once dbci made it current (`use_schema`); none on engines with nothing to
+        restore. They change nothing when nothing changed, so they are sent unconditionally:
+        a DO block or a function can change the session where no splitter sees it."""
+        return []
+
+    def restore_state(self) -> None:
+        """Run `restore_state_statements` (before a migration, a callback, a history row)."""
+        for sql in self.restore_state_statements():
             self.execute(sql)
 
     def table_exists(self, schema: str, table: str) -> bool:

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from dbci import cancel
 from dbci.engines.base import (
     Database,
+    Notice,
     StatementError,
     StatementFailure,
     first_words,
@@ -149,6 +150,29 @@ class MySQLDatabase(Database):
         # select_db keeps PyMySQL's idea of the current database in step with the server.
         if self.use_schema_sql(schema) is not None:
             self.dbapi.select_db(schema)
+        self.restore_schema = schema
+
+    def capture_state(self) -> None:
+        # MySQLConnection: the database the connection was opened in, and foreign_key_checks
+        # and sql_safe_updates as they were (Flyway 7's doRestoreOriginalState).
+        database, checks, safe = self.query(
+            "SELECT DATABASE(), @@foreign_key_checks, @@sql_safe_updates"
+        )[0]
+        self._original_state: tuple[str | None, int, int] | None = (
+            str(database) if database else None,
+            int(checks),
+            int(safe),
+        )
+
+    def restore_state_statements(self) -> list[str]:
+        # `USE` the default schema (changeCurrentSchemaTo: setCatalog), and the two settings.
+        original = getattr(self, "_original_state", None)
+        if original is None:
+            return []
+        database, checks, safe = original
+        schema = self.restore_schema or database
+        use = [f"USE {self.quote(schema)}"] if schema else []
+        return use + [f"SET foreign_key_checks = {checks}, sql_safe_updates = {safe}"]
 
     def table_exists(self, schema: str, table: str) -> bool:
         rows = self.query(
@@ -226,7 +250,7 @@ class MySQLDatabase(Database):
         # the runner wants a character offset: that line's first character.
         for statement in statements:
             try:
-                self.execute(statement.sql)
+                self._execute_noting(statement.sql)
             except Exception as exc:
                 error = self.describe_error(exc)
                 match = _AT_LINE.search(error.message)
@@ -234,6 +258,27 @@ class MySQLDatabase(Database):
                     offset = line_offset(statement.sql, int(match.group(1)))
                     error = dataclasses.replace(error, offset=offset)
                 raise StatementFailure(statement, error) from exc
+
+    def _execute_noting(self, sql: str) -> None:
+        """Run a migration's statement and keep its warnings and notes in `notices`.
+
+        The server counts them in its answer (the OK or EOF packet's warning count):
+        `SHOW WARNINGS` is sent only when that count is not 0, so a statement without
+        any costs no extra round trip, as MariaDB Connector/J's `getWarnings` does (which
+        Flyway calls after each statement): its warnings have no SQL state (`new
+        SQLWarning(message, null, code)`), and Flyway's `JdbcTemplate.extractWarnings`
+        turns that into ""."""
+        with self.calling():
+            cursor = self.dbapi.cursor()
+            try:
+                cursor.execute(sql)
+                if cursor.warning_count:
+                    cursor.execute("SHOW WARNINGS")  # Level, Code, Message
+                    self.notices.extend(
+                        Notice(str(row[2]), "", int(row[1])) for row in cursor.fetchall()
+                    )
+            finally:
+                cursor.close()
 
     # ---- lock waits and cancellation ---------------------------------------------------
     def timeout_statements(self, policy: LockPolicy) -> list[str]:

@@ -9,10 +9,17 @@ import select
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from dbci.engines.base import Database, ScriptFailure, StatementError, first_words
+from dbci.engines.base import (
+    Database,
+    Notice,
+    ScriptFailure,
+    StatementError,
+    StatementFailure,
+    first_words,
+)
 from dbci.errors import DatabaseUnavailable, InputError
 from dbci.locking import LockPolicy, LockWait, Session, milliseconds
-from dbci.sqlsplit import Statement
+from dbci.sqlsplit import Statement, copy_row_line
 from dbci.urls import DatabaseUrl
 
 # Flyway's advisory lock key: "Flyway" in ASCII plus Java's String.hashCode of the
@@ -87,7 +94,21 @@ class PostgreSQLDatabase(Database):
             raise InputError(f"{where}: {_first_line(exc)}") from None
         except psycopg.Error as exc:
             raise DatabaseUnavailable(f"cannot connect to {where}: {_reason(exc)}") from None
-        return cls(connection, url=url, where=where)
+        database = cls(connection, url=url, where=where)
+        connection.add_notice_handler(database._heard)
+        return database
+
+    # Within run_script: the first part of the message being sent, and how many of its
+    # parts have answered; the notice handler names the part a notice came from with them.
+    _part_base: int | None = None
+    _part_done: int = 0
+
+    def _heard(self, diag: Any) -> None:
+        """psycopg's notice handler: keep a NOTICE or WARNING (RAISE, `… already exists,
+        skipping`) as the JDBC driver hands it to Flyway: its primary message and SQLSTATE
+        (PgJDBC's `PSQLWarning`; error code 0)."""
+        part = None if self._part_base is None else self._part_base + self._part_done
+        self.notices.append(Notice(diag.message_primary or "", diag.sqlstate or "", 0, part))
 
     def server_version(self) -> str:
         number = int(self.dbapi.info.server_version)
@@ -115,10 +136,36 @@ class PostgreSQLDatabase(Database):
     def use_schema_sql(self, schema: str) -> str | None:
         # Flyway puts its default schema first and keeps the rest of the search_path.
         current = str(self.query("SHOW search_path")[0][0])
-        if current == schema or current.startswith(schema + ","):
+        path = self._schema_first(schema, current)
+        if path == current:
             return None
-        path = f"{self.quote(schema)},{current}" if current.strip() else self.quote(schema)
         return f"SELECT set_config('search_path', {self.literal(path)}, false)"
+
+    def _schema_first(self, schema: str, path: str) -> str:
+        """`path` with `schema` first (PostgreSQLConnection.changeCurrentSchemaTo)."""
+        if path == schema or path.startswith(schema + ","):
+            return path
+        return f"{self.quote(schema)},{path}" if path.strip() else self.quote(schema)
+
+    def capture_state(self) -> None:
+        # PostgreSQLConnection: the role the connection was opened with (CURRENT_USER) and
+        # its search_path, which the default schema goes in front of.
+        role, path = self.query("SELECT current_user, current_setting('search_path')")[0]
+        self._original_state: tuple[str, str] | None = (str(role), str(path))
+
+    def restore_state_statements(self) -> list[str]:
+        # One statement: `SET ROLE <original>` as PostgreSQLConnection.doRestoreOriginalState
+        # does, and the search_path dbci set at session start (the original one until then).
+        original = getattr(self, "_original_state", None)
+        if original is None:
+            return []
+        role, path = original
+        if self.restore_schema is not None:
+            path = self._schema_first(self.restore_schema, path)
+        return [
+            f"SELECT set_config('role', {self.literal(role)}, false), "
+            f"set_config('search_path', {self.literal(path)}, false)"
+        ]
 
     def table_exists(self, schema: str, table: str) -> bool:
         rows = self.query(
@@ -213,14 +260,26 @@ class PostgreSQLDatabase(Database):
         encoding = self.dbapi.info.encoding
         index = 0
         while index < len(parts):
+            if _is_copy(parts[index]):  # its data goes by COPY's own protocol: alone
+                self._copy_part(parts, index)
+                index += 1
+                continue
             end, size = index, 0
-            while end < len(parts) and (end == index or size + len(parts[end]) < message_bytes):
+            while (
+                end < len(parts)
+                and not _is_copy(parts[end])
+                and (end == index or size + len(parts[end]) < message_bytes)
+            ):
                 size += len(parts[end]) + 3
                 end += 1
             # A newline before each `;`: a trailing `--` comment cannot swallow it.
             message = "\n;\n".join(_sql(part) for part in parts[index:end]) + "\n;"
-            with self.calling():
-                done, error = self._send(message.encode(encoding))
+            self._part_base, self._part_done = index, 0  # notices name their part
+            try:
+                with self.calling():
+                    done, error = self._send(message.encode(encoding))
+            finally:
+                self._part_base = None
             del message
             if error is not None:
                 failing = index + done
@@ -235,6 +294,55 @@ class PostgreSQLDatabase(Database):
                     error = dataclasses.replace(error, offset=max(0, error.offset - start))
                 raise ScriptFailure(failing, error, completed=index + done)
             index = end
+
+    # ---- COPY … FROM STDIN with its data ------------------------------------------------
+    # Flyway runs it through PgJDBC's CopyManager.copyIn (PostgreSQLCopyParsedStatement),
+    # inside the migration's transaction (canExecuteInTransaction: true) and never in a
+    # JDBC batch: here too it runs alone, through psycopg's copy, in the open transaction.
+    def run_each(self, statements: Sequence[Statement]) -> None:
+        for statement in statements:
+            try:
+                if statement.is_copy:
+                    self.copy_in(statement)
+                else:
+                    self.execute(statement.sql)
+            except Exception as exc:
+                raise StatementFailure(statement, self._copy_error(statement, exc)) from exc
+
+    def copy_in(self, statement: Statement) -> None:
+        """Run a `COPY … FROM STDIN` and send it its inline data (`Statement.copy_data`)."""
+        data = statement.copy_data or ""
+        with self.calling():
+            cursor = self.dbapi.cursor()
+            try:
+                with cursor.copy(statement.sql) as copy:
+                    for at in range(0, len(data), _COPY_CHUNK):
+                        copy.write(data[at : at + _COPY_CHUNK])
+            finally:
+                cursor.close()
+
+    def _copy_part(self, parts: Sequence[str | Statement], index: int) -> None:
+        """Part `index` of `run_script`, a COPY … FROM STDIN; `ScriptFailure` if it fails."""
+        statement = parts[index]
+        assert isinstance(statement, Statement)
+        self._part_base, self._part_done = index, 0  # notices name their part
+        try:
+            self.copy_in(statement)
+        except Exception as exc:
+            error = self._copy_error(statement, exc)
+            raise ScriptFailure(index, error, completed=index) from exc
+        finally:
+            self._part_base = None
+
+    def _copy_error(self, statement: Statement, exc: BaseException) -> StatementError:
+        """`describe_error`, and for a bad row of a COPY's data: its line in the script."""
+        error = self.describe_error(exc)
+        diag = getattr(exc, "diag", None)
+        found = _COPY_CONTEXT.search(diag.context or "") if statement.is_copy and diag else None
+        if found is None:
+            return error
+        line = copy_row_line(statement, int(found.group(1)))
+        return dataclasses.replace(error, message=f"{error.message}: {found.group()}", line=line)
 
     def _send(self, message: bytes) -> tuple[int, StatementError | None]:
         """Send one message of statements; (how many completed, the error of the next)."""
@@ -260,8 +368,12 @@ class PostgreSQLDatabase(Database):
                     return done, failed
                 status = result.status
                 if status == pq.ExecStatus.COPY_IN:
-                    # COPY … FROM STDIN has no data here: end it, with the reason.
-                    pgconn.put_copy_end(b"COPY FROM STDIN is not supported in a migration")
+                    # A COPY … FROM STDIN the splitter did not see as one (no `;` after
+                    # it): it has no data here; end it, with the reason.
+                    pgconn.put_copy_end(
+                        b"COPY FROM STDIN takes its data from the lines after its ;, "
+                        b"up to a line \\."
+                    )
                 elif status == pq.ExecStatus.COPY_OUT:
                     while pgconn.get_copy_data(0)[0] > 0:
                         pass
@@ -269,6 +381,10 @@ class PostgreSQLDatabase(Database):
                     failed = failed or _result_error(result)
                 elif failed is None:
                     done += 1
+                    # A notice libpq parses from here on comes from part `done` or, as
+                    # libpq parses a notice at once, also ahead of an answer not yet
+                    # collected (fe-protocol3.c), the one after (see Notice.part).
+                    self._part_done = done
         except Exception as exc:  # libpq's complaint: the connection broke mid-message
             if pgconn.status != pq.ConnStatus.OK:
                 return done, StatementError(_first_line(exc), connection_lost=True)
@@ -358,6 +474,16 @@ class PostgreSQLDatabase(Database):
 
 def _sql(part: str | Statement) -> str:
     return part if isinstance(part, str) else part.sql
+
+
+def _is_copy(part: str | Statement) -> bool:
+    return not isinstance(part, str) and part.is_copy
+
+
+# A COPY's data goes to the server this many characters a message.
+_COPY_CHUNK = 1 << 20
+# Where in its data a COPY failed: the context's `COPY things, line 2[, column id: …]`.
+_COPY_CONTEXT = re.compile(r"^COPY .*?, line (\d+).*$", re.M)
 
 
 def _statement_error(

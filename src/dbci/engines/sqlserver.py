@@ -215,6 +215,24 @@ class SQLServerDatabase(ODBCDatabase):
     def database_name(self) -> str:
         return str(self.query("SELECT DB_NAME()")[0][0])
 
+    def capture_state(self) -> None:
+        # SQLServerConnection: the database the connection was opened in, and ANSI_NULLS
+        # (bit 32 of @@OPTIONS) as it was. (SQL Server has no per-session default schema.)
+        database, ansi_nulls = self.query(
+            "SELECT DB_NAME(), CASE WHEN (32 & @@OPTIONS) = 32 THEN 'ON' ELSE 'OFF' END"
+        )[0]
+        self._original_state: tuple[str, str] | None = (str(database), str(ansi_nulls))
+
+    def restore_state_statements(self) -> list[str]:
+        # SQLServerConnection.doRestoreOriginalState: `USE` the original database and set
+        # ANSI_NULLS back, in one batch. Flyway does not REVERT an `EXECUTE AS`; neither
+        # does dbci (written from the documentation: no SQL Server to try it on).
+        original = getattr(self, "_original_state", None)
+        if original is None:
+            return []
+        database, ansi_nulls = original
+        return [f"USE {self.quote(database)}; SET ANSI_NULLS {ansi_nulls}"]
+
     def current_schema(self) -> str:
         row = self.query("SELECT SCHEMA_NAME()")[0][0]
         return str(row) if row else "dbo"

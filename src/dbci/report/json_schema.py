@@ -74,8 +74,20 @@ _PENDING_MIGRATION = _object(
     },
     ("script",),
 )
+# What the server said about a deployed migration's statements (engines.base.Notice):
+# RAISE NOTICE/WARNING, MySQL warnings and notes. Optional: reports before it lack it.
+_NOTICE = _object(
+    {"message": _STR, "sql_state": _STR, "error_code": {"type": "integer"}},
+    ("message", "sql_state", "error_code"),
+)
 _APPLIED_MIGRATION = _object(
-    {"version": _STR_OR_NULL, "description": _STR, "script": _STR, "duration_ms": _MS},
+    {
+        "version": _STR_OR_NULL,
+        "description": _STR,
+        "script": _STR,
+        "duration_ms": _MS,
+        "notices": _array(_NOTICE),
+    },
     ("script",),
 )
 
