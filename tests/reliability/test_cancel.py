@@ -320,10 +320,14 @@ def test_cancel_a_build_stops_its_embedded_server(
 
 
 def _wait_for_embedded(process: subprocess.Popen[str]) -> tuple[int, Path]:
-    """The embedded server's postmaster pid and its folder, once a backend of it runs a
-    SELECT (the slow migration: PostgreSQL shows the command in the process title)."""
+    """The embedded server's postmaster pid and its folder, once a backend of it runs the
+    slow migration's `SELECT pg_sleep` (PostgreSQL shows the command in the process title).
+    The title must say SELECT at three polls in a row: dbci's own short SELECTs (the
+    session restore before each migration) show it for a moment too."""
     deadline = time.monotonic() + 60
+    selecting: dict[int, int] = {}  # backend pid: polls in a row its title said SELECT
     while time.monotonic() < deadline:
+        seen: dict[int, int] = {}
         for candidate in psutil.process_iter(["pid", "cmdline"]):
             command = candidate.info["cmdline"] or []
             if "-D" not in command[:-1]:
@@ -332,9 +336,12 @@ def _wait_for_embedded(process: subprocess.Popen[str]) -> tuple[int, Path]:
             if "dbci-build-" not in str(data):
                 continue
             with contextlib.suppress(psutil.Error):
-                titles = [" ".join(c.cmdline()) for c in candidate.children()]
-                if any(title.rstrip().endswith("SELECT") for title in titles):
-                    return candidate.info["pid"], data.parent
+                for child in candidate.children():
+                    if " ".join(child.cmdline()).rstrip().endswith("SELECT"):
+                        seen[child.pid] = selecting.get(child.pid, 0) + 1
+                        if seen[child.pid] >= 3:
+                            return candidate.info["pid"], data.parent
+        selecting = seen
         if process.poll() is not None:
             pytest.fail(f"dbci build ended early: {process.communicate()}")
         time.sleep(0.1)
