@@ -276,7 +276,7 @@ def prepare_pending(session: Session) -> dict[str, PreparedScript]:
 
 def plan_migrations(session: Session, ready: dict[str, PreparedScript]) -> list[PreparedScript]:
     """What migrate applies now, in order, honouring `--target current|next|VERSION`."""
-    plan = _plan(session.status, session.target)
+    plan = planned(session.status, session.target)
     return [
         ready.get(e.resolved.script) or prepare(e.resolved, session.placeholders, session.db)
         for e in plan
@@ -284,7 +284,9 @@ def plan_migrations(session: Session, ready: dict[str, PreparedScript]) -> list[
     ]
 
 
-def _plan(status: MigrationStatus, target: Target) -> list[MigrationInfo]:
+def planned(status: MigrationStatus, target: Target) -> list[MigrationInfo]:
+    """The pending migrations migrate applies now, in order (`--target current|next`;
+    a version target is already in the status: migrations above it are not pending)."""
     pending = status.pending()
     if target.mode == "current":
         return [e for e in pending if e.version is None]

@@ -317,12 +317,10 @@ def _deploy_one(
 
 def _skipped_to(session: Session, current: str | None) -> str | None:
     """The version skipExecutingMigrations records up to (`--target` honoured)."""
-    planned = [e.version for e in session.status.pending() if e.version is not None]
-    if session.target.mode == "current":
-        planned = []
-    elif session.target.mode == "next":
-        planned = planned[:1]
-    return max(planned).text if planned else current
+    from dbci.commands import planned
+
+    versions = [e.version for e in planned(session.status, session.target) if e.version]
+    return max(versions).text if versions else current
 
 
 def _drift(
