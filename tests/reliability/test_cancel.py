@@ -129,12 +129,19 @@ def _wait_running(engine: Engine, process: subprocess.Popen[str], timeout: float
 
 
 def _cancel(
-    process: subprocess.Popen[str], signum: int, label: str, scenarios: Any
+    process: subprocess.Popen[str],
+    signum: int,
+    label: str,
+    scenarios: Any,
+    send: Callable[[], None] | None = None,
 ) -> tuple[str, str, float]:
-    """Send the signal; (stdout, stderr, seconds until the process ended), the time noted
-    under the figures table."""
+    """Send the signal (with `send`, when given, instead of `os.kill`); (stdout, stderr,
+    seconds until the process ended), the time noted under the figures table."""
     started = time.monotonic()
-    os.kill(process.pid, signum)
+    if send is None:
+        os.kill(process.pid, signum)
+    else:
+        send()
     try:
         out, err = process.communicate(timeout=BOUND_SECONDS * 3)
     except subprocess.TimeoutExpired:
@@ -438,16 +445,11 @@ def test_a_signal_taken_by_another_thread_cancels_at_once(
         _wait_running(engine, process)
         others = [t.id for t in psutil.Process(process.pid).threads() if t.id != process.pid]
         assert others, "dbci runs no thread besides the main one"
-        started = time.monotonic()
-        assert libc.tgkill(process.pid, others[-1], signal.SIGINT) == 0, ctypes.get_errno()
-        try:
-            out, err = process.communicate(timeout=BOUND_SECONDS * 3)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, err = process.communicate()
-            pytest.fail(f"still running {BOUND_SECONDS * 3:g} s after the signal:\n{err}")
-        elapsed = time.monotonic() - started
-        scenarios.note(f"{family}: stopped {elapsed:.2f} s after the signal")
+
+        def send() -> None:
+            assert libc.tgkill(process.pid, others[-1], signal.SIGINT) == 0, ctypes.get_errno()
+
+        out, err, elapsed = _cancel(process, signal.SIGINT, family, scenarios, send)
         assert process.returncode == 130, (out, err)
         _assert_one_line(err, "INT")
         assert elapsed < BOUND_SECONDS
