@@ -110,7 +110,7 @@ class ActionInputs:
                 f"input working-directory: {inputs.working_directory!r} is not a directory"
             )
         from dbci.errors import InputError
-        from dbci.urls import parse_database_url
+        from dbci.settings.urls import parse_database_url
 
         for name, url in (("url", inputs.url), ("build-url", inputs.build_url)):
             try:  # named as the input it is, not as the variable it is passed on in
@@ -125,7 +125,7 @@ class ActionInputs:
     def secrets(self) -> list[str]:
         """Every secret value, and the password inside a URL (as written and decoded), the
         ones in `args` included."""
-        from dbci.redact import url_passwords
+        from dbci.settings.redact import url_passwords
 
         found = [self.password, self.github_token]
         for url in (self.url, self.build_url):
@@ -137,7 +137,7 @@ class ActionInputs:
 def _raw_secrets(environ: dict[str, str]) -> list[str]:
     """The secret inputs as given, before any is checked: masked first of all, so that no
     message (a bad input's included) can show one unmasked."""
-    from dbci.redact import url_passwords
+    from dbci.settings.redact import url_passwords
 
     found = [environ.get("INPUT_PASSWORD", ""), environ.get("INPUT_GITHUB-TOKEN", "")]
     for name in ("INPUT_URL", "INPUT_BUILD-URL"):
@@ -154,7 +154,7 @@ def _raw_secrets(environ: dict[str, str]) -> list[str]:
 def _with_forms(secrets: list[str]) -> list[str]:
     """Each secret and the forms a URL gives it (percent-encoded), once each: a step may
     print any of them."""
-    from dbci.redact import forms
+    from dbci.settings.redact import forms
 
     return list(dict.fromkeys(form for s in secrets if s for form in [s, *forms(s)]))
 
@@ -172,7 +172,7 @@ def _args_secrets(args: list[str]) -> list[str]:
     """The secrets in the `args` input: a `--password`'s value (`--password X`,
     `--password=X`) and the password of every URL in it (`--url postgresql://u:X@h/db`,
     `--url=…`, a diff source `url:…`), as written and decoded."""
-    from dbci.redact import url_passwords
+    from dbci.settings.redact import url_passwords
 
     found: list[str] = []
     for n, token in enumerate(args):
@@ -190,7 +190,7 @@ def _args_secrets(args: list[str]) -> list[str]:
 def _shown_args(argv: list[str]) -> list[str]:
     """A stage's arguments as the log shows them: a `--password`'s value and the password
     of a URL written `***` at their places (the whole-token scrub follows as well)."""
-    from dbci.redact import hide_url_password
+    from dbci.settings.redact import hide_url_password
 
     shown: list[str] = []
     for n, token in enumerate(argv):
@@ -443,7 +443,6 @@ def run(environ: dict[str, str]) -> int:
             os.environ[name] = value
     if inputs.command == "version":
         from dbci import __version__
-
         _say(f"dbci {__version__}")
         return 0
     project = Path(inputs.working_directory)

@@ -37,8 +37,8 @@ import pytest
 from support.databases import connected
 from support.projects import settings_for, write_project
 
-from dbci import commands, lifecycle
 from dbci.errors import GateFailed, InputError
+from dbci.migrate import commands, lifecycle
 
 # The events dbci recognises as SQL callbacks, one logging script each.
 EVENTS = [

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from support.projects import settings_for, write_project
 
-from dbci import commands
 from dbci.errors import GateFailed
+from dbci.migrate import commands
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])

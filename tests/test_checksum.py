@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbci.checksum import flyway_checksum
+from dbci.migrate.checksum import flyway_checksum
 
 # Flyway's quickstart ("First steps: command line") migrations and the checksums Flyway
 # records for them in flyway_schema_history (as shown in its documentation's tutorial).

@@ -10,9 +10,9 @@ import pytest
 from support.cli import run_dbci
 from support.projects import write_project
 
-from dbci.code.analysis import analyze
-from dbci.config import Overrides, load_settings
+from dbci.analysis.analysis import analyze
 from dbci.errors import InputError
+from dbci.settings.config import Overrides, load_settings
 
 SQLFLUFF_CONFIG = "[sqlfluff]\ndialect = postgres\nrules = core\n"
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from dbci.code import rules as rules_package
-from dbci.code.lint_file import FileToLint, lint_one
-from dbci.code.rules import RULES, RULES_BY_ID
-from dbci.code.source_map import replace_placeholders
-from dbci.code.sqlfluff_setup import PreparedLinter, make_linter, read_project_config
-from dbci.placeholders import Placeholders
+from dbci.analysis import rules as rules_package
+from dbci.analysis.lint_file import FileToLint, lint_one
+from dbci.analysis.rules import RULES, RULES_BY_ID
+from dbci.analysis.source_map import replace_placeholders
+from dbci.analysis.sqlfluff_setup import PreparedLinter, make_linter, read_project_config
+from dbci.settings.placeholders import Placeholders
 
 CASES_DIR = Path(__file__).parent / "rule_cases"
 NOTE_RULES = {"DB001", "DB002"}  # about the analysis, reported by it: no SQL cases

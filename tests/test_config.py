@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dbci.config import Overrides, load_settings
 from dbci.errors import InputError
+from dbci.settings.config import Overrides, load_settings
 
 FLYWAY_TOML = """
 [environments.dev]

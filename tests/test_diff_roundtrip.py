@@ -40,13 +40,14 @@ from typing import Any
 import psycopg
 import pytest
 
-from dbci.config import Overrides, load_settings
 from dbci.engines import open_database
 from dbci.engines.base import Database
-from dbci.schema import introspect, postgresql
+from dbci.engines.postgresql import snapshot as postgresql
+from dbci.schema import introspect
 from dbci.schema.diff import DROP, Diff, diff
 from dbci.schema.model import DbObject, Snapshot
-from dbci.sqlsplit import split_statements
+from dbci.settings.config import Overrides, load_settings
+from dbci.sqlsplit.scanner import split_statements
 
 try:  # tests/ is on sys.path (it has no __init__.py)
     from support import postgres

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from support.projects import write_project
 
-from dbci.config import Overrides, load_settings
-from dbci.discovery import MigrationKind, discover
 from dbci.errors import InputError
+from dbci.migrate.discovery import MigrationKind, discover
+from dbci.settings.config import Overrides, load_settings
 
 
 def found(tmp_path: Path, files: dict[str, str | bytes], toml: str = ""):
@@ -277,7 +277,7 @@ def test_folder_link_loops_end_and_are_not_followed(tmp_path: Path) -> None:
 
 
 def test_sql_tests_are_checked_by_discovery(tmp_path: Path) -> None:
-    from dbci.build.sql_tests import test_files
+    from dbci.stages.build.sql_tests import test_files
 
     project = write_project(tmp_path / "project", {"V1__a.sql": "select 1;"})
     (project / "tests/sql/b").mkdir(parents=True)

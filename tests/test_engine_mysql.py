@@ -12,7 +12,7 @@ import pytest
 from support.mysql import MySQLServer
 from support.projects import write_project
 
-from dbci.sqlsplit import split_statements
+from dbci.sqlsplit.scanner import split_statements
 
 
 def _database(url: str) -> str:
@@ -147,7 +147,7 @@ def test_concurrent_migrations_apply_each_version_once(tmp_path: Path, mysql_url
 
 def test_migrate_waits_for_flyways_named_lock(tmp_path: Path, mysql_url, mysql_server):
     write_project(tmp_path, {"V1__t.sql": "CREATE TABLE t (id INT);\n"})
-    from dbci.engines.postgresql import java_string_hash
+    from dbci.engines.postgresql.engine import java_string_hash
 
     name = f"Flyway-{java_string_hash(f'`{_database(mysql_url)}`.`flyway_schema_history`')}"
     holder = mysql_server.connect()

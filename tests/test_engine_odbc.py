@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from dbci.engines.base import StatementFailure
-from dbci.engines.odbc import ODBCDatabase
-from dbci.engines.sqlserver import SQLServerDatabase
+from dbci.engines.sqlserver.engine import SQLServerDatabase
+from dbci.engines.sqlserver.odbc import ODBCDatabase
 from dbci.errors import DatabaseUnavailable
-from dbci.sqlsplit import Statement
-from dbci.urls import DatabaseUrl, parse_database_url
+from dbci.settings.urls import DatabaseUrl, parse_database_url
+from dbci.sqlsplit.scanner import Statement
 
 try:  # tests/ is on sys.path (it has no __init__.py)
     from support import postgres

@@ -17,18 +17,18 @@ import pytest
 from sqlfluff.core import Linter
 
 from dbci.engines.base import line_offset
-from dbci.engines.odbc import connection_string, odbc_value, to_qmark
-from dbci.engines.postgresql import java_string_hash
-from dbci.engines.sqlserver import (
+from dbci.engines.postgresql.engine import java_string_hash
+from dbci.engines.sqlserver.engine import (
     DRIVERS,
     SQLServerDatabase,
     lock_resource,
     message_line,
     tsql_words,
 )
+from dbci.engines.sqlserver.odbc import connection_string, odbc_value, to_qmark
 from dbci.errors import DatabaseUnavailable, InputError
-from dbci.sqlsplit import Statement
-from dbci.urls import DatabaseUrl, parse_database_url
+from dbci.settings.urls import DatabaseUrl, parse_database_url
+from dbci.sqlsplit.scanner import Statement
 
 try:  # tests/ is on sys.path (it has no __init__.py)
     from support.databases import connected
@@ -450,7 +450,7 @@ def test_line_offset() -> None:
 
 
 def test_clean_drops_foreign_keys_first_and_types_last() -> None:
-    from dbci.mssql_objects import OBJECTS_SQL, TYPES_SQL, objects_from_rows
+    from dbci.engines.sqlserver.objects import OBJECTS_SQL, TYPES_SQL, objects_from_rows
 
     rows = [
         ("dbo", "orders", "U", None),

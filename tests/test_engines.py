@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dbci.engines.postgresql import PostgreSQLDatabase, flyway_lock_key, java_string_hash
-from dbci.engines.sqlite import SQLiteDatabase
-from dbci.sqlsplit import Statement
+from dbci.engines.postgresql.engine import PostgreSQLDatabase, flyway_lock_key, java_string_hash
+from dbci.engines.sqlite.engine import SQLiteDatabase
+from dbci.sqlsplit.scanner import Statement
 
 # Classification reads only the statement, so an instance without a connection will do.
 PG = object.__new__(PostgreSQLDatabase)

@@ -25,8 +25,8 @@ from support.cli import run_dbci
 from support.postgres import connect as pg_connect
 from support.projects import write_project
 
-from dbci.config import Overrides, load_settings
-from dbci.discovery import discover
+from dbci.migrate.discovery import discover
+from dbci.settings.config import Overrides, load_settings
 
 # ---- configuration -------------------------------------------------------------------------
 

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from support.projects import settings_for, write_project
 
-from dbci import commands, lifecycle
 from dbci.errors import GateFailed, InputError
-from dbci.state import State
+from dbci.migrate import commands, lifecycle
+from dbci.migrate.state import State
 
 THREE = {
     "V1__people.sql": "create table people (id int primary key, name varchar(50));\n",
@@ -348,7 +348,7 @@ def _another_database(url: str, tmp_path: Path) -> str:
 
 
 def env_settings(root: Path, env: str, **flyway):
-    from dbci.config import Overrides, load_settings
+    from dbci.settings.config import Overrides, load_settings
 
     return load_settings(Overrides(project=root, environment=env, settings=flyway), environ={})
 

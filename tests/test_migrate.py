@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from support.projects import settings_for, write_project
 
-from dbci import commands
 from dbci.errors import GateFailed, InputError
-from dbci.state import State
+from dbci.migrate import commands
+from dbci.migrate.state import State
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -166,7 +166,7 @@ def test_placeholders_and_builtins(tmp_path: Path, url: str) -> None:
     commands.migrate(settings_for(root, url))
     assert scalar(url, "select a from from_placeholder") == "flyway_schema_history/V1__t.sql"
     # versioned checksums are taken before replacement
-    from dbci.checksum import flyway_checksum
+    from dbci.migrate.checksum import flyway_checksum
 
     text = (root / "migrations/V1__t.sql").read_text()
     assert history(url)[0][5] == flyway_checksum(text)
@@ -409,7 +409,7 @@ def test_a_large_migration_with_an_emoji_is_split_a_window_at_a_time(
     Flyway computes over its lines (CRC32 of the UTF-8 bytes without line breaks)."""
     import zlib
 
-    from dbci.discovery import discover
+    from dbci.migrate.discovery import discover
 
     rows = [f"({i}, 'row {i}: it''s 😀 東京; ok')" for i in range(1000)]
     insert = "INSERT INTO big VALUES\n" + ",\n".join(rows) + ";\n"

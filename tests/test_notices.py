@@ -28,10 +28,10 @@ from subprocess import CompletedProcess
 import psycopg
 from support.projects import write_project
 
-from dbci.engines.mysql import MySQLDatabase
-from dbci.engines.postgresql import PostgreSQLDatabase
-from dbci.sqlsplit import Statement
-from dbci.urls import parse_database_url
+from dbci.engines.mysql.engine import MySQLDatabase
+from dbci.engines.postgresql.engine import PostgreSQLDatabase
+from dbci.settings.urls import parse_database_url
+from dbci.sqlsplit.scanner import Statement
 
 Dbci = Callable[..., CompletedProcess[str]]
 

@@ -11,6 +11,7 @@ from support.databases import connected, count_queries, run_script
 from support.postgres import PgCluster
 
 from dbci.engines.base import Database
+from dbci.engines.postgresql.snapshot import snapshot_postgresql
 from dbci.schema import model
 from dbci.schema.model import (
     Attribute,
@@ -32,7 +33,6 @@ from dbci.schema.model import (
     Trigger,
     View,
 )
-from dbci.schema.postgresql import snapshot_postgresql
 
 SCHEMAS = ["app", "public"]
 HISTORY = ("public", "flyway_schema_history")
@@ -767,7 +767,7 @@ def test_catalog_queries_do_not_grow_with_the_objects(pg_url: str, tmp_path: Pat
 
 
 # Keys and indexes of many shapes, in schemas with names that need quoting: dbci writes
-# the common ones itself (dbci.schema.pg_definitions) and must write PostgreSQL's text.
+# the common ones itself (dbci.engines.postgresql.definitions) and must write PostgreSQL's text.
 KEYS_AND_INDEXES = """
 create schema "Odd Schema";
 create schema other;

@@ -28,8 +28,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from dbci.report import comments
-from dbci.report.comments import (
+from dbci.ci import comments
+from dbci.ci.comments import (
     BODY_LIMITS,
     NOT_IN_REQUEST,
     TRUNCATION_LINE,

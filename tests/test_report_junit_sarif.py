@@ -23,10 +23,10 @@ import pytest
 import xmlschema
 
 from dbci import __version__
-from dbci.build.junit import build_junit
-from dbci.code.rules import RULES_BY_ID
+from dbci.analysis.rules import RULES_BY_ID
 from dbci.report.junit import junit_xml, xml_text
 from dbci.report.sarif import repository_prefix, sarif_log
+from dbci.stages.build.junit import build_junit
 
 DATA = Path(__file__).parent / "data"
 NASTY = 'bad\x00 bell\x07 naïve 日本語 <b>&amp; & "quoted" ]]> \ud800 end'

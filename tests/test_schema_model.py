@@ -14,10 +14,10 @@ import pytest
 from support.postgres import PgCluster, connect
 from support.projects import write_project
 
-from dbci.config import Overrides, load_settings
+from dbci.schema.commands import take_snapshot
 from dbci.schema.diff import diff
 from dbci.schema.model import Snapshot, without_column_order
-from dbci.schema_commands import take_snapshot
+from dbci.settings.config import Overrides, load_settings
 
 BASE = {
     "V1__base.sql": """

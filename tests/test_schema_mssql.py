@@ -15,7 +15,16 @@ from collections.abc import Iterable
 import pytest
 from sqlfluff.core import Linter
 
-from dbci.schema import mssql, snapshot_file
+from dbci.engines.sqlserver.ddl import drop_default_sql, is_module, quote_mssql
+from dbci.engines.sqlserver.diff import create_ddl, mssql_script
+from dbci.engines.sqlserver import snapshot as mssql
+from dbci.engines.sqlserver.snapshot import (
+    SchemaRows,
+    column_from_row,
+    render_type,
+    snapshot_from_rows,
+)
+from dbci.schema import snapshot_file
 from dbci.schema.diff import Diff, diff
 from dbci.schema.model import (
     Column,
@@ -29,10 +38,7 @@ from dbci.schema.model import (
     Trigger,
     View,
 )
-from dbci.schema.mssql import SchemaRows, column_from_row, render_type, snapshot_from_rows
-from dbci.schema.mssql_ddl import drop_default_sql, is_module, quote_mssql
-from dbci.schema.mssql_diff import create_ddl, mssql_script
-from dbci.sqlsplit import split_statements
+from dbci.sqlsplit.scanner import split_statements
 
 _LINTER = Linter(dialect="tsql")
 

@@ -19,13 +19,13 @@ import pytest
 from support.databases import count_queries
 
 from dbci.engines.base import Database
-from dbci.engines.mysql import MySQLDatabase
+from dbci.engines.mysql.ddl import create_ddl, mysql_script
+from dbci.engines.mysql.engine import MySQLDatabase
+from dbci.engines.mysql.snapshot import snapshot_mysql, strip_qualifier
 from dbci.schema import snapshot_file
 from dbci.schema.diff import diff
 from dbci.schema.model import Constraint, Procedure, Snapshot, Table, Trigger, View
-from dbci.schema.mysql import snapshot_mysql, strip_qualifier
-from dbci.schema.mysql_diff import create_ddl, mysql_script
-from dbci.urls import parse_database_url
+from dbci.settings.urls import parse_database_url
 
 # name -> (A's statements, B's statements)
 SCENARIOS: dict[str, tuple[list[str], list[str]]] = {

@@ -10,7 +10,7 @@ from support.databases import connected, count_queries, run_script
 
 from dbci.engines.base import Database
 from dbci.errors import InputError
-from dbci.schema_objects import SchemaObject, clean_statements, list_objects
+from dbci.migrate.clean import SchemaObject, clean_statements, list_objects
 
 
 def clean(db: Database, schemas: list[str], **kwargs: Any) -> list[str]:

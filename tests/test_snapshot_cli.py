@@ -242,10 +242,10 @@ comment on column app.people.name is 'what they are called';
 def test_postgresql_snapshot_json_round_trip(tmp_path: Path, dbci, pg_url: str) -> None:
     import sqlalchemy as sa
 
-    from dbci.config import Overrides, load_settings
     from dbci.engines import open_database
     from dbci.schema.introspect import snapshot
     from dbci.schema.snapshot_file import load
+    from dbci.settings.config import Overrides, load_settings
 
     engine = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
     with engine.begin() as connection:

@@ -1,4 +1,4 @@
-"""Tests for dbci.sqlsplit: statement boundaries, line numbers, errors, leading words."""
+"""Tests for dbci.sqlsplit.scanner: statement boundaries, line numbers, errors, leading words."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from support.splitting import whole_and_windowed
 
 from dbci.errors import InputError
-from dbci.sqlsplit import Statement, leading_words, split_statements, split_windows
+from dbci.sqlsplit.scanner import Statement, leading_words, split_statements, split_windows
 
 PG, SQLITE, GENERIC = "postgresql", "sqlite", "generic"
 ALL = (PG, SQLITE, GENERIC)

@@ -1,4 +1,4 @@
-"""Tests for dbci.sqlsplit's MySQL/MariaDB dialect: quotes, comments, DELIMITER, stored
+"""Tests for dbci.sqlsplit.scanner's MySQL/MariaDB dialect: quotes, comments, DELIMITER, stored
 programs without DELIMITER, line numbers, errors; the real MariaDB server as the oracle."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from support.splitting import whole_and_windowed
 
 from dbci.errors import InputError
-from dbci.sqlsplit import Statement, leading_words, split_statements
+from dbci.sqlsplit.scanner import Statement, leading_words, split_statements
 
 try:  # tests/ is on sys.path (it has no __init__.py)
     from support.mysql import MySQLServer

@@ -1,4 +1,4 @@
-"""Tests for dbci.sqlsplit's T-SQL dialect: batches split at `GO [count]` lines as sqlcmd
+"""Tests for dbci.sqlsplit.scanner's T-SQL dialect: batches split at `GO [count]` lines as sqlcmd
 and SSMS do, repeat counts, quotes and nested comments, line numbers, errors.
 
 There is no SQL Server here to act as an oracle, so the expectations are sqlcmd's
@@ -12,7 +12,7 @@ import pytest
 from support.splitting import whole_and_windowed
 
 from dbci.errors import InputError
-from dbci.sqlsplit import Statement, split_statements
+from dbci.sqlsplit.scanner import Statement, split_statements
 
 MS = "mssql"
 

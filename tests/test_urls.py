@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from dbci.errors import InputError
-from dbci.urls import parse_database_url
+from dbci.settings.urls import parse_database_url
 
 
 def parse(raw: str):

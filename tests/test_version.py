@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbci.version import Version
+from dbci.migrate.version import Version
 
 
 def v(text: str) -> Version:

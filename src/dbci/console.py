@@ -2,9 +2,9 @@
 terminal or a CI log (`dbci.logtext`). `dbci.cli` and the stages print through here only.
 
 The secrets are the passwords the run was given (options, variables, the config file,
-inside URLs) and the values of secret placeholders (`dbci.placeholders.secret_values`);
+inside URLs) and the values of secret placeholders (`dbci.settings.placeholders.secret_values`);
 `remember` collects them as the run reads its settings, and `scrub` hides them in error and
-console text, where they stand as whole tokens (`dbci.redact.scrub_tokens`: the password
+console text, where they stand as whole tokens (`dbci.settings.redact.scrub_tokens`: the password
 `postgres` leaves `postgresql://` alone). It is the last resort: URLs are printed without
 their passwords in the first place (`DatabaseUrl.masked`). SQL and file contents are never
 scrubbed: a script must build the same schema however a password is spelled.
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dbci.config import Settings
+    from dbci.settings.config import Settings
 
 _SECRETS: set[str] = set()
 
@@ -38,7 +38,7 @@ def remember_settings(settings: Settings) -> None:
     """The secrets a run's settings hold: the password (given, or inside the URL) and the
     values of secret placeholders (from the environment, or with a secret's name), those
     of every environment of the config file included (a build environment's, say)."""
-    from dbci.placeholders import secret_values
+    from dbci.settings.placeholders import secret_values
 
     remember(settings.password)
     if settings.database is not None:
@@ -51,7 +51,7 @@ def scrub(text: str) -> str:
     it stands as a whole token (not glued to a letter, a digit or `_`)."""
     if not _SECRETS:
         return text
-    from dbci.redact import scrub_tokens
+    from dbci.settings.redact import scrub_tokens
 
     return scrub_tokens(text, _SECRETS)
 
@@ -60,9 +60,9 @@ def remember_config_secrets(config: str | os.PathLike[str] | None, project: str 
     """Before an error is printed: the passwords and secret placeholders' values of the
     config file the run read, since a config error may quote a value (a password of the
     wrong type, say) before dbci could know it was one."""
-    from dbci.config import find_config
-    from dbci.placeholders import config_secret_values
-    from dbci.redact import config_passwords
+    from dbci.settings.config import find_config
+    from dbci.settings.placeholders import config_secret_values
+    from dbci.settings.redact import config_passwords
 
     config = config or os.environ.get("DBCI_CONFIG")
     directory = Path(project or os.environ.get("DBCI_PROJECT") or ".")

@@ -33,13 +33,13 @@ import pytest
 from support import postgres
 from support.projects import write_project
 
-from dbci.discovery import MigrationKind, MigrationScript
-from dbci.engines.sqlserver import SQLServerDatabase
+from dbci.engines.sqlserver.engine import SQLServerDatabase
 from dbci.errors import EXIT_INPUT, InputError
-from dbci.placeholders import Placeholders
-from dbci.runner import prepare
-from dbci.urls import DatabaseUrl
-from dbci.version import Version
+from dbci.migrate.discovery import MigrationKind, MigrationScript
+from dbci.migrate.runner import prepare
+from dbci.migrate.version import Version
+from dbci.settings.placeholders import Placeholders
+from dbci.settings.urls import DatabaseUrl
 
 ENTRYPOINT = Path(__file__).resolve().parents[2] / "entrypoint.py"
 HISTORY = "flyway_schema_history"

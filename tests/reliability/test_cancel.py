@@ -178,7 +178,7 @@ def _history(engine: Engine) -> list[tuple[str, bool]]:
 
 def _lock_free(engine: Engine) -> bool:
     """Whether another session can take the migration lock now (Flyway's key / name)."""
-    from dbci.engines.postgresql import flyway_lock_key, java_string_hash
+    from dbci.engines.postgresql.engine import flyway_lock_key, java_string_hash
 
     if engine.name == "PostgreSQL":
         key = flyway_lock_key('"public"."flyway_schema_history"')
@@ -259,7 +259,7 @@ def test_cancel_while_waiting_for_the_migration_lock(
 
 def _hold_migration_lock(engine: Engine) -> Callable[[], None]:
     """Take the migration lock from a session of the test's; returns its release."""
-    from dbci.engines.postgresql import flyway_lock_key, java_string_hash
+    from dbci.engines.postgresql.engine import flyway_lock_key, java_string_hash
 
     if engine.name == "PostgreSQL":
         import psycopg
@@ -270,7 +270,7 @@ def _hold_migration_lock(engine: Engine) -> Callable[[], None]:
     else:
         import pymysql
 
-        from dbci.urls import parse_database_url
+        from dbci.settings.urls import parse_database_url
 
         url = parse_database_url(engine.url, base_dir=Path("."), where="test")
         connection = pymysql.connect(

@@ -31,7 +31,7 @@ from support.targets import (
     write_scenario,
 )
 
-from dbci.config import Overrides, load_settings
+from dbci.settings.config import Overrides, load_settings
 
 RUNS = 50
 MIGRATIONS = 6  # after the seed: V2..V7
@@ -65,7 +65,7 @@ def targets(request: pytest.FixtureRequest) -> Iterator[Callable[[], DeployTarge
 
 def _seeded(target: DeployTarget, root: Path) -> None:
     """An empty target, then V1 (the customers) deployed, as before any run's fault."""
-    from dbci.deploy.stage import deploy
+    from dbci.stages.deploy.stage import deploy
 
     target.reset()
     done = deploy(Overrides(project=root, environment="target", settings={"target": "1"}))
@@ -126,9 +126,9 @@ def test_deploys_cut_off_at_random_points_recover(
 
 def _runs(target: DeployTarget, fault: str, root: Path, scenarios: Any) -> int:
     """RUNS deploys to `target`, each cut off by `fault`; how many the fault cut off."""
-    from dbci.commands import validate
-    from dbci.deploy.stage import deploy
-    from dbci.lifecycle import repair
+    from dbci.migrate.commands import validate
+    from dbci.migrate.lifecycle import repair
+    from dbci.stages.deploy.stage import deploy
 
     root = write_scenario(root, target, MIGRATIONS, SLEEP_MS)
     versions = [str(v) for v in range(1, MIGRATIONS + 2)]

@@ -50,8 +50,8 @@ from support.cli import run_entrypoint
 from test_report_comments import GITHUB_TOKEN, Api, azure_env, gitlab_env, serving
 from test_report_html import Proxy, run_chromium
 
+from dbci.ci.comments import comment_marker
 from dbci.logtext import visible_controls
-from dbci.report.comments import comment_marker
 from dbci.report.junit import xml_text
 from dbci.report.render import render_all
 from dbci.report.sarif import repository_prefix

@@ -71,7 +71,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     else:
         import pymysql
 
-        from dbci.urls import parse_database_url
+        from dbci.settings.urls import parse_database_url
 
         mysql_server = request.getfixturevalue("mysql_server")
         with mysql_server.scratch_database() as url:
@@ -245,7 +245,7 @@ def test_a_migrations_own_lock_timeout_wins(pg_url: str, tmp_path: Path) -> None
 
 @pytest.mark.scenario("lock waits: a stale session holds the migration lock")
 def test_a_stale_session_holding_the_migration_lock(server: Server, tmp_path: Path) -> None:
-    from dbci.engines.postgresql import flyway_lock_key, java_string_hash
+    from dbci.engines.postgresql.engine import flyway_lock_key, java_string_hash
 
     root = _project(tmp_path, {"V1__a.sql": "CREATE TABLE a (id int);\n"})
     stale = server.connect()

@@ -105,7 +105,7 @@ PLACEHOLDER_MIGRATIONS = {
     ],
 )
 def test_which_names_are_secret(name: str, secret: bool) -> None:
-    from dbci.placeholders import looks_secret
+    from dbci.settings.placeholders import looks_secret
 
     assert looks_secret(name) is secret
 
@@ -128,7 +128,7 @@ def test_which_names_are_secret(name: str, secret: bool) -> None:
     ],
 )
 def test_whole_tokens(text: str, secrets: list[str], shown: str) -> None:
-    from dbci.redact import scrub_tokens
+    from dbci.settings.redact import scrub_tokens
 
     assert scrub_tokens(text, secrets) == shown
 
@@ -149,7 +149,7 @@ def test_whole_tokens(text: str, secrets: list[str], shown: str) -> None:
     ],
 )
 def test_a_urls_password_is_hidden_at_its_place(url: str, shown: str) -> None:
-    from dbci.redact import hide_url_password
+    from dbci.settings.redact import hide_url_password
 
     assert hide_url_password(url) == shown
 

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from dbci.config import Overrides, load_settings
 from dbci.engines import open_database
 from dbci.engines.base import Database
+from dbci.settings.config import Overrides, load_settings
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dbci.config import Overrides, Settings, load_settings
+from dbci.settings.config import Overrides, Settings, load_settings
 
 
 def write_project(root: Path, files: dict[str, str | bytes], toml: str | None = None) -> Path:

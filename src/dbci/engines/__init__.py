@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dbci.config import Settings
 from dbci.engines.base import Database
 from dbci.errors import InputError
+from dbci.settings.config import Settings
 
 
 def open_database(settings: Settings) -> Database:
@@ -14,13 +14,13 @@ def open_database(settings: Settings) -> Database:
     if settings.environment:
         where = f"{where} ({target.masked()})"
     if target.dialect == "postgresql":
-        from dbci.engines.postgresql import PostgreSQLDatabase as engine_class
+        from dbci.engines.postgresql.engine import PostgreSQLDatabase as engine_class
     elif target.dialect == "sqlite":
-        from dbci.engines.sqlite import SQLiteDatabase as engine_class
+        from dbci.engines.sqlite.engine import SQLiteDatabase as engine_class
     elif target.dialect == "mysql":
-        from dbci.engines.mysql import MySQLDatabase as engine_class
+        from dbci.engines.mysql.engine import MySQLDatabase as engine_class
     elif target.dialect == "mssql":
-        from dbci.engines.sqlserver import SQLServerDatabase as engine_class
+        from dbci.engines.sqlserver.engine import SQLServerDatabase as engine_class
     else:
         raise InputError(f"{where}: dbci does not drive {target.dialect} databases yet")
     return engine_class.connect(target, where=where, connect_timeout=settings.connect_timeout)

@@ -20,13 +20,19 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from dbci import cancel
 from dbci.errors import DatabaseUnavailable, DbciError, GateFailed
-from dbci.locking import NO_WAIT_LIMITS, LockPolicy, LockWait
-from dbci.locking import Session as OtherSession
-from dbci.sqlsplit import Statement, leading_words, split_statements, split_windows, terminated
-from dbci.urls import DatabaseUrl
+from dbci.migrate.locking import NO_WAIT_LIMITS, LockPolicy, LockWait
+from dbci.migrate.locking import Session as OtherSession
+from dbci.settings.urls import DatabaseUrl
+from dbci.sqlsplit.scanner import (
+    Statement,
+    leading_words,
+    split_statements,
+    split_windows,
+    terminated,
+)
 
 if TYPE_CHECKING:
-    from dbci.lockwatch import LockWatch
+    from dbci.migrate.lockwatch import LockWatch
 
 # A `:name` parameter in dbci's own queries (not a `::type` cast).
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -57,7 +63,7 @@ class StatementFailure(Exception):
         super().__init__(error.message)
         self.statement = statement
         self.error = error
-        self.attempts = 1  # tries it had, after lock timeouts (dbci.locking)
+        self.attempts = 1  # tries it had, after lock timeouts (dbci.migrate.locking)
 
 
 class ScriptFailure(Exception):

@@ -1,7 +1,7 @@
 """The JSON Schema of report.json ("dbci-report/1") and the one line that names its first
 violation.
 
-The schema is the contract between the stages that write report.json (`dbci.report_json`,
+The schema is the contract between the stages that write report.json (`dbci.report.document`,
 `build.stage`, `check.stage`, `check.drift`, `code.findings`, `deploy.stage`) and everything
 that reads it: the renderers of `dbci report` and `deploy --plan`. It holds the shapes those
 readers rely on: which values are objects, arrays, strings or numbers, which may be null,

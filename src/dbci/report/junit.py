@@ -14,7 +14,7 @@ properties, system-out and system-err; every test case a class name and a time. 
 made safe for XML 1.0 first: characters it cannot hold (control characters, lone
 surrogates) are removed, as SQL and messages may contain anything.
 
-The build stage writes `junit.xml` with the build's suites alone (`dbci.build.junit`,
+The build stage writes `junit.xml` with the build's suites alone (`dbci.stages.build.junit`,
 through `JUnitDocument` and the `add_*_cases` helpers here) before the report stage
 renders the whole file.
 """
@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dbci import __version__
-from dbci.code.findings import SEVERITIES
+from dbci.analysis.findings import SEVERITIES
 
 # Every character XML 1.0 cannot hold: C0 controls other than tab, LF and CR, lone
 # surrogates, U+FFFE and U+FFFF.

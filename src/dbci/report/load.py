@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dbci.errors import InputError
-from dbci.report_json import SCHEMA, SECTIONS
+from dbci.report.document import SCHEMA, SECTIONS
 
 
 def load_report(path: Path) -> dict[str, Any]:

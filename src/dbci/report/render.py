@@ -23,7 +23,7 @@ class Rendered:
 
     directory: Path
     files: list[str] = field(default_factory=list)
-    comment: Any = None  # dbci.report.comments.CommentResult
+    comment: Any = None  # dbci.ci.comments.CommentResult
     status: str = "passed"
 
 
@@ -54,7 +54,7 @@ def render_all(
     except OSError as exc:
         raise InputError(f"cannot write the report files: {exc.strerror}", file=directory) from None
     if comment:
-        from dbci.report.comments import upsert_comment
+        from dbci.ci.comments import upsert_comment
 
         done.comment = upsert_comment(texts["comment.md"], marker, env)
     return done
@@ -80,7 +80,7 @@ def _texts(
 def _marker(report: dict[str, Any]) -> str:
     """The hidden marker of this report's comment: one per project, environment and stage
     (deploy, else check, else build), so that a second run edits the first comment."""
-    from dbci.report.comments import comment_marker
+    from dbci.ci.comments import comment_marker
 
     if report.get("deploy"):
         stage = "deploy"

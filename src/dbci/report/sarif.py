@@ -148,7 +148,7 @@ def _rule(rule_id: str, source: str) -> dict[str, Any]:
 @functools.cache
 def _dbci_rule(rule_id: str) -> dict[str, Any] | None:
     """dbci's own rule `rule_id` (DB###), documented from its module docstring."""
-    from dbci.code.rules import RULES_BY_ID
+    from dbci.analysis.rules import RULES_BY_ID
 
     rule = RULES_BY_ID.get(rule_id)
     if rule is None:

@@ -62,7 +62,7 @@ from dbci.schema.model import (
     relation_keys,
     type_dependencies,
 )
-from dbci.sqlsplit import terminated
+from dbci.sqlsplit.scanner import terminated
 
 ADD, CHANGE, DROP = "Add", "Change", "Drop"
 
@@ -126,11 +126,11 @@ class Diff:
         """The statements as a script for the engine's client (empty when A and B are the
         same): MySQL's routine bodies go between DELIMITER lines, T-SQL's batches end in GO."""
         if self.dialect == "mysql":
-            from dbci.schema.mysql_diff import mysql_script
+            from dbci.engines.mysql.ddl import mysql_script
 
             return mysql_script(self.statements)
         if self.dialect == "mssql":
-            from dbci.schema.mssql_diff import mssql_script
+            from dbci.engines.sqlserver.diff import mssql_script
 
             return mssql_script(self.statements)
         return "".join(terminated(s) + "\n" for s in self.statements)
@@ -354,17 +354,17 @@ class _Planner:
 
     def _emit(self) -> None:
         if self.a.dialect == "sqlite":
-            from dbci.schema.sqlite_diff import emit_sqlite
+            from dbci.engines.sqlite.ddl import emit_sqlite
 
             self.out.statements = emit_sqlite(self)
             return
         if self.a.dialect == "mysql":
-            from dbci.schema.mysql_diff import emit_mysql
+            from dbci.engines.mysql.ddl import emit_mysql
 
             self.out.statements = emit_mysql(self)
             return
         if self.a.dialect == "mssql":
-            from dbci.schema.mssql_diff import emit_mssql
+            from dbci.engines.sqlserver.diff import emit_mssql
 
             self.out.statements = emit_mssql(self)
             return
@@ -646,11 +646,11 @@ def _ddl_renderer(dialect: str) -> Callable[[DbObject], str] | None:
     """The engine's own DDL writer for `Change.before_sql`/`after_sql`, where the model's
     (PostgreSQL's) would not run there."""
     if dialect == "mysql":
-        from dbci.schema.mysql_diff import create_ddl
+        from dbci.engines.mysql.ddl import create_ddl
 
         return create_ddl
     if dialect == "mssql":
-        from dbci.schema.mssql_diff import create_ddl as create_mssql_ddl
+        from dbci.engines.sqlserver.diff import create_ddl as create_mssql_ddl
 
         return create_mssql_ddl
     return None

@@ -22,7 +22,7 @@ def snapshot(
     `parallel`: the engine may read with more than one connection at once.
     """
     if db.dialect == "postgresql":
-        from dbci.schema.postgresql import snapshot_postgresql
+        from dbci.engines.postgresql.snapshot import snapshot_postgresql
 
         return snapshot_postgresql(
             db,
@@ -32,11 +32,11 @@ def snapshot(
             parallel=parallel,
         )
     if db.dialect == "mysql":
-        from dbci.schema.mysql import snapshot_mysql
+        from dbci.engines.mysql.snapshot import snapshot_mysql
 
         return snapshot_mysql(db, schemas, exclude_tables=exclude_tables)
     if db.dialect == "mssql":
-        from dbci.schema.mssql import snapshot_mssql
+        from dbci.engines.sqlserver.snapshot import snapshot_mssql
 
         return snapshot_mssql(db, schemas, exclude_tables=exclude_tables)
     from dbci.schema.reflection import snapshot_reflected

@@ -1,0 +1,51 @@
+"""What a dbci rule is: an id, a default severity, the dialects it applies to, a check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from dbci.analysis.tree import FileFacts, Statement, keywords
+
+POSTGRES = frozenset({"postgres"})
+POSTGRES_MYSQL = frozenset({"postgres", "mysql", "mariadb"})
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule's finding before it becomes a `Finding`: where, and what to say."""
+
+    segment: Any
+    message: str
+
+
+class Rule:
+    """A dbci rule. Subclasses set the class attributes and implement `check`; the
+    docstring shows the bad SQL and the good SQL."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]  # a short slug: drop-table
+    severity: ClassVar[str]  # error | warning | info
+    dialects: ClassVar[frozenset[str] | None] = None  # SQLFluff dialects; None: every one
+
+    def applies_to(self, dialect: str) -> bool:
+        return self.dialects is None or dialect in self.dialects
+
+    def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
+        """The problems of one statement (`facts` tells what else the file holds)."""
+        raise NotImplementedError
+
+
+def altered_actions(
+    statement: Statement, facts: FileFacts
+) -> Iterator[tuple[str, list[Any], list[str]]]:
+    """(table, action, the action's keywords) for each action of an ALTER TABLE on a table
+    the file did not create (a new table is empty and unused: nothing to fear)."""
+    if statement.kind != "alter_table_statement":
+        return
+    table = statement.table()
+    if facts.is_new_table(statement, table):
+        return
+    for action in statement.actions():
+        yield table, action, keywords(action)

@@ -1,0 +1,66 @@
+"""DB501 lock-timeout: a statement that takes a strong lock on an existing table waits
+behind any long query on it, and every query after it waits behind the migration. Set
+`lock_timeout` first, so that the migration fails fast and can be retried instead.
+
+Bad:
+
+    ALTER TABLE orders ADD COLUMN note text;
+
+Good:
+
+    SET lock_timeout = '5s';
+    ALTER TABLE orders ADD COLUMN note text;
+
+Reported once per file, at the first statement that needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dbci.analysis.rules.base import POSTGRES, Hit, Rule
+from dbci.analysis.tree import FileFacts, Statement, keywords
+
+# Statements that take an ACCESS EXCLUSIVE or SHARE lock on the table they name.
+_LOCKING = {
+    "alter_table_statement",
+    "drop_table_statement",
+    "truncate_table",
+    "truncate_statement",
+    "create_index_statement",
+}
+
+
+def sets_lock_timeout(statement: Statement) -> bool:
+    """`SET [SESSION | LOCAL] lock_timeout …` or `SELECT set_config('lock_timeout', …)`."""
+    raw = statement.body.raw.lower()
+    return "lock_timeout" in raw and (statement.kind == "set_statement" or "set_config" in raw)
+
+
+class LockTimeout(Rule):
+    id = "DB501"
+    name = "lock-timeout"
+    severity = "warning"
+    dialects = POSTGRES
+
+    def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
+        if statement.kind not in _LOCKING or not _needs_timeout(statement, facts):
+            return
+        earlier = facts.statements[: statement.index]
+        if any(sets_lock_timeout(s) for s in earlier):
+            return
+        if any(_needs_timeout(s, facts) for s in earlier if s.kind in _LOCKING):
+            return  # reported at the first one
+        yield Hit(
+            statement.body,
+            "this statement locks an existing table: SET lock_timeout first so that it "
+            "fails fast instead of queueing every query behind it",
+        )
+
+
+def _needs_timeout(statement: Statement, facts: FileFacts) -> bool:
+    if facts.is_new_table(statement, statement.table()):
+        return False
+    return not (
+        statement.kind == "create_index_statement" and "CONCURRENTLY" in keywords(statement.body)
+    )

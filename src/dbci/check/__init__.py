@@ -1,2 +1,0 @@
-"""The check stage against a target: changes, drift, code analysis, dry run, gates
-(`dbci.check.stage.check`)."""

@@ -1,0 +1,1 @@
+"""MySQL and MariaDB: connection, catalog snapshot, DDL and the objects clean drops."""

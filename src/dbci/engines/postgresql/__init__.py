@@ -1,0 +1,1 @@
+"""PostgreSQL: connection, catalog snapshot, DDL and the objects clean drops."""

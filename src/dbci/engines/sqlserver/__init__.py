@@ -1,0 +1,1 @@
+"""SQL Server (through ODBC): connection, catalog snapshot, DDL and the objects clean drops."""

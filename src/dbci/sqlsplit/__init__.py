@@ -1,0 +1,1 @@
+"""Splitting scripts into statements: one scanner, one rule set per dialect."""
