@@ -17,8 +17,7 @@ demo: $(VENV)/.installed
 # Install what the tests need, lint, and run the tests (PostgreSQL from
 # DBCI_TEST_POSTGRES_URL, else an embedded server from the pgserver package).
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests entrypoint.py bench/migrate bench/schema_diff \
-		bench/code_analysis bench/build bench/check bench/deploy bench/mysql bench/large_migration
+	$(BIN)/ruff check src tests entrypoint.py bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The reliability suite alone (also part of `make test`): concurrency, faults, bad input,
