@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark `dbci build` on the embedded PostgreSQL: its overhead, and undo verification.
 
-One run writes the project of bench/migrate (N versioned migrations, default 500, each a
+One run writes the project of bench/migrate.py (N versioned migrations, default 500, each a
 CREATE TABLE, a CREATE INDEX, an ALTER TABLE and a COMMENT ON TABLE, written by that
 script's own `write_migrations`) and gives every migration `V<n>__step_<n>.sql` an undo
 script `U<n>__step_<n>.sql` that reverses it statement by statement. Writing them is not
@@ -30,35 +30,40 @@ drops them all, even on failure. See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import compileall
-import importlib.machinery
-import importlib.util
 import json
-import os
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack, suppress
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-ENV_URL = "DBCI_BENCH_POSTGRES_URL"
-FALLBACK_ENV_URL = "DBCI_TEST_POSTGRES_URL"
+from _bench import (
+    HISTORY_TABLE,
+    PG_ENV_URL,
+    PG_FALLBACK_ENV_URL,
+    BenchError,
+    Cluster,
+    byte_compile,
+    ensure_dbci_importable,
+    guarded,
+    libpq_url,
+    migrations_parser,
+    print_medians,
+    redact,
+    run_child,
+    stop_leftover_servers,
+    url_setting,
+    verdict,
+)
+from _bench import Finished as Timing
+from migrate import write_migrations
+
 DB_PREFIX = "dbci_bench_build_"
-HISTORY_TABLE = "flyway_schema_history"
 DIALECT = "postgresql"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-MIGRATE_BENCH = Path(__file__).resolve().parent / "migrate"  # the generator of the project
-OUTPUT_TAIL = 2000  # characters of a failed process's output shown in the error
-STOP_GRACE_S = 30.0  # how long an interrupted dbci gets to stop its server and clean up
 EMBEDDED_VERSION = re.compile(r"\(PostgreSQL (?P<version>[0-9][^)]*)\)")
 
 # Targets. The script reports them; missing one does not make it fail.
@@ -77,53 +82,7 @@ UNDO_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-class BenchError(Exception):
-    """The benchmark cannot go on (a process failed or a sanity check did not hold)."""
-
-
-# --- Interpreter ---------------------------------------------------------------------------
-
-
-def ensure_dbci_importable() -> None:
-    """Re-run this script with the repository's venv Python if this one cannot import dbci.
-
-    `#!/usr/bin/env python3` may pick a Python without dbci; dbci is run as
-    `sys.executable -m dbci`, so the interpreter matters.
-    """
-    if importlib.util.find_spec("dbci") is not None:
-        return
-    venv = REPO_ROOT / ".venv"
-    venv_python = venv / "bin" / "python"
-    if venv_python.is_file() and Path(sys.prefix).resolve() != venv.resolve():
-        os.execv(str(venv_python), [str(venv_python), __file__, *sys.argv[1:]])
-    sys.exit(f"error: {sys.executable} cannot import dbci; run this with dbci's Python")
-
-
 # --- Project -------------------------------------------------------------------------------
-
-
-def load_write_migrations() -> Callable[[Path, int], list[Path]]:
-    """`write_migrations(project, count)` of bench/migrate, imported from its file.
-
-    The script has no `.py` suffix, so it is loaded with a SourceFileLoader; it only
-    defines things when imported (its `main` runs under `__name__ == "__main__"`).
-    """
-    name = "dbci_bench_migrate"
-    loader = importlib.machinery.SourceFileLoader(name, str(MIGRATE_BENCH))
-    spec = importlib.util.spec_from_loader(name, loader)
-    if spec is None:
-        raise BenchError(f"cannot import {MIGRATE_BENCH}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # its dataclasses look their module up there
-    try:
-        loader.exec_module(module)
-    except (OSError, SyntaxError, ImportError) as err:
-        sys.modules.pop(name, None)
-        raise BenchError(f"cannot import {MIGRATE_BENCH}: {err}") from err
-    write = getattr(module, "write_migrations", None)
-    if not callable(write):
-        raise BenchError(f"{MIGRATE_BENCH} has no write_migrations(project, count)")
-    return write
 
 
 def statements(sql: str) -> list[str]:
@@ -159,8 +118,7 @@ class Project:
 
 
 def write_project(root: Path, count: int) -> Project:
-    """Write bench/migrate's N migrations under `root` and an undo script for each."""
-    write_migrations = load_write_migrations()
+    """Write bench/migrate.py's N migrations under `root` and an undo script for each."""
     migrations = write_migrations(root, count)
     if len(migrations) != count:
         raise BenchError(f"write_migrations wrote {len(migrations)} files, not {count}")
@@ -172,206 +130,6 @@ def write_project(root: Path, count: int) -> Project:
         undo.write_text(undo_sql(path), encoding="utf-8")
         size += path.stat().st_size + undo.stat().st_size
     return Project(root, count, size / 1024)
-
-
-# --- Reference server ----------------------------------------------------------------------
-
-
-def libpq_url(url: str) -> str:
-    """The plain libpq form of a PostgreSQL URL (drops a SQLAlchemy `+driver` suffix)."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.split("+", 1)[0]
-    if scheme not in {"postgresql", "postgres"}:
-        raise BenchError(f"not a PostgreSQL URL (scheme {parts.scheme!r})")
-    return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, parts.fragment))
-
-
-def with_database(url: str, database: str) -> str:
-    """`url` pointing at `database` instead (keeps user, host and query such as `?host=`)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
-
-
-def redact(url: str) -> str:
-    """`url` with any password replaced by `***`, safe to print."""
-    parts = urlsplit(url)
-    if parts.password is None or parts.password == "":
-        return url
-    userinfo, _, hostinfo = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostinfo}"))
-
-
-def reference_url(option: str | None) -> tuple[str, str] | None:
-    """(admin libpq URL, where it came from): --url, else the env vars; None: no reference."""
-    if option:
-        return libpq_url(option), "--url"
-    for name in (ENV_URL, FALLBACK_ENV_URL):
-        value = os.environ.get(name, "").strip()
-        if value:
-            return libpq_url(value), f"${name}"
-    return None
-
-
-@dataclass
-class Cluster:
-    """The reference server, reached with psycopg, and the databases made on it."""
-
-    admin_url: str
-    created: list[str] = field(default_factory=list)
-
-    def execute(self, sql: str, database: str | None = None) -> list[tuple[Any, ...]]:
-        """Run one statement in autocommit on `database` (default: the admin one); its rows."""
-        import psycopg
-
-        url = self.admin_url if database is None else self.url(database)
-        try:
-            with psycopg.connect(url, autocommit=True) as conn:
-                cursor = conn.execute(sql)
-                return cursor.fetchall() if cursor.description else []
-        except psycopg.Error as err:
-            where = database or "admin database"
-            raise BenchError(f"{where}: {str(err).strip()}") from err
-
-    def create_database(self) -> str:
-        """Create a fresh empty database `dbci_bench_build_<pid>_<n>`; return its name."""
-        name = f"{DB_PREFIX}{os.getpid()}_{len(self.created) + 1}"
-        self.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        self.execute(f'CREATE DATABASE "{name}"')
-        self.created.append(name)
-        return name
-
-    def drop_database(self, name: str) -> None:
-        """Drop `name`, ending any session still connected to it."""
-        self.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            f" WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        )
-        self.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        self.created.remove(name)
-
-    def drop_all(self) -> None:
-        """Drop every database still left; report (not raise) a failure to drop one."""
-        for name in list(self.created):
-            try:
-                self.drop_database(name)
-            except BenchError as err:
-                print(f"warning: could not drop database {name}: {err}", file=sys.stderr)
-
-    def url(self, database: str) -> str:
-        """The libpq URL of `database` on this server."""
-        return with_database(self.admin_url, database)
-
-
-# --- Processes -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Timing:
-    """One finished process: wall-clock s, its own CPU s (user + sys), its output."""
-
-    wall: float
-    cpu: float
-    stdout: str
-    stderr: str
-    returncode: int
-
-
-def child_env(tmp: Path) -> dict[str, str]:
-    """This environment without `DBCI_*` variables (the project alone decides what dbci
-    does), with TMPDIR in the benchmark's own folder: the embedded server's temp dir is
-    made there, so it is deleted with that folder whatever happens to dbci."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DBCI_")}
-    env["TMPDIR"] = str(tmp)
-    return env
-
-
-def stop_group(proc: subprocess.Popen[bytes]) -> None:
-    """Stop an interrupted child's process group: SIGINT first, so dbci stops its embedded
-    server and deletes its files, then SIGKILL if it is still running after the grace."""
-    with suppress(OSError):
-        os.killpg(proc.pid, signal.SIGINT)
-    try:
-        proc.wait(timeout=STOP_GRACE_S)
-    except subprocess.TimeoutExpired:
-        with suppress(OSError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-def run(what: str, cmd: Sequence[str], *, cwd: Path, tmp: Path, ok: Sequence[int] = (0,)) -> Timing:
-    """Run `cmd` (`what`, for messages) and time it. Raise BenchError if it exits with a
-    code not in `ok`.
-
-    Output goes to temporary files (not pipes), so the timing is the process's alone.
-    `os.wait4` gives this one child's own CPU time (the servers' work is not in it). The
-    child leads a process group of its own: on an error, Ctrl-C or SIGTERM the group is
-    stopped (see `stop_group`).
-    """
-    with ExitStack() as files:
-        out = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
-        err = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd,
-            stdout=out,
-            stderr=err,
-            stdin=subprocess.DEVNULL,
-            cwd=cwd,
-            env=child_env(tmp),
-            start_new_session=True,
-        )
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:
-            stop_group(proc)
-            raise
-        wall = time.perf_counter() - started
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    if code not in ok:
-        tail = (stdout + stderr)[-OUTPUT_TAIL:].strip()
-        raise BenchError(f"{what} exited with {code}:\n{tail}")
-    return Timing(wall, usage.ru_utime + usage.ru_stime, stdout, stderr, code)
-
-
-def process_cmdline(pid: int) -> str | None:
-    """The command line of process `pid` (Linux /proc), or None if it is not running."""
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def stop_leftover_servers(root: Path) -> None:
-    """Stop any PostgreSQL still running from a data dir under `root` (a dbci killed before
-    it could stop its embedded server): an immediate shutdown (SIGQUIT) of its postmaster,
-    found by the pid in its `postmaster.pid` and checked against its command line."""
-    for pidfile in root.rglob("postmaster.pid"):
-        with suppress(OSError, ValueError, IndexError):
-            pid = int(pidfile.read_text().splitlines()[0])
-            cmdline = process_cmdline(pid)
-            if cmdline is None or str(pidfile.parent) not in cmdline:
-                continue
-            print(
-                f"warning: stopping the leftover server {pid} ({pidfile.parent})", file=sys.stderr
-            )
-            os.kill(pid, signal.SIGQUIT)
-            deadline = time.monotonic() + 10
-            while process_cmdline(pid) is not None and time.monotonic() < deadline:
-                time.sleep(0.1)
-
-
-def byte_compile() -> None:
-    """Byte-compile dbci and its driver, as pip does when it installs a package (see
-    bench/migrate): a run must not pay for compiling dbci's sources."""
-    for name in ("dbci", "psycopg", "psycopg_binary", "pgserver"):
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.submodule_search_locations:
-            for folder in spec.submodule_search_locations:
-                compileall.compile_dir(folder, quiet=1)
 
 
 # --- dbci ----------------------------------------------------------------------------------
@@ -411,14 +169,13 @@ def dbci_build(project: Project, tmp: Path, *, verify_undo: bool) -> BuildRun:
     cmd = [sys.executable, "-m", "dbci", "--project", str(project.root), "--output", "json"]
     cmd += ["build", "--dialect", DIALECT, flag]
     what = f"dbci build {flag}"
-    timing = run(what, cmd, cwd=project.root, tmp=tmp, ok=(0, 1))
+    timing = run_child(what, cmd, cwd=project.root, tmp=tmp, ok=(0, 1))
     try:
         build = json.loads(timing.stdout)["build"]
         if not isinstance(build, dict):
             raise TypeError("build is not an object")
     except (ValueError, KeyError, TypeError) as err:
-        tail = (timing.stdout + timing.stderr)[-OUTPUT_TAIL:].strip()
-        raise BenchError(f"{what} printed no JSON build result ({err}):\n{tail}") from err
+        raise BenchError(f"{what} printed no JSON build result ({err}):\n{timing.tail()}") from err
     check_build(what, build, project.count, verify_undo=verify_undo)
     if timing.returncode != 0:
         raise BenchError(f"{what} exited with {timing.returncode} although it passed")
@@ -464,7 +221,7 @@ def reference_migrate(cluster: Cluster, project: Project, tmp: Path) -> Timing:
     database = cluster.create_database()
     cmd = [sys.executable, "-m", "dbci", "--url", cluster.url(database)]
     cmd += ["--project", str(project.root), "migrate"]
-    timing = run("dbci migrate (reference)", cmd, cwd=project.root, tmp=tmp)
+    timing = run_child("dbci migrate (reference)", cmd, cwd=project.root, tmp=tmp)
     ((succeeded, failed),) = cluster.execute(
         "SELECT count(*) FILTER (WHERE success AND version IS NOT NULL),"
         f" count(*) FILTER (WHERE NOT success) FROM {HISTORY_TABLE}",
@@ -538,7 +295,7 @@ def run_line(run: BuildRun) -> str:
 def benchmark(project: Project, cluster: Cluster | None, tmp: Path, repeat: int) -> Results:
     """Time the plain build, the build with undo verification and (with a server) the
     reference migrate `repeat` times each, alternating; print each run as it ends."""
-    byte_compile()
+    byte_compile(("dbci", "psycopg", "psycopg_binary", "pgserver"))
     results = Results()
     for i in range(1, repeat + 1):
         plain = dbci_build(project, tmp, verify_undo=False)
@@ -554,11 +311,6 @@ def benchmark(project: Project, cluster: Cluster | None, tmp: Path, repeat: int)
             line += f"  reference migrate {results.reference[-1].wall:.2f} s"
         print(line, flush=True)
     return results
-
-
-def verdict(ok: bool) -> str:
-    """How a median compares with its target."""
-    return "ok" if ok else "MISSED"
 
 
 def report(results: Results, count: int, *, as_json: bool, extra: dict[str, Any]) -> None:
@@ -614,12 +366,7 @@ def report(results: Results, count: int, *, as_json: bool, extra: dict[str, Any]
             f"<= {TARGET_UNDO_RATIO:g}x {verdict(ratio <= TARGET_UNDO_RATIO)}",
         ),
     ]
-    rows = [(*row, "", "")[:4] for row in rows]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    print("medians:")
-    for row in rows:
-        line = f"  {row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}"
-        print(line.rstrip())
+    print_medians(rows)
     if as_json:
         figures: dict[str, Any] = {
             **extra,
@@ -648,94 +395,66 @@ def report(results: Results, count: int, *, as_json: bool, extra: dict[str, Any]
 # --- Entry point ---------------------------------------------------------------------------
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(
-        prog="bench/build",
-        description="Time `dbci build` on the embedded PostgreSQL, with and without undo"
+    parser = migrations_parser(
+        "bench/build.py",
+        "Time `dbci build` on the embedded PostgreSQL, with and without undo"
         " verification, on generated migrations.",
+        url_help="libpq URL of an admin database for the reference migrate (default:"
+        f" ${PG_ENV_URL}, else ${PG_FALLBACK_ENV_URL}, else no reference)",
+        of="kind",
     )
-    parser.add_argument(
-        "--url",
-        help="libpq URL of an admin database for the reference migrate (default:"
-        f" ${ENV_URL}, else ${FALLBACK_ENV_URL}, else no reference)",
-    )
-    parser.add_argument(
-        "--migrations", type=positive_int, default=500, help="migrations to generate (500)"
-    )
-    parser.add_argument(
-        "--repeat", type=positive_int, default=3, help="runs of each kind (3), alternating"
-    )
-    parser.add_argument("--json", action="store_true", help="also print a JSON line of figures")
     return parser.parse_args(argv)
-
-
-def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    """Turn SIGTERM into SystemExit so the servers, databases and files are still cleaned."""
-    raise SystemExit(128 + signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 on success, 1 if anything failed or a check did not hold."""
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, exit_on_sigterm)
-    try:
-        with ExitStack() as stack:
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbci-bench-")))
-            tmp = tmp.resolve()  # pgserver resolves its data dir: compare like with like
-            stack.callback(stop_leftover_servers, tmp)
-            child_tmp = tmp / "tmp"
-            child_tmp.mkdir()
-            project = write_project(tmp / "project", args.migrations)
 
-            cluster = None
-            server = "none"
-            found = reference_url(args.url)
-            if found is None:
-                print(
-                    f"server   none given (--url, ${ENV_URL}, ${FALLBACK_ENV_URL}): no reference"
-                    " migrate, overhead (b) skipped"
-                )
-            else:
-                cluster = Cluster(found[0])
-                stack.callback(cluster.drop_all)
-                server = cluster.execute("SHOW server_version")[0][0]
-                print(
-                    f"server   {redact(found[0])} ({found[1]}, PostgreSQL {server})"
-                    " for the reference migrate"
-                )
+    def body(stack: ExitStack) -> int | None:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbci-bench-")))
+        tmp = tmp.resolve()  # pgserver resolves its data dir: compare like with like
+        stack.callback(stop_leftover_servers, tmp)
+        child_tmp = tmp / "tmp"
+        child_tmp.mkdir()
+        project = write_project(tmp / "project", args.migrations)
+
+        cluster = None
+        server = "none"
+        found = url_setting(args.url, (PG_ENV_URL, PG_FALLBACK_ENV_URL))
+        if found is None:
             print(
-                f"workload {project.count} migrations, each with its undo script"
-                f" ({2 * project.count} files, {project.kilobytes:.0f} KB)"
+                f"server   none given (--url, ${PG_ENV_URL}, ${PG_FALLBACK_ENV_URL}): no"
+                " reference migrate, overhead (b) skipped"
             )
+        else:
+            cluster = Cluster(libpq_url(found[0]), DB_PREFIX)
+            stack.callback(cluster.drop_all)
+            server = cluster.execute("SHOW server_version")[0][0]
             print(
-                f"runs     {args.repeat} of each: build --no-verify-undo, build --verify-undo"
-                + (", reference migrate" if cluster is not None else ""),
-                flush=True,
+                f"server   {redact(cluster.admin_url)} ({found[1]}, PostgreSQL {server})"
+                " for the reference migrate"
             )
-            results = benchmark(project, cluster, child_tmp, args.repeat)
-            print(f"embedded PostgreSQL {results.embedded_version} (pgserver)")
-            extra = {
-                "migrations": project.count,
-                "repeat": args.repeat,
-                "reference_server": None if cluster is None else server,
-            }
-            report(results, project.count, as_json=args.json, extra=extra)
-    except BenchError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+        print(
+            f"workload {project.count} migrations, each with its undo script"
+            f" ({2 * project.count} files, {project.kilobytes:.0f} KB)"
+        )
+        print(
+            f"runs     {args.repeat} of each: build --no-verify-undo, build --verify-undo"
+            + (", reference migrate" if cluster is not None else ""),
+            flush=True,
+        )
+        results = benchmark(project, cluster, child_tmp, args.repeat)
+        print(f"embedded PostgreSQL {results.embedded_version} (pgserver)")
+        extra = {
+            "migrations": project.count,
+            "repeat": args.repeat,
+            "reference_server": None if cluster is None else server,
+        }
+        report(results, project.count, as_json=args.json, extra=extra)
+
+    return guarded(body)
 
 
 if __name__ == "__main__":

@@ -26,29 +26,37 @@ medians against the targets. See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import compileall
 import importlib.metadata
-import importlib.util
 import json
-import os
 import random
 import re
 import shutil
-import signal
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack, suppress
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-OUTPUT_TAIL = 2000  # characters of a failed process's output shown in the error
+import _bench
+from _bench import (
+    OUTPUT_TAIL,
+    BenchError,
+    Series,
+    cores,
+    dbci_env,
+    ensure_dbci_importable,
+    guarded,
+    int_at_least,
+    kill_group,
+    print_medians,
+    run_process,
+    verdict,
+)
+from _bench import Finished as Timing
+
 SEED = 20240815  # the generated migrations and the files the pull request changes
 DIALECT = "postgres"
 SQLFLUFF_CONFIG = "[sqlfluff]\ndialect = postgres\ntemplater = raw\nrules = core\n"
@@ -97,27 +105,7 @@ SUMMARY = re.compile(
 SQLFLUFF_VIOLATION = re.compile(r"^L:\s*\d+ \| P:\s*\d+ \| (?P<rule>\w+) \|", re.MULTILINE)
 
 
-class BenchError(Exception):
-    """The benchmark cannot go on (a process failed or a sanity check did not hold)."""
-
-
 # --- Interpreter ---------------------------------------------------------------------------
-
-
-def ensure_dbci_importable() -> None:
-    """Re-run this script with the repository's venv Python if this one cannot import dbci.
-
-    `#!/usr/bin/env python3` may pick a Python without dbci; dbci is run as
-    `sys.executable -m dbci` and SQLFluff from the same bin folder, so the interpreter
-    matters.
-    """
-    if importlib.util.find_spec("dbci") is not None:
-        return
-    venv = REPO_ROOT / ".venv"
-    venv_python = venv / "bin" / "python"
-    if venv_python.is_file() and Path(sys.prefix).resolve() != venv.resolve():
-        os.execv(str(venv_python), [str(venv_python), __file__, *sys.argv[1:]])
-    sys.exit(f"error: {sys.executable} cannot import dbci; run this with dbci's Python")
 
 
 def find_sqlfluff() -> Path:
@@ -137,13 +125,6 @@ def package_version(name: str) -> str:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
-
-
-def cores() -> int:
-    """The CPUs this process may run on (what dbci sizes its pool of workers by)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 # --- Migrations ----------------------------------------------------------------------------
@@ -300,22 +281,6 @@ def commit_pr_change(project: Project, run: int) -> None:
 # --- Processes -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Timing:
-    """One finished process: wall-clock s, CPU s (user + sys, its workers included), output."""
-
-    wall: float
-    cpu: float
-    stdout: str
-    returncode: int
-
-
-def child_env() -> dict[str, str]:
-    """This environment without `DBCI_*` variables: the project alone decides what dbci does
-    (a `DBCI_URL` would make it analyse a database's pending migrations instead)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("DBCI_")}
-
-
 def run(cmd: Sequence[str], *, cwd: Path, ok: Sequence[int] = (0,)) -> Timing:
     """Run `cmd` and time it. Raise BenchError if it exits with a code not in `ok`.
 
@@ -324,40 +289,16 @@ def run(cmd: Sequence[str], *, cwd: Path, ok: Sequence[int] = (0,)) -> Timing:
     leads a process group of its own: on an error, Ctrl-C or SIGTERM the whole group is
     killed, so no dbci worker is left behind linting.
     """
-    with ExitStack() as files:
-        out = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
-        err = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd,
-            stdout=out,
-            stderr=err,
-            stdin=subprocess.DEVNULL,
-            cwd=cwd,
-            env=child_env(),
-            start_new_session=True,
-        )
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:
-            with suppress(OSError):
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            raise
-        wall = time.perf_counter() - started
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    if code not in ok:
-        tail = (stdout + stderr)[-OUTPUT_TAIL:].strip()
-        raise BenchError(f"{' '.join(Path(c).name for c in cmd[:4])} exited with {code}:\n{tail}")
-    return Timing(wall, usage.ru_utime + usage.ru_stime, stdout, code)
+    timing = run_process(cmd, cwd=cwd, env=dbci_env(), group=True, stop=kill_group)
+    if timing.returncode not in ok:
+        what = " ".join(Path(c).name for c in cmd[:4])
+        raise BenchError(f"{what} exited with {timing.returncode}:\n{timing.tail()}")
+    return timing
 
 
 def byte_compile() -> None:
     """Byte-compile dbci, SQLFluff and SQLFluff's dependencies, as pip does when it installs
-    a package (see bench/migrate): a run must not pay for compiling their sources."""
+    a package (see bench/migrate.py): a run must not pay for compiling their sources."""
     names = {"dbci", "sqlfluff"}
     tops = importlib.metadata.packages_distributions()
     wanted = {
@@ -367,12 +308,7 @@ def byte_compile() -> None:
     for top, dists in tops.items():
         if any(d.lower().replace("_", "-") in wanted for d in dists):
             names.add(top)
-    for name in sorted(names):
-        with suppress(ImportError, ValueError):
-            spec = importlib.util.find_spec(name)
-            if spec is not None and spec.submodule_search_locations:
-                for folder in spec.submodule_search_locations:
-                    compileall.compile_dir(folder, quiet=1)
+    _bench.byte_compile(sorted(names))
 
 
 # --- dbci and SQLFluff ---------------------------------------------------------------------
@@ -484,37 +420,6 @@ def sqlfluff_core_rules() -> set[str]:
 
 
 @dataclass
-class Series:
-    """The runs of one measurement."""
-
-    runs: list[Timing] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        """Median wall-clock seconds."""
-        return statistics.median(t.wall for t in self.runs)
-
-    @property
-    def minimum(self) -> float:
-        """Fastest wall-clock seconds."""
-        return min(t.wall for t in self.runs)
-
-    @property
-    def cpu_median(self) -> float:
-        """Median CPU seconds of the process and its workers."""
-        return statistics.median(t.cpu for t in self.runs)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The figures for the JSON line (seconds, 4 decimals)."""
-        return {
-            "median_s": round(self.median, 4),
-            "min_s": round(self.minimum, 4),
-            "runs_s": [round(t.wall, 4) for t in self.runs],
-            "cpu_median_s": round(self.cpu_median, 4),
-        }
-
-
-@dataclass
 class Results:
     """Every measurement of the benchmark, and what the first run found."""
 
@@ -592,11 +497,6 @@ def benchmark(project: Project, sqlfluff: Path, repeat: int) -> Results:
     return results
 
 
-def verdict(ok: bool) -> str:
-    """How a median compares with its target."""
-    return "ok" if ok else "MISSED"
-
-
 def report(results: Results, project: Project, *, as_json: bool, extra: dict[str, Any]) -> None:
     """Print the medians against the targets, and a JSON line with the figures if asked."""
     r = results
@@ -640,11 +540,7 @@ def report(results: Results, project: Project, *, as_json: bool, extra: dict[str
             f"<= {TARGET_WARM_S:g} s {verdict(r.warm.median <= TARGET_WARM_S)}",
         ),
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    print("medians:")
-    for row in rows:
-        line = f"  {row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}"
-        print(line.rstrip())
+    print_medians(rows)
     for note in r.notes:
         print(f"  {note}")
     if as_json:
@@ -655,11 +551,10 @@ def report(results: Results, project: Project, *, as_json: bool, extra: dict[str
                 "speedup": TARGET_SPEEDUP,
                 "warm_s": TARGET_WARM_S,
             },
-            "pr": r.pr.as_dict(),
-            "pr_sqlfluff": r.pr_sqlfluff.as_dict(),
-            "cold": r.cold.as_dict(),
-            "full_sqlfluff": r.full_sqlfluff.as_dict(),
-            "warm": r.warm.as_dict(),
+            **{
+                name: getattr(r, name).as_dict(cpu_key="cpu_median_s")
+                for name in ("pr", "pr_sqlfluff", "cold", "full_sqlfluff", "warm")
+            },
             "speedup": round(speedup, 3),
             "findings": r.findings,
         }
@@ -669,22 +564,10 @@ def report(results: Results, project: Project, *, as_json: bool, extra: dict[str
 # --- Entry point ---------------------------------------------------------------------------
 
 
-def int_at_least(minimum: int) -> Callable[[str], int]:
-    """argparse type: an integer >= `minimum`."""
-
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
-        return value
-
-    return parse
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
-        prog="bench/code_analysis",
+        prog="bench/code_analysis.py",
         description="Time `dbci check --code` against `sqlfluff lint` on generated migrations.",
     )
     parser.add_argument(
@@ -700,49 +583,38 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    """Turn SIGTERM into SystemExit so the temporary project is still deleted."""
-    raise SystemExit(128 + signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 on success, 1 if anything failed or a check did not hold."""
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, exit_on_sigterm)
-    try:
-        with ExitStack() as stack:
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbci-bench-")))
-            sqlfluff = find_sqlfluff()
-            project = write_project(tmp / "project", args.files)
-            sizes = project.sizes()
-            versions = {"dbci": package_version("dbci"), "sqlfluff": package_version("sqlfluff")}
-            print(
-                f"workload {project.count} migrations, {min(sizes) / 1024:.1f}-"
-                f"{max(sizes) / 1024:.1f} KB each ({sum(sizes) / 1024:.0f} KB);"
-                f" the PR changes {', '.join(f'V{s}' for s in project.pr)}"
-            )
-            print(
-                f"tools    dbci {versions['dbci']}, sqlfluff {versions['sqlfluff']} ({sqlfluff}),"
-                f" {cores()} cores"
-            )
-            print(f"runs     {args.repeat} of each case, dbci then sqlfluff", flush=True)
-            results = benchmark(project, sqlfluff, args.repeat)
-            extra = {
-                "files": project.count,
-                "pr_files": len(project.pr),
-                "repeat": args.repeat,
-                "cores": cores(),
-                "dbci_version": versions["dbci"],
-                "sqlfluff_version": versions["sqlfluff"],
-            }
-            report(results, project, as_json=args.json, extra=extra)
-    except BenchError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+
+    def body(stack: ExitStack) -> int | None:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbci-bench-")))
+        sqlfluff = find_sqlfluff()
+        project = write_project(tmp / "project", args.files)
+        sizes = project.sizes()
+        versions = {"dbci": package_version("dbci"), "sqlfluff": package_version("sqlfluff")}
+        print(
+            f"workload {project.count} migrations, {min(sizes) / 1024:.1f}-"
+            f"{max(sizes) / 1024:.1f} KB each ({sum(sizes) / 1024:.0f} KB);"
+            f" the PR changes {', '.join(f'V{s}' for s in project.pr)}"
+        )
+        print(
+            f"tools    dbci {versions['dbci']}, sqlfluff {versions['sqlfluff']} ({sqlfluff}),"
+            f" {cores()} cores"
+        )
+        print(f"runs     {args.repeat} of each case, dbci then sqlfluff", flush=True)
+        results = benchmark(project, sqlfluff, args.repeat)
+        extra = {
+            "files": project.count,
+            "pr_files": len(project.pr),
+            "repeat": args.repeat,
+            "cores": cores(),
+            "dbci_version": versions["dbci"],
+            "sqlfluff_version": versions["sqlfluff"],
+        }
+        report(results, project, as_json=args.json, extra=extra)
+
+    return guarded(body)
 
 
 if __name__ == "__main__":

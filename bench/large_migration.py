@@ -28,35 +28,47 @@ databases there and drops them all, even on failure. See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import random
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import warnings
 import zlib
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-PG_ENV_URL = "DBCI_BENCH_POSTGRES_URL"
-PG_FALLBACK_ENV_URL = "DBCI_TEST_POSTGRES_URL"
-MYSQL_ENV_URL = "DBCI_BENCH_MYSQL_URL"
-MYSQL_FALLBACK_ENV_URL = "DBCI_TEST_MYSQL_URL"
-MYSQL_DEFAULT_URL = "mysql://root@127.0.0.1:3306/test"
+from _bench import (
+    HISTORY_TABLE,
+    MYSQL_DEFAULT_URL,
+    MYSQL_ENV_URL,
+    MYSQL_FALLBACK_ENV_URL,
+    PG_ENV_URL,
+    PG_FALLBACK_ENV_URL,
+    BenchError,
+    MysqlUrl,
+    PsqlCluster,
+    byte_compile_in_child,
+    dbci_env,
+    drop_all,
+    ensure_dbci_importable,
+    find_psql,
+    guarded,
+    mysql_url,
+    redact,
+    run_ok,
+    server_url,
+    spawn_floor_mb,
+)
+
 DB_PREFIX = "dbci_bench_"
-HISTORY_TABLE = "flyway_schema_history"
 TABLE = "bench_rows"
 MIGRATION = "V1__large.sql"
 MB = 1024 * 1024  # every "MB" here is a MiB: file sizes, and ru_maxrss (KiB) / 1024
@@ -66,8 +78,6 @@ MULTIROW_ROWS = 1000  # rows per INSERT with --style multirow
 DEFAULT_SEED = 21
 CHUNK_CHARS = 1 << 20  # the generator writes the file in pieces of about this many characters
 SAMPLE_INTERVAL_S = 0.1  # how often the child's /proc/<pid>/status is read
-REPO_ROOT = Path(__file__).resolve().parent.parent
-OUTPUT_TAIL = 2000  # characters of a failed process's output shown in the error
 EXIT_MISSING_CLIENT = 2
 
 # The text columns are drawn from these words: quotes (doubled in the SQL) and accented
@@ -88,30 +98,10 @@ ASTRAL_WORDS = ("😀",)
 TEXTS = ("ascii", "bmp", "astral")
 
 
-class BenchError(Exception):
-    """The benchmark cannot go on (a process failed or a sanity check did not hold)."""
-
-
 class MissingClient(BenchError):
-    """The reference client is not installed: exit with 2, as bench/mysql does."""
+    """The reference client is not installed: exit with 2, as bench/mysql.py does."""
 
-
-# --- Interpreter ---------------------------------------------------------------------------
-
-
-def ensure_dbci_importable() -> None:
-    """Re-run this script with the repository's venv Python if this one cannot import dbci.
-
-    `#!/usr/bin/env python3` may pick a Python without dbci; dbci is run as
-    `sys.executable -m dbci`, so the interpreter matters.
-    """
-    if importlib.util.find_spec("dbci") is not None:
-        return
-    venv = REPO_ROOT / ".venv"
-    venv_python = venv / "bin" / "python"
-    if venv_python.is_file() and Path(sys.prefix).resolve() != venv.resolve():
-        os.execv(str(venv_python), [str(venv_python), __file__, *sys.argv[1:]])
-    sys.exit(f"error: {sys.executable} cannot import dbci; run this with dbci's Python")
+    exit_code = EXIT_MISSING_CLIENT
 
 
 # --- The migration -------------------------------------------------------------------------
@@ -185,8 +175,10 @@ class RowMaker:
 
     def __init__(self, seed: int, *, text: str) -> None:
         self.rng = random.Random(seed)
-        words = WORDS + (WIDE_WORDS if text != "ascii" else ()) + (
-            ASTRAL_WORDS if text == "astral" else ()
+        words = (
+            WORDS
+            + (WIDE_WORDS if text != "ascii" else ())
+            + (ASTRAL_WORDS if text == "astral" else ())
         )
         self.labels = text_pool(self.rng, 4096, words, 1, 8)  # up to ~70 characters
         self.notes = text_pool(self.rng, 4096, words, 0, 30)  # up to ~230 characters
@@ -317,6 +309,11 @@ class RssSampler(threading.Thread):
                 self.trace.append((now, int(fields["VmRSS"].split()[0]) / 1024))
                 next_trace += 1.0
 
+    def halt(self) -> None:
+        """Stop sampling (the process has ended) and wait for the thread."""
+        self.stop.set()
+        self.join()
+
 
 def run(
     cmd: Sequence[str],
@@ -332,82 +329,26 @@ def run(
     `os.wait4` gives this one child's own CPU time and maximum resident set size; with
     `sample`, a thread also samples its /proc status (see `RssSampler`).
     """
-    with ExitStack() as files:
-        out = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
-        err = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
-        source = files.enter_context(stdin.open("rb")) if stdin else subprocess.DEVNULL
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=source, cwd=cwd, env=env)
-        sampler = RssSampler(proc.pid, started) if sample else None
-        if sampler is not None:
-            sampler.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:
-            with suppress(OSError):
-                proc.kill()
-                proc.wait()
-            raise
-        finally:
-            if sampler is not None:
-                sampler.stop.set()
-                sampler.join()
-        wall = time.perf_counter() - started
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    if code != 0:
-        tail = (stdout + stderr)[-OUTPUT_TAIL:].strip()
-        name = "dbci" if list(cmd[1:3]) == ["-m", "dbci"] else Path(cmd[0]).name
-        raise BenchError(f"{name} exited with {code}:\n{tail}")
+    samplers: list[RssSampler] = []
+
+    def watch(pid: int, started: float) -> Callable[[], None]:
+        sampler = RssSampler(pid, started)
+        sampler.start()
+        samplers.append(sampler)
+        return sampler.halt
+
+    done = run_ok(cmd, cwd=cwd, stdin=stdin, env=env, watch=watch if sample else None)
+    sampler = samplers[0] if samplers else None
     hwm_mb = sampler.hwm_kib / 1024 if sampler is not None and sampler.hwm_kib else None
     return Timing(
-        wall,
-        usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss / 1024,  # ru_maxrss is in KiB on Linux
+        done.wall,
+        done.cpu,
+        done.peak_mb,
         hwm_mb,
         sampler.hwm_at if sampler is not None else None,
         tuple(sampler.trace) if sampler is not None else (),
-        stdout,
+        done.stdout,
     )
-
-
-def dbci_env() -> dict[str, str]:
-    """The environment for dbci: ours without `DBCI_*`, so the command line alone decides."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("DBCI_")}
-
-
-def byte_compile(packages: Sequence[str]) -> None:
-    """Byte-compile dbci and its driver, as pip does when it installs a package.
-
-    An editable install, or a shell with PYTHONDONTWRITEBYTECODE=1, leaves no (or stale)
-    .pyc files: dbci would then compile its sources again, which an installed dbci does not
-    do. It runs in a child process: compiling here would grow this process's peak RSS, which
-    every process it starts inherits as the floor of its own (see `spawn_floor_mb`).
-    """
-    code = (
-        "import compileall, importlib.util, sys\n"
-        "for name in sys.argv[1:]:\n"
-        "    spec = importlib.util.find_spec(name)\n"
-        "    if spec is not None and spec.submodule_search_locations:\n"
-        "        for folder in spec.submodule_search_locations:\n"
-        "            compileall.compile_dir(folder, quiet=1)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code, *packages], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise BenchError(f"byte-compiling failed:\n{done.stderr[-OUTPUT_TAIL:].strip()}")
-
-
-def spawn_floor_mb() -> float:
-    """The peak RSS `os.wait4` reports for a process that does nothing, MB.
-
-    On Linux a child's maximum RSS starts at its parent's peak RSS (subprocess spawns it
-    with vfork, and exec keeps the old memory's high-water mark), so each figure is at
-    least this much. This script keeps its own peak low (it never holds the file whole),
-    so the floor stays far below dbci's figure.
-    """
-    return run([sys.executable, "-S", "-c", "pass"]).peak_mb
 
 
 # --- Servers -------------------------------------------------------------------------------
@@ -457,132 +398,27 @@ class Server(Protocol):
         ...
 
 
-def drop_all(server: Server) -> None:
-    """Drop every database still left; report (not raise) a failure to drop one."""
-    for name in list(server.created):
-        try:
-            server.drop_database(name)
-        except BenchError as err:
-            print(f"warning: could not drop database {name}: {err}", file=sys.stderr)
-
-
 # PostgreSQL
 
 
-def libpq_url(url: str) -> str:
-    """The plain libpq form of a PostgreSQL URL (drops a SQLAlchemy `+driver` suffix)."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.split("+", 1)[0]
-    if scheme not in {"postgresql", "postgres"}:
-        raise BenchError(f"not a PostgreSQL URL (scheme {parts.scheme!r})")
-    return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, parts.fragment))
-
-
-def with_database(url: str, database: str) -> str:
-    """`url` pointing at `database` instead (keeps user, host and query such as `?host=`)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
-
-
-def redact(url: str) -> str:
-    """`url` with any password replaced by `***`, safe to print."""
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    userinfo, _, hostinfo = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostinfo}"))
-
-
-def import_pgserver() -> Any:
-    """Import pgserver, silencing platformdirs' warning about a missing XDG_RUNTIME_DIR."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            import pgserver
-            import pgserver._commands
-        except ImportError as err:
-            raise BenchError(
-                f"no server given (--url, ${PG_ENV_URL}, ${PG_FALLBACK_ENV_URL}) and pgserver"
-                " is not installed"
-            ) from err
-    return pgserver
-
-
-def find_psql(explicit: str | None) -> str:
-    """The psql to use: `--psql`, else the one on PATH, else pgserver's bundled one."""
-    if explicit:
-        return explicit
-    found = shutil.which("psql")
-    if found:
-        return found
-    try:
-        bundled = Path(import_pgserver()._commands.POSTGRES_BIN_PATH) / "psql"
-    except BenchError:
-        bundled = None
-    if bundled is None or not bundled.is_file():
-        raise BenchError("psql is neither on PATH nor bundled with pgserver; pass --psql")
-    return str(bundled)
-
-
-@contextmanager
-def embedded_server() -> Iterator[str]:
-    """Start a pgserver cluster in a temp dir; yield its admin URL; stop and delete it after."""
-    pgserver = import_pgserver()
-    base = Path(tempfile.mkdtemp(prefix="dbci-bench-pg-"))
-    try:
-        server = pgserver.get_server(base / "pgdata", cleanup_mode="stop")
-        try:
-            yield str(server.get_uri("postgres"))
-        finally:
-            server.cleanup()
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-
-
 @dataclass
-class PostgresServer:
+class PostgresServer(PsqlCluster):
     """A PostgreSQL server, reached with psql, and the databases made on it."""
 
-    admin_url: str
-    psql: str
     engine: str = "postgresql"
     reference_name: str = "psql"
-    created: list[str] = field(default_factory=list)
-
-    def query(self, sql: str, database: str | None = None) -> str:
-        """Run `sql` with psql on `database` (default: the admin one); return unaligned rows."""
-        url = self.admin_url if database is None else with_database(self.admin_url, database)
-        cmd = [self.psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql, url]
-        return run(cmd).output.strip()
 
     def version(self) -> str:
-        return "PostgreSQL " + self.query("SHOW server_version")
+        return "PostgreSQL " + self.execute("SHOW server_version")
 
     def printable_url(self) -> str:
         return redact(self.admin_url)
 
-    def create_database(self) -> str:
-        name = f"{DB_PREFIX}{os.getpid()}_{len(self.created) + 1}"
-        self.query(f'DROP DATABASE IF EXISTS "{name}"')
-        self.query(f'CREATE DATABASE "{name}"')
-        self.created.append(name)
-        return name
-
-    def drop_database(self, name: str) -> None:
-        """Drop `name`, ending any session still connected to it."""
-        self.query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            f" WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        )
-        self.query(f'DROP DATABASE IF EXISTS "{name}"')
-        self.created.remove(name)
-
     def dbci_url(self, database: str) -> str:
-        return with_database(self.admin_url, database)
+        return self.url(database)
 
     def row(self, sql: str, database: str) -> list[str]:
-        return self.query(sql, database).splitlines()[0].split("|")
+        return self.execute(sql, database).splitlines()[0].split("|")
 
     def reference(self, database: str, file: Path) -> Timing:
         """`psql -X -q -v ON_ERROR_STOP=1 -1 -f <file> <db>`: one transaction, as dbci."""
@@ -607,58 +443,11 @@ class PostgresServer:
 
 def postgres_server(option: str | None, psql: str | None, stack: ExitStack) -> tuple[Server, str]:
     """(the PostgreSQL server, where its URL came from): --url, the env vars, or embedded."""
-    source = "embedded pgserver"
-    url = None
-    if option:
-        url, source = libpq_url(option), "--url"
-    else:
-        for name in (PG_ENV_URL, PG_FALLBACK_ENV_URL):
-            value = os.environ.get(name, "").strip()
-            if value:
-                url, source = libpq_url(value), f"${name}"
-                break
-    if url is None:
-        url = libpq_url(stack.enter_context(embedded_server()))
-    return PostgresServer(url, find_psql(psql)), source
+    url, source = server_url(option, stack)
+    return PostgresServer(url, DB_PREFIX, psql=find_psql(psql)), source
 
 
 # MySQL / MariaDB
-
-
-@dataclass(frozen=True)
-class MysqlUrl:
-    """A MySQL URL taken apart: what the clients need, and dbci's URL of any database."""
-
-    url: str
-    host: str
-    port: int
-    user: str | None
-    password: str | None
-
-    @classmethod
-    def parse(cls, text: str) -> MysqlUrl:
-        """Parse `mysql://user[:password]@host[:port]/db` (`mariadb:`, `+driver` allowed)."""
-        parts = urlsplit(text.strip())
-        scheme = parts.scheme.split("+", 1)[0]
-        if scheme not in {"mysql", "mariadb"}:
-            raise BenchError(f"not a MySQL URL (scheme {parts.scheme!r})")
-        user = unquote(parts.username) if parts.username else None
-        password = unquote(parts.password) if parts.password else None
-        return cls(text.strip(), parts.hostname or "127.0.0.1", parts.port or 3306, user, password)
-
-    def client_args(self) -> list[str]:
-        """Connection options for the mysql client (TCP; the password goes by MYSQL_PWD)."""
-        args = ["--protocol=TCP", "-h", self.host, "-P", str(self.port)]
-        args.append("--default-character-set=utf8mb4")  # the file is UTF-8, as dbci sends it
-        return args + (["-u", self.user] if self.user else [])
-
-    def client_env(self) -> dict[str, str]:
-        """The client's environment: the password in MYSQL_PWD, never on the command line."""
-        env = dict(os.environ)
-        env.pop("MYSQL_PWD", None)
-        if self.password:
-            env["MYSQL_PWD"] = self.password
-        return env
 
 
 @dataclass
@@ -671,9 +460,13 @@ class MysqlServer:
     reference_name: str = "mysql"
     created: list[str] = field(default_factory=list)
 
+    def client_args(self) -> list[str]:
+        """Connection options for the mysql client: the file is UTF-8, as dbci sends it."""
+        return [*self.url.client_args(), "--default-character-set=utf8mb4"]
+
     def query(self, sql: str, database: str | None = None) -> list[list[str]]:
         """Run `sql` with the mysql client; return its rows, tab-separated fields."""
-        cmd = [self.mysql, *self.url.client_args(), "-N", "-B", "-e", sql]
+        cmd = [self.mysql, *self.client_args(), "-N", "-B", "-e", sql]
         output = run([*cmd, database] if database else cmd, env=self.url.client_env()).output
         return [line.split("\t") for line in output.splitlines()]
 
@@ -681,12 +474,7 @@ class MysqlServer:
         return self.query("SELECT VERSION()")[0][0]
 
     def printable_url(self) -> str:
-        parts = urlsplit(self.url.url)
-        if not parts.password:
-            return self.url.url
-        userinfo, _, hostinfo = parts.netloc.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{hostinfo}"))
+        return self.url.redacted()
 
     def create_database(self) -> str:
         name = f"{DB_PREFIX}{os.getpid()}_{len(self.created) + 1}"
@@ -700,8 +488,7 @@ class MysqlServer:
         self.created.remove(name)
 
     def dbci_url(self, database: str) -> str:
-        parts = urlsplit(self.url.url)
-        return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, ""))
+        return self.url.with_database(database)
 
     def row(self, sql: str, database: str) -> list[str]:
         return self.query(sql, database)[0]
@@ -710,7 +497,7 @@ class MysqlServer:
         """`mysql <db> < <file>`, in autocommit: dbci runs this file statement by statement
         in autocommit too (its CREATE TABLE commits implicitly, so no transaction can hold
         the migration)."""
-        cmd = [self.mysql, *self.url.client_args(), database]
+        cmd = [self.mysql, *self.client_args(), database]
         return run(cmd, cwd=file.parent, stdin=file, env=self.url.client_env(), sample=True)
 
     def history_sql(self) -> str:
@@ -732,13 +519,8 @@ def mysql_server(option: str | None, mysql: str | None) -> tuple[Server, str]:
     client = mysql if mysql and Path(mysql).is_file() else None if mysql else shutil.which("mysql")
     if client is None:
         raise MissingClient("the mysql client is not installed (or not on PATH)")
-    if option:
-        return MysqlServer(MysqlUrl.parse(option), client), "--url"
-    for name in (MYSQL_ENV_URL, MYSQL_FALLBACK_ENV_URL):
-        value = os.environ.get(name, "").strip()
-        if value:
-            return MysqlServer(MysqlUrl.parse(value), client), f"${name}"
-    return MysqlServer(MysqlUrl.parse(MYSQL_DEFAULT_URL), client), "default"
+    url, source = mysql_url(option)
+    return MysqlServer(url, client), source
 
 
 # --- Checks --------------------------------------------------------------------------------
@@ -899,7 +681,7 @@ def positive_float(text: str) -> float:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
-        prog="bench/large_migration",
+        prog="bench/large_migration.py",
         description="Measure dbci's peak memory and time applying one large generated"
         " migration, against psql (or the mysql client).",
     )
@@ -951,83 +733,67 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    """Turn SIGTERM into SystemExit so the databases and the server are still cleaned up."""
-    raise SystemExit(128 + signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 on success, 1 if anything failed (or, with --check-target, the
     target was missed), 2 without the mysql client."""
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, exit_on_sigterm)
-    try:
-        with ExitStack() as stack:
-            if args.engine == "mysql":
-                server, source = mysql_server(args.url, args.mysql)
-                packages = ("dbci", "pymysql", "sqlalchemy")
-                reference_label = "mysql < file"
-            else:
-                server, source = postgres_server(args.url, args.psql, stack)
-                packages = ("dbci", "psycopg", "psycopg_binary")
-                reference_label = "psql -1 -f"
-            stack.callback(drop_all, server)
-            version = server.version()
-            print(f"server    {server.printable_url()} ({source}, {version})")
 
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbci-bench-")))
-            started = time.perf_counter()
-            migration = write_migration(
-                tmp / "project",
-                size_mb=args.size_mb,
-                style=args.style,
-                engine=args.engine,
-                seed=args.seed,
-                text=args.text,
-            )
-            inserts = (
-                "single-row INSERTs"
-                if args.style == "single"
-                else (f"INSERTs of {MULTIROW_ROWS} rows")
-            )
-            print(
-                f"workload  {MIGRATION}: {migration.size_mb:.1f} MB, {migration.rows:,} rows in"
-                f" {migration.statements - 1:,} {inserts}, seed {args.seed}"
-                f"{f', {args.text} text' if args.text != 'ascii' else ''}"
-                f" (written in {time.perf_counter() - started:.1f} s, not timed)",
-                flush=True,
-            )
-            byte_compile(packages)
+    def body(stack: ExitStack) -> int | None:
+        if args.engine == "mysql":
+            server, source = mysql_server(args.url, args.mysql)
+            packages = ("dbci", "pymysql", "sqlalchemy")
+            reference_label = "mysql < file"
+        else:
+            server, source = postgres_server(args.url, args.psql, stack)
+            packages = ("dbci", "psycopg", "psycopg_binary")
+            reference_label = "psql -1 -f"
+        stack.callback(drop_all, server)
+        version = server.version()
+        print(f"server    {server.printable_url()} ({source}, {version})")
 
-            dbci = time_dbci(server, tmp / "project", migration)
-            print(process_line("dbci", dbci), flush=True)
-            reference = time_reference(server, migration)
-            print(process_line(args.reference_name, reference), flush=True)
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbci-bench-")))
+        started = time.perf_counter()
+        migration = write_migration(
+            tmp / "project",
+            size_mb=args.size_mb,
+            style=args.style,
+            engine=args.engine,
+            seed=args.seed,
+            text=args.text,
+        )
+        inserts = (
+            "single-row INSERTs" if args.style == "single" else (f"INSERTs of {MULTIROW_ROWS} rows")
+        )
+        print(
+            f"workload  {MIGRATION}: {migration.size_mb:.1f} MB, {migration.rows:,} rows in"
+            f" {migration.statements - 1:,} {inserts}, seed {args.seed}"
+            f"{f', {args.text} text' if args.text != 'ascii' else ''}"
+            f" (written in {time.perf_counter() - started:.1f} s, not timed)",
+            flush=True,
+        )
+        byte_compile_in_child(packages)
+
+        dbci = time_dbci(server, tmp / "project", migration)
+        print(process_line("dbci", dbci), flush=True)
+        reference = time_reference(server, migration)
+        print(process_line(args.reference_name, reference), flush=True)
+        print(
+            f"checks    dbci: V1 succeeded, checksum {migration.checksum} as Flyway's;"
+            f" both: {migration.rows:,} rows, {migration.text_bytes:,} bytes of text"
+        )
+        result = Result(migration, dbci, reference, spawn_floor_mb())
+        report(result, reference_label, trace=args.trace)
+        if args.json:
+            print(json.dumps(figures(result, args, version), sort_keys=True))
+        if args.check_target and not result.passed:
             print(
-                f"checks    dbci: V1 succeeded, checksum {migration.checksum} as Flyway's;"
-                f" both: {migration.rows:,} rows, {migration.text_bytes:,} bytes of text"
+                f"error: dbci's peak RSS {dbci.peak_mb:.0f} MB is over the target"
+                f" {result.target_mb:.0f} MB",
+                file=sys.stderr,
             )
-            result = Result(migration, dbci, reference, spawn_floor_mb())
-            report(result, reference_label, trace=args.trace)
-            if args.json:
-                print(json.dumps(figures(result, args, version), sort_keys=True))
-            if args.check_target and not result.passed:
-                print(
-                    f"error: dbci's peak RSS {dbci.peak_mb:.0f} MB is over the target"
-                    f" {result.target_mb:.0f} MB",
-                    file=sys.stderr,
-                )
-                return 1
-    except MissingClient as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_MISSING_CLIENT
-    except BenchError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+            return 1
+
+    return guarded(body)
 
 
 if __name__ == "__main__":

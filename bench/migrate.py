@@ -22,34 +22,36 @@ See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import compileall
-import importlib.util
 import json
-import os
 import resource
-import shutil
-import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-ENV_URL = "DBCI_BENCH_POSTGRES_URL"
-FALLBACK_ENV_URL = "DBCI_TEST_POSTGRES_URL"
+import _bench
+from _bench import (
+    HISTORY_TABLE,
+    OUTPUT_TAIL,
+    BenchError,
+    PsqlCluster,
+    Series,
+    byte_compile,
+    ensure_dbci_importable,
+    find_psql,
+    guarded,
+    migrations_parser,
+    redact,
+    server_url,
+)
+
 DB_PREFIX = "dbci_bench_"
-HISTORY_TABLE = "flyway_schema_history"
 TARGET_RATIO = 1.3
-REPO_ROOT = Path(__file__).resolve().parent.parent
-OUTPUT_TAIL = 2000  # characters of a failed process's output shown in the error
 
 # Table "kinds" the generated migrations cycle through, with one kind-specific column each.
 KINDS: tuple[tuple[str, str], ...] = (
@@ -60,28 +62,6 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("shipment", "tracking_code varchar(40)"),
     ("audit_event", "payload jsonb NOT NULL DEFAULT '{}'::jsonb"),
 )
-
-
-class BenchError(Exception):
-    """The benchmark cannot go on (a process failed or a sanity check did not hold)."""
-
-
-# --- Interpreter ---------------------------------------------------------------------------
-
-
-def ensure_dbci_importable() -> None:
-    """Re-run this script with the repository's venv Python if this one cannot import dbci.
-
-    `#!/usr/bin/env python3` may pick a Python without dbci; dbci is run as
-    `sys.executable -m dbci`, so the interpreter matters.
-    """
-    if importlib.util.find_spec("dbci") is not None:
-        return
-    venv = REPO_ROOT / ".venv"
-    venv_python = venv / "bin" / "python"
-    if venv_python.is_file() and Path(sys.prefix).resolve() != venv.resolve():
-        os.execv(str(venv_python), [str(venv_python), __file__, *sys.argv[1:]])
-    sys.exit(f"error: {sys.executable} cannot import dbci; run this with dbci's Python")
 
 
 # --- Migrations ----------------------------------------------------------------------------
@@ -112,14 +92,7 @@ def migration_sql(step: int) -> str:
 
 def write_migrations(project: Path, count: int) -> list[Path]:
     """Write `migrations/V1__step_1.sql` ... `V<count>__step_<count>.sql`; return them in order."""
-    folder = project / "migrations"
-    folder.mkdir(parents=True)
-    files = []
-    for step in range(1, count + 1):
-        path = folder / f"V{step}__step_{step}.sql"
-        path.write_text(migration_sql(step), encoding="utf-8")
-        files.append(path)
-    return files
+    return _bench.write_migrations(project, count, migration_sql)
 
 
 def write_psql_script(files: Sequence[Path], dest: Path) -> None:
@@ -131,91 +104,6 @@ def write_psql_script(files: Sequence[Path], dest: Path) -> None:
             if not body.endswith("\n"):
                 out.write("\n")
             out.write("COMMIT;\n")
-
-
-# --- Server --------------------------------------------------------------------------------
-
-
-def libpq_url(url: str) -> str:
-    """The plain libpq form of a PostgreSQL URL (drops a SQLAlchemy `+driver` suffix)."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.split("+", 1)[0]
-    if scheme not in {"postgresql", "postgres"}:
-        raise BenchError(f"not a PostgreSQL URL (scheme {parts.scheme!r})")
-    return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, parts.fragment))
-
-
-def with_database(url: str, database: str) -> str:
-    """`url` pointing at `database` instead (keeps user, host and query such as `?host=`)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
-
-
-def redact(url: str) -> str:
-    """`url` with any password replaced by `***`, safe to print."""
-    parts = urlsplit(url)
-    if parts.password is None or parts.password == "":
-        return url
-    userinfo, _, hostinfo = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostinfo}"))
-
-
-def import_pgserver() -> Any:
-    """Import pgserver, silencing platformdirs' warning about a missing XDG_RUNTIME_DIR."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            import pgserver
-            import pgserver._commands
-        except ImportError as err:
-            raise BenchError(
-                f"no server given (--url, ${ENV_URL}, ${FALLBACK_ENV_URL}) and pgserver is "
-                "not installed"
-            ) from err
-    return pgserver
-
-
-def find_psql(explicit: str | None) -> str:
-    """The psql to use: `--psql`, else the one on PATH, else pgserver's bundled one."""
-    if explicit:
-        return explicit
-    found = shutil.which("psql")
-    if found:
-        return found
-    try:
-        bundled = Path(import_pgserver()._commands.POSTGRES_BIN_PATH) / "psql"
-    except BenchError:
-        bundled = None
-    if bundled is None or not bundled.is_file():
-        raise BenchError("psql is neither on PATH nor bundled with pgserver; pass --psql")
-    return str(bundled)
-
-
-@contextmanager
-def embedded_server() -> Iterator[str]:
-    """Start a pgserver cluster in a temp dir; yield its admin URL; stop and delete it after."""
-    pgserver = import_pgserver()
-    base = Path(tempfile.mkdtemp(prefix="dbci-bench-pg-"))
-    try:
-        server = pgserver.get_server(base / "pgdata", cleanup_mode="stop")
-        try:
-            yield str(server.get_uri("postgres"))
-        finally:
-            server.cleanup()
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def server_url(option: str | None, stack: ExitStack) -> tuple[str, str]:
-    """(admin libpq URL, where it came from): --url, the env vars, or an embedded server."""
-    if option:
-        return libpq_url(option), "--url"
-    for name in (ENV_URL, FALLBACK_ENV_URL):
-        value = os.environ.get(name, "").strip()
-        if value:
-            return libpq_url(value), f"${name}"
-    return libpq_url(stack.enter_context(embedded_server())), "embedded pgserver"
 
 
 # --- Processes -----------------------------------------------------------------------------
@@ -258,56 +146,12 @@ def run(cmd: Sequence[str], *, cwd: Path | None = None) -> Timing:
     return Timing(wall, cpu, output)
 
 
-@dataclass
-class Cluster:
-    """The PostgreSQL server under test, reached with psql, and the databases made on it."""
-
-    admin_url: str
-    psql: str
-    created: list[str] = field(default_factory=list)
-
-    def query(self, sql: str, database: str | None = None) -> str:
-        """Run `sql` with psql on `database` (default: the admin one); return unaligned rows."""
-        url = self.admin_url if database is None else with_database(self.admin_url, database)
-        cmd = [self.psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql, url]
-        return run(cmd).output.strip()
-
-    def create_database(self) -> str:
-        """Create a fresh empty database `dbci_bench_<pid>_<n>`; return its name."""
-        name = f"{DB_PREFIX}{os.getpid()}_{len(self.created) + 1}"
-        self.query(f'DROP DATABASE IF EXISTS "{name}"')
-        self.query(f'CREATE DATABASE "{name}"')
-        self.created.append(name)
-        return name
-
-    def drop_database(self, name: str) -> None:
-        """Drop `name`, ending any session still connected to it."""
-        self.query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            f" WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        )
-        self.query(f'DROP DATABASE IF EXISTS "{name}"')
-        self.created.remove(name)
-
-    def drop_all(self) -> None:
-        """Drop every database still left; report (not raise) a failure to drop one."""
-        for name in list(self.created):
-            try:
-                self.drop_database(name)
-            except BenchError as err:
-                print(f"warning: could not drop database {name}: {err}", file=sys.stderr)
-
-    def url(self, database: str) -> str:
-        """The libpq URL of `database` on this server."""
-        return with_database(self.admin_url, database)
-
-
 # --- Checks --------------------------------------------------------------------------------
 
 
-def check_history(cluster: Cluster, database: str, count: int) -> None:
+def check_history(cluster: PsqlCluster, database: str, count: int) -> None:
     """Require `count` successful versioned rows and no failed row in the history table."""
-    row = cluster.query(
+    row = cluster.execute(
         "SELECT count(*) FILTER (WHERE success AND version IS NOT NULL),"
         f" count(*) FILTER (WHERE NOT success) FROM {HISTORY_TABLE}",
         database,
@@ -320,10 +164,10 @@ def check_history(cluster: Cluster, database: str, count: int) -> None:
         )
 
 
-def check_tables(cluster: Cluster, database: str, count: int) -> None:
+def check_tables(cluster: PsqlCluster, database: str, count: int) -> None:
     """Require exactly `count` tables in `public` besides the history table."""
     found = int(
-        cluster.query(
+        cluster.execute(
             "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'public'"
             f" AND tablename <> '{HISTORY_TABLE}'",
             database,
@@ -345,7 +189,7 @@ class Workload:
     count: int
 
 
-def time_dbci(cluster: Cluster, work: Workload) -> Timing:
+def time_dbci(cluster: PsqlCluster, work: Workload) -> Timing:
     """Apply the migrations with dbci to a fresh database; check it; return the timing."""
     database = cluster.create_database()
     cmd = [sys.executable, "-m", "dbci", "--url", cluster.url(database)]
@@ -357,7 +201,7 @@ def time_dbci(cluster: Cluster, work: Workload) -> Timing:
     return timing
 
 
-def time_psql(cluster: Cluster, work: Workload) -> Timing:
+def time_psql(cluster: PsqlCluster, work: Workload) -> Timing:
     """Apply the combined script with psql to a fresh database; check it; return the timing."""
     database = cluster.create_database()
     cmd = [cluster.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(work.script)]
@@ -367,54 +211,9 @@ def time_psql(cluster: Cluster, work: Workload) -> Timing:
     return timing
 
 
-@dataclass(frozen=True)
-class Summary:
-    """The timings of one side."""
-
-    runs: tuple[Timing, ...]
-
-    @property
-    def median(self) -> float:
-        """Median wall-clock seconds."""
-        return statistics.median(t.wall for t in self.runs)
-
-    @property
-    def minimum(self) -> float:
-        """Fastest wall-clock seconds."""
-        return min(t.wall for t in self.runs)
-
-    @property
-    def cpu_median(self) -> float:
-        """Median CPU seconds of the client process."""
-        return statistics.median(t.cpu for t in self.runs)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The figures for the JSON line (seconds, 4 decimals)."""
-        return {
-            "median_s": round(self.median, 4),
-            "min_s": round(self.minimum, 4),
-            "runs_s": [round(t.wall, 4) for t in self.runs],
-            "client_cpu_median_s": round(self.cpu_median, 4),
-        }
-
-
-def byte_compile() -> None:
-    """Byte-compile dbci and its driver, as pip does when it installs a package.
-
-    An editable install, or a shell with PYTHONDONTWRITEBYTECODE=1, leaves no (or stale)
-    .pyc files: every dbci run would then compile its sources again, which a user's
-    installed dbci does not do. py_compile writes the files whatever that variable says.
-    """
-    for name in ("dbci", "psycopg", "psycopg_binary"):
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.submodule_search_locations:
-            for folder in spec.submodule_search_locations:
-                compileall.compile_dir(folder, quiet=1)
-
-
-def benchmark(cluster: Cluster, work: Workload, repeat: int) -> tuple[Summary, Summary]:
+def benchmark(cluster: PsqlCluster, work: Workload, repeat: int) -> tuple[Series, Series]:
     """Time dbci and psql `repeat` times each, alternating; print each run as it ends."""
-    byte_compile()
+    byte_compile(("dbci", "psycopg", "psycopg_binary"))
     dbci_runs: list[Timing] = []
     psql_runs: list[Timing] = []
     for i in range(1, repeat + 1):
@@ -426,10 +225,10 @@ def benchmark(cluster: Cluster, work: Workload, repeat: int) -> tuple[Summary, S
             f"  psql {psql.wall:.2f} s (cpu {psql.cpu:.2f} s)",
             flush=True,
         )
-    return Summary(tuple(dbci_runs)), Summary(tuple(psql_runs))
+    return Series(dbci_runs), Series(psql_runs)
 
 
-def report(dbci: Summary, psql: Summary, *, as_json: bool, extra: dict[str, Any]) -> None:
+def report(dbci: Series, psql: Series, *, as_json: bool, extra: dict[str, Any]) -> None:
     """Print the summary lines, and a JSON line with the figures if asked."""
     ratio = dbci.median / psql.median
     for name, side in (("dbci", dbci), ("psql", psql)):
@@ -452,70 +251,39 @@ def report(dbci: Summary, psql: Summary, *, as_json: bool, extra: dict[str, Any]
 # --- Entry point ---------------------------------------------------------------------------
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(
-        prog="bench/migrate",
-        description="Time `dbci migrate` against psql on generated PostgreSQL migrations.",
+    parser = migrations_parser(
+        "bench/migrate.py",
+        "Time `dbci migrate` against psql on generated PostgreSQL migrations.",
     )
-    parser.add_argument(
-        "--url",
-        help=f"libpq URL of an admin database (default: ${ENV_URL}, else ${FALLBACK_ENV_URL},"
-        " else an embedded pgserver)",
-    )
-    parser.add_argument(
-        "--migrations", type=positive_int, default=500, help="migrations to generate (500)"
-    )
-    parser.add_argument(
-        "--repeat", type=positive_int, default=3, help="runs of each side (3), alternating"
-    )
-    parser.add_argument("--json", action="store_true", help="also print a JSON line of figures")
     parser.add_argument("--psql", help="psql binary (default: psql on PATH, else pgserver's)")
     return parser.parse_args(argv)
-
-
-def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    """Turn SIGTERM into SystemExit so the databases and the server are still cleaned up."""
-    raise SystemExit(128 + signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 on success, 1 if anything failed or a check did not hold."""
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, exit_on_sigterm)
-    try:
-        with ExitStack() as stack:
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbci-bench-")))
-            files = write_migrations(tmp / "project", args.migrations)
-            script = tmp / "all_in_one.sql"
-            write_psql_script(files, script)
-            work = Workload(tmp / "project", script, args.migrations)
 
-            admin_url, source = server_url(args.url, stack)
-            cluster = Cluster(admin_url, find_psql(args.psql))
-            stack.callback(cluster.drop_all)
-            version = cluster.query("SHOW server_version")
-            print(f"server   {redact(admin_url)} ({source}, PostgreSQL {version})")
-            print(f"workload {args.migrations} migrations, {args.repeat} run(s) of each side")
+    def body(stack: ExitStack) -> int | None:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbci-bench-")))
+        files = write_migrations(tmp / "project", args.migrations)
+        script = tmp / "all_in_one.sql"
+        write_psql_script(files, script)
+        work = Workload(tmp / "project", script, args.migrations)
 
-            dbci, psql = benchmark(cluster, work, args.repeat)
-            extra = {"migrations": args.migrations, "repeat": args.repeat, "server": version}
-            report(dbci, psql, as_json=args.json, extra=extra)
-    except BenchError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+        admin_url, source = server_url(args.url, stack)
+        cluster = PsqlCluster(admin_url, DB_PREFIX, psql=find_psql(args.psql))
+        stack.callback(cluster.drop_all)
+        version = cluster.execute("SHOW server_version")
+        print(f"server   {redact(admin_url)} ({source}, PostgreSQL {version})")
+        print(f"workload {args.migrations} migrations, {args.repeat} run(s) of each side")
+
+        dbci, psql = benchmark(cluster, work, args.repeat)
+        extra = {"migrations": args.migrations, "repeat": args.repeat, "server": version}
+        report(dbci, psql, as_json=args.json, extra=extra)
+
+    return guarded(body)
 
 
 if __name__ == "__main__":

@@ -26,32 +26,42 @@ creates its own `dbci_bench_<pid>_<n>` databases there and drops them all, even 
 from __future__ import annotations
 
 import argparse
-import compileall
-import importlib.util
+import importlib
 import json
 import os
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-ENV_URL = "DBCI_BENCH_POSTGRES_URL"
-FALLBACK_ENV_URL = "DBCI_TEST_POSTGRES_URL"
+from _bench import (
+    OUTPUT_TAIL,
+    PG_URL_HELP,
+    BenchError,
+    Cluster,
+    Series,
+    byte_compile,
+    ensure_dbci_importable,
+    guarded,
+    int_at_least,
+    print_medians,
+    redact,
+    run_process,
+    server_url,
+    verdict,
+)
+from _bench import Finished as Timing
+
 DB_PREFIX = "dbci_bench_"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-OUTPUT_TAIL = 2000  # characters of a failed process's output shown in the error
 SEED = 20240601  # the generated schema and its changes are the same on every run
 
 # Targets. The script reports them; missing one does not make it fail.
@@ -83,28 +93,6 @@ MIGRA_REQUIREMENTS = (
     "setuptools==70.3.0",
 )
 MIGRA_NO_CHANGES, MIGRA_CHANGES = 0, 2  # migra's exit codes; anything else is a failure
-
-
-class BenchError(Exception):
-    """The benchmark cannot go on (a process failed or a sanity check did not hold)."""
-
-
-# --- Interpreter ---------------------------------------------------------------------------
-
-
-def ensure_dbci_importable() -> None:
-    """Re-run this script with the repository's venv Python if this one cannot import dbci.
-
-    `#!/usr/bin/env python3` may pick a Python without dbci; dbci is run as
-    `sys.executable -m dbci`, so the interpreter matters.
-    """
-    if importlib.util.find_spec("dbci") is not None:
-        return
-    venv = REPO_ROOT / ".venv"
-    venv_python = venv / "bin" / "python"
-    if venv_python.is_file() and Path(sys.prefix).resolve() != venv.resolve():
-        os.execv(str(venv_python), [str(venv_python), __file__, *sys.argv[1:]])
-    sys.exit(f"error: {sys.executable} cannot import dbci; run this with dbci's Python")
 
 
 # --- Schema --------------------------------------------------------------------------------
@@ -313,119 +301,10 @@ def schema_script(plan: Plan, *, changed: bool) -> str:
 # --- Server --------------------------------------------------------------------------------
 
 
-def libpq_url(url: str) -> str:
-    """The plain libpq form of a PostgreSQL URL (drops a SQLAlchemy `+driver` suffix)."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.split("+", 1)[0]
-    if scheme not in {"postgresql", "postgres"}:
-        raise BenchError(f"not a PostgreSQL URL (scheme {parts.scheme!r})")
-    return urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, parts.fragment))
-
-
-def with_database(url: str, database: str) -> str:
-    """`url` pointing at `database` instead (keeps user, host and query such as `?host=`)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
-
-
 def with_driver(url: str, driver: str) -> str:
     """`url` with a SQLAlchemy driver in its scheme: `postgresql+<driver>://…`."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(scheme=f"postgresql+{driver}"))
-
-
-def redact(url: str) -> str:
-    """`url` with any password replaced by `***`, safe to print."""
-    parts = urlsplit(url)
-    if parts.password is None or parts.password == "":
-        return url
-    userinfo, _, hostinfo = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostinfo}"))
-
-
-@contextmanager
-def embedded_server() -> Iterator[str]:
-    """Start a pgserver cluster in a temp dir; yield its admin URL; stop and delete it after."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR is not set
-        try:
-            import pgserver
-        except ImportError as err:
-            raise BenchError(
-                f"no server given (--url, ${ENV_URL}, ${FALLBACK_ENV_URL}) and pgserver is "
-                "not installed"
-            ) from err
-    base = Path(tempfile.mkdtemp(prefix="dbci-bench-pg-"))
-    try:
-        server = pgserver.get_server(base / "pgdata", cleanup_mode="stop")
-        try:
-            yield str(server.get_uri("postgres"))
-        finally:
-            server.cleanup()
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def server_url(option: str | None, stack: ExitStack) -> tuple[str, str]:
-    """(admin libpq URL, where it came from): --url, the env vars, or an embedded server."""
-    if option:
-        return libpq_url(option), "--url"
-    for name in (ENV_URL, FALLBACK_ENV_URL):
-        value = os.environ.get(name, "").strip()
-        if value:
-            return libpq_url(value), f"${name}"
-    return libpq_url(stack.enter_context(embedded_server())), "embedded pgserver"
-
-
-@dataclass
-class Cluster:
-    """The PostgreSQL server under test, reached with psycopg, and the databases made on it."""
-
-    admin_url: str
-    created: list[str] = field(default_factory=list)
-
-    def execute(self, sql: str, database: str | None = None) -> list[tuple[Any, ...]]:
-        """Run `sql` (one statement, or a whole script) in autocommit; return any rows."""
-        import psycopg
-
-        url = self.admin_url if database is None else self.url(database)
-        try:
-            with psycopg.connect(url, autocommit=True) as conn:
-                cursor = conn.execute(sql)
-                return cursor.fetchall() if cursor.description else []
-        except psycopg.Error as err:
-            where = database or "admin database"
-            raise BenchError(f"{where}: {str(err).strip()}") from err
-
-    def create_database(self) -> str:
-        """Create a fresh empty database `dbci_bench_<pid>_<n>`; return its name."""
-        name = f"{DB_PREFIX}{os.getpid()}_{len(self.created) + 1}"
-        self.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        self.execute(f'CREATE DATABASE "{name}"')
-        self.created.append(name)
-        return name
-
-    def drop_database(self, name: str) -> None:
-        """Drop `name`, ending any session still connected to it."""
-        self.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            f" WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        )
-        self.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        self.created.remove(name)
-
-    def drop_all(self) -> None:
-        """Drop every database still left; report (not raise) a failure to drop one."""
-        for name in list(self.created):
-            try:
-                self.drop_database(name)
-            except BenchError as err:
-                print(f"warning: could not drop database {name}: {err}", file=sys.stderr)
-
-    def url(self, database: str) -> str:
-        """The libpq URL of `database` on this server."""
-        return with_database(self.admin_url, database)
 
 
 def build_database(cluster: Cluster, script: str, expected_tables: int) -> tuple[str, float]:
@@ -445,45 +324,17 @@ def build_database(cluster: Cluster, script: str, expected_tables: int) -> tuple
 # --- Processes -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Timing:
-    """One finished process: wall-clock s, its own CPU s (user + sys), peak RSS, output."""
-
-    wall: float
-    cpu: float
-    peak_mb: float
-    stdout: str
-    returncode: int
-
-
 def run(cmd: Sequence[str], *, cwd: Path, ok: Sequence[int] = (0,)) -> Timing:
     """Run `cmd` and time it. Raise BenchError if it exits with a code not in `ok`.
 
     Output goes to temporary files (not pipes), so the timing is the process's alone.
     `os.wait4` gives this one child's own CPU time and maximum resident set size.
     """
-    with ExitStack() as files:
-        out = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
-        err = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd)
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:
-            with suppress(OSError):
-                proc.kill()
-                proc.wait()
-            raise
-        wall = time.perf_counter() - started
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    if code not in ok:
-        tail = (stdout + stderr)[-OUTPUT_TAIL:].strip()
-        raise BenchError(f"{' '.join(Path(c).name for c in cmd[:3])} exited with {code}:\n{tail}")
-    # ru_maxrss is in KiB on Linux
-    return Timing(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout, code)
+    timing = run_process(cmd, cwd=cwd)
+    if timing.returncode not in ok:
+        what = " ".join(Path(c).name for c in cmd[:3])
+        raise BenchError(f"{what} exited with {timing.returncode}:\n{timing.tail()}")
+    return timing
 
 
 # --- dbci ----------------------------------------------------------------------------------
@@ -674,40 +525,6 @@ def check_sql(who: str, sql: str, plan: Plan, *, every_kind: bool) -> str:
 
 
 @dataclass
-class Series:
-    """The runs of one measurement."""
-
-    runs: list[Timing] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(t.wall for t in self.runs)
-
-    @property
-    def minimum(self) -> float:
-        return min(t.wall for t in self.runs)
-
-    @property
-    def cpu_median(self) -> float:
-        return statistics.median(t.cpu for t in self.runs)
-
-    @property
-    def peak_mb(self) -> float:
-        return max(t.peak_mb for t in self.runs)
-
-    def as_dict(self, *, memory: bool = False) -> dict[str, Any]:
-        figures = {
-            "median_s": round(self.median, 4),
-            "min_s": round(self.minimum, 4),
-            "runs_s": [round(t.wall, 4) for t in self.runs],
-            "client_cpu_median_s": round(self.cpu_median, 4),
-        }
-        if memory:
-            figures["peak_rss_mb"] = round(self.peak_mb, 1)
-        return figures
-
-
-@dataclass
 class InProcess:
     """Seconds of one in-process call, per run."""
 
@@ -815,19 +632,9 @@ def read(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")
 
 
-def byte_compile() -> None:
-    """Byte-compile dbci and its driver, as pip does when it installs a package (see
-    bench/migrate): a run must not pay for compiling dbci's sources."""
-    for name in ("dbci", "psycopg", "psycopg_binary"):
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.submodule_search_locations:
-            for folder in spec.submodule_search_locations:
-                compileall.compile_dir(folder, quiet=1)
-
-
 def benchmark(setup: Setup, repeat: int) -> Results:
     """Time each side `repeat` times, alternating; print each run as it ends."""
-    byte_compile()
+    byte_compile(("dbci", "psycopg", "psycopg_binary"))
     results = Results()
     for i in range(1, repeat + 1):
         parts = []
@@ -837,10 +644,6 @@ def benchmark(setup: Setup, repeat: int) -> Results:
             parts.append(time_migra(setup, results, i == 1))
         print(f"run {i}/{repeat}  " + "  ".join(parts), flush=True)
     return results
-
-
-def verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
 
 
 def report(results: Results, *, as_json: bool, extra: dict[str, Any]) -> None:
@@ -910,11 +713,7 @@ def report(results: Results, *, as_json: bool, extra: dict[str, Any]) -> None:
                 f"<= {TARGET_PEAK_MB:g} MB {verdict(peak <= TARGET_PEAK_MB)}",
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    print("medians:")
-    for row in rows:
-        line = f"  {row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}"
-        print(line.rstrip())
+    print_medians(rows)
     for note in r.notes:
         print(f"  {note}")
     if as_json:
@@ -944,28 +743,15 @@ def report(results: Results, *, as_json: bool, extra: dict[str, Any]) -> None:
 # --- Entry point ---------------------------------------------------------------------------
 
 
-def int_at_least(minimum: int) -> Callable[[str], int]:
-    """argparse type: an integer >= `minimum`."""
-
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
-        return value
-
-    return parse
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
-        prog="bench/schema_diff",
+        prog="bench/schema_diff.py",
         description="Time dbci's schema snapshot and diff against migra on a generated schema.",
     )
     parser.add_argument(
         "--url",
-        help=f"libpq URL of an admin database (default: ${ENV_URL}, else ${FALLBACK_ENV_URL},"
-        " else an embedded pgserver)",
+        help=PG_URL_HELP,
     )
     parser.add_argument(
         "--tables", type=int_at_least(20), default=2000, help="tables in the schema (2000)"
@@ -985,64 +771,53 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    """Turn SIGTERM into SystemExit so the databases and the server are still cleaned up."""
-    raise SystemExit(128 + signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 on success, 1 if anything failed or a check did not hold."""
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, exit_on_sigterm)
-    try:
-        with ExitStack() as stack:
-            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbci-bench-")))
-            dbci = None
-            if not args.skip_dbci:
-                check_dbci_cli(work)
-                dbci = import_dbci_functions()
-            migra, migra_version = (None, "") if args.skip_migra else ensure_migra(args.migra)
 
-            plan = make_plan(args.tables)
-            script_a = schema_script(plan, changed=False)
-            script_b = schema_script(plan, changed=True)
+    def body(stack: ExitStack) -> int | None:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbci-bench-")))
+        dbci = None
+        if not args.skip_dbci:
+            check_dbci_cli(work)
+            dbci = import_dbci_functions()
+        migra, migra_version = (None, "") if args.skip_migra else ensure_migra(args.migra)
 
-            admin_url, source = server_url(args.url, stack)
-            cluster = Cluster(admin_url)
-            stack.callback(cluster.drop_all)
-            version = cluster.execute("SHOW server_version")[0][0]
-            print(f"server   {redact(admin_url)} ({source}, PostgreSQL {version})")
-            print(
-                f"schema   {plan.tables} tables, {plan.views} views, {plan.functions} functions;"
-                f" B: {plan.describe()}"
-            )
-            db_a, seconds_a = build_database(cluster, script_a, plan.tables)
-            db_b, seconds_b = build_database(cluster, script_b, plan.tables_b)
-            print(f"build    A {seconds_a:.1f} s, B {seconds_b:.1f} s (not timed)")
-            if migra is not None:
-                print(f"migra    {migra_version} ({migra})")
-            if dbci is not None and dbci.missing:
-                print(f"note     not timed in-process: {'; '.join(dbci.missing)}")
-            print(f"runs     {args.repeat} of each side", flush=True)
+        plan = make_plan(args.tables)
+        script_a = schema_script(plan, changed=False)
+        script_b = schema_script(plan, changed=True)
 
-            setup = Setup(plan, cluster.url(db_a), cluster.url(db_b), work, migra, dbci)
-            results = benchmark(setup, args.repeat)
-            extra = {
-                "tables": plan.tables,
-                "views": plan.views,
-                "functions": plan.functions,
-                "repeat": args.repeat,
-                "server": version,
-                "migra_version": migra_version or None,
-            }
-            report(results, as_json=args.json, extra=extra)
-    except BenchError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+        admin_url, source = server_url(args.url, stack)
+        cluster = Cluster(admin_url, DB_PREFIX)
+        stack.callback(cluster.drop_all)
+        version = cluster.execute("SHOW server_version")[0][0]
+        print(f"server   {redact(admin_url)} ({source}, PostgreSQL {version})")
+        print(
+            f"schema   {plan.tables} tables, {plan.views} views, {plan.functions} functions;"
+            f" B: {plan.describe()}"
+        )
+        db_a, seconds_a = build_database(cluster, script_a, plan.tables)
+        db_b, seconds_b = build_database(cluster, script_b, plan.tables_b)
+        print(f"build    A {seconds_a:.1f} s, B {seconds_b:.1f} s (not timed)")
+        if migra is not None:
+            print(f"migra    {migra_version} ({migra})")
+        if dbci is not None and dbci.missing:
+            print(f"note     not timed in-process: {'; '.join(dbci.missing)}")
+        print(f"runs     {args.repeat} of each side", flush=True)
+
+        setup = Setup(plan, cluster.url(db_a), cluster.url(db_b), work, migra, dbci)
+        results = benchmark(setup, args.repeat)
+        extra = {
+            "tables": plan.tables,
+            "views": plan.views,
+            "functions": plan.functions,
+            "repeat": args.repeat,
+            "server": version,
+            "migra_version": migra_version or None,
+        }
+        report(results, as_json=args.json, extra=extra)
+
+    return guarded(body)
 
 
 if __name__ == "__main__":
