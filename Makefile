@@ -14,10 +14,11 @@ demo: $(VENV)/.installed
 	$(BIN)/dbci --project examples/demo migrate
 	$(BIN)/dbci --project examples/demo info
 
-# Install what the tests need, lint, and run the tests (PostgreSQL from
+# Install what the tests need, lint, type-check, and run the tests (PostgreSQL from
 # DBCI_TEST_POSTGRES_URL, else an embedded server from the pgserver package).
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests entrypoint.py bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The reliability suite alone (also part of `make test`): concurrency, faults, bad input,

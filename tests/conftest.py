@@ -3,6 +3,11 @@
 MySQL/MariaDB comes from `DBCI_TEST_MYSQL_URL`: skipped with the reason when unset or
 unreachable, failed instead under `CI=true`.
 
+Under CI (`support.ci.running_in_ci()`, the suite's one reading of `CI`) every skip is a
+failure, unless the test is marked `@pytest.mark.optional(reason=...)`; the optional tests
+that were skipped are listed, with their reasons, at the end of the run. The hooks that do it
+live in `support/ci.py`, loaded below as a plugin.
+
 PostgreSQL comes from `DBCI_TEST_POSTGRES_URL` if set and reachable, else from an embedded
 `pgserver` started once per session. Under `CI=true` an unreachable `DBCI_TEST_POSTGRES_URL`
 fails every test that needs PostgreSQL. The implementation lives in `tests/support/` so
@@ -22,9 +27,20 @@ from typing import Any
 import pytest
 
 try:  # tests/ is on sys.path (it has no __init__.py)
-    from support import cli, mysql, postgres
+    from support import ci, cli, mysql, postgres
 except ImportError:  # pragma: no cover - if tests/ ever becomes a package
-    from tests.support import cli, mysql, postgres
+    from tests.support import ci, cli, mysql, postgres
+
+# pytester: the suite's own checks of the CI hooks (tests/test_ci_gate.py).
+pytest_plugins = ["pytester"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the CI gate (support/ci.py): under CI every skip is a failure, except the tests
+    marked `optional(reason=...)`, listed at the end. Registered here rather than through
+    `pytest_plugins`, which would ask to rewrite a module conftest has already imported."""
+    if not config.pluginmanager.is_registered(ci):
+        config.pluginmanager.register(ci, "dbci-ci-gate")
 
 DATA = Path(__file__).parent / "data"  # files the tests check against
 
@@ -71,14 +87,12 @@ def pg_password_server() -> Iterator[postgres.PasswordServer]:
 
 @pytest.fixture(scope="session")
 def mysql_server() -> mysql.MySQLServer:
-    """The MySQL/MariaDB server of `DBCI_TEST_MYSQL_URL`; skipped without one, except under
-    CI=true, where a missing server fails the test."""
+    """The MySQL/MariaDB server of `DBCI_TEST_MYSQL_URL`; skipped without one (a failure
+    under CI, as every skip is)."""
     try:
         return mysql.open_server()
     except mysql.MySQLUnavailable as err:
         problem = str(err)
-    if postgres.in_ci():
-        pytest.fail(f"MySQL unavailable under CI: {problem}", pytrace=False)
     pytest.skip(f"MySQL unavailable: {problem}")
 
 

@@ -167,3 +167,23 @@ def test_drift_against_a_snapshot_file_or_the_deploy_snapshots(tmp_path: Path, p
         "--project", root, "--url", pg_url, "check", "--drift", "--drift-source", "snapshot-history"
     )
     assert done.returncode == 2 and "has no dbci_snapshot_history table" in done.stderr
+
+
+def test_every_part_with_a_snapshot_file_measures_drift_against_that_file(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # The README's `dbci -e qa check --drift-source snapshot:FILE` runs every part: the
+    # changes still come from the build, the drift from the file (not from the rebuild).
+    root = write_project(tmp_path / "p", FILES)
+    assert run_dbci("--project", root, "--url", pg_url, "migrate", "--target", "1").returncode == 0
+    _sql(pg_url, "CREATE TABLE kept_by_hand (a int);")  # in the file, not in the migrations
+    saved = tmp_path / "accepted.json"
+    assert run_dbci("--project", root, "--url", pg_url, "snapshot", "--to", saved).returncode == 0
+    code, report = _check(root, pg_url, "--drift-source", f"snapshot:{saved}")
+    assert code == 0
+    assert report["drift"]["source"] == f"snapshot:{saved}"
+    assert report["drift"]["detected"] is False and report["drift"]["items"] == []
+    assert [p["version"] for p in report["changes"]["pending"]] == ["2"]
+    # The same target against the rebuild: the table made by hand is drift.
+    code, report = _check(root, pg_url)
+    assert [(i["change"], i["name"]) for i in report["drift"]["items"]] == [("Add", "kept_by_hand")]

@@ -3,13 +3,14 @@ traceback, no password in any output, and nothing recorded as applied."""
 
 from __future__ import annotations
 
+import math
 import socket
-import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from support.projects import write_project
+from support.timing import Bound, hanging_up, timed
 
 SECRET = "Sup3r-S3cret-pw"
 
@@ -204,34 +205,55 @@ def test_wrong_password_exit_3_and_never_printed(tmp_path: Path, dbci, pg_passwo
     assert pg_password_server.password not in proc.stdout + proc.stderr
 
 
+def _connect_reference(dbci, root: Path, scheme: str, *args: str) -> float:
+    """Seconds the same command takes against a host that hangs up at once: start-up, the
+    driver's import and a connection, with no wait (the reference of a dead host's bound)."""
+    with hanging_up() as port:
+        url = f"{scheme}://u@127.0.0.1:{port}/db"
+        return timed(lambda: dbci("--project", root, "--url", url, *args))[1]
+
+
 def test_unreachable_port_fails_fast(tmp_path: Path, dbci) -> None:
+    # A refused connection is an answer: the run ends about as fast as one against a host
+    # that hangs up at once, never after waiting out its connect timeout. That timeout is
+    # set far past the bound: a run that waited for it could not pass.
+    root = write_project(tmp_path, GOOD)
+    bound = Bound(wait=0, reference=_connect_reference(dbci, root, "postgresql", "migrate"))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again when the block ends: nothing listens
-    started = time.monotonic()
-    proc = dbci(
-        "--project",
-        write_project(tmp_path, GOOD),
-        "--url",
-        f"postgresql://u:{SECRET}@127.0.0.1:{port}/db",
-        "migrate",
+    proc, elapsed = timed(
+        lambda: dbci(
+            "--project",
+            root,
+            "--url",
+            f"postgresql://u:{SECRET}@127.0.0.1:{port}/db",
+            "migrate",
+            env={"DBCI_CONNECT_TIMEOUT": str(math.ceil(bound.release(at_least=10)))},
+        )
     )
     assert_one_line_error(proc, 3, "cannot connect", "Connection refused")
-    assert time.monotonic() - started < 10
+    bound.check(elapsed, "a run against a refusing port")
 
 
 def test_silent_host_times_out(tmp_path: Path, dbci, silent_server: int) -> None:
-    started = time.monotonic()
-    proc = dbci(
-        "--project",
-        write_project(tmp_path, GOOD),
-        "--url",
-        f"postgresql://u@127.0.0.1:{silent_server}/db",
-        "info",
-        env={"DBCI_CONNECT_TIMEOUT": "2"},
+    # The silent host never answers: only the connect timeout ends the run, within that
+    # timeout plus what the same run costs against a host that hangs up at once. Without the
+    # timeout it would wait until the test's own process timeout, and fail.
+    root = write_project(tmp_path, GOOD)
+    bound = Bound(wait=2, reference=_connect_reference(dbci, root, "postgresql", "info"))
+    proc, elapsed = timed(
+        lambda: dbci(
+            "--project",
+            root,
+            "--url",
+            f"postgresql://u@127.0.0.1:{silent_server}/db",
+            "info",
+            env={"DBCI_CONNECT_TIMEOUT": str(bound.wait)},
+        )
     )
     assert_one_line_error(proc, 3, "cannot connect", "timeout")
-    assert time.monotonic() - started < 15
+    bound.check(elapsed, "a run against a silent host")
 
 
 def test_validate_exit_1_names_each_problem(tmp_path: Path, dbci, sqlite_url: str) -> None:

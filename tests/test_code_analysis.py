@@ -10,7 +10,7 @@ import pytest
 from support.cli import run_dbci
 from support.projects import write_project
 
-from dbci.analysis.analysis import analyze
+from dbci.analysis.run import analyze
 from dbci.errors import InputError
 from dbci.settings.config import Overrides, load_settings
 

@@ -1,4 +1,7 @@
-"""Several `dbci migrate` runs against one database: each migration is applied once."""
+"""Several `dbci migrate` runs against one database: each migration is applied once.
+
+The runs are proved to have met: the test holds the migration lock until every one of
+them says it waits for it, then lets them race (tests/support/contention.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from support.contention import Watched, migration_lock_held, wait_for_all, waiting_on
 from support.projects import write_project
 
 RUNS = 4
@@ -34,8 +38,10 @@ def test_concurrent_migrates_apply_each_migration_once(
         tmp_path,
         {f"V{n}__m{n}.sql": f"create table m{n} (a int);\n{slow}" for n in range(1, MIGRATIONS)},
     )
-    processes = [start(root, url) for _ in range(RUNS)]
-    results = [(p.wait(timeout=120), *p.communicate()) for p in processes]
+    with migration_lock_held(url):
+        runs = [Watched(start(root, url)) for _ in range(RUNS)]
+        wait_for_all(runs, waiting_on(Path(sa.make_url(url).database or "").name), timeout=60)
+    results = [run.finish(timeout=120) for run in runs]
     for code, out, err in results:
         assert code == 0, out + err
     engine_ = sa.create_engine(url)

@@ -25,7 +25,7 @@ from support.projects import write_project
 from support.splitting import whole_and_windowed
 
 from dbci.errors import InputError
-from dbci.sqlsplit.scanner import Statement, split_statements
+from dbci.sqlsplit import Statement, split_statements
 
 PSQL = "/usr/bin/psql"
 HISTORY = "flyway_schema_history"
@@ -162,7 +162,7 @@ def test_windowed_split_keeps_copy_data(window: int) -> None:
     script = TRICKY * 3 + CSV_MULTILINE
     whole, windowed = whole_and_windowed(script, "postgresql", window)
     assert whole == windowed
-    from dbci.sqlsplit.scanner import split_windows
+    from dbci.sqlsplit import split_windows
 
     pieces = split_windows(script.encode("utf-8"), "postgresql", window)
     assert pieces == split_statements(script, "postgresql")

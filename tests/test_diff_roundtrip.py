@@ -47,7 +47,7 @@ from dbci.schema import introspect
 from dbci.schema.diff import DROP, Diff, diff
 from dbci.schema.model import DbObject, Snapshot
 from dbci.settings.config import Overrides, load_settings
-from dbci.sqlsplit.scanner import split_statements
+from dbci.sqlsplit import split_statements
 
 try:  # tests/ is on sys.path (it has no __init__.py)
     from support import postgres

@@ -12,7 +12,7 @@ import pytest
 from support.mysql import MySQLServer
 from support.projects import write_project
 
-from dbci.sqlsplit.scanner import split_statements
+from dbci.sqlsplit import split_statements
 
 
 def _database(url: str) -> str:

@@ -17,7 +17,6 @@ import pytest
 from sqlfluff.core import Linter
 
 from dbci.engines.base import line_offset
-from dbci.engines.postgresql.engine import java_string_hash
 from dbci.engines.sqlserver.engine import (
     DRIVERS,
     SQLServerDatabase,
@@ -28,7 +27,7 @@ from dbci.engines.sqlserver.engine import (
 from dbci.engines.sqlserver.odbc import connection_string, odbc_value, to_qmark
 from dbci.errors import DatabaseUnavailable, InputError
 from dbci.settings.urls import DatabaseUrl, parse_database_url
-from dbci.sqlsplit.scanner import Statement
+from dbci.sqlsplit import Statement
 
 try:  # tests/ is on sys.path (it has no __init__.py)
     from support.databases import connected
@@ -205,11 +204,15 @@ def test_named_parameters_become_markers_in_order() -> None:
     assert values == ["two", 1, "two"]
 
 
-def test_history_table_is_flyways() -> None:
-    assert DB.history_table_ddl("dbo", "flyway_schema_history") == [
-        "CREATE TABLE [dbo].[flyway_schema_history] (\n"
+def _flyway_create_script(table: str, name: str) -> str:
+    """Flyway's history DDL for SQL Server, copied from Flyway's source, not from dbci:
+    SQLServerDatabase.getRawCreateScript(table, baseline=false), no tablespace
+    (flyway/flyway, flyway-database/flyway-sqlserver/src/main/java/org/flywaydb/database/
+    sqlserver/SQLServerDatabase.java). `table` is how the table prints, `name` its name."""
+    return (
+        "CREATE TABLE " + table + " (\n"
         "    [installed_rank] INT NOT NULL,\n"
-        "    [version] NVARCHAR(50),\n"
+        "    [" + "version] NVARCHAR(50),\n"
         "    [description] NVARCHAR(200),\n"
         "    [type] NVARCHAR(20) NOT NULL,\n"
         "    [script] NVARCHAR(1000) NOT NULL,\n"
@@ -218,11 +221,22 @@ def test_history_table_is_flyways() -> None:
         "    [installed_on] DATETIME NOT NULL DEFAULT GETDATE(),\n"
         "    [execution_time] INT NOT NULL,\n"
         "    [success] BIT NOT NULL\n"
-        ")",
-        "ALTER TABLE [dbo].[flyway_schema_history] ADD CONSTRAINT "
-        "[flyway_schema_history_pk] PRIMARY KEY ([installed_rank])",
-        "CREATE INDEX [flyway_schema_history_s_idx] ON [dbo].[flyway_schema_history] ([success])",
-    ]
+        ")" + ";\n"
+        "ALTER TABLE " + table + " ADD CONSTRAINT [" + name + "_pk]"
+        " PRIMARY KEY ([installed_rank]);\n"
+        "CREATE INDEX [" + name + "_s_idx] ON " + table + " ([success]);\n"
+        "GO\n"
+    )
+
+
+def test_history_table_is_flyways() -> None:
+    # dbci runs Flyway's script one statement at a time (no `;`, no GO). Flyway's table
+    # prints as [database].[schema].[table] (SQLServerTable.toString); dbci names the
+    # schema and table only, in the database it is connected to: the same table.
+    script = _flyway_create_script("[dbo].[flyway_schema_history]", "flyway_schema_history")
+    statements = script.removesuffix("GO\n").removesuffix(";\n").split(";\n")
+    assert DB.history_table_ddl("dbo", "flyway_schema_history") == statements
+    assert len(statements) == 3
 
 
 def test_schema_creation_is_its_own_batch_and_idempotent() -> None:
@@ -244,11 +258,12 @@ def test_statements_written_to_a_script_end_with_go() -> None:
 
 
 def test_lock_resource_is_flyways() -> None:
-    # SQLServerApplicationLockTemplate: "Flyway-" + table.toString().hashCode(), where the
-    # table prints as [database].[schema].[table].
-    resource = lock_resource("app", "dbo", "flyway_schema_history")
-    assert resource == f"Flyway-{java_string_hash('[app].[dbo].[flyway_schema_history]')}"
-    assert resource == "Flyway--534707487"
+    # Flyway's source (flyway/flyway, flyway-database/flyway-sqlserver/.../sqlserver/):
+    # SQLServerConnection.lock passes table.toString().hashCode() to
+    # SQLServerApplicationLockTemplate, whose lock is "Flyway-" + that number; the table
+    # prints as [database].[schema].[table] (SQLServerTable.toString). Java's own hashCode
+    # (jshell, OpenJDK 17): "[app].[dbo].[flyway_schema_history]".hashCode() == -534707487.
+    assert lock_resource("app", "dbo", "flyway_schema_history") == "Flyway--534707487"
 
 
 def test_lock_statements() -> None:

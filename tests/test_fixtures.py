@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -21,7 +22,6 @@ USER_TABLES = sa.text(
 )
 DATABASE_EXISTS = sa.text("SELECT count(*) FROM pg_database WHERE datname = :name")
 
-_seen_databases: list[str] = []
 
 
 def _database_exists(admin_url: str, name: str) -> bool:
@@ -43,25 +43,40 @@ def test_pg_admin_url_is_maintenance_db_with_psycopg(pg_admin_url: str) -> None:
     engine.dispose()
 
 
-@pytest.mark.parametrize("run", [1, 2])
-def test_pg_url_is_fresh_empty_and_previous_one_dropped(
-    pg_url: str, pg_admin_url: str, run: int
+@pytest.fixture
+def dropped_after_the_test(pg_admin_url: str) -> Iterator[list[str]]:
+    """The test puts its `pg_url` database's name here; once `pg_url` is torn down (it was
+    set up after this fixture, so it is torn down before), the database must be gone."""
+    names: list[str] = []
+    yield names
+    assert names, "the test never named its database"
+    for name in names:
+        assert not _database_exists(pg_admin_url, name), f"{name} was not dropped"
+
+
+# Self-contained: each test checks its own database, in any order, alone or with others.
+# `dropped_after_the_test` comes before `pg_url` so that it is set up first, torn down last.
+def test_pg_url_is_fresh_empty_and_dropped_after(
+    dropped_after_the_test: list[str], pg_url: str, pg_admin_url: str
 ) -> None:
     url = make_url(pg_url)
     assert url.drivername == "postgresql+psycopg"
     name = url.database
     assert name is not None and name.startswith("dbci_t_") and len(name) == len("dbci_t_") + 8
-    assert name not in _seen_databases
-    for earlier in _seen_databases:  # run 2 sees that run 1's database was dropped
-        assert not _database_exists(pg_admin_url, earlier)
-    _seen_databases.append(name)
+    assert _database_exists(pg_admin_url, name)
+    dropped_after_the_test.append(name)
 
     engine = sa.create_engine(pg_url)
     with engine.begin() as conn:
         assert conn.execute(sa.text("SELECT current_database()")).scalar_one() == name
         assert conn.execute(USER_TABLES).scalar_one() == 0
-        conn.execute(sa.text("CREATE TABLE leftover (id int)"))  # must not leak to run 2
+        conn.execute(sa.text("CREATE TABLE leftover (id int)"))  # goes with the database
     engine.dispose()
+
+
+def test_scratch_databases_are_distinct(pg_cluster: postgres.PgCluster) -> None:
+    with pg_cluster.scratch_database() as first, pg_cluster.scratch_database() as second:
+        assert make_url(first).database != make_url(second).database
 
 
 def test_scratch_database_dropped_despite_open_connection(pg_cluster: postgres.PgCluster) -> None:

@@ -376,8 +376,11 @@ def test_pg_batched_execution_times_are_each_migrations_own(tmp_path: Path, pg_u
     root = write_project(tmp_path, files)
     result = commands.migrate(settings_for(root, pg_url))
     times = {a.script.version.text: a.execution_ms for a in result.applied}
+    # V6's sleep is counted once, in V6: it cannot take less than its 300 ms, and all the
+    # others together (a CREATE TABLE each) take less than it. Were the batch's time shared
+    # out, or V6's given to a neighbour, the others would hold 300 ms or more of it.
     assert times["6"] >= 300
-    assert all(ms < 300 for v, ms in times.items() if v != "6")
+    assert sum(ms for v, ms in times.items() if v != "6") < times["6"]
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
         recorded = dict(

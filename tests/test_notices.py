@@ -31,7 +31,7 @@ from support.projects import write_project
 from dbci.engines.mysql.engine import MySQLDatabase
 from dbci.engines.postgresql.engine import PostgreSQLDatabase
 from dbci.settings.urls import parse_database_url
-from dbci.sqlsplit.scanner import Statement
+from dbci.sqlsplit import Statement
 
 Dbci = Callable[..., CompletedProcess[str]]
 

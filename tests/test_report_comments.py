@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from support.timing import Bound, timed
 
 from dbci.ci import comments
 from dbci.ci.comments import (
@@ -775,12 +776,21 @@ def test_connection_refused_is_skipped(tmp_path: Path, platform: str) -> None:
     _assert_clean(result)
 
 
+def _reference(tmp_path: Path) -> float:
+    """Seconds a comment takes on a stand-in that answers at once (a listing and a post):
+    the reference of an API call's bound."""
+    with serving() as quick:
+        return timed(lambda: upsert_comment("report", MARKER, github_env(quick.url, tmp_path)))[1]
+
+
 def test_a_slow_api_times_out_and_is_skipped(api: Api, tmp_path: Path) -> None:
-    api.delay = 1.0
-    environ = github_env(api.url, tmp_path, DBCI_API_TIMEOUT="0.2")
-    started = time.monotonic()
-    result = upsert_comment("report", MARKER, environ)
-    assert time.monotonic() - started < 0.9  # the first request's deadline, not its answer
+    # The first request's deadline ends the call, not its answer: that comes only after
+    # `api.delay`, set far past the bound, so a call without a deadline could not pass.
+    bound = Bound(wait=0.2, reference=_reference(tmp_path))
+    api.delay = bound.release(at_least=10 * bound.wait)
+    environ = github_env(api.url, tmp_path, DBCI_API_TIMEOUT=f"{bound.wait:g}")
+    result, elapsed = timed(lambda: upsert_comment("report", MARKER, environ))
+    bound.check(elapsed, "a comment on an API slower than its deadline")
     assert (result.platform, result.action) == ("github", "skipped")
     assert result.warning == (
         f"GET {api.url}/gh/repos/acme/shop/issues/7/comments timed out after 0.2 s "
@@ -848,13 +858,15 @@ def test_an_api_that_trickles_its_answer_is_cut_off_at_the_deadline(
     tmp_path: Path, phase: str
 ) -> None:
     """A byte every 0.5 s never trips a socket timeout; the request's total deadline ends
-    it all the same."""
-    with trickling(phase) as url:
-        environ = github_env(url, tmp_path, DBCI_API_TIMEOUT="2")
-        started = time.monotonic()
-        result = upsert_comment("report", MARKER, environ)
-        elapsed = time.monotonic() - started
-    assert 1.9 <= elapsed < 3.0, elapsed
+    it all the same: not before it (the clock's grain aside), and within it plus what a
+    comment costs on a stand-in that answers at once. The trickle lasts far past that
+    bound, so a request without its deadline could not pass."""
+    bound = Bound(wait=2, reference=_reference(tmp_path))
+    with trickling(phase, lasting=bound.release(at_least=10)) as url:
+        environ = github_env(url, tmp_path, DBCI_API_TIMEOUT=f"{bound.wait:g}")
+        result, elapsed = timed(lambda: upsert_comment("report", MARKER, environ))
+    assert elapsed >= bound.wait - 0.1, elapsed
+    bound.check(elapsed, "a comment on an API that trickles its answer")
     assert (result.platform, result.action) == ("github", "skipped")
     assert "timed out after 2 s" in (result.warning or "")
     _assert_clean(result)

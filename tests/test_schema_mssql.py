@@ -15,9 +15,9 @@ from collections.abc import Iterable
 import pytest
 from sqlfluff.core import Linter
 
+from dbci.engines.sqlserver import snapshot as mssql
 from dbci.engines.sqlserver.ddl import drop_default_sql, is_module, quote_mssql
 from dbci.engines.sqlserver.diff import create_ddl, mssql_script
-from dbci.engines.sqlserver import snapshot as mssql
 from dbci.engines.sqlserver.snapshot import (
     SchemaRows,
     column_from_row,
@@ -38,7 +38,7 @@ from dbci.schema.model import (
     Trigger,
     View,
 )
-from dbci.sqlsplit.scanner import split_statements
+from dbci.sqlsplit import split_statements
 
 _LINTER = Linter(dialect="tsql")
 

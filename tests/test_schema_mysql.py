@@ -9,11 +9,13 @@ equal B, and the diff back must take it to A again.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from support.databases import count_queries
@@ -420,7 +422,10 @@ def test_create_ddl_is_mysqls(mysql_url: str) -> None:
     assert all("`" in change.after_sql for change in result.changes)
 
 
-@pytest.mark.skipif(shutil.which("mysql") is None, reason="no mysql client")
+@pytest.mark.skipif(
+    shutil.which("mysql") is None,
+    reason="no mysql client (Debian: default-mysql-client; .ci/run installs it)",
+)
 def test_mysql_script_runs_in_the_mysql_client(mysql_server, two_urls: tuple[str, str]) -> None:
     _, b_sql = SCENARIOS["triggers: add, change, drop"]
     b_sql = b_sql + SCENARIOS["routines: add, change, drop"][1]
@@ -429,15 +434,16 @@ def test_mysql_script_runs_in_the_mysql_client(mysql_server, two_urls: tuple[str
         target = snap(other)
         script = mysql_script(diff(snap(db), target).statements)
         name = db.current_schema()
-        host = mysql_server.url.split("@")[-1].split("/")[0]
-        hostname, _, port = host.partition(":")
+        server = urlsplit(mysql_server.url)
         proc = subprocess.run(
-            ["mysql", "-h", hostname, "-P", port or "3306", "-u", "root", name],
+            ["mysql", "-h", server.hostname or "127.0.0.1", "-P", str(server.port or 3306)]
+            + ["-u", server.username or "root", name],
             input=script,
             capture_output=True,
             text=True,
             timeout=60,
             check=False,
+            env={**os.environ, "MYSQL_PWD": unquote(server.password or "")},
         )
         assert proc.returncode == 0, proc.stderr + script
         assert snap(db).objects == target.objects

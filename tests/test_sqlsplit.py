@@ -8,7 +8,7 @@ import pytest
 from support.splitting import whole_and_windowed
 
 from dbci.errors import InputError
-from dbci.sqlsplit.scanner import Statement, leading_words, split_statements, split_windows
+from dbci.sqlsplit import Statement, leading_words, split_statements, split_windows
 
 PG, SQLITE, GENERIC = "postgresql", "sqlite", "generic"
 ALL = (PG, SQLITE, GENERIC)

@@ -10,7 +10,7 @@ import pytest
 from support.splitting import whole_and_windowed
 
 from dbci.errors import InputError
-from dbci.sqlsplit.scanner import Statement, leading_words, split_statements
+from dbci.sqlsplit import Statement, leading_words, split_statements
 
 try:  # tests/ is on sys.path (it has no __init__.py)
     from support.mysql import MySQLServer
@@ -544,9 +544,12 @@ def test_stored_programs_without_delimiter_run(scratch: object) -> None:
         (4, "inserted; big;"),
         (5, "inserted; else"),
     ]
+    # The event was created whole: its body is the FOR loop, and DISABLE was read too.
     assert _rows(
-        scratch, "SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_NAME = 'tidy'"
-    )
+        scratch,
+        "SELECT EVENT_NAME, STATUS, EVENT_DEFINITION LIKE '%END FOR%'"
+        " FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()",
+    ) == [("tidy", "DISABLED", 1)]
     assert _rows(scratch, "SELECT 1--1") == [(2,)]
 
 

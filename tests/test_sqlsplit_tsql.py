@@ -12,7 +12,7 @@ import pytest
 from support.splitting import whole_and_windowed
 
 from dbci.errors import InputError
-from dbci.sqlsplit.scanner import Statement, split_statements
+from dbci.sqlsplit import Statement, split_statements
 
 MS = "mssql"
 

@@ -1,7 +1,9 @@
 """Concurrency: eight `dbci deploy` processes start together against one target, twenty
 rounds on PostgreSQL and twenty on MariaDB. Every process exits 0, every migration is
 applied exactly once (by one of them), the history has one successful row per migration
-and nothing else, and every table holds all its rows."""
+and nothing else, and every table holds all its rows. Each round proves the eight met: the
+test holds the target's migration lock until all eight say they wait for it, then lets
+them race for it (tests/support/contention.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.contention import Watched, migration_lock_held, wait_for_all, waiting_on
 from support.targets import (
     ROWS_PER_TABLE,
     SEED_ROWS,
@@ -54,8 +57,10 @@ def test_eight_deploys_at_once_apply_each_migration_once(
         with scenarios.run(family, f"round {round_}") as run:
             run.data_checked = True
             target.reset()
-            processes = [start_deploy(root) for _ in range(PROCESSES)]
-            finished = [(p.wait(timeout=180), *p.communicate()) for p in processes]
+            with migration_lock_held(target.url):
+                runs = [Watched(start_deploy(root)) for _ in range(PROCESSES)]
+                wait_for_all(runs, waiting_on(target.name), timeout=120)
+            finished = [run.finish(timeout=180) for run in runs]
             history = target.history()
             tables = target.tables()
             run.data_lost = bool(lost_data(target))

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 from support.postgres import sleeping_backend
 from support.projects import write_project
+from support.timing import Bound, timed
 
 LOCK_TIMEOUT = 1  # seconds, [dbci.deploy] lock_timeout of the scenarios
 
@@ -94,11 +95,15 @@ def _project(root: Path, files: dict[str, str], **deploy: Any) -> Path:
     return write_project(root, files, toml)
 
 
-def _setup(root: Path, url: str, sql: str) -> None:
-    """What the scenario starts from, applied as V1 (the schema has its history)."""
+def _setup(root: Path, url: str, sql: str) -> float:
+    """What the scenario starts from, applied as V1 (the schema has its history). Returns
+    the seconds that `dbci migrate` took: the same command as the scenario's, with nothing
+    in its way (start-up, connect, the migration lock, a migration), the reference of its
+    bound."""
     write_project(root, {"V1__setup.sql": sql})
-    done = _dbci(root, url, "migrate")
+    done, elapsed = timed(lambda: _dbci(root, url, "migrate"))
     assert done.returncode == 0, done.stderr
+    return elapsed
 
 
 def _dbci(root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -131,12 +136,20 @@ def _session_id(server: Server, connection: Any) -> str:
 def test_migration_behind_a_long_transaction_gives_up_and_names_the_holder(
     server: Server, tmp_path: Path
 ) -> None:
-    _setup(tmp_path, server.url, "CREATE TABLE orders (id int);\n")
+    reference = _setup(tmp_path, server.url, "CREATE TABLE orders (id int);\n")
     root = _project(
         tmp_path,
         {"V2__alter.sql": "ALTER TABLE orders ADD COLUMN note varchar(20);\n"},
         lock_retries=1,
     )
+    # Two attempts of LOCK_TIMEOUT and one back-off of about 1 s (at most 1.2), over what
+    # the same command took with nothing in its way: far from "indefinitely". The holder
+    # stays until the run ends (or the test gives up on it at the bound's release): a run
+    # that waited for the holder could not pass.
+    bound = Bound(wait=2 * LOCK_TIMEOUT + 1.2, reference=reference)
+    # The application's query waits behind the migration's for at most one lock timeout
+    # over what it takes with nothing in the way.
+    read_bound = Bound(wait=LOCK_TIMEOUT, reference=_timed_read(server, "orders"))
     holder = _hold(server, "orders")
     holder_id = _session_id(server, holder)
     waited: list[float] = []
@@ -152,7 +165,12 @@ def test_migration_behind_a_long_transaction_gives_up_and_names_the_holder(
         time.sleep(LOCK_TIMEOUT * 0.5)
         reader = threading.Thread(target=lambda: waited.append(_timed_read(server, "orders")))
         reader.start()
-        out, err = process.communicate(timeout=60)
+        try:
+            out, err = process.communicate(timeout=bound.release(at_least=10 * LOCK_TIMEOUT))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+            pytest.fail(f"still waiting for the holder, past its bound:\n{out}\n{err}")
         elapsed = time.monotonic() - started
         reader.join(timeout=30)
     finally:
@@ -167,9 +185,9 @@ def test_migration_behind_a_long_transaction_gives_up_and_names_the_holder(
     assert "2 attempts" in line, line
     if server.engine == "PostgreSQL":
         assert "report-job" in line and "idle in transaction" in line, line
-    # Two attempts of 1 s and one back-off of about 1 s: far from "indefinitely".
-    assert elapsed < 15, elapsed
-    assert waited and waited[0] < LOCK_TIMEOUT + 1.5, f"the application waited {waited}"
+    bound.check(elapsed, "the migration behind a long transaction")
+    assert waited, "the application's query never ended"
+    read_bound.check(waited[0], "the application's query behind the migration")
     # Nothing of the migration: rolled back (PostgreSQL), or its statement never ran.
     columns = _columns(server, "orders")
     assert "note" not in columns
@@ -228,19 +246,23 @@ def test_a_migrations_own_lock_timeout_wins(pg_url: str, tmp_path: Path) -> None
     import psycopg
 
     plain = pg_url.replace("+psycopg", "")
-    _setup(tmp_path, pg_url, "CREATE TABLE orders (id int);\n")
-    files = {"V2__alter.sql": "SET lock_timeout = '3s';\nALTER TABLE orders ADD COLUMN x int;\n"}
+    reference = _setup(tmp_path, pg_url, "CREATE TABLE orders (id int);\n")
+    own = 3  # seconds, the migration's own lock_timeout: three times dbci's
+    files = {
+        "V2__alter.sql": f"SET lock_timeout = '{own}s';\nALTER TABLE orders ADD COLUMN x int;\n"
+    }
     root = _project(tmp_path, files, lock_retries=0)
     with psycopg.connect(plain) as holder:
         holder.execute("SELECT * FROM orders").fetchall()
-        started = time.monotonic()
-        done = _dbci(root, pg_url, "migrate")
-        elapsed = time.monotonic() - started
+        done, elapsed = timed(lambda: _dbci(root, pg_url, "migrate"))
         holder.rollback()
     assert done.returncode == 1, done.stderr
     assert "orders" in done.stderr
-    # dbci's 1 s would have ended it after about one second; the script's 3 s wins.
-    assert elapsed >= 3, elapsed
+    # dbci's 1 s would have ended it after about one second; the script's 3 s wins. No
+    # machine ends a lock wait before its timeout, so the lower bound is the timeout itself.
+    assert elapsed >= own, elapsed
+    # And it does end there, not when the holder lets go (after the run).
+    Bound(wait=own, reference=reference).check(elapsed, "the migration with its own timeout")
 
 
 @pytest.mark.scenario("lock waits: a stale session holds the migration lock")
@@ -256,22 +278,29 @@ def test_a_stale_session_holding_the_migration_lock(server: Server, tmp_path: Pa
     else:
         cursor.execute("SELECT GET_LOCK(%s, 0)", (f"Flyway-{java_string_hash(_history(server))}",))
     stale_id = _session_id(server, stale)
-    try:
-        started = time.monotonic()
-        done = subprocess.run(
+    retries = 2
+
+    def migrate() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [sys.executable, "-m", "dbci", "--project", str(root), "--url", server.url, "migrate"],
             capture_output=True,
             text=True,
-            timeout=60,
-            env={**_environ(), "DBCI_LOCK_RETRY_COUNT": "2"},
+            timeout=60,  # the stale session stays until the run ends: "forever" fails here
+            env={**_environ(), "DBCI_LOCK_RETRY_COUNT": str(retries)},
         )
-        elapsed = time.monotonic() - started
+
+    try:
+        done, elapsed = timed(migrate)
     finally:
         stale.close()
     assert done.returncode == 1, done.stderr
     assert f"held by session {stale_id}" in done.stderr, done.stderr
     assert "lockRetryCount" in done.stderr
-    assert elapsed < 10, elapsed  # two retries a second apart, not forever
+    # The reference: the same command once the stale session is gone (it gets the lock).
+    after, reference = timed(migrate)
+    assert after.returncode == 0, after.stderr
+    # Two retries a second apart, over what the same command takes unhindered: not forever.
+    Bound(wait=retries * 1.0, reference=reference).check(elapsed, "the run behind a stale lock")
 
 
 def _history(server: Server) -> str:

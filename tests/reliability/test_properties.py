@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from dbci.migrate.checksum import flyway_checksum
 from dbci.migrate.version import Version
-from dbci.sqlsplit.scanner import split_statements
+from dbci.sqlsplit import split_statements
 
 # Each property is one scenario of the figures table, tried on many generated inputs.
 pytestmark = pytest.mark.scenario("property-based: versions, checksum, splitters")

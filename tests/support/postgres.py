@@ -33,6 +33,8 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
+from .ci import running_in_ci
+
 ENV_URL = "DBCI_TEST_POSTGRES_URL"
 MAINTENANCE_DB = "postgres"
 SCRATCH_PREFIX = "dbci_t_"
@@ -42,11 +44,6 @@ CONNECT_TIMEOUT = 10
 
 class PostgresUnavailable(RuntimeError):
     """No PostgreSQL server could be provided; the tests needing one must fail, not skip."""
-
-
-def in_ci() -> bool:
-    """True when running under CI (`CI=true`, as GitHub Actions, GitLab and others set)."""
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
 
 
 # --- URLs ---------------------------------------------------------------------------------
@@ -191,7 +188,7 @@ def open_cluster() -> PgCluster:
         if reason is None:
             return PgCluster(admin_url, source=f"{ENV_URL} ({redact(admin_url)})")
         message = f"{ENV_URL}={redact(env_url)} cannot be reached: {reason}"
-        if in_ci():
+        if running_in_ci():
             raise PostgresUnavailable(
                 f"{message} -- CI=true, so this is a failure (no fallback, no skip)"
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dbci.errors import InputError
-from dbci.sqlsplit.scanner import Statement, split_statements, split_windows
+from dbci.sqlsplit import Statement, split_statements, split_windows
 
 
 def _outcome(split: Callable[[], list[Statement]]) -> object:

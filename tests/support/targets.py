@@ -42,6 +42,7 @@ class DeployTarget:
     """A database a scenario deploys to, on a real server."""
 
     engine: str
+    name: str  # the database's name
     url: str  # for dbci
     build_url: str  # the build database beside it, cleaned for each rebuild
 

@@ -18,26 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dbci.engines.registry import by_alias
 from dbci.errors import InputError
 
-# SQLAlchemy / dbci dialect names → SQLFluff's.
-_DIALECTS = {
-    "postgresql": "postgres",
-    "postgres": "postgres",
-    "mysql": "mysql",
-    "mariadb": "mariadb",
-    "sqlite": "sqlite",
-    "mssql": "tsql",
-    "sqlserver": "tsql",
-    "tsql": "tsql",
-}
 _INI_FILES = (".sqlfluff", "setup.cfg", "tox.ini")
 
 
 def sqlfluff_dialect(name: str) -> str:
     """SQLFluff's name for a database dialect (postgresql → postgres, mssql → tsql); a
     name SQLFluff already uses is kept, anything unknown is checked when SQLFluff loads."""
-    return _DIALECTS.get(name.lower(), name.lower())
+    lowered = name.lower()
+    engine = by_alias(lowered)
+    return engine.lint_dialect(lowered) if engine is not None else lowered
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def object_name(segment: Any | None) -> str:
     """The unquoted, lower-cased last part of a reference (`s."Orders"` → `orders`)."""
     if segment is None:
         return ""
-    parts = [s.raw for s in segment.recursive_crawl("identifier", "naked_identifier")]
+    parts: list[str] = [s.raw for s in segment.recursive_crawl("identifier", "naked_identifier")]
     if not parts:
         parts = [segment.raw]
     name = parts[-1].strip()

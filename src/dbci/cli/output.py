@@ -6,23 +6,20 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from dbci.schema.names import qualified_name
+
 if TYPE_CHECKING:  # only for annotations: a command imports just what it runs
     from dbci.analysis.findings import CodeResult
     from dbci.migrate.commands import InfoResult, MigrateResult, ValidateResult
     from dbci.migrate.dryrun import DryRunResult
     from dbci.migrate.lifecycle import BaselineResult, CleanResult, RepairResult, UndoResult
     from dbci.migrate.state import MigrationInfo
+    from dbci.schema.commands import SnapshotResult
     from dbci.schema.diff import Diff
     from dbci.schema.generate import Generated
     from dbci.schema.model_commands import ModelResult
     from dbci.stages.build.stage import BuildResult
     from dbci.stages.check.stage import CheckResult
-
-
-def qualified_name(schema: str, name: str) -> str:
-    """`schema.name` for people to read; the name alone for an engine's default schema
-    recorded as "" (MySQL's, so that build and target databases compare equal)."""
-    return f"{schema}.{name}" if schema else name
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -388,6 +385,13 @@ def generate_json(made: Generated) -> dict[str, Any]:
         "statements": made.statements,
         "warnings": made.warnings,
     }
+
+
+def snapshot_text(result: SnapshotResult) -> str:
+    """`snapshot` to standard output: the stable JSON that `--to FILE` would hold."""
+    from dbci.schema.snapshot_file import dumps as snapshot_dumps
+
+    return snapshot_dumps(result.snapshot)
 
 
 def dumps(data: dict[str, Any]) -> str:

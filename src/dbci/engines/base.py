@@ -23,7 +23,7 @@ from dbci.errors import DatabaseUnavailable, DbciError, GateFailed
 from dbci.migrate.locking import NO_WAIT_LIMITS, LockPolicy, LockWait
 from dbci.migrate.locking import Session as OtherSession
 from dbci.settings.urls import DatabaseUrl
-from dbci.sqlsplit.scanner import (
+from dbci.sqlsplit import (
     Statement,
     leading_words,
     split_statements,
@@ -106,7 +106,7 @@ class Database:
     """A live connection to one database plus its engine's rules."""
 
     dialect: ClassVar[str] = "generic"
-    display_name: ClassVar[str] = "database"
+    display_name: str = "database"  # per connection: a MySQL connection may be MariaDB
     transactional_ddl: ClassVar[bool] = True
     begin_sql: ClassVar[str] = "BEGIN"
     # Whether the engine takes many statements in one message, dbci's history rows written

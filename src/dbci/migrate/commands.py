@@ -16,6 +16,7 @@ from functools import partial
 from dbci import cancel
 from dbci.engines.base import Database, Notice
 from dbci.errors import GateFailed
+from dbci.log import Log, quiet
 from dbci.migrate.discovery import Discovered, MigrationScript, discover
 from dbci.migrate.history import SchemaHistory
 from dbci.migrate.runner import (
@@ -30,13 +31,11 @@ from dbci.migrate.runner import (
     run_callbacks,
 )
 from dbci.migrate.session import (
-    Log,
     Session,
     Target,
     ensure_history,
     open_session,
     plan_history,
-    quiet,
     validate_session,
 )
 from dbci.migrate.state import MigrationInfo, MigrationStatus

@@ -20,6 +20,7 @@ import enum
 import functools
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,6 +147,13 @@ class MigrationScript:
     @property
     def versioned(self) -> bool:
         return self.version is not None
+
+    @property
+    def known_version(self) -> Version:
+        """The version of a script that has one (versioned, undo, baseline)."""
+        if self.version is None:
+            raise ValueError(f"{self.display_path} is repeatable: it has no version")
+        return self.version
 
     @functools.cached_property
     def checksum(self) -> int:
@@ -559,7 +567,9 @@ def _script_config(path: str, display: str, where: containment.Scope) -> bool | 
     return value
 
 
-def _reject_duplicates(scripts: list[MigrationScript], key, label: str) -> None:
+def _reject_duplicates(
+    scripts: list[MigrationScript], key: Callable[[MigrationScript], object], label: str
+) -> None:
     for first, second in zip(scripts, scripts[1:], strict=False):
         if key(first) == key(second):
             raise InputError(

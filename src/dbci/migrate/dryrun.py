@@ -22,14 +22,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dbci.engines.base import Database
+from dbci.log import Log, quiet
 from dbci.migrate.commands import plan_migrations, prepare_pending, validate_before_migrate
 from dbci.migrate.discovery import discover
 from dbci.migrate.history import BASELINE_MARKER, SCHEMA_MARKER, AppliedMigration
 from dbci.migrate.runner import Hooks, PreparedScript, history_insert_sql, prepare
-from dbci.migrate.session import HistoryPlan, Log, Session, open_session, plan_history, quiet
+from dbci.migrate.session import HistoryPlan, Session, open_session, plan_history
+from dbci.migrate.version import Version
 from dbci.settings.config import Settings
 from dbci.settings.placeholders import Placeholders
-from dbci.sqlsplit.scanner import Statement
+from dbci.sqlsplit import Statement
 
 
 @dataclass
@@ -217,7 +219,14 @@ def _history_creation(session: Session, plan: HistoryPlan, out: _Script) -> None
     session.rebuild(rows)
 
 
-def _row(rank, version, description, type_, script, installed_by) -> AppliedMigration:
+def _row(
+    rank: int,
+    version: Version | None,
+    description: str,
+    type_: str,
+    script: str,
+    installed_by: str,
+) -> AppliedMigration:
     return AppliedMigration(
         installed_rank=rank,
         version=version,

@@ -15,19 +15,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbci.errors import GateFailed, InputError
+from dbci.log import Log, quiet
 from dbci.migrate.discovery import MigrationScript, discover
-from dbci.migrate.history import abbreviate_description
+from dbci.migrate.history import AppliedMigration, abbreviate_description
 from dbci.migrate.runner import PreparedScript, apply_all, prepare
 from dbci.migrate.session import (
     HistoryPlan,
-    Log,
     Session,
     Target,
     add_baseline_row,
     baseline_version,
     ensure_history,
     open_session,
-    quiet,
     schemas_to_create,
 )
 from dbci.migrate.state import MigrationInfo, State
@@ -122,9 +121,11 @@ def repair(settings: Settings, *, log: Log = quiet) -> RepairResult:
             db.begin()
             try:
                 failed = [r for r in session.rows if not r.success]
-                for row in failed:
-                    history.delete_rank(row.installed_rank)
-                    result.removed_failed.append(_row_name(row.version, row.description))
+                for failed_row in failed:
+                    history.delete_rank(failed_row.installed_rank)
+                    result.removed_failed.append(
+                        _row_name(failed_row.version, failed_row.description)
+                    )
                 for entry in session.status.entries:
                     row, script = entry.applied, entry.resolved
                     if row is None or not row.success:
@@ -168,7 +169,9 @@ def repair(settings: Settings, *, log: Log = quiet) -> RepairResult:
         return result
 
 
-def _realign(row: Any, script: MigrationScript, checksum: int | None) -> dict[str, Any]:
+def _realign(
+    row: AppliedMigration, script: MigrationScript, checksum: int | None
+) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if checksum is not None and row.checksum != checksum:
         changes["checksum"] = checksum
@@ -325,8 +328,9 @@ def undo(settings: Settings, *, log: Log = quiet) -> UndoResult:
         # missing undo script fails inside its callbacks (afterUndoError), before any undo.
         with session.event("Undo", log):
             current = session.status.current_version
-            to_undo = _versions_to_undo(session, target.version)
-            missing = [e for e in to_undo if found.undo_for(e.version) is None]
+            versions = _versions_to_undo(session, target.version)
+            to_undo = [(entry, found.undo_for(version)) for version, entry in versions]
+            missing = [e for e, script in to_undo if script is None]
             if missing:
                 names = ", ".join(str(e.version) for e in missing)
                 prefix = settings.undo_sql_migration_prefix  # may be "": Flyway allows it
@@ -337,9 +341,11 @@ def undo(settings: Settings, *, log: Log = quiet) -> UndoResult:
                     f"{prefix}{missing[0].version}{sep}<description>{suffix} beside "
                     f"{where or 'the migrations'}"
                 )
+            # Every version has its undo script here (missing ones raised above).
             prepared: list[PreparedScript] = [
-                prepare(found.undo_for(e.version), session.placeholders, session.db)
-                for e in to_undo
+                prepare(script, session.placeholders, session.db)
+                for _, script in to_undo
+                if script is not None
             ]
             if not prepared:
                 log(f'Schema "{session.schema}" has no applied versioned migration to undo.')
@@ -358,23 +364,25 @@ def undo(settings: Settings, *, log: Log = quiet) -> UndoResult:
         )
 
 
-def _versions_to_undo(session: Session, target: Version | None) -> list[MigrationInfo]:
-    """Applied versioned migrations to undo, newest applied first."""
+def _versions_to_undo(
+    session: Session, target: Version | None
+) -> list[tuple[Version, MigrationInfo]]:
+    """Applied versioned migrations to undo (with their version), newest applied first."""
     applied = [
-        e
+        (e.applied.installed_rank, e.version, e)
         for e in session.status.entries
         if e.applied is not None
         and e.version is not None
         and e.applied.type == "SQL"
         and e.state in (State.SUCCESS, State.OUT_OF_ORDER, State.MISSING, State.FUTURE)
     ]
-    applied.sort(key=lambda e: e.applied.installed_rank, reverse=True)
+    applied.sort(key=lambda ranked: ranked[0], reverse=True)
     if target is None:
-        return applied[:1]
+        return [(version, entry) for _, version, entry in applied[:1]]
     # Flyway: undo in reverse applied order until one below the target.
     chosen = []
-    for entry in applied:
-        if entry.version < target:
+    for _, version, entry in applied:
+        if version < target:
             break
-        chosen.append(entry)
+        chosen.append((version, entry))
     return chosen

@@ -61,7 +61,8 @@ class LockPolicy:
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt `attempt` (1-based): 1, 2, 4, … up to 15,
         with a little jitter so that two deploys that collided do not collide again."""
-        base = min(_BACKOFF_FIRST * 2 ** (attempt - 1), _BACKOFF_MAX)
+        growth: int = 2 ** (attempt - 1)  # an int: attempt is at least 1
+        base = min(_BACKOFF_FIRST * growth, _BACKOFF_MAX)
         return base * random.uniform(0.8, 1.2)
 
     def attempts_text(self) -> str:

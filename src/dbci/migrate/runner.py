@@ -35,7 +35,7 @@ from dbci.migrate.checksum import flyway_checksum
 from dbci.migrate.discovery import MigrationKind, MigrationScript
 from dbci.migrate.history import SchemaHistory
 from dbci.settings.placeholders import Placeholders
-from dbci.sqlsplit.scanner import Statement
+from dbci.sqlsplit import Statement
 
 
 @dataclass(frozen=True)

@@ -106,10 +106,16 @@ class MigrationStatus:
         """What migrate applies, in order: versioned by version, then repeatables."""
         versioned = sorted(
             (e for e in self.entries if e.state is State.PENDING and e.version is not None),
-            key=lambda e: e.version,
+            key=_version_of,
         )
         repeatable = [e for e in self.entries if e.state is State.PENDING and e.version is None]
         return versioned + repeatable
+
+
+def _version_of(entry: MigrationInfo) -> Version:
+    """The sort key of an entry known to be versioned."""
+    assert entry.version is not None, "only versioned entries are sorted by version"
+    return entry.version
 
 
 def build_status(
@@ -127,8 +133,9 @@ def build_status(
     `repeatable_checksums` maps a repeatable's path to its checksum after placeholders.
     """
     status = MigrationStatus()
-    resolved = {m.version: m for m in found.versioned}
-    baselines = {m.version: m for m in found.baseline}
+    # Versioned and baseline scripts always have a version (discovery parses it from the name).
+    resolved = {m.version: m for m in found.versioned if m.version is not None}
+    baselines = {m.version: m for m in found.baseline if m.version is not None}
     latest_resolved = max(resolved, default=None)
 
     def checksum_of(script: MigrationScript | None) -> int | None:
@@ -213,8 +220,9 @@ def build_status(
 
     current = status.current_version
     for script in found.versioned:
-        row = by_version.get(script.version)
-        if row is not None and row.version not in undone:
+        assert script.version is not None, "discovery gives every versioned script its version"
+        version_row = by_version.get(script.version)
+        if version_row is not None and version_row.version not in undone:
             continue
         if status.baseline is not None and script.version <= status.baseline:
             state = State.BELOW_BASELINE
@@ -251,9 +259,9 @@ def build_status(
             )
         )
     for script in found.repeatable:
-        rows = repeat_rows.get(abbreviate_description(script.description))
+        script_rows = repeat_rows.get(abbreviate_description(script.description))
         checksum = repeatable_checksums.get(script.script)
-        if rows and rows[-1].success and rows[-1].checksum == checksum:
+        if script_rows and script_rows[-1].success and script_rows[-1].checksum == checksum:
             continue
         entries.append(MigrationInfo.of_script(script, State.PENDING, checksum))
     status.entries = entries

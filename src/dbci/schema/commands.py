@@ -1,16 +1,15 @@
 """`dbci snapshot` and `dbci diff`: a database's schema as JSON, and two schemas compared.
 
-A diff compares two sources, each one of `env:NAME` (an environment of the config file),
-`url:URL` (any database URL), `snapshot:FILE` (a file written by `dbci snapshot`) or
-`migrations` (the migrations built on a build database, which comes with `dbci build`).
-Live databases are read with the history table left out.
+A diff compares two sources, each one of `schema/sources.py`'s: `env:NAME` (an environment
+of the config file), `url:URL` (any database URL), `snapshot:FILE` (a file written by `dbci
+snapshot`), `migrations` (the migrations built on a build database, which comes with `dbci
+build`) or `schemaModel`. Live databases are read with the history table left out.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import gc
-import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -23,11 +22,8 @@ from dbci.log import Log, quiet
 from dbci.schema.diff import Diff, diff
 from dbci.schema.introspect import snapshot as read_snapshot
 from dbci.schema.model import Snapshot
-from dbci.schema.sources import BuildOptions, read_built
-from dbci.settings.config import Overrides, Settings, load_settings
-
-SOURCE_KINDS = ("env:NAME", "url:URL", "snapshot:FILE", "migrations", "schemaModel")
-BUILT_SOURCES = ("migrations", "schemaModel")  # read on the build database
+from dbci.schema.sources import BuildOptions, Context, diff_source
+from dbci.settings.config import Overrides, Settings
 
 
 @dataclass
@@ -114,33 +110,31 @@ def compare(
     build: BuildOptions | None = None,
     log: Log = quiet,
 ) -> Comparison:
-    """The diff from `source` to `target` (each a source spec: env:, url:, snapshot:,
-    migrations, schemaModel; the last two on the build database that `build` says)."""
-    specs = {"--source": source, "--target": target}
-    read: dict[str, Snapshot] = {}
+    """The diff from `source` to `target` (each a source spec of `schema/sources.py`: env:,
+    url:, snapshot:, migrations, schemaModel; the last two on the build database that
+    `build` says)."""
+    sides = {
+        "--source": diff_source(source, "--source"),
+        "--target": diff_source(target, "--target"),
+    }
+    context = Context(
+        overrides,
+        include_grants=include_grants,
+        environ=environ,
+        build=build or BuildOptions(),
+        log=log,
+    )
     # Sources of their own are read at once: each is mostly the database's work, and the
     # two databases (or two connections to one server) work in parallel.
-    own = [option for option, spec in specs.items() if spec not in BUILT_SOURCES]
+    own = [option for option, side in sides.items() if not side.built]
     with gc_paused(), ThreadPoolExecutor(max_workers=2) as pool:
-        reading = {
-            option: pool.submit(
-                read_source, specs[option], overrides, option, include_grants, environ
-            )
-            for option in own
-        }
+        reading = {option: pool.submit(sides[option].read, context) for option in own}
         read = {option: future.result() for option, future in reading.items()}
         # The built ones one after the other: they may share one build database.
         dialect = next((s.dialect for s in read.values()), None)
-        for option, spec in specs.items():
+        for option, side in sides.items():
             if option not in read:
-                read[option] = read_built(
-                    spec,
-                    overrides,
-                    build or BuildOptions(),
-                    dialect,
-                    include_grants=include_grants,
-                    log=log,
-                )
+                read[option] = side.read(dataclasses.replace(context, dialect=dialect))
         a, b = read["--source"], read["--target"]
         if a.dialect != b.dialect:
             raise InputError(
@@ -158,27 +152,5 @@ def read_source(
     environ: dict[str, str] | None = None,
 ) -> Snapshot:
     """Read one source of a diff."""
-    kind, sep, value = spec.partition(":")
-    if spec in BUILT_SOURCES:
-        return read_built(spec, overrides, BuildOptions(), None, include_grants=include_grants)
-    if not sep or not value or kind not in ("env", "url", "snapshot"):
-        raise InputError(
-            f"{option}: {spec!r} is not a source; use one of {', '.join(SOURCE_KINDS)}"
-        )
-    if kind == "snapshot":
-        path = Path(value)
-        if not path.is_absolute() and overrides.project is not None:
-            path = (Path.cwd() / path) if path.exists() else overrides.project / path
-        from dbci.schema.snapshot_file import load  # orjson: only for snapshot files
-
-        return load(path)
-    environ = dict(os.environ if environ is None else environ)
-    if kind == "env":
-        chosen = dataclasses.replace(overrides, environment=value, url=None)
-        environ.pop("DBCI_URL", None)  # the environment's own URL, not a run-wide one
-    else:
-        chosen = dataclasses.replace(overrides, url=value, environment=None)
-        environ.pop("DBCI_ENVIRONMENT", None)
-    settings = load_settings(chosen, environ)
-    # Both sources are read at once already: one connection each is enough.
-    return take_snapshot(settings, include_grants=include_grants, parallel=False)[1]
+    context = Context(overrides, include_grants=include_grants, environ=environ)
+    return diff_source(spec, option).read(context)

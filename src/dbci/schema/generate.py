@@ -21,7 +21,7 @@ from dbci.migrate.version import Version
 from dbci.schema.artifact import MIGRATIONS, DiffArtifact
 from dbci.schema.diff import diff
 from dbci.settings.config import Settings
-from dbci.sqlsplit.scanner import leading_words, split_statements
+from dbci.sqlsplit import leading_words, split_statements
 
 WARNING = "-- WARNING: this statement can lose data: check it before it is deployed"
 # Statements that drop what holds data, or rewrite it.
@@ -59,7 +59,7 @@ def generate(
             + (" in the changes picked" if ids else "")
         )
     found = discover(settings)
-    chosen = _version(version, [s.version for s in found.versioned])
+    chosen = _version(version, [s.known_version for s in found.versioned])
     if any(s.version == chosen for s in found.versioned):
         raise InputError(f"--version {chosen.text}: a V{chosen.text} migration exists already")
     name = _file_description(description)

@@ -17,7 +17,7 @@ from pathlib import Path
 from dbci.engines.base import Database
 from dbci.errors import DbciError, InputError
 from dbci.schema.model_files import SCHEMA_FILE, existing_files
-from dbci.sqlsplit.scanner import split_statements
+from dbci.sqlsplit import split_statements
 
 # The folders in the order their objects are created; files elsewhere come last.
 _ORDER = ["Extensions", "Types", "Domains", "Sequences", "Tables", "Functions", "Procedures"]

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dbci.engines.registry import find
 from dbci.errors import InputError
 from dbci.schema.model import DbObject, Index, Sequence, Snapshot, Table, Trigger
 
@@ -61,7 +62,8 @@ def file_name(name: str) -> str:
 
 def model_files(snapshot: Snapshot) -> dict[str, str]:
     """The model's files (path relative to the model folder, text) for `snapshot`."""
-    if snapshot.dialect != "postgresql":
+    engine = find(snapshot.dialect)
+    if engine is None or not engine.model_ddl:
         raise InputError(
             f"the schema model is written for PostgreSQL databases; this one is {snapshot.dialect}"
         )
@@ -79,10 +81,10 @@ def model_files(snapshot: Snapshot) -> dict[str, str]:
         if obj.kind in ("table", "view", "materialized view"):
             relation_file[(obj.schema, obj.name)] = path
     for part in owned:
-        path = relation_file.get((part.schema, part.table))
-        if path is None:  # pragma: no cover - a snapshot holds the relation of its index
+        relation = relation_file.get((part.schema, part.table))
+        if relation is None:  # pragma: no cover - a snapshot holds the relation of its index
             raise InputError(f"{part.kind} {part.name} is on {part.table}, which is not there")
-        statements[path].extend(part.create_sql())
+        statements[relation].extend(part.create_sql())
     return {
         path: _HEADER.format(what=heading[path]) + "".join(f"\n{s};\n" for s in statements[path])
         for path in sorted(statements)

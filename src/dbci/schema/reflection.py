@@ -1,17 +1,18 @@
-"""Snapshots of engines other than PostgreSQL, through SQLAlchemy's reflection.
+"""Snapshots of engines without a catalog reader of their own, through SQLAlchemy's
+reflection.
 
 `Inspector.get_multi_*` reads each kind of detail for all tables of a schema at once:
 columns, primary keys, foreign keys, unique and check constraints, indexes. Views come
-from `get_view_definition`; SQLite's triggers (which SQLAlchemy does not reflect) from
-`sqlite_master`. What the engine's reflection cannot see is not in the snapshot: the
-README's engine table says what that is.
+from `get_view_definition`; what reflection does not give (SQLite's triggers and index
+statements) the engine reads itself (`index_sql`, `triggers`). What the engine's
+reflection cannot see is not in the snapshot: the README's engine table says what that is.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from dbci.engines.base import Database
@@ -35,8 +36,20 @@ _VIEW_QUERY = re.compile(
 )
 
 
+# What an engine reads itself, beside SQLAlchemy's reflection, for one schema: its indexes'
+# CREATE statements (index name -> (table, statement)), and its triggers ((table, name,
+# statement) rows), which SQLAlchemy does not reflect.
+IndexSql = Callable[[Database, str], dict[str, tuple[str, str]]]
+TriggerRows = Callable[[Database, str], Sequence[tuple[str, str, str]]]
+
+
 def snapshot_reflected(
-    db: Database, schemas: Sequence[str], *, exclude_tables: Collection[tuple[str, str]] = ()
+    db: Database,
+    schemas: Sequence[str],
+    *,
+    exclude_tables: Collection[tuple[str, str]] = (),
+    index_sql: IndexSql | None = None,
+    triggers: TriggerRows | None = None,
 ) -> Snapshot:
     """The tables, views, indexes and triggers of `schemas`."""
     import sqlalchemy as sa
@@ -51,12 +64,18 @@ def snapshot_reflected(
         warnings.simplefilter("ignore", sa.exc.SAWarning)
         inspector = sa.inspect(connection)
         for schema in schemas:
-            _read_schema(db, inspector, snapshot, schema, excluded)
+            _read_schema(db, inspector, snapshot, schema, excluded, index_sql, triggers)
     return snapshot
 
 
 def _read_schema(
-    db: Database, inspector: Any, snapshot: Snapshot, schema: str, excluded: set
+    db: Database,
+    inspector: Any,
+    snapshot: Snapshot,
+    schema: str,
+    excluded: set[tuple[str, str]],
+    read_index_sql: IndexSql | None,
+    read_triggers: TriggerRows | None,
 ) -> None:
     names = [n for n in inspector.get_table_names(schema=schema) if (schema, n) not in excluded]
     if names:
@@ -66,7 +85,7 @@ def _read_schema(
         unique = inspector.get_multi_unique_constraints(schema=schema, filter_names=names)
         checks = inspector.get_multi_check_constraints(schema=schema, filter_names=names)
         indexes = inspector.get_multi_indexes(schema=schema, filter_names=names)
-        index_sql = _index_sql(db, schema) if db.dialect == "sqlite" else {}
+        index_sql = read_index_sql(db, schema) if read_index_sql is not None else {}
         for name in sorted(names):
             key = (schema, name)
             snapshot.add(
@@ -108,11 +127,8 @@ def _read_schema(
         match = _VIEW_QUERY.match(text)
         query = match.group("query").strip() if match else text.strip()
         snapshot.add(View(schema=schema, name=view, definition=query))
-    if db.dialect == "sqlite":
-        for table, name, sql in db.query(
-            f"SELECT tbl_name, name, sql FROM {quote_ident(schema)}.sqlite_master "
-            "WHERE type = 'trigger' ORDER BY name"
-        ):
+    if read_triggers is not None:
+        for table, name, sql in read_triggers(db, schema):
             if (schema, table) not in excluded:
                 snapshot.add(Trigger(schema=schema, name=name, table=table, definition=sql))
 
@@ -199,13 +215,3 @@ def _index(schema: str, table: str, data: dict[str, Any], sql: str | None) -> In
         unique=unique,
         columns=columns,
     )
-
-
-def _index_sql(db: Database, schema: str) -> dict[str, tuple[str, str]]:
-    """SQLite keeps each index's CREATE statement: the exact definition (predicates too).
-    Index name -> (table, statement)."""
-    rows = db.query(
-        f"SELECT name, tbl_name, sql FROM {quote_ident(schema)}.sqlite_master "
-        "WHERE type = 'index' AND sql IS NOT NULL"
-    )
-    return {name: (table, sql) for name, table, sql in rows}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -45,7 +45,7 @@ def _fields(value: Any) -> dict[str, Any]:
         raise TypeError(f"cannot write {type(value).__name__} to a snapshot")
     if isinstance(value, DbObject):
         return {"type": value.kind, **value.__dict__}
-    return value.__dict__
+    return cast(dict[str, Any], value.__dict__)  # an instance's, never a class's mapping proxy
 
 
 def save(snapshot: Snapshot, path: Path) -> None:

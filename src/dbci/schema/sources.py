@@ -1,124 +1,314 @@
-"""The diff sources that need a build database: `migrations` (the migrations applied to
-it) and `schemaModel` (the schema model's files applied to it), as Flyway's diff reads
-them through its build environment.
+"""The sources a schema is read from, for `dbci diff` (`--source`, `--target`), the drift
+of `dbci check` (`--drift-source`) and deploy's drift gate: one registry, one class per
+kind, looked up by its name (`migrations`) or its prefix (`env:NAME`).
 
-The build database is the build stage's (`--build-environment`, `[flywayDesktop]
-shadowEnvironment`, an environment called `build`, else an embedded one). For
-`migrations`, a build environment whose provisioner is `clean` is reused as it is when
-its history holds the migrations so far (only what is pending up to `--build-version` is
-applied); when it cannot be (the schema model was applied to it last, a migration
-changed, it is past `--build-version`), it is cleaned and built again, saying why, as
-Flyway Desktop resets its shadow database and Atlas cleans its dev database: it is
-disposable by definition, and reuse only saves time. `--rebuild` cleans it every time.
-A provisioner that makes a new database (`create-database`, `docker`, embedded) builds
-afresh every time. `schemaModel` is always applied to a clean database.
+Adding a source is one class here: a `Source` subclass with its `name`, what it is used for
+(`uses`), and `read` (its schema), decorated with `@register`. The messages that list the
+sources (`use one of ...`) are made from the registry, in its order.
+
+| source             | diff | drift | reads                                                      |
+|--------------------|------|-------|------------------------------------------------------------|
+| `rebuild`          |      | yes   | the target's applied migrations, built on the build database |
+| `snapshot-history` |      | yes   | the snapshot dbci saved on the target after its last deploy |
+| `env:NAME`         | yes  |       | an environment of the config file                          |
+| `url:URL`          | yes  |       | any database URL                                           |
+| `snapshot:FILE`    | yes  | yes   | a file written by `dbci snapshot`                          |
+| `migrations`       | yes  |       | the migrations, built on the build database                |
+| `schemaModel`      | yes  |       | the schema model's files, applied to the build database   |
+
+The build database's machinery (reuse, rebuild, the schema model applied) is in
+`schema/build_database.py`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar
 
 from dbci.errors import GateFailed, InputError
 from dbci.log import Log, quiet
+from dbci.schema.build_database import BuildOptions as BuildOptions
+from dbci.schema.build_database import model_directory as model_directory
 from dbci.schema.model import Snapshot
 from dbci.settings.config import Overrides, Settings, load_settings
 
+DIFF = "diff"  # a side of `dbci diff`
+DRIFT = "drift"  # what `dbci check` measures drift against (`--drift-source`)
+# schema.snapshot_history.TABLE, written out: importing that module here would cost ~40 ms.
+SNAPSHOT_HISTORY_TABLE = "dbci_snapshot_history"
+
 
 @dataclass(frozen=True)
-class BuildOptions:
-    """How `dbci diff` builds its `migrations` and `schemaModel` sources."""
+class Context:
+    """What reading a source may need. Each command fills in what it has: diff the
+    overrides and how to build; check and deploy their target too."""
 
-    build_env: str | None = None
-    build_version: str | None = None
-    rebuild: bool = False
+    overrides: Overrides
+    include_grants: bool = False
+    environ: dict[str, str] | None = None  # None: os.environ
+    build: BuildOptions = field(default_factory=BuildOptions)
+    dialect: str | None = None  # the other side's, for an embedded build database
+    log: Log = quiet
+    target: Settings | None = None  # check and deploy: the target database
+    version: str | None = None  # `rebuild`: the migrations up to this version (None: none)
+    applied: Snapshot | None = None  # `rebuild`: built already, by the caller's build
+
+    def require_target(self) -> Settings:
+        assert self.target is not None, "a drift source needs the target"
+        return self.target
 
 
-def model_directory(settings: Settings) -> Path:
-    """The schema model's folder: `[flywayDesktop] schemaModel`, else `schema-model`."""
-    from dbci.schema.model_files import MODEL_DIR
+class Source:
+    """One kind of source: `name` alone, or `name:VALUE` when `takes_value`."""
 
-    raw = settings.schema_model or MODEL_DIR
-    path = Path(raw).expanduser()
-    return path if path.is_absolute() else settings.project_dir / path
+    name: ClassVar[str]
+    takes_value: ClassVar[bool] = False
+    placeholder: ClassVar[str] = ""  # what VALUE is, in `usage`: env:NAME
+    uses: ClassVar[frozenset[str]] = frozenset()  # DIFF, DRIFT
+    built: ClassVar[bool] = False  # read on a build database (one at a time)
+
+    def __init__(self, value: str = "") -> None:
+        self.value = value
+
+    @classmethod
+    def usage(cls) -> str:
+        """How it is written, for messages: `env:NAME`, `migrations`."""
+        return f"{cls.name}:{cls.placeholder}" if cls.takes_value else cls.name
+
+    @property
+    def spec(self) -> str:
+        """How this one was written: `env:prod`, `migrations`."""
+        return f"{self.name}:{self.value}" if self.takes_value else self.name
+
+    def read(self, context: Context) -> Snapshot:
+        """The source's schema."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<source {self.spec}>"
 
 
-def read_built(
-    kind: str,
-    overrides: Overrides,
-    options: BuildOptions,
-    dialect: str | None,
-    *,
-    include_grants: bool = False,
-    log: Log = quiet,
-) -> Snapshot:
-    """The `migrations` or `schemaModel` source's schema. `dialect` is the other side's,
-    for an embedded build database (None: the project's)."""
+SOURCES: dict[str, type[Source]] = {}
+
+
+def register(cls: type[Source]) -> type[Source]:
+    """Add a source kind to the registry (its order is the order messages list them in)."""
+    SOURCES[cls.name] = cls
+    return cls
+
+
+def parse(spec: str, use: str | None = None) -> Source | None:
+    """The source `spec` names (among those for `use`, when given), or None."""
+    name, sep, value = spec.partition(":")
+    kind = SOURCES.get(spec)
+    if kind is not None and not kind.takes_value:
+        found: Source | None = kind()
+    else:
+        kind = SOURCES.get(name)
+        found = kind(value) if kind is not None and kind.takes_value and sep and value else None
+    if found is None or (use is not None and use not in found.uses):
+        return None
+    return found
+
+
+def usages(use: str) -> list[str]:
+    """The sources for `use`, as they are written."""
+    return [kind.usage() for kind in SOURCES.values() if use in kind.uses]
+
+
+def diff_source(spec: str, option: str) -> Source:
+    """A side of `dbci diff` (`option` is --source or --target), or one clear line."""
+    found = parse(spec, DIFF)
+    if found is None:
+        raise InputError(
+            f"{option}: {spec!r} is not a source; use one of {', '.join(usages(DIFF))}"
+        )
+    return found
+
+
+def drift_source(spec: str) -> Source:
+    """A `--drift-source` value, or one clear line."""
+    found = parse(spec, DRIFT)
+    if found is None:
+        raise InputError(f"--drift-source {spec!r}: use one of {', '.join(usages(DRIFT))}")
+    return found
+
+
+def _live(context: Context, overrides: Overrides, unset: str) -> Snapshot:
+    """A live database's schema, the settings that `overrides` make; `unset` is the
+    run-wide variable that must not override them."""
     from dbci.schema.commands import take_snapshot
-    from dbci.stages.build.provisioners import provision
-    from dbci.stages.build.stage import build_dialect, build_settings, migrate_to
 
-    def snapshot_of(settings: Settings) -> Snapshot:
-        return take_snapshot(settings, include_grants=include_grants)[1]
-
-    # Built for the environment the command line names (-e, DBCI_ENVIRONMENT, the default
-    # environment): its schemas and placeholders; its URL is not needed.
-    target = load_settings(dataclasses.replace(overrides, url=None))
-    project, builder = build_settings(overrides, options.build_env, target)
-    kind_of_database = build_dialect(builder, project, dialect)
-    if kind == "migrations" and _reusable(builder, options):
-        if _migrate_reused(builder, options.build_version, log):
-            return snapshot_of(builder)
-    with provision(builder, kind_of_database, log=log) as built:
-        if kind == "migrations":
-            migrate_to(built.settings, options.build_version)
-        else:
-            _apply_model(built.settings, model_directory(project), log)
-        return snapshot_of(built.settings)
+    environ = dict(os.environ if context.environ is None else context.environ)
+    environ.pop(unset, None)
+    settings = load_settings(overrides, environ)
+    # Both sides of a diff are read at once already: one connection each is enough.
+    return take_snapshot(settings, include_grants=context.include_grants, parallel=False)[1]
 
 
-def _reusable(builder: Settings, options: BuildOptions) -> bool:
-    """A build environment that keeps its database between runs, and no --rebuild."""
-    provisioner = builder.provisioner or ("clean" if builder.database is not None else None)
-    return not options.rebuild and builder.database is not None and provisioner == "clean"
+@register
+class Rebuild(Source):
+    """The target's applied migrations (up to `context.version`), built on the build
+    database: the default drift source. Check passes the schema its own build made
+    (`context.applied`), which its changes share."""
+
+    name = "rebuild"
+    uses = frozenset({DRIFT})
+    built = True
+
+    def read(self, context: Context) -> Snapshot:
+        if context.applied is not None:
+            return context.applied
+        from dbci.schema.build_database import rebuild
+
+        return rebuild(
+            context.overrides,
+            context.build.build_env,
+            context.require_target(),
+            context.version,
+            dialect=context.dialect,
+            log=context.log,
+        )
 
 
-def _migrate_reused(builder: Settings, version: str | None, log: Log) -> bool:
-    """Bring a reused build database to `version`; False (and a line saying why) when it
-    cannot be, for the caller to clean it and build it again."""
-    from dbci.migrate.commands import info
-    from dbci.migrate.version import Version
-    from dbci.stages.build.stage import migrate_to
+@register
+class SnapshotHistory(Source):
+    """The newest snapshot dbci saved on the target after a deploy (the
+    `dbci_snapshot_history` table beside the history table), while the history table is
+    still what it was when it was saved."""
 
-    where = builder.require_database().masked()
-    try:
-        status = info(builder).status
-        if not any(e.applied for e in status.entries):
-            # New, or holding the schema model the last diff applied: nothing to reuse.
-            log(f"Build database: {where} holds no migration history: building it afresh")
-            return False
-        current = status.current_version
-        if version is not None and current is not None and current > Version.parse(version):
-            raise InputError(f"it is at version {current.text}, past --build-version {version}")
-        # Marked as a build database: an error here speaks of rebuilding, never of
-        # baselining it (`session.plan_history`).
-        migrate_to(dataclasses.replace(builder, provisioner="clean"), version)
-    except (InputError, GateFailed) as exc:
-        log(f"Build database: {where} cannot be reused ({exc}): rebuilding it")
-        return False
-    log(f"Build database: {where} (reused)")
-    return True
+    name = "snapshot-history"
+    uses = frozenset({DRIFT})
+
+    def read(self, context: Context) -> Snapshot:
+        from dbci.engines import open_database
+        from dbci.migrate.history import SchemaHistory
+        from dbci.schema.snapshot_history import latest_saved
+
+        settings = context.require_target()
+        db = open_database(settings)
+        try:
+            schema = settings.default_schema or (settings.schemas[0] if settings.schemas else None)
+            schema = schema or db.current_schema()
+            if not db.table_exists(schema, SNAPSHOT_HISTORY_TABLE):
+                raise InputError(
+                    f"{settings.where()} has no {SNAPSHOT_HISTORY_TABLE} table: deploy with dbci "
+                    "first, or use --drift-source rebuild"
+                )
+            saved = latest_saved(db, schema)
+            history = SchemaHistory(db, schema, settings.table)
+            rows = history.rows() if history.exists() else []
+        finally:
+            db.close()
+        if saved is None:
+            raise InputError(f"{settings.where()}: {SNAPSHOT_HISTORY_TABLE} is empty")
+        newest = max((r.version for r in rows if r.success and r.version is not None), default=None)
+        if not saved.matches(rows, newest.text if newest else None):
+            # Comparing with it would report the migrations applied since as drift.
+            raise GateFailed(
+                f"{settings.where()}: the newest snapshot in {SNAPSHOT_HISTORY_TABLE} was saved "
+                "before the history table last changed (a deploy that did not finish, or rows "
+                "changed by hand): use --drift-source rebuild"
+            )
+        return saved.snapshot
+
+    @staticmethod
+    def up_to_date(
+        db: Any, schema: str, rows: Sequence[Any], version: str | None
+    ) -> Snapshot | None:
+        """Deploy's: the newest saved snapshot, read in the deploy's own session (`rows`
+        its history, at `version`), or None when there is none or the history has moved on
+        since (a deploy killed after a migration and before its snapshot)."""
+        from dbci.schema.snapshot_history import latest_saved
+
+        saved = latest_saved(db, schema)
+        return saved.snapshot if saved is not None and saved.matches(rows, version) else None
 
 
-def _apply_model(settings: Settings, directory: Path, log: Log) -> None:
-    from dbci.engines import open_database
-    from dbci.schema.model_apply import apply_model
+@register
+class Environment(Source):
+    """An environment of the config file, with its own URL."""
 
-    db = open_database(settings)
-    try:
-        with db.losing_connection():
-            count = apply_model(db, directory)
-    finally:
-        db.close()
-    log(f"Schema model: {count} statements applied from {directory}")
+    name = "env"
+    takes_value = True
+    placeholder = "NAME"
+    uses = frozenset({DIFF})
+
+    def read(self, context: Context) -> Snapshot:
+        chosen = dataclasses.replace(context.overrides, environment=self.value, url=None)
+        # The environment's own URL, not a run-wide one.
+        return _live(context, chosen, "DBCI_URL")
+
+
+@register
+class Url(Source):
+    """Any database URL."""
+
+    name = "url"
+    takes_value = True
+    placeholder = "URL"
+    uses = frozenset({DIFF})
+
+    def read(self, context: Context) -> Snapshot:
+        chosen = dataclasses.replace(context.overrides, url=self.value, environment=None)
+        return _live(context, chosen, "DBCI_ENVIRONMENT")
+
+
+@register
+class SnapshotFile(Source):
+    """A file written by `dbci snapshot` (or by check, as its target-snapshot.json)."""
+
+    name = "snapshot"
+    takes_value = True
+    placeholder = "FILE"
+    uses = frozenset({DIFF, DRIFT})
+
+    def path(self, context: Context) -> Path:
+        """Relative to the target's project directory (check), else to the working
+        directory when it is there, then to --project (diff)."""
+        path = Path(self.value)
+        if path.is_absolute():
+            return path
+        if context.target is not None:
+            return context.target.project_dir / path
+        project = context.overrides.project
+        if project is not None:
+            return (Path.cwd() / path) if path.exists() else project / path
+        return path
+
+    def read(self, context: Context) -> Snapshot:
+        from dbci.schema.snapshot_file import load  # orjson: only for snapshot files
+
+        return load(self.path(context))
+
+
+@register
+class Migrations(Source):
+    """The migrations applied to the build database (up to --build-version)."""
+
+    name = "migrations"
+    uses = frozenset({DIFF})
+    built = True
+
+    def read(self, context: Context) -> Snapshot:
+        from dbci.schema.build_database import read_built
+
+        return read_built(
+            self.name,
+            context.overrides,
+            context.build,
+            context.dialect,
+            include_grants=context.include_grants,
+            log=context.log,
+        )
+
+
+@register
+class SchemaModel(Migrations):
+    """The schema model's files applied to a clean build database."""
+
+    name = "schemaModel"

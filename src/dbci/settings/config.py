@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from dbci.engines.registry import engine
 from dbci.errors import InputError
 from dbci.migrate.version import Version
 from dbci.settings.urls import DatabaseUrl, parse_database_url
@@ -328,8 +329,9 @@ def load_settings(
         or environ.get("DBCI_PASSWORD")
         or (_opt_str(source, env_table, "password", env_name) if file_login else None)
     )
-    # SQLite has no logins; a user or password given for it (say by a CI default) is unused.
-    if database is not None and database.dialect != "sqlite":
+    # A file engine (SQLite) has no logins; a user or password given for it (say by a CI
+    # default) is unused.
+    if database is not None and engine(database.dialect).server:
         database = database.with_login(user or None, password or None)
 
     schemas = overrides.schemas
@@ -386,6 +388,15 @@ def project_settings(overrides: Overrides, environ: Mapping[str, str] | None = N
     for name in ("DBCI_URL", "DBCI_ENVIRONMENT"):
         environ.pop(name, None)
     return load_settings(replace(overrides, environment=None, url=None), environ, targetless=True)
+
+
+def dbci_flag(settings: Settings, table: str, key: str, default: bool) -> bool:
+    """A true/false setting of a `[dbci.TABLE]` table (`[dbci.deploy] fail_on_drift`),
+    else `default`."""
+    value = settings.dbci.get(table, {}).get(key, default)
+    if not isinstance(value, bool):
+        raise InputError(f"[dbci.{table}] {key} must be true or false")
+    return value
 
 
 def _check_values(values: dict[str, Any], origins: dict[str, str], source: _Source) -> None:
@@ -458,7 +469,7 @@ _DBCI_VALUES: dict[str, type] = {
 
 
 # `[dbci]` numbers, each with its smallest value: the lock settings (dbci.migrate.locking).
-_DBCI_NUMBERS: dict[str, tuple[type | tuple[type, ...], str]] = {
+_DBCI_NUMBERS: dict[str, tuple[type[int] | tuple[type[int], type[float]], str]] = {
     "deploy.lock_timeout": ((int, float), "a number of seconds (0 or more)"),
     "deploy.statement_timeout": ((int, float), "a number of seconds (0 or more)"),
     "deploy.lock_retries": (int, "a whole number (0 or more)"),
@@ -587,7 +598,7 @@ class _Source:
             return {k: self.value(v, f"{name}.{k}") for k, v in value.items()}
         return value
 
-    def typed(self, value: Any, kind: type, name: str) -> Any:
+    def typed(self, value: Any, kind: type[Any], name: str) -> Any:
         value = self.value(value, name)
         if kind is list and isinstance(value, str):
             value = _split_list(value)  # Flyway accepts "a,b" as well as ["a", "b"]

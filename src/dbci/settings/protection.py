@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dbci.engines.registry import engine
 from dbci.errors import InputError
 from dbci.settings.config import Settings, expand_env, read_toml
 from dbci.settings.urls import DatabaseUrl, parse_database_url
 
 DEFAULT_PROTECTED = ("prod", "production")
-_DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mssql": 1433}
-_LOCAL_HOSTS = {None, "", "localhost", "127.0.0.1", "::1"}
 
 
 @dataclass(frozen=True)
@@ -85,9 +84,10 @@ def protection(settings: Settings) -> Protection:
                 if isinstance(table, dict)
                 else None
             )
-            own[name] = database_identity(url) if url is not None else None
-            if name.lower() in names and own[name] is not None:
-                databases[own[name]] = name
+            identity = database_identity(url) if url is not None else None
+            own[name] = identity
+            if name.lower() in names and identity is not None:
+                databases[identity] = name
     return Protection(names, databases, f"[dbci] protected = {sorted(raw)} in {where}", own)
 
 
@@ -97,31 +97,9 @@ def database_identity(url: DatabaseUrl) -> tuple[Any, ...]:
     them: libpq lets the query's `dbname`, `host` and `port` override the URL's (so
     `…/harmless?dbname=prod` is prod), and a MySQL `unix_socket` is the local server. A URL
     whose database only the client's own files know (`service=`, `hostaddr=`) has no
-    identity here: `UNKNOWN`."""
-    if url.dialect == "sqlite":
-        return ("sqlite", str(Path(url.database or "").resolve()) if url.database else None)
-    query = {k.lower(): v for k, v in url.query}
-    host, port, database = url.host, url.port, url.database
-    if url.dialect == "postgresql":
-        if "service" in query or "hostaddr" in query:
-            return UNKNOWN
-        host = query.get("host", host)
-        database = query.get("dbname", database)
-        try:
-            port = int(query["port"]) if "port" in query else port
-        except ValueError:
-            return UNKNOWN
-    elif url.dialect == "mysql" and "unix_socket" in query:
-        host = "localhost"
-    if host and host.startswith("/"):  # a Unix socket's folder: this machine's server
-        host = "localhost"
-    local = host in _LOCAL_HOSTS or host == "localhost"
-    return (
-        url.dialect,
-        "localhost" if local else (host or "").lower(),
-        port or _DEFAULT_PORTS.get(url.dialect),
-        database,
-    )
+    identity here: `UNKNOWN`. Each engine says (`Engine.identity`)."""
+    identity = engine(url.dialect).identity(url)
+    return UNKNOWN if identity is None else identity
 
 
 # The identity of a database that cannot be told from its URL alone.

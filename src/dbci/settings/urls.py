@@ -22,46 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
+from dbci.engines.registry import engines
 from dbci.errors import InputError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-# SQLAlchemy backend name -> (dialect dbci knows it by, backend name dbci renders)
-_BACKENDS: dict[str, tuple[str, str]] = {
-    "postgresql": ("postgresql", "postgresql"),
-    "postgres": ("postgresql", "postgresql"),
-    "sqlite": ("sqlite", "sqlite"),
-    "mysql": ("mysql", "mysql"),
-    "mariadb": ("mysql", "mariadb"),
-    "mssql": ("mssql", "mssql"),
-    "sqlserver": ("mssql", "mssql"),
-}
-# dialect -> (the driver dbci connects with, the module it imports)
-_DRIVERS: dict[str, tuple[str, str]] = {
-    "postgresql": ("psycopg", "psycopg"),
-    "sqlite": ("pysqlite", "sqlite3"),
-    "mysql": ("pymysql", "pymysql"),
-    "mssql": ("pyodbc", "pyodbc"),
-}
-# Drivers a SQLAlchemy or Alembic URL may name; dbci connects with its own driver for the
-# backend instead, so an existing `postgresql+psycopg2://` URL works unchanged.
-_KNOWN_DRIVERS: dict[str, frozenset[str]] = {
-    "postgresql": frozenset({"psycopg", "psycopg2", "psycopg2cffi", "pg8000", "asyncpg"}),
-    "sqlite": frozenset({"pysqlite", "aiosqlite", "pysqlcipher"}),
-    "mysql": frozenset({"pymysql", "mysqldb", "mysqlconnector", "aiomysql", "asyncmy"}),
-    "mssql": frozenset({"pyodbc", "pymssql", "aioodbc"}),
-}
-# JDBC PostgreSQL properties that have a libpq equivalent.
-_PG_JDBC_PARAMS = {
-    "sslmode": "sslmode",
-    "sslrootcert": "sslrootcert",
-    "sslcert": "sslcert",
-    "sslkey": "sslkey",
-    "applicationname": "application_name",
-    "connecttimeout": "connect_timeout",
-    "options": "options",
-}
 # SQLAlchemy's URL pattern (sqlalchemy/engine/url.py, _parse_url).
 _URL_PATTERN = re.compile(
     r"""
@@ -88,7 +54,7 @@ _URL_PATTERN = re.compile(
 class DatabaseUrl:
     """A resolved database URL and the dialect and driver dbci drives it with."""
 
-    dialect: str  # "postgresql" | "sqlite" | "mysql" | "mssql"
+    dialect: str  # the engine's name (dbci.engines.registry)
     backend: str  # the backend as rendered: as `dialect`, or "mariadb"
     driver: str
     username: str | None = None
@@ -166,7 +132,7 @@ class DatabaseUrl:
 
 
 @dataclass(frozen=True)
-class _Parts:
+class UrlParts:
     """A URL's pieces before dbci picks its driver."""
 
     backend: str
@@ -178,6 +144,10 @@ class _Parts:
     database: str | None = None
     query: tuple[tuple[str, str], ...] = ()
 
+    def with_backend(self, backend: str, query: dict[str, str]) -> UrlParts:
+        """The same pieces for `backend`, with `query` as the query."""
+        return dataclasses.replace(self, backend=backend, query=tuple(query.items()))
+
 
 def parse_database_url(raw: str, *, base_dir: Path, where: str) -> DatabaseUrl:
     """Turn a JDBC or SQLAlchemy URL into a `DatabaseUrl`.
@@ -188,21 +158,24 @@ def parse_database_url(raw: str, *, base_dir: Path, where: str) -> DatabaseUrl:
     if text.startswith("jdbc:"):
         parts = _from_jdbc(text, where)
     else:
-        if "://" not in text and not text.startswith("sqlite:"):
+        # A file engine's URL may lack the `//` (`sqlite:…`): then it cannot be parsed.
+        bare = any(text.startswith(f"{e.name}:") for e in engines() if not e.server)
+        if "://" not in text and not bare:
             raise InputError(
                 f"{where}: URL {_redact(text)!r} names no database driver; "
                 "use e.g. jdbc:postgresql://host:5432/db or postgresql://host/db"
             )
         parts = _from_sqlalchemy(text, where)
-    known = _BACKENDS.get(parts.backend.lower())
-    if known is None:
+    lowered = parts.backend.lower()
+    engine = next((e for e in engines() if lowered in e.url_backends), None)
+    if engine is None:
         raise InputError(
             f"{where}: unsupported database {parts.backend!r} in URL; dbci supports "
             "postgresql, sqlite, mysql/mariadb and sqlserver"
         )
-    dialect, backend = known
-    driver, module = _DRIVERS[dialect]
-    if parts.driver and parts.driver.lower() not in _KNOWN_DRIVERS[dialect]:
+    dialect, backend = engine.name, engine.url_backends[lowered]
+    driver, module = engine.driver, engine.driver_module
+    if parts.driver and parts.driver.lower() not in engine.known_drivers:
         raise InputError(
             f"{where}: unknown driver {parts.driver!r} for {backend} in URL; "
             f"dbci connects with {driver} (write {backend}://…)"
@@ -212,9 +185,7 @@ def parse_database_url(raw: str, *, base_dir: Path, where: str) -> DatabaseUrl:
             f"{where}: {backend} URLs need the Python module {module!r}, which is not "
             f"installed (pip install {module})"
         )
-    database = parts.database
-    if dialect == "sqlite":
-        database = _anchor_sqlite(database, base_dir)
+    database = engine.anchor_database(parts.database, base_dir)
     return DatabaseUrl(
         dialect=dialect,
         backend=backend,
@@ -228,7 +199,7 @@ def parse_database_url(raw: str, *, base_dir: Path, where: str) -> DatabaseUrl:
     )
 
 
-def _from_sqlalchemy(text: str, where: str) -> _Parts:
+def _from_sqlalchemy(text: str, where: str) -> UrlParts:
     match = _URL_PATTERN.match(text)
     if match is None:
         raise InputError(f"{where}: cannot parse URL {_redact(text)!r}")
@@ -241,7 +212,7 @@ def _from_sqlalchemy(text: str, where: str) -> _Parts:
             raise InputError(f"{where}: bad port in URL {_redact(text)!r}") from None
     backend, _, driver = found["name"].partition("+")
     query = tuple(parse_qsl(found["query"])) if found["query"] is not None else ()
-    return _Parts(
+    return UrlParts(
         backend=backend,
         driver=driver,
         username=_unquoted(found["username"]),
@@ -265,33 +236,22 @@ def _redact(text: str) -> str:
     return hide_url_password(text)
 
 
-def _anchor_sqlite(database: str | None, base_dir: Path) -> str | None:
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return database
-    path = Path(database).expanduser()
-    if not path.is_absolute():
-        path = base_dir / path
-    return str(path)
-
-
-def _from_jdbc(text: str, where: str) -> _Parts:
+def _from_jdbc(text: str, where: str) -> UrlParts:
     body = text[len("jdbc:") :]
     kind, _, rest = body.partition(":")
     kind = kind.lower()
-    if kind == "sqlite":
-        return _Parts("sqlite", database=None if rest in ("", ":memory:") else rest)
-    if kind in ("postgresql", "mysql", "mariadb"):
-        return _jdbc_hosted(kind, rest, where)
-    if kind == "sqlserver":
-        return _jdbc_sqlserver(rest, where)
-    raise InputError(
-        f"{where}: unsupported JDBC URL 'jdbc:{kind}:…'; dbci supports jdbc:postgresql, "
-        "jdbc:sqlite, jdbc:mysql, jdbc:mariadb and jdbc:sqlserver"
-    )
+    engine = next((e for e in engines() if kind in e.jdbc_kinds), None)
+    if engine is None:
+        raise InputError(
+            f"{where}: unsupported JDBC URL 'jdbc:{kind}:…'; dbci supports jdbc:postgresql, "
+            "jdbc:sqlite, jdbc:mysql, jdbc:mariadb and jdbc:sqlserver"
+        )
+    return engine.from_jdbc(kind, rest, where)
 
 
-def _jdbc_hosted(kind: str, rest: str, where: str) -> _Parts:
-    # jdbc:postgresql://host:port/db?k=v  or the short forms jdbc:postgresql:db
+def jdbc_hosted(kind: str, rest: str, where: str) -> tuple[UrlParts, dict[str, str]]:
+    """A `jdbc:<kind>://host:port/db?k=v` URL's pieces (or a short form, `jdbc:<kind>:db`),
+    and its properties other than the login, for the engine to take what it knows."""
     if not rest.startswith("//"):
         rest = "///" + rest
     parts = urlsplit(rest)
@@ -302,46 +262,12 @@ def _jdbc_hosted(kind: str, rest: str, where: str) -> _Parts:
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
     user = params.pop("user", None) or (unquote(parts.username) if parts.username else None)
     password = params.pop("password", None) or (unquote(parts.password) if parts.password else None)
-    query: dict[str, str] = {}
-    if kind == "postgresql":
-        for key, value in params.items():
-            mapped = _PG_JDBC_PARAMS.get(key.lower())
-            if mapped:
-                query[mapped] = value
-            elif key.lower() == "currentschema":
-                query["options"] = f"-csearch_path={value}"
-    return _Parts(
-        "postgresql" if kind == "postgresql" else "mysql",
+    found = UrlParts(
+        kind,
         username=user,
         password=password,
         host=parts.hostname or "localhost",
         port=port,
         database=parts.path.lstrip("/") or None,
-        query=tuple(query.items()),
     )
-
-
-def _jdbc_sqlserver(rest: str, where: str) -> _Parts:
-    # jdbc:sqlserver://host:1433;databaseName=db;user=u;password=p;encrypt=false
-    head, *props = rest.lstrip("/").split(";")
-    host, _, port = head.partition(":")
-    values = {k.strip().lower(): v for k, _, v in (p.partition("=") for p in props if p)}
-    # No driver named: the engine takes the first installed ODBC driver for SQL Server.
-    query = {"driver": values["driver"]} if "driver" in values else {}
-    if values.get("encrypt", "").lower() == "false":
-        query["Encrypt"] = "no"
-    if values.get("trustservercertificate", "").lower() == "true":
-        query["TrustServerCertificate"] = "yes"
-    try:
-        port_number = int(port) if port else 1433
-    except ValueError:
-        raise InputError(f"{where}: bad port in JDBC URL 'jdbc:sqlserver:{head}'") from None
-    return _Parts(
-        "mssql",
-        username=values.get("user"),
-        password=values.get("password"),
-        host=host or "localhost",
-        port=port_number,
-        database=values.get("databasename") or values.get("database"),
-        query=tuple(query.items()),
-    )
+    return found, params

@@ -14,6 +14,7 @@ Good:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from dbci.analysis.rules.base import Hit, Rule, altered_actions
 from dbci.analysis.tree import FileFacts, Statement, keywords
@@ -22,7 +23,7 @@ from dbci.analysis.tree import FileFacts, Statement, keywords
 _FILLED = {"DEFAULT", "GENERATED", "IDENTITY", "AUTO_INCREMENT", "SERIAL", "AS"}
 
 
-def added_column_words(action: list) -> list[str] | None:
+def added_column_words(action: list[Any]) -> list[str] | None:
     """The keywords of an ADD [COLUMN] action, or None when it adds something else."""
     words = keywords(action)
     if words[:1] != ["ADD"]:

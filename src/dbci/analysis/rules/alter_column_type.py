@@ -14,12 +14,13 @@ old one:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from dbci.analysis.rules.base import Hit, Rule, altered_actions
 from dbci.analysis.tree import FileFacts, Statement
 
 
-def is_type_change(words: list[str], action: list) -> bool:
+def is_type_change(words: list[str], action: list[Any]) -> bool:
     """Whether an ALTER TABLE action changes a column's type, in any dialect."""
     if words[:1] in (["MODIFY"], ["CHANGE"]):  # MySQL
         return True

@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 from dbci.analysis.tree import FileFacts, Statement, keywords
 
 POSTGRES = frozenset({"postgres"})
-POSTGRES_MYSQL = frozenset({"postgres", "mysql", "mariadb"})
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ the code over, and drop the old name in a later release:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from dbci.analysis.rules.base import Hit, Rule
 from dbci.analysis.tree import FileFacts, Statement, code_children, keywords, object_name
@@ -45,7 +46,7 @@ class Rename(Rule):
                     yield Hit(action[0], f"renaming {what} breaks the code that uses its old name")
 
 
-def _renames(action: list) -> bool:
+def _renames(action: list[Any]) -> bool:
     """MySQL `CHANGE [COLUMN] old new type`: a rename when the two names differ."""
     old = next((s for s in action if s.type == "column_reference"), None)
     new = next((s for s in action if s.type == "column_definition"), None)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from dbci.engines.mysql.snapshot import index_tail, literal, qualified, quote
 from dbci.schema.model import (
@@ -43,6 +43,8 @@ from dbci.schema.model import (
 
 if TYPE_CHECKING:
     from dbci.schema.diff import _Planner
+
+_Object = TypeVar("_Object", bound=DbObject)
 
 _ROUTINE_KEYWORD = {"function": "FUNCTION", "procedure": "PROCEDURE"}
 # A backquoted identifier, and a list of them, as the snapshot writes foreign keys.
@@ -74,7 +76,9 @@ def emit_mysql(planner: _Planner) -> list[str]:
         out.append(f"DROP {_ROUTINE_KEYWORD[obj.kind]} IF EXISTS {obj_name(obj)}")
 
     table_changes = [
-        (old, new) for key, (old, new) in sorted(changed.items()) if isinstance(old, Table)
+        (old, new)
+        for key, (old, new) in sorted(changed.items())
+        if isinstance(old, Table) and isinstance(new, Table)  # one key: one kind on both sides
     ]
     refreshed = _refreshed_foreign_keys(planner, table_changes)
     for table in _of(a, dropped, Table):
@@ -82,7 +86,7 @@ def emit_mysql(planner: _Planner) -> list[str]:
     for old, new in table_changes:
         out += [_drop_foreign_key(old, c) for c in constraint_drops(old, new) if is_foreign_key(c)]
     for table_key, name in sorted(refreshed):
-        table = a[table_key]
+        table = cast(Table, a[table_key])  # refreshed: tables' keys
         assert isinstance(table, Table)
         out += [_drop_foreign_key(table, c) for c in table.constraints if c.name == name]
     for table in _of(a, dropped, Table):
@@ -96,7 +100,7 @@ def emit_mysql(planner: _Planner) -> list[str]:
         out.append(create_table_sql(table, indexes, foreign_keys=False))
     table_keys = {o.key for o, _ in table_changes} | index_drops.keys() | index_adds.keys()
     for key in sorted(table_keys):
-        old, new = a[key], b[key]
+        old, new = cast(Table, a[key]), cast(Table, b[key])
         assert isinstance(old, Table) and isinstance(new, Table)
         out += _alter_table(old, new, index_drops.get(key, []), index_adds.get(key, []))
 
@@ -105,7 +109,7 @@ def emit_mysql(planner: _Planner) -> list[str]:
     for old, new in table_changes:
         out += [_add_foreign_key(new, c) for c in constraint_adds(old, new) if is_foreign_key(c)]
     for table_key, name in sorted(refreshed):
-        table = b[table_key]
+        table = cast(Table, b[table_key])
         assert isinstance(table, Table)
         out += [_add_foreign_key(table, c) for c in table.constraints if c.name == name]
 
@@ -447,9 +451,7 @@ def _view_order(views: list[View]) -> list[View]:
     return order(views)
 
 
-def _of(objects: dict[Key, DbObject], keys: Iterable[Key], kind: type) -> list:
+def _of(objects: dict[Key, DbObject], keys: Iterable[Key], kind: type[_Object]) -> list[_Object]:
     """The objects of `kind` among `keys`, sorted by key."""
-    return sorted(
-        (objects[k] for k in keys if k in objects and isinstance(objects[k], kind)),
-        key=lambda o: o.key,
-    )
+    found = (objects[k] for k in keys if k in objects)
+    return sorted((o for o in found if isinstance(o, kind)), key=lambda o: o.key)

@@ -33,7 +33,7 @@ from dbci.engines.postgresql.engine import java_string_hash
 from dbci.errors import DatabaseUnavailable, InputError
 from dbci.migrate.locking import LockPolicy, LockWait, Session
 from dbci.settings.urls import DatabaseUrl
-from dbci.sqlsplit.scanner import Statement
+from dbci.sqlsplit import Statement
 
 # The statements that do not commit implicitly: a migration made only of these runs in a
 # transaction. Anything else (DDL, GRANT, LOCK TABLES, a CALL whose body may do DDL) is
@@ -67,7 +67,7 @@ class MySQLDatabase(Database):
     """MySQL or MariaDB through PyMySQL."""
 
     dialect: ClassVar[str] = "mysql"
-    display_name: ClassVar[str] = "MySQL"
+    display_name: str = "MySQL"
     driver_error_module: ClassVar[str] = "pymysql"
     transactional_ddl: ClassVar[bool] = False
     begin_sql: ClassVar[str] = "START TRANSACTION"
@@ -105,9 +105,10 @@ class MySQLDatabase(Database):
             raise DatabaseUnavailable(f"cannot connect to {where}: {_message(exc)}") from None
         # A migration may run for hours: no read timeout once the session is up. PyMySQL
         # applies `_read_timeout` to the socket before its next read.
-        connection._read_timeout = None
+        connection._read_timeout = None  # type: ignore[attr-defined]  # private, not in the stubs
         database = cls(connection, url=url, where=where)
-        if "mariadb" in connection.get_server_info().lower():
+        server: str = connection.get_server_info()  # type: ignore[no-untyped-call]  # stubs
+        if "mariadb" in server.lower():
             database.display_name = "MariaDB"
         return database
 
@@ -204,7 +205,7 @@ class MySQLDatabase(Database):
 
     # ---- execution -------------------------------------------------------------------
     def split(self, script: str) -> list[Statement]:
-        from dbci.sqlsplit.scanner import split_statements
+        from dbci.sqlsplit import split_statements
 
         return split_statements(script, "mysql")
 
@@ -436,7 +437,7 @@ def _statement_table(sql: str) -> str | None:
 
 def _message(exc: BaseException) -> str:
     """PyMySQL's `(code, "message")` as `message (MySQL error code)`, on one line."""
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = getattr(exc, "args", ())
     if len(args) >= 2 and isinstance(args[0], int):
         text = " ".join(str(args[1]).split())
         return f"{text} (MySQL error {args[0]})" if args[0] else text

@@ -5,7 +5,8 @@ rules, checks, views, routines, their parameters, triggers), whatever the number
 SQLAlchemy's MySQL reflection parses a SHOW CREATE TABLE per table instead: for 300 tables
 (with keys, indexes, checks and foreign keys) on MariaDB 10.11 it takes 95-170 ms against
 60-70 ms for this whole snapshot, and it does not see generated columns' kinds, MariaDB's
-column-level checks or descending key parts, nor routines and triggers.
+column-level checks or descending key parts, nor routines and triggers. The queries are the
+files of `sql/`, one per query and named for what it reads.
 
 The default schema (the first of `schemas`: the URL's database) is recorded as schema "",
 and its name is taken out of what the server writes (a view's query names every table as
@@ -41,9 +42,11 @@ has no such column).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
+from importlib import resources
 from typing import Any
 
 from dbci.engines.base import Database
@@ -60,8 +63,6 @@ from dbci.schema.model import (
     View,
 )
 
-# information_schema's table types that are tables to the model.
-_TABLE_TYPES = ("BASE TABLE", "SYSTEM VERSIONED")
 # Foreign key rules that are InnoDB's default behaviour, left out of the definition.
 _DEFAULT_RULES = ("RESTRICT", "NO ACTION")
 _ON_UPDATE = re.compile(r"\bon update (\S+)", re.IGNORECASE)
@@ -140,8 +141,11 @@ class _Reader:
         """The snapshot's name for a schema: "" for the default one."""
         return "" if schema == self.default else schema
 
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        return [tuple(row) for row in self.db.query(sql.format(schemas=self.listed))]
+    def rows(self, query: str, **parts: str) -> list[tuple[Any, ...]]:
+        """The rows of `sql/<query>.sql`, its `{schemas}` the schemas' list and its other
+        placeholders `parts`."""
+        sql = _query(query).format(schemas=self.listed, **parts)
+        return [tuple(row) for row in self.db.query(sql)]
 
     def read(self, snapshot: Snapshot) -> None:
         tables = self._table_names()
@@ -181,24 +185,14 @@ class _Reader:
 
     def _table_names(self) -> dict[tuple[str, str], str | None]:
         """(schema, table) -> the table's comment."""
-        types = ", ".join(f"'{t}'" for t in _TABLE_TYPES)
-        rows = self.rows(
-            "SELECT table_schema, table_name, table_comment FROM information_schema.tables "
-            f"WHERE table_schema IN ({{schemas}}) AND table_type IN ({types})"
-        )
         return {
             (schema, name): (comment or None)
-            for schema, name, comment in rows
+            for schema, name, comment in self.rows("tables")
             if (schema, name) not in self.excluded
         }
 
     def _columns(self, tables: Collection[tuple[str, str]]) -> dict[tuple[str, str], list[Column]]:
-        rows = self.rows(
-            "SELECT table_schema, table_name, column_name, column_type, is_nullable, "
-            "column_default, extra, generation_expression, collation_name, column_comment, "
-            "data_type FROM information_schema.columns WHERE table_schema IN ({schemas}) "
-            "ORDER BY table_schema, table_name, ordinal_position"
-        )
+        rows = self.rows("columns")
         out: dict[tuple[str, str], list[Column]] = defaultdict(list)
         for schema, table, name, column_type, nullable, default, extra, expression, *rest in rows:
             if (schema, table) not in tables:
@@ -245,12 +239,7 @@ class _Reader:
     ) -> tuple[_ByTable, _ByTable, list[Index]]:
         """Primary keys and unique keys (as constraints), and the other indexes."""
         expression = "expression" if not self.mariadb and self.version >= (8, 0, 13) else "NULL"
-        rows = self.rows(
-            "SELECT table_schema, table_name, index_name, non_unique, column_name, sub_part, "
-            f"collation, index_type, index_comment, {expression} "
-            "FROM information_schema.statistics WHERE table_schema IN ({schemas}) "
-            "ORDER BY table_schema, table_name, index_name, seq_in_index"
-        )
+        rows = self.rows("index_parts", expression=expression)
         parts: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         info: dict[tuple[str, str, str], tuple[bool, str, str | None]] = {}
         for schema, table, name, non_unique, column, sub_part, order, kind, comment, expr in rows:
@@ -300,19 +289,9 @@ class _Reader:
         # which is several times slower than reading each.
         rules = {
             (schema, table, name): (update_rule, delete_rule)
-            for schema, table, name, update_rule, delete_rule in self.rows(
-                "SELECT constraint_schema, table_name, constraint_name, update_rule, "
-                "delete_rule FROM information_schema.referential_constraints "
-                "WHERE constraint_schema IN ({schemas})"
-            )
+            for schema, table, name, update_rule, delete_rule in self.rows("foreign_key_rules")
         }
-        rows = self.rows(
-            "SELECT table_schema, table_name, constraint_name, column_name, "
-            "referenced_table_schema, referenced_table_name, referenced_column_name "
-            "FROM information_schema.key_column_usage "
-            "WHERE table_schema IN ({schemas}) AND referenced_table_name IS NOT NULL "
-            "ORDER BY table_schema, table_name, constraint_name, ordinal_position"
-        )
+        rows = self.rows("foreign_key_columns")
         grouped: dict[tuple[str, str, str], list[tuple[Any, ...]]] = defaultdict(list)
         for row in rows:
             if (row[0], row[1]) in tables:
@@ -344,21 +323,9 @@ class _Reader:
     def _checks(self, tables: Collection[tuple[str, str]]) -> tuple[_ByTable, _ByTable]:
         """Table checks, and MariaDB's column-level ones."""
         if self.mariadb:
-            # MariaDB names checks per table: check_constraints has the table's name.
-            rows = self.rows(
-                "SELECT constraint_schema, table_name, constraint_name, check_clause, level "
-                "FROM information_schema.check_constraints "
-                "WHERE constraint_schema IN ({schemas})"
-            )
+            rows = self.rows("checks_mariadb")
         elif self.version >= (8, 0, 16):
-            rows = self.rows(
-                "SELECT t.table_schema, t.table_name, t.constraint_name, c.check_clause, "
-                "'Table' FROM information_schema.table_constraints t "
-                "JOIN information_schema.check_constraints c "
-                "ON c.constraint_schema = t.constraint_schema "
-                "AND c.constraint_name = t.constraint_name "
-                "WHERE t.constraint_type = 'CHECK' AND t.table_schema IN ({schemas})"
-            )
+            rows = self.rows("checks_mysql")
         else:
             rows = []  # MySQL before 8.0.16 parses CHECK and ignores it
         checks: _ByTable = defaultdict(list)
@@ -380,10 +347,7 @@ class _Reader:
 
     def _views(self, relations: set[tuple[str, str]]) -> list[View]:
         algorithm = "algorithm" if self.mariadb else "NULL"
-        rows = self.rows(
-            "SELECT table_schema, table_name, view_definition, check_option, security_type, "
-            f"{algorithm} FROM information_schema.views WHERE table_schema IN ({{schemas}})"
-        )
+        rows = self.rows("views", algorithm=algorithm)
         views = {(self.key(r[0]), r[1]) for r in rows}
         out: list[View] = []
         for schema, name, text, check, security, algorithm_name in sorted(rows):
@@ -415,23 +379,10 @@ class _Reader:
 
     def _routines(self) -> list[Function]:
         parameters: dict[tuple[str, str, str], list[tuple[str, str, str]]] = defaultdict(list)
-        for schema, name, kind, mode, parameter, data_type in self.rows(
-            "SELECT specific_schema, specific_name, routine_type, parameter_mode, "
-            "parameter_name, dtd_identifier FROM information_schema.parameters "
-            "WHERE specific_schema IN ({schemas}) AND ordinal_position > 0 "
-            "ORDER BY specific_schema, specific_name, routine_type, ordinal_position"
-        ):
+        for schema, name, kind, mode, parameter, data_type in self.rows("parameters"):
             parameters[(schema, kind, name)].append((mode or "IN", parameter, data_type))
         out: list[Function] = []
-        for row in sorted(
-            self.rows(
-                "SELECT routine_schema, routine_name, routine_type, dtd_identifier, "
-                "routine_definition, is_deterministic, sql_data_access, security_type, "
-                "routine_comment FROM information_schema.routines "
-                "WHERE routine_schema IN ({schemas}) "
-                "AND routine_type IN ('PROCEDURE', 'FUNCTION')"
-            )
-        ):
+        for row in sorted(self.rows("routines")):
             schema, name, kind, returns, body, deterministic, access, security, comment = row
             procedure = kind == "PROCEDURE"
             params = parameters.get((schema, kind, name), [])
@@ -471,12 +422,7 @@ class _Reader:
 
     def _triggers(self) -> list[Trigger]:
         out: list[Trigger] = []
-        for schema, name, table, timing, event, statement in self.rows(
-            "SELECT trigger_schema, trigger_name, event_object_table, action_timing, "
-            "event_manipulation, action_statement FROM information_schema.triggers "
-            "WHERE trigger_schema IN ({schemas}) "
-            "ORDER BY trigger_schema, event_object_table, action_order, trigger_name"
-        ):
+        for schema, name, table, timing, event, statement in self.rows("triggers"):
             if (schema, table) in self.excluded:
                 continue
             key = self.key(schema)
@@ -486,6 +432,13 @@ class _Reader:
             )
             out.append(Trigger(schema=key, name=name, table=table, definition=definition))
         return out
+
+
+@functools.cache
+def _query(name: str) -> str:
+    """The query of `sql/<name>.sql`, without its comment lines. Read once."""
+    text = resources.files(__package__ or "").joinpath("sql", f"{name}.sql").read_text("utf-8")
+    return "".join(line for line in text.splitlines(True) if not line.lstrip().startswith("--"))
 
 
 # Types whose bare default MySQL's information_schema gives unquoted and DEFAULT takes so.

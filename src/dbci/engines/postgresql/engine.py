@@ -20,7 +20,7 @@ from dbci.engines.base import (
 from dbci.errors import DatabaseUnavailable, InputError
 from dbci.migrate.locking import LockPolicy, LockWait, Session, milliseconds
 from dbci.settings.urls import DatabaseUrl
-from dbci.sqlsplit.scanner import Statement, copy_row_line
+from dbci.sqlsplit import Statement, copy_row_line
 
 # Flyway's advisory lock key: "Flyway" in ASCII plus Java's String.hashCode of the
 # quoted table name, so dbci and Flyway never migrate the same database at once.
@@ -63,7 +63,7 @@ class PostgreSQLDatabase(Database):
     """PostgreSQL through psycopg 3."""
 
     dialect: ClassVar[str] = "postgresql"
-    display_name: ClassVar[str] = "PostgreSQL"
+    display_name: str = "PostgreSQL"
     driver_error_module: ClassVar[str] = "psycopg"
     batch_migrations: ClassVar[bool] = True
     paramstyle: ClassVar[str] = "pyformat"

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 from dbci.schema.model import (
     Column,
@@ -39,7 +40,10 @@ def emit_sqlite(planner: _Planner) -> list[str]:
 
     a, b = planner.a.objects, planner.b.objects
     out: list[str] = []
-    changed_tables = [(o, n) for o, n in planner.changed if isinstance(o, Table)]
+    # A changed pair has one key, so one kind: B's side is a table too.
+    changed_tables = [
+        (o, n) for o, n in planner.changed if isinstance(o, Table) and isinstance(n, Table)
+    ]
     rebuilt = {o.key for o, n in changed_tables if not _only_added_columns(o, n)}
     # Everything on or reading a rebuilt or dropped table goes first, and comes back after.
     goes: set[Key] = set(planner.dropped_keys) | planner.recreate
@@ -49,7 +53,7 @@ def emit_sqlite(planner: _Planner) -> list[str]:
             goes.add(obj.key)
         if isinstance(obj, View) and set(obj.depends_on()) & (rebuilt | planner.dropped_keys):
             goes.add(obj.key)
-    views_a = [a[k] for k in goes if isinstance(a.get(k), View)]
+    views_a = [v for v in (a.get(k) for k in goes) if isinstance(v, View)]
     if views_a or rebuilt:
         # SQLite checks a view's tables only when it is used, but drop them all up front
         # so that no rebuild or drop runs under a view that reads it.
@@ -60,13 +64,13 @@ def emit_sqlite(planner: _Planner) -> list[str]:
         # reads a table being rebuilt (which the snapshot cannot see) fails there: all
         # triggers go too, and come back after.
         goes |= {o.key for o in a.values() if isinstance(o, Trigger)}
-    for obj in _sorted(a[k] for k in goes if isinstance(a.get(k), Trigger)):
+    for obj in _sorted(o for o in (a.get(k) for k in goes) if isinstance(o, Trigger)):
         if ("table", obj.schema, obj.table) not in planner.dropped_keys:
             # SQLite names a trigger by schema and name, without its table.
             out.append(f"DROP TRIGGER {qualify(obj.schema, obj.name)}")
     for obj in reversed(_view_order(views_a)):
         out += obj.drop_sql()
-    for obj in _sorted(a[k] for k in goes if isinstance(a.get(k), Index)):
+    for obj in _sorted(o for o in (a.get(k) for k in goes) if isinstance(o, Index)):
         if ("table", obj.schema, obj.table) not in planner.dropped_keys | rebuilt:
             out += obj.drop_sql()
     for obj in _sorted(o for o in planner.dropped if isinstance(o, Table)):
@@ -106,6 +110,8 @@ def _only_added_columns(old: Table, new: Table) -> bool:
 # What SQLite takes as a column default without parentheses: a number, a string, a blob,
 # NULL, TRUE, FALSE and the CURRENT_ times. Anything else is an expression, which a
 # default must write in parentheses (reflection gives it without them).
+_Object = TypeVar("_Object", bound=DbObject)
+
 _LITERAL = re.compile(
     r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|'(?:[^']|'')*'|x'[0-9a-f]*'|null|true|false",
     re.IGNORECASE,
@@ -157,5 +163,5 @@ def _rebuild(old: Table, new: Table) -> list[str]:
     return out
 
 
-def _sorted(objects) -> list[DbObject]:
+def _sorted(objects: Iterable[_Object]) -> list[_Object]:
     return sorted(objects, key=lambda o: o.key)

@@ -13,14 +13,14 @@ from dbci.engines.base import Database, StatementError, first_words
 from dbci.errors import DatabaseUnavailable
 from dbci.migrate.locking import LockPolicy, milliseconds
 from dbci.settings.urls import DatabaseUrl
-from dbci.sqlsplit.scanner import Statement
+from dbci.sqlsplit import Statement
 
 
 class SQLiteDatabase(Database):
     """SQLite through the standard library's sqlite3."""
 
     dialect: ClassVar[str] = "sqlite"
-    display_name: ClassVar[str] = "SQLite"
+    display_name: str = "SQLite"
     driver_error_module: ClassVar[str] = "sqlite3"
 
     def __init__(self, dbapi: Any, *, url: DatabaseUrl, where: str) -> None:

@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Iterable
 
 from dbci.schema.model import Column, DbObject, Index, Procedure, Table, Trigger
-from dbci.sqlsplit.scanner import leading_words, terminated
+from dbci.sqlsplit import leading_words, terminated
 
 # SQL Server names are at most 128 characters; a default whose made-up name would be longer
 # is left for SQL Server to name.

@@ -28,7 +28,7 @@ puts each statement in a batch of its own, as T-SQL wants them.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from dbci.engines.sqlserver.ddl import (
     add_constraint_sql,
@@ -69,6 +69,8 @@ from dbci.schema.model import (
 
 if TYPE_CHECKING:
     from dbci.schema.diff import _Planner
+
+_Object = TypeVar("_Object", bound=DbObject)
 
 __all__ = ["create_ddl", "emit_mssql", "mssql_script"]
 
@@ -193,8 +195,10 @@ class _Plan:
         for key, table in self.a.items():
             if not isinstance(table, Table) or key not in self.b:
                 continue
-            plan = self.columns.get(key)
-            changing = {c.name for c in constraint_drops(plan.old, plan.new)} if plan else set()
+            planned = self.columns.get(key)
+            changing = (
+                {c.name for c in constraint_drops(planned.old, planned.new)} if planned else set()
+            )
             for constraint in table.constraints:
                 if is_foreign_key(constraint) and constraint.references in unsettled:
                     if constraint.name not in changing:
@@ -222,7 +226,7 @@ class _Plan:
         refreshed = self._constraints(a, self.refreshed)
         pairs = [(plan.old, plan.new) for plan in self.columns.values()]
         drops = [(o, c) for o, n in pairs for c in constraint_drops(o, n)]
-        drops += [(a[k], c) for k, c in refreshed]
+        drops += [(cast(Table, a[k]), c) for k, c in refreshed]  # refreshed: tables' keys
         drops += [
             (t, c) for t in _of(a, self.dropped, Table) for c in t.constraints if is_foreign_key(c)
         ]
@@ -254,7 +258,7 @@ class _Plan:
         for key, plan in self.columns.items():
             work[key] = alter_table_sql(plan, back.pop(key, []))
         modules = [o for o in self.added if isinstance(o, View | Function)]
-        modules += [self.b[k] for k in self.recreate if isinstance(self.b.get(k), View | Function)]
+        modules += [o for o in map(self.b.get, self.recreate) if isinstance(o, View | Function)]
         for obj in sorted(modules, key=lambda o: (o.kind != "function", o.kind, _name(o))):
             work[obj.key] = definition_statements(obj)
         out: list[str] = []
@@ -269,7 +273,7 @@ class _Plan:
         out = [sql for obj in _of(b, comes, Index) for sql in definition_statements(obj)]
         adds = [(t, c) for t in _of(b, {o.key for o in self.added}, Table) for c in t.constraints]
         adds += [(p.new, c) for p in self.columns.values() for c in constraint_adds(p.old, p.new)]
-        adds += [(b[k], c) for k, c in self._constraints(b, self.refreshed)]
+        adds += [(cast(Table, b[k]), c) for k, c in self._constraints(b, self.refreshed)]
         out += [add_constraint_sql(t, c.name, c.definition) for t, c in adds if is_foreign_key(c)]
         for obj in _of(b, comes, Trigger):
             out += definition_statements(obj)
@@ -326,11 +330,12 @@ def _schema_bound(obj: DbObject) -> bool:
     return isinstance(obj, View | Function) and bool(_SCHEMABINDING.search(obj.definition))
 
 
-def _of(objects: dict[Key, DbObject], keys: set[Key] | frozenset[Key], kind: type) -> list:
+def _of(
+    objects: dict[Key, DbObject], keys: set[Key] | frozenset[Key], kind: type[_Object]
+) -> list[_Object]:
     """The objects of `kind` (Function: procedures too) among `keys`, by schema and name."""
-    return sorted(
-        (objects[k] for k in keys if k in objects and isinstance(objects[k], kind)), key=_name
-    )
+    found = (objects[k] for k in keys if k in objects)
+    return sorted((o for o in found if isinstance(o, kind)), key=_name)
 
 
 def _name(obj: DbObject) -> tuple[str, str]:

@@ -22,7 +22,7 @@ from dbci.engines.sqlserver.odbc import Diagnostic, ODBCDatabase, diagnostics_of
 from dbci.errors import DatabaseUnavailable
 from dbci.migrate.locking import LockPolicy, LockWait, Session, milliseconds
 from dbci.settings.urls import DatabaseUrl
-from dbci.sqlsplit.scanner import Statement
+from dbci.sqlsplit import Statement
 
 # The drivers tried, in order, when the URL names none: Microsoft's, then FreeTDS (the
 # one Debian packages as tdsodbc, in dbci's image).
@@ -145,7 +145,7 @@ class SQLServerDatabase(ODBCDatabase):
     """SQL Server (and Azure SQL) through pyodbc and an ODBC driver."""
 
     dialect: ClassVar[str] = "mssql"
-    display_name: ClassVar[str] = "SQL Server"
+    display_name: str = "SQL Server"
     transactional_ddl: ClassVar[bool] = True
     # Only for SQL that dbci writes out (dry runs): `BEGIN` alone opens a T-SQL block.
     begin_sql: ClassVar[str] = "BEGIN TRANSACTION"

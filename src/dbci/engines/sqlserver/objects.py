@@ -9,6 +9,7 @@ DML triggers go with their tables; sequences and user-defined types last.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from dbci.engines.base import Database
 from dbci.migrate.clean import SchemaObject
@@ -61,7 +62,7 @@ def mssql_objects(db: Database, schemas: Sequence[str]) -> list[SchemaObject]:
     return objects
 
 
-def objects_from_rows(db: Database, rows: Sequence[tuple]) -> list[SchemaObject]:
+def objects_from_rows(db: Database, rows: Sequence[tuple[Any, ...]]) -> list[SchemaObject]:
     """`OBJECTS_SQL`'s rows (schema, name, type, parent) as objects, in drop order."""
     objects = []
     for schema, name, code, parent in sorted(rows, key=lambda r: _ORDER[str(r[2])]):

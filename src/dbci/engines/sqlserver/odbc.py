@@ -86,7 +86,7 @@ def _clean_text(text: str) -> str:
 
 def diagnostics_of(exc: BaseException) -> list[Diagnostic]:
     """The diagnostic records of a pyodbc error (any other exception: its text)."""
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = getattr(exc, "args", ())
     if len(args) >= 2 and isinstance(args[1], str):
         records = parse_diagnostics(args[1])
         if records[0].sqlstate is None and isinstance(args[0], str) and len(args[0]) == 5:

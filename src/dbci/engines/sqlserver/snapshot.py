@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from dbci.engines.base import Database
 from dbci.engines.sqlserver.catalog import (
@@ -111,8 +111,9 @@ def snapshot_mssql(
             ]
             rows = SchemaRows(schema=schema, tables=tables)
             if tables:
+                # SQLAlchemy types the rows as TypedDicts; they are read as plain dicts.
                 rows.foreign_keys = dict(
-                    inspector.get_multi_foreign_keys(schema=schema, filter_names=tables)
+                    cast(Any, inspector.get_multi_foreign_keys(schema=schema, filter_names=tables))
                 )
                 rows.table_comments = _table_comments(inspector, schema, tables)
             params = {"schema": schema}
@@ -127,7 +128,7 @@ def snapshot_mssql(
     return snapshot_from_rows(db.dialect, read)
 
 
-def _table_comments(inspector: Any, schema: str, tables: list[str]) -> dict:
+def _table_comments(inspector: Any, schema: str, tables: list[str]) -> dict[Any, Any]:
     """The tables' comments, or none where SQLAlchemy cannot read them (it finds out on
     connecting whether the server has extended properties: Azure Synapse has not)."""
     try:
@@ -356,16 +357,16 @@ def _modules(rows: SchemaRows) -> list[DbObject]:
             enabled = "D" if disabled else "O"
             out.append(Trigger(**common, table=parent, enabled=enabled))
         else:
-            routine: dict[str, Any] = {
+            fields: dict[str, Any] = {
                 **common,
                 "arguments": ", ".join(arguments.get(name, [])),
                 "language": "tsql",
             }
             if kind == "P":
-                out.append(Procedure(**routine))
+                out.append(Procedure(**fields))
             else:
                 result = results.get(name, _ROUTINE_RESULTS[kind])
-                out.append(Function(**routine, result=result))
+                out.append(Function(**fields, result=result))
     return out
 
 

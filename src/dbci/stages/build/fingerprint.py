@@ -20,41 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-# The catalogs behind the snapshot model's objects.
-_CATALOGS = (
-    "pg_namespace",
-    "pg_class",
-    "pg_attribute",
-    "pg_attrdef",
-    "pg_constraint",
-    "pg_index",
-    "pg_inherits",
-    "pg_rewrite",
-    "pg_proc",
-    "pg_trigger",
-    "pg_type",
-    "pg_enum",
-    "pg_sequence",
-    "pg_description",
-    "pg_extension",
-    "pg_policy",
-)
-
-# Rows this transaction (or one of its subtransactions, numbered after it) wrote: their
-# `xmin` is ours or newer, an age of 0 or less. The build database has no other writers.
-_POSTGRESQL = "SELECT " + ", ".join(
-    f"(SELECT (count(*), count(*) FILTER (WHERE age(xmin) <= 0))::text FROM {c})" for c in _CATALOGS
-)
+from dbci.engines.registry import find
 
 
 def catalog_state(db: Any) -> Callable[[], Any] | None:
     """A function that describes the catalogs on `db`'s connection, inside its current
     transaction, such that two equal descriptions mean unchanged definitions; None
     where dbci has none for the engine (then snapshots decide)."""
-    if db.dialect == "postgresql":
-        return lambda: tuple(db.query(_POSTGRESQL)[0])
-    if db.dialect == "sqlite":
-        return lambda: tuple(
-            db.query("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
-        )
-    return None
+    engine = find(db.dialect)
+    return engine.catalog_state(db) if engine is not None else None

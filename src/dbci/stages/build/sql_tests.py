@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dbci.engines import open_database
+from dbci.engines.registry import find
 from dbci.errors import InputError
 from dbci.log import Log, quiet
 from dbci.migrate.discovery import DEFAULT_TESTS, display_path, sql_test_files
@@ -90,10 +91,8 @@ def _read_test(path: Path, name: str) -> str:
 
 
 def _pgtap_available(db: Any) -> bool:
-    if db.dialect != "postgresql":
-        return False
-    rows = db.query("SELECT 1 FROM pg_available_extensions WHERE name = 'pgtap'")
-    return bool(rows)
+    engine = find(db.dialect)
+    return engine is not None and engine.pgtap_available(db)
 
 
 def _run_one(db: Any, text: str, pgtap: bool) -> tuple[str, str]:
@@ -118,16 +117,16 @@ def _run_one(db: Any, text: str, pgtap: bool) -> tuple[str, str]:
                     failures.append(line)
         for match in _EXPECT.finditer(text):
             query = match.group(1)
-            line = text.count("\n", 0, match.start()) + 1
+            at = text.count("\n", 0, match.start()) + 1
             try:
                 rows = db.query(query if query.lower().startswith("select") else f"SELECT {query}")
             except Exception as exc:
                 return (
                     "failed",
-                    f"line {line}: expect query failed: {db.describe_error(exc).message}",
+                    f"line {at}: expect query failed: {db.describe_error(exc).message}",
                 )
             if not rows or rows[0][0] not in _TRUE:
-                failures.append(f"line {line}: expected true: {query}")
+                failures.append(f"line {at}: expected true: {query}")
         return ("failed", "; ".join(failures)) if failures else ("passed", "")
     finally:
         db.rollback()

@@ -5,27 +5,25 @@ report.json (with what was done, even when a migration fails)."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dbci import cancel
+from dbci.builddb.environment import build_settings, project_dialect
+from dbci.builddb.operations import clean_database, migrate_to, snapshot_of
+from dbci.builddb.provisioners import provision
 from dbci.errors import DbciError, InputError
 from dbci.log import Log, quiet
 from dbci.migrate.discovery import discover
 from dbci.migrate.version import Version
 from dbci.schema.model import Snapshot
 from dbci.settings.config import Overrides, Settings, load_settings
-from dbci.stages.build.provisioners import provision
 from dbci.stages.build.sql_tests import SqlTestResult, run_sql_tests
 from dbci.stages.build.undo_check import UndoCheck, migrate_verifying_undo
 
 BUILD_SNAPSHOT = "build-snapshot.json"
-# The variables that name the target's database and login, not a build environment's.
-_TARGET_VARIABLES = frozenset({"DBCI_URL", "DBCI_USER", "DBCI_PASSWORD", "DBCI_ENVIRONMENT"})
-_DIALECT_NAMES = {"postgres": "postgresql", "postgresql": "postgresql", "sqlite": "sqlite"}
 
 
 @dataclass
@@ -92,95 +90,6 @@ class _Clock:
         self.last = now
 
 
-def build_environment(settings: Settings, explicit: str | None) -> str | None:
-    """The build environment's name: `--build-environment`, else `[flywayDesktop]
-    shadowEnvironment`, else an environment called `build`; None: embedded."""
-    name = explicit or settings.shadow_environment
-    if name is None and "build" in settings.environments:
-        name = "build"
-    if name is not None and name not in settings.environments:
-        known = ", ".join(settings.environments) or "none"
-        raise InputError(f"unknown build environment {name!r} (environments: {known})")
-    return name
-
-
-def project_dialect(settings: Settings, explicit: str | None) -> str:
-    """The dialect of the embedded build database: `--dialect`, else `[dbci] dialect`, else
-    the default environment's URL, else PostgreSQL.
-
-    A dialect that has no embedded database (MySQL, SQL Server: a target's) is returned as
-    it is, not refused here: a configured build environment does not need one, and the
-    embedded provisioner refuses it, saying to configure one, when it comes to that."""
-    name = explicit or settings.dbci.get("dialect")
-    if name is None and settings.database is not None:
-        name = settings.database.dialect
-    name = str(name or "postgresql").lower()
-    known = {**_DIALECT_NAMES, "mysql": "mysql", "mariadb": "mysql", "mssql": "mssql"}
-    if name not in known:
-        raise InputError(
-            f"unknown dialect {name!r}: the embedded build database is PostgreSQL or SQLite "
-            "(postgresql, sqlite); configure a build environment for another"
-        )
-    return known[name]
-
-
-def build_dialect(builder: Settings, project: Settings, explicit: str | None) -> str:
-    """The dialect to provision the build database in: a build environment's own, else
-    the embedded database's (`project_dialect`; `explicit` is `--dialect`, or the dialect
-    of the target the build is compared with)."""
-    if builder.database is not None:
-        return builder.database.dialect
-    return project_dialect(project, explicit)
-
-
-def build_settings(
-    overrides: Overrides, build_env: str | None, target: Settings
-) -> tuple[Settings, Settings]:
-    """(the project's settings, the build environment's: no database means embedded).
-
-    `target` is the environment the build is for (the command line's -e, `DBCI_ENVIRONMENT`
-    or `[flyway] environment`, resolved once by the caller): the build database gets its
-    schemas and its placeholders, as Flyway's `createSchemas` would make them there, unless
-    a configured build environment names schemas of its own (`--schemas` and `DBCI_SCHEMAS`
-    name the target's: they never replace those); the placeholders its own
-    `[environments.NAME.flyway.placeholders]` sets go over the target's."""
-    project = target
-    build_url = os.environ.get("DBCI_BUILD_URL")
-    if build_url and build_env is None:
-        # A build server given by URL (the action's build-url): a new database on it per
-        # build, dropped afterwards, so that nothing of the server's is ever cleaned.
-        from dbci.settings.urls import parse_database_url
-
-        url = parse_database_url(build_url, base_dir=project.project_dir, where="DBCI_BUILD_URL")
-        return project, dataclasses.replace(
-            project, database=url, provisioner="create-database", environment=None
-        )
-    name = build_environment(project, build_env)
-    if name is not None:
-        # The build environment is reached by its own url and login only: --url, --user,
-        # --password and DBCI_URL/USER/PASSWORD name the target (the action passes its url
-        # input as DBCI_URL), and a build environment's `clean` provisioner must never be
-        # pointed at the target by them.
-        own = dataclasses.replace(
-            overrides, environment=name, url=None, user=None, password=None, schemas=None
-        )
-        environ = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in _TARGET_VARIABLES and k != "DBCI_SCHEMAS"
-        }
-        builder = load_settings(own, environ)
-        if not builder.own_schemas:
-            builder = dataclasses.replace(
-                builder, schemas=list(target.schemas), default_schema=target.default_schema
-            )
-        builder = dataclasses.replace(
-            builder, placeholders={**target.placeholders, **builder.own_placeholders}
-        )
-        return project, builder
-    return project, dataclasses.replace(project, database=None, provisioner=None)
-
-
 def build(
     overrides: Overrides,
     *,
@@ -204,8 +113,8 @@ def build(
         except ValueError as exc:
             raise InputError(f"--build-version: {exc}") from None
     found = discover(settings)
-    versions = [s for s in found.versioned if limit is None or s.version <= limit]
-    with_undo = [s for s in versions if found.undo_for(s.version) is not None]
+    versions = [s for s in found.versioned if limit is None or s.known_version <= limit]
+    with_undo = [s for s in versions if found.undo_for(s.known_version) is not None]
     check_undo = bool(with_undo) if verify_undo is None else verify_undo and bool(with_undo)
     result = BuildResult()
     clock = _Clock(result.timings)
@@ -220,16 +129,16 @@ def build(
                         found,
                         build_version,
                         result.undo,
-                        snapshot=_snapshot,
-                        clean=_clean,
-                        migrate=lambda settings, target: _migrate(settings, target, quiet),
+                        snapshot=snapshot_of,
+                        clean=clean_database,
+                        migrate=lambda settings, target: migrate_to(settings, target, quiet),
                         log=log,
                     )
                 else:
-                    _migrate(built.settings, build_version, log)
+                    migrate_to(built.settings, build_version, log)
                 clock.lap("migrate")
                 result.migrations = _applied(built.settings)
-                result.build_snapshot = _snapshot(built.settings)
+                result.build_snapshot = snapshot_of(built.settings)
                 clock.lap("snapshot")
                 result.tests = run_sql_tests(built.settings, log=log)
                 clock.lap("tests")
@@ -255,35 +164,6 @@ def build(
         result.status = "failed" if result.status != "cancelled" else result.status
     result.duration_ms = int(round((time.perf_counter() - started) * 1000))
     return result
-
-
-def migrate_to(settings: Settings, target: str | None, log: Log = quiet) -> None:
-    """Migrate the build database up to `target` (None: everything)."""
-    _migrate(settings, target, log)
-
-
-def snapshot_of(settings: Settings) -> Snapshot:
-    """The build database's schema."""
-    return _snapshot(settings)
-
-
-def _migrate(settings: Settings, target: str | None, log: Log) -> None:
-    from dbci.migrate.commands import migrate
-
-    migrate(dataclasses.replace(settings, target=target), log=log)
-
-
-def _clean(settings: Settings) -> None:
-    """Empty the build database (it is this build's own, or one allowed to be cleaned)."""
-    from dbci.migrate.lifecycle import clean
-
-    clean(dataclasses.replace(settings, provisioner="clean", environment=None), log=quiet)
-
-
-def _snapshot(settings: Settings) -> Snapshot:
-    from dbci.schema.commands import take_snapshot
-
-    return take_snapshot(settings)[1]
 
 
 def _applied(settings: Settings, failed: DbciError | None = None) -> list[BuiltMigration]:
@@ -344,4 +224,4 @@ def write_outputs(result: BuildResult, report: Any, report_dir: Path, project_di
     from dbci.stages.build.junit import write_build_junit
 
     write_build_junit(report.build, path.parent)
-    return path
+    return Path(path)

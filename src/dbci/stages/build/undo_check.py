@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbci.cli.output import qualified_name
 from dbci.errors import DbciError
 from dbci.log import Log, quiet
 from dbci.migrate.discovery import Discovered
@@ -28,6 +27,7 @@ from dbci.migrate.runner import PreparedScript, apply_all, prepare, run_callback
 from dbci.migrate.runner import apply as runner_apply
 from dbci.migrate.session import Target, ensure_history, open_session, plan_history
 from dbci.migrate.version import Version
+from dbci.schema.names import qualified_name
 from dbci.settings.config import Settings
 from dbci.stages.build.fingerprint import catalog_state
 
@@ -94,7 +94,7 @@ def _pass(
         for step in steps:
             version = step.script.version
             undo_script = found.undo_for(version) if version is not None else None
-            if undo_script is None:
+            if version is None or undo_script is None:
                 batch.append(step)
                 continue
             apply(batch)

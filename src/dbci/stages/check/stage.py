@@ -9,6 +9,7 @@ drift is A (or the deploy-time snapshot, or a file) against the target's live sc
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,7 @@ from dbci.log import Log, quiet
 from dbci.migrate.discovery import discover
 from dbci.schema.model import Snapshot
 from dbci.settings.config import Overrides, Settings, load_settings
-from dbci.stages.check.drift import (
-    DriftResult,
-    drift_between,
-    expected_from_file,
-    expected_from_history,
-)
+from dbci.stages.check.drift import DriftResult, drift_between
 from dbci.stages.check.target import TargetState, read_target
 
 PARTS = ("changes", "drift", "code", "dryrun")
@@ -62,18 +58,23 @@ def check(
     log: Log = quiet,
 ) -> CheckResult:
     """Run the asked parts of the check against the target the overrides name."""
-    from dbci.analysis.analysis import analyze
+    from dbci.analysis.run import analyze
+    from dbci.builddb.environment import build_dialect, build_settings
+    from dbci.builddb.operations import migrate_to, snapshot_of
+    from dbci.builddb.provisioners import provision
     from dbci.schema.commands import take_snapshot
     from dbci.schema.diff import diff
-    from dbci.stages.build.provisioners import provision
-    from dbci.stages.build.stage import build_dialect, build_settings, migrate_to, snapshot_of
+    from dbci.schema.sources import Context
+    from dbci.schema.sources import drift_source as source_of
 
     settings = load_settings(overrides)
     settings.require_database()
     found = discover(settings)
     result = CheckResult()
     result.target = target = read_target(settings, found, log=log)
-    needs_build = "changes" in parts or ("drift" in parts and drift_source == "rebuild")
+    source = source_of(drift_source)
+    context = Context(overrides, target=settings, log=log)
+    needs_build = "changes" in parts or ("drift" in parts and source.built)
     # The target's schema now: for drift, and for the plan `deploy --plan` holds to.
     result.target_snapshot = take_snapshot(settings)[1]
     result.plan = plan_of(settings, target, result.target_snapshot)
@@ -93,8 +94,11 @@ def check(
                     live = result.target_snapshot
                     schemas = {k: o for k, o in live.objects.items() if o.kind == "schema"}
                     applied = Snapshot(applied.dialect, {**applied.objects, **schemas})
-                if "drift" in parts:
-                    result.drift = drift_between(applied, result.target_snapshot, drift_source)
+                if "drift" in parts and source.built:
+                    # A drift source read on the build database: `rebuild`, the applied
+                    # migrations built above.
+                    expected = source.read(dataclasses.replace(context, applied=applied))
+                    result.drift = drift_between(expected, result.target_snapshot, drift_source)
                 if "changes" in parts:
                     migrate_to(built.settings, settings.target)
                     result.build_snapshot = after = snapshot_of(built.settings)
@@ -122,12 +126,8 @@ def check(
             result.gates_failed.append(f"build of the migrations ({exc})")
             log(f"ERROR: the migrations do not build: {exc}")
     cancel.check()
-    if "drift" in parts and result.drift is None and drift_source != "rebuild":
-        expected = (
-            expected_from_history(settings)
-            if drift_source == "snapshot-history"
-            else expected_from_file(drift_source, settings.project_dir)
-        )
+    if "drift" in parts and result.drift is None and not source.built:
+        expected = source.read(context)
         result.drift = drift_between(expected, result.target_snapshot, drift_source)
     if result.drift is not None:
         result.drift.repo = target.repo_drift

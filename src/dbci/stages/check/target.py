@@ -36,7 +36,7 @@ def read_target(settings: Settings, found: Discovered, *, log: Log = quiet) -> T
         status = session.status
         future = [e for e in status.entries if e.state is State.FUTURE]
         if future:
-            latest = found.versioned[-1].version.text if found.versioned else "none"
+            latest = found.versioned[-1].known_version.text if found.versioned else "none"
             raise InputError(
                 f"{settings.where()} is at version {future[-1].version}, ahead of the "
                 f"migrations on disk (latest {latest}): check out the branch it was deployed "

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbci import cancel
-from dbci.cli.output import qualified_name
 from dbci.console import remember_settings
 from dbci.errors import DbciError, GateFailed, InputError
 from dbci.log import Log, quiet
 from dbci.schema.model import Snapshot
+from dbci.schema.names import qualified_name
 from dbci.settings.config import Overrides, Settings, load_settings, project_settings
 
 if TYPE_CHECKING:
@@ -224,8 +224,9 @@ def _deploy_one(
     from dbci.migrate.discovery import discover
     from dbci.migrate.session import open_session
     from dbci.schema.commands import take_snapshot
+    from dbci.schema.snapshot_history import save_snapshot
+    from dbci.schema.sources import SnapshotHistory
     from dbci.stages.deploy.plan import check_plan, load_plan
-    from dbci.stages.deploy.snapshot_history import latest_saved, save_snapshot
 
     found = discover(settings)
     started = time.perf_counter()
@@ -242,9 +243,13 @@ def _deploy_one(
                 {"script": e.script, "checksum": e.checksum} for e in session.status.pending()
             ]
             check_plan(load_plan(plan_path, settings.environment), pending, live)
-        saved = latest_saved(session.db, session.schema)
-        if saved is not None and saved.matches(session.rows, target.from_version):
-            expected = saved.snapshot
+        # The drift sources of `schema/sources.py`: the snapshot the last deploy saved, while
+        # the history is what it was then; else what the applied migrations make (rebuild).
+        saved = SnapshotHistory.up_to_date(
+            session.db, session.schema, session.rows, target.from_version
+        )
+        if saved is not None:
+            expected = saved
         elif not session.history_exists:
             # Never migrated: expected empty, but for the schemas themselves.
             expected = Snapshot(
@@ -347,7 +352,9 @@ def _drift(
     # PostgreSQL a transactional one leaves all or nothing, and any drift is someone's.
     if prepare(pending[0].resolved, session.placeholders, session.db).in_transaction:
         return drifted, False
-    after = builder.snapshot(session.settings, pending[0].version.text)
+    first = pending[0].version
+    assert first is not None  # `pending` holds versioned entries only
+    after = builder.snapshot(session.settings, first.text)
     touched = {_key(c) for c in diff(expected, after).changes}
     if not all(_key(c) in touched or touched & _depends(c) for c in drifted):
         return drifted, False
@@ -391,25 +398,23 @@ def _check_resumed(
 
 @dataclass(frozen=True)
 class _Builder:
-    """Rebuilds what a target's migrations make, on the build database: the build
-    environment's (`--build-environment`, `[flywayDesktop] shadowEnvironment`, an
-    environment called `build`, the action's build-url), else an embedded one of the
-    target's dialect. Its settings are read only when a rebuild is needed."""
+    """Rebuilds what a target's migrations make, on the build database (the `rebuild`
+    source of `schema/sources.py`): the build environment's (`--build-environment`,
+    `[flywayDesktop] shadowEnvironment`, an environment called `build`, the action's
+    build-url), else an embedded one of the target's dialect. Its settings are read only
+    when a rebuild is needed."""
 
     overrides: Overrides
     build_env: str | None
 
     def snapshot(self, target: Settings, version: str | None) -> Snapshot:
         """The schema the migrations up to `version` make (None: no migration)."""
-        from dbci.stages.build.provisioners import provision
-        from dbci.stages.build.stage import build_dialect, build_settings, migrate_to, snapshot_of
+        from dbci.schema.sources import BuildOptions, Context, Rebuild
 
-        project, settings = build_settings(self.overrides, self.build_env, target)
-        dialect = build_dialect(settings, project, target.require_database().dialect)
-        with provision(settings, dialect) as built:
-            if version is not None:
-                migrate_to(built.settings, version)
-            return snapshot_of(built.settings)
+        context = Context(
+            self.overrides, build=BuildOptions(self.build_env), target=target, version=version
+        )
+        return Rebuild().read(context)
 
 
 def _undo_this_deploy(

@@ -33,6 +33,7 @@ from dbci.analysis.sqlfluff_setup import (
     sqlfluff_rule_codes,
     sqlfluff_version,
 )
+from dbci.engines.registry import engines
 from dbci.errors import InputError
 from dbci.log import Log, quiet
 from dbci.migrate.discovery import MigrationScript, discover
@@ -41,7 +42,6 @@ from dbci.settings.placeholders import Placeholders, secret_names
 
 CACHE_DIR = ".dbci_cache/code"
 _SERIAL_BELOW = 8  # fewer files than this are linted in this process: no pool to start
-_DEFAULT_SCHEMA = {"postgres": "public", "tsql": "dbo", "sqlite": "main"}
 
 
 @dataclass(frozen=True)
@@ -146,9 +146,18 @@ def _standalone_placeholders(settings: Settings, dialect: str) -> Placeholders:
     schema = settings.default_schema or (settings.schemas[0] if settings.schemas else None)
     return flyway_placeholders(
         settings,
-        schema=schema or _DEFAULT_SCHEMA.get(dialect, "public"),
+        schema=schema or _default_schema(dialect),
         user=settings.user or "dbci",
         database=(settings.database.database if settings.database else None) or "dbci",
+    )
+
+
+def _default_schema(dialect: str) -> str:
+    """The default schema of the engine whose SQL the SQLFluff `dialect` is (`public` when
+    none says)."""
+    return next(
+        (e.default_schema for e in engines() if e.sqlfluff_dialect == dialect and e.default_schema),
+        "public",
     )
 
 

@@ -30,14 +30,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dbci import cancel
-from dbci.engines import open_database
+from dbci.builddb.provisioners import BuildDatabase
+from dbci.engines import open_database, registry
 from dbci.errors import DatabaseUnavailable, DbciError, InputError
 from dbci.log import Log, quiet
 from dbci.settings.config import Settings
-from dbci.stages.build.provisioners import BuildDatabase
 
 DEFAULT_WAIT_SECONDS = 60
-_DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mssql": 1433}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +58,7 @@ def docker_settings(settings: Settings) -> DockerSettings:
             f'{settings.where()}: the docker provisioner needs an image: image = "…" in {where}'
         )
     url = settings.require_database()
-    port = table.get("port", _DEFAULT_PORTS.get(url.dialect))
+    port = table.get("port", registry.engine(url.dialect).default_port)
     if not isinstance(port, int) or isinstance(port, bool):
         raise InputError(f"{where}: port must be the database's port in the container")
     env = table.get("env", {})

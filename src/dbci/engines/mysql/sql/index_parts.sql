@@ -1,0 +1,7 @@
+-- The parts of every index (primary and unique keys too), in order. {expression} is a
+-- functional key part's expression on MySQL 8.0.13 and later, else NULL.
+SELECT table_schema, table_name, index_name, non_unique, column_name, sub_part, collation,
+  index_type, index_comment, {expression}
+FROM information_schema.statistics
+WHERE table_schema IN ({schemas})
+ORDER BY table_schema, table_name, index_name, seq_in_index
