@@ -24,6 +24,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 
 try:  # tests/ is on sys.path (it has no __init__.py)
@@ -33,6 +34,11 @@ except ImportError:  # pragma: no cover - if tests/ ever becomes a package
 
 # pytester: the suite's own checks of the CI hooks (tests/test_ci_gate.py).
 pytest_plugins = ["pytester"]
+
+# Hypothesis fails an example that takes longer than 200 ms by default: a wall-clock limit
+# that a busy CI machine breaks, and not what the property tests check. No deadline.
+hypothesis.settings.register_profile("dbci", deadline=None)
+hypothesis.settings.load_profile("dbci")
 
 
 def pytest_configure(config: pytest.Config) -> None:
