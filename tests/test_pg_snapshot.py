@@ -902,7 +902,7 @@ def test_model_objects_compare_by_their_fields(pg_url: str, tmp_path: Path) -> N
         for cls in vars(model).values()
         if isinstance(cls, type)
         and dataclasses.is_dataclass(cls)
-        and cls.__module__ == model.__name__
+        and cls.__module__.startswith(f"{model.__name__}.")
         and cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
     }
     assert frozen == set(model.MODEL_CLASSES)
