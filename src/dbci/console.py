@@ -60,9 +60,9 @@ def remember_config_secrets(config: str | os.PathLike[str] | None, project: str 
     """Before an error is printed: the passwords and secret placeholders' values of the
     config file the run read, since a config error may quote a value (a password of the
     wrong type, say) before dbci could know it was one."""
-    from dbci.settings.config import find_config
     from dbci.settings.placeholders import config_secret_values
     from dbci.settings.redact import config_passwords
+    from dbci.settings.tomlfile import find_config
 
     config = config or os.environ.get("DBCI_CONFIG")
     directory = Path(project or os.environ.get("DBCI_PROJECT") or ".")

@@ -4,11 +4,13 @@ Precedence, highest first: command line > `DBCI_*` environment variables > the c
 file (an environment's own `[environments.NAME.flyway]` table over `[flyway]`) >
 defaults. String values may reference `${env.NAME}`; those are resolved only for the
 parts a run uses, so a missing production secret does not break a run against dev.
+
+The file itself (finding, reading, line numbers for errors) is `settings.tomlfile`; the
+`[flyway]` keys, their defaults and the checks of their values are `settings.keys`.
 """
 
 from __future__ import annotations
 
-import codecs
 import os
 import re
 from collections.abc import Mapping
@@ -18,62 +20,41 @@ from typing import Any
 
 from dbci.engines.registry import engine
 from dbci.errors import InputError
-from dbci.migrate.version import Version
+from dbci.settings.keys import (
+    _FLYWAY_KEYS,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_LOCATIONS,
+    _check_dbci,
+    _check_values,
+    _from_text,
+    _value_problem,
+)
+from dbci.settings.tomlfile import (
+    CONFIG_NAMES,
+    ENV_REFERENCE,
+    _Source,
+    _split_list,
+    expand_env,
+    find_config,
+    read_toml,
+)
 from dbci.settings.urls import DatabaseUrl, parse_database_url
 
-CONFIG_NAMES = ("dbci.toml", "flyway.toml")
-DEFAULT_LOCATIONS = ("filesystem:migrations",)
-DEFAULT_CONNECT_TIMEOUT = 5  # seconds; an unreachable host must fail fast, not hang
-
-
-@dataclass(frozen=True)
-class _Key:
-    """A `[flyway]` setting: its Python attribute, its type, its default."""
-
-    attr: str
-    kind: type
-    default: Any
-
-
-# Flyway's camelCase keys that dbci reads, in `[flyway]` or `[environments.X.flyway]`.
-_FLYWAY_KEYS: dict[str, _Key] = {
-    "locations": _Key("locations", list, list(DEFAULT_LOCATIONS)),
-    "defaultSchema": _Key("default_schema", str, None),
-    "schemas": _Key("schemas", list, []),
-    "table": _Key("table", str, "flyway_schema_history"),
-    "placeholders": _Key("placeholders", dict, {}),
-    "placeholderReplacement": _Key("placeholder_replacement", bool, True),
-    "placeholderPrefix": _Key("placeholder_prefix", str, "${"),
-    "placeholderSuffix": _Key("placeholder_suffix", str, "}"),
-    "validateMigrationNaming": _Key("validate_migration_naming", bool, False),
-    "validateOnMigrate": _Key("validate_on_migrate", bool, True),
-    "outOfOrder": _Key("out_of_order", bool, False),
-    "target": _Key("target", str, None),
-    "ignoreMigrationPatterns": _Key("ignore_migration_patterns", list, ["*:future"]),
-    "installedBy": _Key("installed_by", str, None),
-    "createSchemas": _Key("create_schemas", bool, True),
-    "mixed": _Key("mixed", bool, False),
-    "failOnMissingLocations": _Key("fail_on_missing_locations", bool, False),
-    "sqlMigrationPrefix": _Key("sql_migration_prefix", str, "V"),
-    "undoSqlMigrationPrefix": _Key("undo_sql_migration_prefix", str, "U"),
-    "repeatableSqlMigrationPrefix": _Key("repeatable_sql_migration_prefix", str, "R"),
-    "baselineMigrationPrefix": _Key("baseline_migration_prefix", str, "B"),
-    "sqlMigrationSeparator": _Key("sql_migration_separator", str, "__"),
-    "sqlMigrationSuffixes": _Key("sql_migration_suffixes", list, [".sql"]),
-    "encoding": _Key("encoding", str, "UTF-8"),
-    "baselineVersion": _Key("baseline_version", str, "1"),
-    "baselineDescription": _Key("baseline_description", str, "<< Flyway Baseline >>"),
-    "baselineOnMigrate": _Key("baseline_on_migrate", bool, False),
-    "cleanDisabled": _Key("clean_disabled", bool, True),
-    "connectTimeout": _Key("connect_timeout", int, DEFAULT_CONNECT_TIMEOUT),
-    # Tries (a second apart) to take the migration lock before giving up; -1: forever.
-    "lockRetryCount": _Key("lock_retry_count", int, 50),
-    # All pending migrations in one transaction (Flyway's `group`).
-    "group": _Key("group", bool, False),
-    # Record pending migrations as applied without running them (Flyway's
-    # `skipExecutingMigrations`).
-    "skipExecutingMigrations": _Key("skip_executing_migrations", bool, False),
-}
+# What other modules import from here (some live in settings.tomlfile and settings.keys).
+__all__ = [
+    "CONFIG_NAMES",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_LOCATIONS",
+    "ENV_REFERENCE",
+    "Overrides",
+    "Settings",
+    "dbci_flag",
+    "expand_env",
+    "find_config",
+    "load_settings",
+    "project_settings",
+    "read_toml",
+]
 
 
 @dataclass(frozen=True)
@@ -163,51 +144,6 @@ class Settings:
                 f"(environments: {known})"
             )
         return self.database
-
-
-def find_config(project_dir: Path) -> Path | None:
-    """`dbci.toml`, else `flyway.toml`, in the project directory."""
-    for name in CONFIG_NAMES:
-        candidate = project_dir / name
-        if candidate.is_file():
-            return candidate
-        if candidate.exists():
-            # A folder (or a device) by that name is a mistake, not "no config": going on
-            # without it would run against defaults the user never meant.
-            what = "a directory" if candidate.is_dir() else "not a regular file"
-            raise InputError(f"is {what}, not a config file", file=candidate)
-    return None
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; a syntax error names file, line and column."""
-    import tomllib  # only with a config file to read (5 ms of a command's start otherwise)
-
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read config: {exc.strerror}", file=path) from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            f"config is not UTF-8 (byte 0x{raw[exc.start]:02x})", file=path, line=line
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        text = str(exc)
-        match = re.search(r"\(at line (\d+), column (\d+)\)", text)
-        if match:
-            message = text[: match.start()].strip()
-            line, col = int(match.group(1)), int(match.group(2))
-            raise InputError(f"invalid TOML: {message}", file=path, line=line, column=col) from None
-        if "(at end of document)" in text:
-            message = text.replace("(at end of document)", "").strip()
-            line = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
-            raise InputError(
-                f"invalid TOML: {message} at end of file", file=path, line=line
-            ) from None
-        raise InputError(f"invalid TOML: {text}", file=path) from None
 
 
 def load_settings(
@@ -399,108 +335,6 @@ def dbci_flag(settings: Settings, table: str, key: str, default: bool) -> bool:
     return value
 
 
-def _check_values(values: dict[str, Any], origins: dict[str, str], source: _Source) -> None:
-    """Refuse settings of the right type that cannot work, each named where it was set (the
-    config file's line, or the `DBCI_*` variable), before anything else runs."""
-    for key, name in origins.items():
-        if name.startswith("--"):
-            continue  # an option: checked where it is used, under its own name (`--target`)
-        problem = _value_problem(key, values[_FLYWAY_KEYS[key].attr])
-        if problem is not None:
-            if name.startswith(("flyway.", "environments.")):
-                raise source.error(name, name + problem)
-            raise InputError(name + problem)
-
-
-def _value_problem(key: str, value: Any) -> str | None:
-    """What is wrong with a `[flyway]` setting's value (the rest of a message that starts
-    with its name), or None. Defaults are good: only values someone set come here."""
-    if key in ("table", "sqlMigrationSeparator", "placeholderPrefix", "placeholderSuffix"):
-        # An empty history table name, separator or placeholder delimiter would make dbci
-        # create a table named "", crash splitting file names, or match any text.
-        return None if value.strip() else " must not be empty"
-    if key == "schemas" and not all(schema.strip() for schema in value):
-        return f" must not name an empty schema, as in {value!r}"
-    if key == "sqlMigrationSuffixes" and not (value and all(s.strip() for s in value)):
-        return f" must list non-empty file suffixes, not {value!r}"
-    if key == "encoding":
-        try:
-            codecs.lookup(value)
-        except LookupError:
-            return f" is not an encoding Python knows: {value!r}"
-    if key == "connectTimeout" and value < 1:  # the drivers take no 0 ("wait forever")
-        return f" must be at least 1 (seconds), not {value}"
-    if key == "lockRetryCount" and value < -1:
-        return f" must be -1 (retry forever) or more, not {value}"
-    if key in ("target", "baselineVersion"):
-        if key == "target" and value.strip().lower() in ("", "latest", "current", "next"):
-            return None
-        try:
-            Version.parse(value.strip())
-        except ValueError as exc:
-            return f": {exc}" + ("; or latest, current, next" if key == "target" else "")
-    if key == "locations":
-        from dbci.migrate.discovery import location_dir  # discovery imports this module
-
-        for location in value:
-            try:
-                location_dir(location, Path("."))
-            except InputError as exc:
-                return f": {exc.message}"
-    if key == "ignoreMigrationPatterns":
-        from dbci.migrate.validation import parse_ignore_patterns
-
-        try:
-            parse_ignore_patterns(value)
-        except InputError as exc:
-            return f": {exc.message}"
-    return None
-
-
-# `[dbci]` tables and values that more than one stage reads, checked once here at their
-# line: a stage must not crash on `check = 3`, nor fail after minutes of work on a typo.
-_DBCI_TABLES = ("check", "check.code", "check.code.severity", "deploy", "docker")
-_DBCI_VALUES: dict[str, type] = {
-    "check.fail_on_drift": bool,
-    "deploy.fail_on_drift": bool,
-    "dialect": str,
-    "tests": str,
-}
-
-
-# `[dbci]` numbers, each with its smallest value: the lock settings (dbci.migrate.locking).
-_DBCI_NUMBERS: dict[str, tuple[type[int] | tuple[type[int], type[float]], str]] = {
-    "deploy.lock_timeout": ((int, float), "a number of seconds (0 or more)"),
-    "deploy.statement_timeout": ((int, float), "a number of seconds (0 or more)"),
-    "deploy.lock_retries": (int, "a whole number (0 or more)"),
-}
-
-
-def _check_dbci(table: dict[str, Any], prefix: str, source: _Source) -> dict[str, Any]:
-    """`table` (a `[dbci]` table), once the shapes dbci relies on are checked."""
-    for path, kind in [(t, dict) for t in _DBCI_TABLES] + list(_DBCI_VALUES.items()):
-        found, value = _dotted_value(table, path)
-        if found and not isinstance(value, kind):
-            name = f"{prefix}.{path}"
-            raise source.error(name, f"{name} must be {_KIND_NAMES[kind]}, not {value!r}")
-    for path, (kinds, what) in _DBCI_NUMBERS.items():
-        found, number = _dotted_value(table, path)
-        if found and (isinstance(number, bool) or not isinstance(number, kinds) or number < 0):
-            name = f"{prefix}.{path}"
-            raise source.error(name, f"{name} must be {what}, not {number!r}")
-    return table
-
-
-def _dotted_value(table: dict[str, Any], path: str) -> tuple[bool, Any]:
-    """(whether the dotted key `path` is set in `table`, its value)."""
-    value: Any = table
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return False, None
-        value = value[part]
-    return True, value
-
-
 def _shadow_environment(source: _Source) -> str | None:
     """`[flywayDesktop] shadowEnvironment`: Flyway Desktop's build environment."""
     return _desktop_setting(source, "shadowEnvironment")
@@ -533,136 +367,3 @@ def _opt_str(source: _Source, table: dict[str, Any], key: str, env: str | None) 
 
 def _snake(key: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
-
-
-def _split_list(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _from_text(text: str, kind: type, name: str) -> Any:
-    """Convert an environment variable's text to a setting's type."""
-    if kind is bool:
-        lowered = text.strip().lower()
-        if lowered in ("true", "1", "yes"):
-            return True
-        if lowered in ("false", "0", "no", ""):
-            return False
-        raise InputError(f"{name} must be true or false, not {text!r}")
-    if kind is int:
-        try:
-            return int(text)
-        except ValueError:
-            raise InputError(f"{name} must be a whole number, not {text!r}") from None
-    if kind is list:
-        return _split_list(text)
-    if kind is dict:
-        raise InputError(f"{name} cannot be set from the environment")
-    return text
-
-
-ENV_REFERENCE = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def expand_env(text: str, environ: Mapping[str, str]) -> str | None:
-    """`text` with its `${env.NAME}` references replaced, or None when one names a variable
-    that is not set (for readers of the file that must not fail on it: the protection
-    check, the scrubbing of secrets; the settings themselves say which is missing)."""
-    if any(name not in environ for name in ENV_REFERENCE.findall(text)):
-        return None
-    return ENV_REFERENCE.sub(lambda m: environ[m.group(1)], text)
-
-
-class _Source:
-    """The parsed file, with `${env.NAME}` resolution and type checks that name the key."""
-
-    def __init__(self, doc: dict[str, Any], path: Path | None, environ: Mapping[str, str]):
-        self.doc = doc
-        self.path = path
-        self.environ = environ
-        self._text: list[str] | None = None
-
-    def table(self, key: str) -> dict[str, Any]:
-        return self.check_table(self.doc.get(key, {}), key)
-
-    def check_table(self, value: Any, name: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.error(name, f"{name} must be a table")
-        return value
-
-    def value(self, value: Any, name: str) -> Any:
-        if isinstance(value, str):
-            return ENV_REFERENCE.sub(lambda m: self._env(m.group(1), name), value)
-        if isinstance(value, list):
-            return [self.value(v, name) for v in value]
-        if isinstance(value, dict):
-            return {k: self.value(v, f"{name}.{k}") for k, v in value.items()}
-        return value
-
-    def typed(self, value: Any, kind: type[Any], name: str) -> Any:
-        value = self.value(value, name)
-        if kind is list and isinstance(value, str):
-            value = _split_list(value)  # Flyway accepts "a,b" as well as ["a", "b"]
-        if kind is int and isinstance(value, bool):
-            raise self.error(name, f"{name} must be a whole number")
-        if kind is str and isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)  # baselineVersion = 1
-        # A wrong value is quoted back, but for a password's or a url's (which may hold one).
-        shown = "" if name.rsplit(".", 1)[-1] in ("password", "url") else f", not {value!r}"
-        if not isinstance(value, kind):
-            raise self.error(name, f"{name} must be {_KIND_NAMES[kind]}{shown}")
-        if kind is list and not all(isinstance(item, str) for item in value):
-            # Every list setting holds names or paths; a number or a table in one is a typo.
-            raise self.error(name, f"{name} must be a list of strings{shown}")
-        return value
-
-    def _env(self, var: str, name: str) -> str:
-        if var not in self.environ:
-            raise self.error(name, f"{name} uses ${{env.{var}}} but {var} is not set")
-        return self.environ[var]
-
-    def error(self, name: str, message: str) -> InputError:
-        """An error pointing at the line where the key is written, when it can be found."""
-        return InputError(message, file=self.path, line=self._line_of(name))
-
-    def _line_of(self, name: str) -> int | None:
-        """The line of the dotted key `name` (`environments.prod.url`): the line inside its
-        own table first, where several tables have a key of that name; else the first line
-        that sets (or opens a table named by) its last part."""
-        if self.path is None:
-            return None
-        if self._text is None:
-            self._text = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
-        table = ""
-        for number, line in enumerate(self._text, start=1):
-            header = _TABLE_HEADER.match(line)
-            if header:
-                table = _dotted(header.group(1))
-                if table == name:
-                    return number
-                continue
-            assignment = _ASSIGNMENT.match(line)
-            if assignment and ".".join(filter(None, (table, _dotted(assignment.group(1))))) == name:
-                return number
-        key = name.rsplit(".", 1)[-1]
-        pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=|^\s*\[.*\b{re.escape(key)}\]")
-        for number, line in enumerate(self._text, start=1):
-            if pattern.search(line):
-                return number
-        return None
-
-
-_KIND_NAMES = {
-    bool: "true or false",
-    int: "a whole number",
-    str: "a string",
-    list: "a list",
-    dict: "a table",
-}
-# A TOML table header (`[environments.prod]`, `[[x]]`) and a key's assignment (`a.b = …`).
-_TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_\-.\"' ]+?)\s*=")
-
-
-def _dotted(key: str) -> str:
-    """A TOML dotted key as plain `a.b.c` (blanks and quotes around each part dropped)."""
-    return ".".join(part.strip().strip("\"'") for part in key.split("."))

@@ -161,7 +161,7 @@ def config_secret_values(path: Path | None, environ: Mapping[str, str]) -> list[
     (`${env.NAME}` in the value, or a secret's name) of every placeholders table of the
     config file at `path`, their references resolved. Needs no settings: an error in the
     config is printed without them as well."""
-    from dbci.settings.config import expand_env
+    from dbci.settings.tomlfile import expand_env
 
     found = [value for name, value in environ.items() if name.startswith(ENV_PREFIX)]
     for table in _config_tables(path):

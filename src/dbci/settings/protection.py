@@ -17,7 +17,8 @@ from typing import Any
 
 from dbci.engines.registry import engine
 from dbci.errors import InputError
-from dbci.settings.config import Settings, expand_env, read_toml
+from dbci.settings.config import Settings
+from dbci.settings.tomlfile import expand_env, read_toml
 from dbci.settings.urls import DatabaseUrl, parse_database_url
 
 DEFAULT_PROTECTED = ("prod", "production")

@@ -107,7 +107,7 @@ def config_passwords(path: Path | None, environ: Mapping[str, str]) -> list[str]
         return []
     import tomllib
 
-    from dbci.settings.config import expand_env
+    from dbci.settings.tomlfile import expand_env
 
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
