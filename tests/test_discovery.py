@@ -8,7 +8,8 @@ import pytest
 from support.projects import write_project
 
 from dbci.errors import InputError
-from dbci.migrate.discovery import MigrationKind, discover
+from dbci.migrate.discovery import discover
+from dbci.migrate.naming import MigrationKind
 from dbci.settings.config import Overrides, load_settings
 
 

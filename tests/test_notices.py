@@ -36,7 +36,7 @@ from dbci.sqlsplit import Statement
 Dbci = Callable[..., CompletedProcess[str]]
 
 # Seven quick migrations: dbci sends runs of them to PostgreSQL in batches of 1, 2 and 4
-# (runner.apply_all), so several that raise notices share one message; V5's notice is its
+# (batches.apply_all), so several that raise notices share one message; V5's notice is its
 # first statement, straight after V4's COMMIT in the same message.
 PG_FILES = {
     "V1__one.sql": "create table one (a int);\n",
@@ -123,7 +123,7 @@ def test_pg_notice_names_its_part_within_one_message(tmp_path: Path, pg_url: str
     """The engine under the batches: one message of many statements, each notice tagged
     with the part that raised it or, when libpq parsed it ahead of the previous part's
     answer (fe-protocol3.c processes a NoticeResponse at once, in any state), the one
-    before: what runner._by_migration relies on."""
+    before: what batches._by_migration relies on."""
     url = parse_database_url(pg_url, base_dir=tmp_path, where="test")
     db = PostgreSQLDatabase.connect(url, where="test", connect_timeout=5)
     try:

@@ -101,7 +101,7 @@ SEARCH_PATH_CHANGES = {
 }
 
 # Runs of migrations: V2 changes the session; V3 shares V2's batch (batches grow 1, 2, 4:
-# runner.apply_all), V4 and V5 come in the next one.
+# batches.apply_all), V4 and V5 come in the next one.
 SEEN = "CREATE TABLE {name} AS SELECT current_user::text AS who, current_schema()::text AS cur;\n"
 
 

@@ -569,7 +569,7 @@ def test_the_server_tells_a_wrong_split(scratch: object) -> None:
 @pytest.mark.parametrize("window", [1, 9, 64])
 @pytest.mark.parametrize(
     ("script", "expected"),
-    # DELIMITER is state that split_windows does not carry: runner.prepare decodes whole.
+    # DELIMITER is state that split_windows does not carry: prepare.prepare decodes whole.
     [case for case in SPLIT_CASES if "DELIMITER" not in case[0].upper()],
 )
 def test_split_in_windows_is_the_whole_split(

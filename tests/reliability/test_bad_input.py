@@ -35,8 +35,9 @@ from support.projects import write_project
 
 from dbci.engines.sqlserver.engine import SQLServerDatabase
 from dbci.errors import EXIT_INPUT, InputError
-from dbci.migrate.discovery import MigrationKind, MigrationScript
-from dbci.migrate.runner import prepare
+from dbci.migrate.discovery import MigrationScript
+from dbci.migrate.naming import MigrationKind
+from dbci.migrate.prepare import prepare
 from dbci.migrate.version import Version
 from dbci.settings.placeholders import Placeholders
 from dbci.settings.urls import DatabaseUrl
@@ -1449,7 +1450,7 @@ def _state(engine: str, url: str, request) -> list[tuple[Any, ...]]:
 )
 def test_tsql_go_without_a_count_of_at_least_one(tmp_path: Path, script: str, line: int) -> None:
     """T-SQL `GO 0`: no SQL Server runs here, so this one goes through what `migrate` does to
-    every pending script before it runs any (`runner.prepare`) with the SQL Server engine,
+    every pending script before it runs any (`prepare.prepare`) with the SQL Server engine,
     unconnected; the error is the same one line, at the `GO` line, exit 2."""
     path = tmp_path / "migrations" / "V2__batches.sql"
     path.parent.mkdir()

@@ -110,7 +110,7 @@ class Database:
     transactional_ddl: ClassVar[bool] = True
     begin_sql: ClassVar[str] = "BEGIN"
     # Whether the engine takes many statements in one message, dbci's history rows written
-    # as literals (see literal()): then runs of migrations go in batches (runner.apply_all).
+    # as literals (see literal()): then runs of migrations go in batches (batches.apply_all).
     batch_migrations: ClassVar[bool] = False
     # How the driver marks a named parameter: "named" (`:x`) or "pyformat" (`%(x)s`).
     paramstyle: ClassVar[str] = "named"

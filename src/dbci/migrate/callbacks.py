@@ -4,7 +4,7 @@
 Scripts of one event run in file-name order, placeholders replaced. Command-level
 events (`beforeMigrate`, `afterValidate`, …) run each script in its own transaction;
 the per-migration ones (`beforeEachMigrate`, …) run inside the migration's transaction
-(see `runner.Hooks`). A callback records nothing in the history table.
+(see `prepare.Hooks`). A callback records nothing in the history table.
 
 Where each event fires follows Flyway's commands (`Session.event`, `validate_session`,
 `commands.migrate_session`, `lifecycle`), and the history is read again after a `before`
@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from dbci.engines.base import Database
 from dbci.migrate.discovery import Discovered
-from dbci.migrate.runner import Hooks, PreparedScript, prepare, run_script
+from dbci.migrate.prepare import Hooks, PreparedScript, prepare
+from dbci.migrate.runner import run_script
 from dbci.settings.placeholders import Placeholders
 
 # SQL cannot run before there is a connection: Flyway runs these only as Java callbacks.

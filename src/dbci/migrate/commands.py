@@ -17,15 +17,12 @@ from dbci import cancel
 from dbci.engines.base import Database, Notice
 from dbci.errors import GateFailed
 from dbci.log import Log, quiet
+from dbci.migrate.batches import apply_all
 from dbci.migrate.discovery import Discovered, MigrationScript, discover
 from dbci.migrate.history import SchemaHistory
+from dbci.migrate.prepare import NO_HOOKS, Hooks, PreparedScript, prepare
 from dbci.migrate.runner import (
-    NO_HOOKS,
-    Hooks,
-    PreparedScript,
-    apply_all,
     group_transaction,
-    prepare,
     record_applied,
     refuse_group,
     run_callbacks,

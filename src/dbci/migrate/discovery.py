@@ -3,10 +3,12 @@
 `V<version>__<description>.sql` (versioned), `U<version>__…` (undo), `B<version>__…`
 (baseline migration), `R__<description>.sql` (repeatable), with the prefixes, separator
 and suffixes configured (`sqlMigrationPrefix`, …; an empty prefix too), names split as
-Flyway's `ResourceNameParser` splits them (`parse_name`). Locations are searched
+Flyway's `ResourceNameParser` splits them (`naming.parse_name`). Locations are searched
 recursively; `script` is the path relative to its location, as Flyway records it.
 Files named for Flyway's callback events (`beforeMigrate.sql`,
 `afterEachMigrate__grants.sql`, …) are callbacks: collected by event, run by `callbacks`.
+Each file is read by `reading` (and its `<script>.conf` here); duplicate versions and
+repeatable descriptions are refused.
 
 Every file is checked before it is read (`containment`): one that resolves outside the
 project (unless its location was configured outside it), into a version-control folder,
@@ -16,105 +18,19 @@ that every command refuses such a project, not only the build that would read th
 
 from __future__ import annotations
 
-import enum
 import functools
-import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dbci.errors import InputError
+from dbci.migrate.naming import MigrationKind, naming_prefixes, parse_name
+from dbci.migrate.reading import read_large_script, read_script
 from dbci.migrate.version import Version
 from dbci.settings import containment
 from dbci.settings.config import Settings
 
 DEFAULT_TESTS = "tests/sql"  # the SQL unit tests' folder (`[dbci] tests`)
-
-# Flyway's callback events; `<event>.sql` and `<event>__<description>.sql` are callbacks.
-CALLBACK_EVENTS = frozenset(
-    f"{when}{what}"
-    for when, whats in {
-        "before": (
-            "Migrate",
-            "EachMigrate",
-            "EachMigrateStatement",
-            "Undo",
-            "EachUndo",
-            "EachUndoStatement",
-            "Clean",
-            "Info",
-            "Validate",
-            "Baseline",
-            "Repair",
-            "Connect",
-            "CreateSchema",
-            "Repeatables",
-        ),
-        "after": (
-            "Migrate",
-            "EachMigrate",
-            "EachMigrateStatement",
-            "EachMigrateError",
-            "EachMigrateStatementError",
-            "MigrateError",
-            "MigrateApplied",
-            "Undo",
-            "EachUndo",
-            "EachUndoStatement",
-            "EachUndoError",
-            "EachUndoStatementError",
-            "UndoError",
-            "Clean",
-            "CleanError",
-            "Info",
-            "InfoError",
-            "Validate",
-            "ValidateError",
-            "Baseline",
-            "BaselineError",
-            "Repair",
-            "RepairError",
-            "Connect",
-            "Versioned",
-            # Flyway's `Event` names one per operation; they are callbacks whatever dbci
-            # fires, so that a name like `afterInfoOperationFinish.sql` is never taken for
-            # a migration (with an empty `sqlMigrationPrefix` it would be).
-            "MigrateOperationFinish",
-            "InfoOperationFinish",
-            "CleanOperationFinish",
-            "ValidateOperationFinish",
-            "UndoOperationFinish",
-            "RepairOperationFinish",
-            "BaselineOperationFinish",
-        ),
-    }.items()
-    for what in whats
-)
-
-
-class MigrationKind(enum.Enum):
-    """The four kinds of SQL migration file, with the `type` Flyway records for each."""
-
-    VERSIONED = "versioned"
-    UNDO = "undo"
-    BASELINE = "baseline"
-    REPEATABLE = "repeatable"
-    CALLBACK = "callback"  # never recorded in the history table
-
-    @property
-    def history_type(self) -> str:
-        """The `type` column value Flyway writes for this kind."""
-        return _HISTORY_TYPES[self]
-
-
-_HISTORY_TYPES = {
-    MigrationKind.VERSIONED: "SQL",
-    MigrationKind.UNDO: "UNDO_SQL",
-    MigrationKind.BASELINE: "SQL_BASELINE",
-    MigrationKind.REPEATABLE: "SQL",
-    MigrationKind.CALLBACK: "CALLBACK",
-}
 
 
 @dataclass(frozen=True)
@@ -131,7 +47,7 @@ class MigrationScript:
     execute_in_transaction: bool | None = None  # from `<file>.conf`; None = decide by content
     # A large UTF-8 file with a character beyond U+00FF (`€`, `’`, an emoji), which Python
     # would hold at two or four bytes a character: kept as its bytes, split a window at a
-    # time (`runner.prepare`, `sqlsplit.split_windows`).
+    # time (`prepare.prepare`, `sqlsplit.split_windows`).
     raw: bytes | None = field(default=None, repr=False)
 
     @property
@@ -293,98 +209,6 @@ def _display(path: Path, project_dir: Path) -> str:
         return str(path)
 
 
-@dataclass(frozen=True)
-class ResourceName:
-    """A file name split as Flyway's `ResourceNameParser` splits it.
-
-    `kind` is None when no prefix matched; `problem` is Flyway's validity message when
-    the name is not valid (`validateMigrationNaming` reports it; otherwise the file is
-    skipped, with a warning here where Flyway logs it at debug level).
-    """
-
-    kind: MigrationKind | None
-    prefix: str
-    version: str
-    description: str  # `_` already replaced by a space
-    raw_description: str  # as written in the name (a callback's event suffix)
-    suffix: str
-    problem: str | None = None
-
-
-def naming_prefixes(settings: Settings) -> list[tuple[str, MigrationKind]]:
-    """Every prefix a file name can start with, in the order Flyway tries them.
-
-    Flyway's `ResourceNameParser.populatePrefixes` lists the migration prefixes and each
-    callback event's name, then sorts them (a stable sort) by length, longest first: "the
-    most hard to match first". An empty prefix comes last and matches any name, so with
-    `sqlMigrationPrefix = ""` every file that no other prefix or event claims is
-    versioned, while `R__x.sql`, `U1__x.sql`, `B1__x.sql` and `beforeMigrate.sql` still are
-    repeatable, undo, baseline and callback.
-    """
-    pairs = [
-        (settings.sql_migration_prefix, MigrationKind.VERSIONED),
-        (settings.undo_sql_migration_prefix, MigrationKind.UNDO),
-        (settings.repeatable_sql_migration_prefix, MigrationKind.REPEATABLE),
-        (settings.baseline_migration_prefix, MigrationKind.BASELINE),
-    ] + [(event, MigrationKind.CALLBACK) for event in sorted(CALLBACK_EVENTS)]
-    return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
-
-
-def parse_name(
-    name: str, settings: Settings, prefixes: list[tuple[str, MigrationKind]] | None = None
-) -> ResourceName | None:
-    """Split a file name as Flyway's `ResourceNameParser.parse` does; None when it has
-    none of the `sqlMigrationSuffixes` (not a SQL file: a README, a `.sql.conf`).
-
-    The first configured suffix the name ends with is cut off (regardless of case, as
-    Flyway's scanner matches it), then the first prefix of `naming_prefixes` it starts
-    with; the rest is cut at the first separator into version and description (no
-    separator: all of it is the version, the description is empty, as in Flyway).
-    Versioned, undo and baseline names need a version Flyway can read; repeatable and
-    callback names must have none.
-    """
-    suffix = next(
-        (s for s in settings.sql_migration_suffixes if name.lower().endswith(s.lower())), None
-    )
-    if suffix is None or len(name) == len(suffix):
-        return None  # Flyway's scanner: the name must be longer than prefix and suffix
-    suffix = name[len(name) - len(suffix) :]  # as written, for messages
-    stem = name[: -len(suffix)]
-    sep = settings.sql_migration_separator
-    ordered = prefixes if prefixes is not None else naming_prefixes(settings)
-    match = next(((p, k) for p, k in ordered if stem.startswith(p)), None)
-    if match is None:
-        return ResourceName(
-            None, "", "", "", "", suffix, f"Unrecognised migration name format: {name}"
-        )
-    prefix, kind = match
-    version, _, raw_description = stem[len(prefix) :].partition(sep)
-    example = raw_description or "description"
-    problem = None
-    if kind in (MigrationKind.REPEATABLE, MigrationKind.CALLBACK):
-        if version:
-            problem = (
-                f"Invalid repeatable migration / callback name format: {name} (It cannot "
-                f"contain a version and should look like this: {prefix}{sep}{example}{suffix})"
-            )
-    elif not version:
-        problem = (
-            f"Invalid versioned migration name format: {name} (It must contain a version "
-            f"and should look like this: {prefix}1.2{sep}{example}{suffix})"
-        )
-    else:
-        try:
-            Version.parse(version)
-        except ValueError:
-            problem = (
-                f"Invalid versioned migration name format: {name} (could not recognise "
-                f"version number {version})"
-            )
-    return ResourceName(
-        kind, prefix, version, raw_description.replace("_", " "), raw_description, suffix, problem
-    )
-
-
 def _classify(
     entry: containment.FoundFile,
     display: str,
@@ -437,97 +261,6 @@ def _classify(
         MigrationKind.BASELINE: found.baseline,
         MigrationKind.REPEATABLE: found.repeatable,
     }[kind].append(script)
-
-
-# Above this size a file with a character beyond U+00FF is kept as its UTF-8 bytes
-# (MigrationScript.raw) rather than as text, which Python would hold at 2 or 4 bytes a
-# character, all of it, for that one character.
-LARGE_SCRIPT_BYTES = 16 << 20
-# The lead byte of a UTF-8 sequence of a character beyond U+00FF.
-_WIDE = re.compile(rb"[\xc4-\xf4]")
-_UTF8 = ("utf-8", "utf8")
-
-
-def read_large_script(path: Path, display: str, encoding: str) -> tuple[str, bytes | None]:
-    """(the text, None), or, for a large UTF-8 file that Python would hold at two or four
-    bytes a character, ("", its bytes): checked as `read_script` checks, never decoded
-    whole."""
-    try:
-        size = os.stat(path).st_size
-    except OSError:
-        size = 0
-    if size <= LARGE_SCRIPT_BYTES or encoding.lower().replace("_", "-") not in _UTF8:
-        return read_script(path, display, encoding), None
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read migration: {exc.strerror}", file=display) from None
-    if not _WIDE.search(data):
-        del data
-        return read_script(path, display, encoding), None
-    _check_utf8(data, display)
-    return "", data
-
-
-def _check_utf8(data: bytes, display: str) -> None:
-    """`read_script`'s checks, on bytes: valid UTF-8 (decoded a slice at a time), no NUL
-    byte, not empty."""
-    import codecs
-
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    step = 1 << 22
-    for at in range(0, len(data), step):
-        try:
-            decoder.decode(data[at : at + step], final=at + step >= len(data))
-        except UnicodeDecodeError as exc:
-            offset = at + exc.start
-            raise InputError(
-                f"is not valid UTF-8 (byte 0x{data[offset]:02x}); save it as UTF-8 or set "
-                "flyway.encoding",
-                file=display,
-                line=data.count(b"\n", 0, offset) + 1,
-            ) from None
-    if b"\x00" in data:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise InputError("contains NUL bytes: not a SQL text file", file=display, line=line)
-
-
-def read_script(path: Path, display: str, encoding: str = "UTF-8") -> str:
-    """Read a script as text; binary or wrongly encoded files are one clear error."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read migration: {exc.strerror}", file=display) from None
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16's byte order mark
-            raise InputError(
-                f"is UTF-16, not {encoding}: save it as UTF-8 or set flyway.encoding",
-                file=display,
-                line=1,
-            ) from None
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            f"is not valid {encoding} (byte 0x{data[exc.start]:02x}); "
-            "save it as UTF-8 or set flyway.encoding",
-            file=display,
-            line=line,
-        ) from None
-    except LookupError:
-        raise InputError(f"unknown encoding {encoding!r} (flyway.encoding)") from None
-    del data  # a large migration is held once, as text
-    # In the decoded text: a UTF-16 file (with encoding = "UTF-16") has NUL bytes on disk.
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise InputError("contains NUL bytes: not a SQL text file", file=display, line=line)
-    if not _NOT_BLANK.search(text):  # a byte order mark alone is empty too
-        raise InputError("migration is empty", file=display)
-    return text
-
-
-# Anything but whitespace and a byte order mark (searched for: `strip()` would copy the text).
-_NOT_BLANK = re.compile(r"[^\s\ufeff]")
 
 
 def _script_config(path: str, display: str, where: containment.Scope) -> bool | None:

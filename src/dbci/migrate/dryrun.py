@@ -26,7 +26,8 @@ from dbci.log import Log, quiet
 from dbci.migrate.commands import plan_migrations, prepare_pending, validate_before_migrate
 from dbci.migrate.discovery import discover
 from dbci.migrate.history import BASELINE_MARKER, SCHEMA_MARKER, AppliedMigration
-from dbci.migrate.runner import Hooks, PreparedScript, history_insert_sql, prepare
+from dbci.migrate.prepare import Hooks, PreparedScript, prepare
+from dbci.migrate.runner import history_insert_sql
 from dbci.migrate.session import HistoryPlan, Session, open_session, plan_history
 from dbci.migrate.version import Version
 from dbci.settings.config import Settings

@@ -16,9 +16,10 @@ from typing import Any
 
 from dbci.errors import GateFailed, InputError
 from dbci.log import Log, quiet
+from dbci.migrate.batches import apply_all
 from dbci.migrate.discovery import MigrationScript, discover
 from dbci.migrate.history import AppliedMigration, abbreviate_description
-from dbci.migrate.runner import PreparedScript, apply_all, prepare
+from dbci.migrate.prepare import PreparedScript, prepare
 from dbci.migrate.session import (
     HistoryPlan,
     Session,

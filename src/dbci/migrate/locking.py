@@ -80,7 +80,7 @@ NO_WAIT_LIMITS = LockPolicy(lock_timeout=0.0, lock_retries=0, statement_timeout=
 
 
 def _seconds(table: dict[str, Any], key: str, default: float) -> float:
-    # Checked where the file is read (config._check_dbci): a number of 0 or more.
+    # Checked where the file is read (keys._check_dbci): a number of 0 or more.
     return float(table.get(key, default))
 
 

@@ -6,7 +6,7 @@ the engine refuses inside a transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`, 
 whose `<script>.conf` says `executeInTransaction=false`, runs statement by statement;
 if it fails midway, a failed row is recorded, as Flyway does, and the message says
 which statements had already run. On engines that take many statements in one message
-(PostgreSQL), runs of transactional migrations are sent in batches (see `apply_all`).
+(PostgreSQL), runs of transactional migrations are sent in batches (`batches.apply_all`).
 Per-migration callbacks (`beforeEachMigrate`, …; see `Hooks`) run inside the
 migration's transaction; a run that has them applies its migrations one at a time.
 
@@ -17,150 +17,22 @@ lock in time and was rolled back (`dbci.migrate.locking`): after a back-off, up 
 times; a statement that commits on its own (outside a transaction) is retried alone. A
 signal (`dbci.cancel`) cancels the running statement; the migration is rolled back (or,
 outside a transaction, keeps its failed row) and `Cancelled` goes up.
+
+What runs is prepared first (`prepare`: `PreparedScript`, `Hooks`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 import time
-from array import array
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
 from dbci import cancel
-from dbci.engines.base import Database, Notice, ScriptFailure, StatementFailure, first_words
+from dbci.engines.base import Database, StatementFailure, first_words
 from dbci.errors import DbciError, GateFailed, InputError
-from dbci.migrate.checksum import flyway_checksum
-from dbci.migrate.discovery import MigrationKind, MigrationScript
 from dbci.migrate.history import SchemaHistory
-from dbci.settings.placeholders import Placeholders
+from dbci.migrate.prepare import NO_HOOKS, Hooks, PreparedScript
 from dbci.sqlsplit import Statement
-
-
-@dataclass(frozen=True)
-class PreparedScript:
-    """A migration ready to run: placeholders replaced, split, its checksum taken."""
-
-    script: MigrationScript
-    statements: list[Statement]
-    checksum: int
-    in_transaction: bool
-    # Whether a statement sets a lock or statement timeout: dbci's own are set again
-    # after it, so that the migration's own lasts for that migration only.
-    sets_timeouts: bool = False
-
-    @property
-    def name(self) -> str:
-        s = self.script
-        if s.kind is MigrationKind.CALLBACK:
-            return f'callback "{s.path.name}"'
-        if s.kind is MigrationKind.UNDO:
-            return f'undo "{s.version} - {s.description}"'
-        if s.version is not None:
-            return f'version "{s.version} - {s.description}"'
-        return f'repeatable "{s.description}"'
-
-
-@dataclass(frozen=True)
-class Hooks:
-    """Callbacks that run around each migration (or undo): Flyway's `*Each*` events.
-
-    `before`/`after` run inside the migration's transaction, before and after its
-    statements; the statement ones around each statement; `error` and `statement_error`
-    run after a failed migration has been rolled back, each in its own transaction.
-    """
-
-    before: list[PreparedScript] = field(default_factory=list)
-    after: list[PreparedScript] = field(default_factory=list)
-    before_statement: list[PreparedScript] = field(default_factory=list)
-    after_statement: list[PreparedScript] = field(default_factory=list)
-    error: list[PreparedScript] = field(default_factory=list)
-    statement_error: list[PreparedScript] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return any(
-            (
-                self.before,
-                self.after,
-                self.before_statement,
-                self.after_statement,
-                self.error,
-                self.statement_error,
-            )
-        )
-
-
-NO_HOOKS = Hooks()
-
-
-def script_checksum(script: MigrationScript, placeholders: Placeholders) -> int:
-    """Versioned checksums are over the file as written; repeatables after placeholders."""
-    if script.kind is MigrationKind.REPEATABLE and not _kept_raw(script, placeholders):
-        return flyway_checksum(_replaced(script, placeholders))
-    return script.checksum
-
-
-def _replaced(script: MigrationScript, placeholders: Placeholders) -> str:
-    return placeholders.replace(
-        script.text, filename=script.path.name, display_path=script.display_path
-    )
-
-
-def _kept_raw(script: MigrationScript, placeholders: Placeholders) -> bool:
-    """A script held as UTF-8 bytes (MigrationScript.raw) that no placeholder changes: it is
-    split a window at a time, never decoded whole."""
-    if script.raw is None:
-        return False
-    return not (placeholders.enabled and placeholders.prefix.encode("utf-8") in script.raw)
-
-
-def prepare(script: MigrationScript, placeholders: Placeholders, db: Database) -> PreparedScript:
-    """Read, replace and split a script; every content error surfaces here, before any SQL."""
-    sql: str | None = None
-    try:
-        if _kept_raw(script, placeholders):
-            assert script.raw is not None
-            try:
-                statements = db.split_raw(script.raw)
-            except ValueError:  # MySQL's DELIMITER: its state does not cross windows
-                sql = script.text
-                statements = db.split(sql)
-        else:
-            sql = _replaced(script, placeholders)
-            statements = db.split(sql)
-    except InputError as exc:
-        raise exc.located(script.display_path) from None
-    outside = next((s for s in statements if db.needs_autocommit(s)), None)
-    in_transaction = outside is None
-    if script.execute_in_transaction is not None:
-        if script.execute_in_transaction and outside is not None:
-            raise InputError(
-                "this statement cannot run inside a transaction, but the script's .conf "
-                "sets executeInTransaction=true",
-                file=script.display_path,
-                line=outside.line,
-            )
-        in_transaction = script.execute_in_transaction
-    repeatable = script.kind is MigrationKind.REPEATABLE and sql is not None
-    checksum = flyway_checksum(sql) if repeatable and sql is not None else script.checksum
-    sets_timeouts = any(
-        s.head(8).upper().startswith(_SETTING_WORDS) and _TIMEOUT_SETTING.search(s.sql)
-        for s in statements
-    )
-    # An engine without transactional DDL says so statement by statement (needs_autocommit):
-    # a MySQL migration of DML only still runs in a transaction.
-    return PreparedScript(script, statements, checksum, in_transaction, sets_timeouts)
-
-
-# How a statement changes a session setting: SET …, SELECT set_config(…), PRAGMA ….
-_SETTING_WORDS = ("SET", "SELECT", "PRAGMA")
-# The session settings that bound lock waits and statements, in the engines' spellings.
-_TIMEOUT_SETTING = re.compile(
-    r"lock_timeout|statement_timeout|lock_wait_timeout|max_statement_time|max_execution_time"
-    r"|busy_timeout|idle_in_transaction_session_timeout",
-    re.IGNORECASE,
-)
 
 
 def apply(
@@ -190,7 +62,7 @@ def apply(
                     attempt += 1
                     continue
                 failure.attempts = attempt
-            error = _failed(db, prepared, failure)
+            error = failure_error(db, prepared, failure)
             _after_error(db, hooks)
             raise error from None
         except GateFailed:
@@ -274,7 +146,7 @@ def group_transaction(db: Database, prepared: list[PreparedScript]) -> Iterator[
         raise GateFailed(f"group = true: the group's COMMIT failed: {error.message}") from None
 
 
-def _apply_in_group(
+def apply_in_group(
     db: Database,
     history: SchemaHistory,
     prepared: PreparedScript,
@@ -296,7 +168,7 @@ def _apply_in_group(
         db.rollback()
         if cancel.requested():
             raise cancel.cancelled() from None
-        error = _failed(db, prepared, failure)
+        error = failure_error(db, prepared, failure)
         _after_error(db, hooks)
         error.message += " (group = true: every migration of the group was rolled back)"
         raise error from None
@@ -359,7 +231,7 @@ def _apply(
         _restored_callbacks(db, hooks.after)
     except StatementFailure as failure:
         if failure.error.connection_lost:
-            raise _failed(db, prepared, failure) from None
+            raise failure_error(db, prepared, failure) from None
         with cancel.cleaning_up():  # the failed row's time, also when cancelled
             db.restore_state()
             history.update_rank(rank, execution_time=_ms(started))
@@ -368,7 +240,7 @@ def _apply(
                 f"{prepared.name} ran outside a transaction and is recorded as failed "
                 f"({_applied_before(failure.statement, prepared.statements)}): repair it"
             ) from None
-        gate = _failed(db, prepared, failure)
+        gate = failure_error(db, prepared, failure)
         gate.message += (
             f" ({_applied_before(failure.statement, prepared.statements)}, outside a "
             "transaction: the migration is recorded as failed; fix the database, then run "
@@ -451,7 +323,7 @@ def run_callbacks(db: Database, scripts: list[PreparedScript]) -> None:
         try:
             db.run_each(script.statements)
         except StatementFailure as failure:
-            raise _failed(db, script, failure) from None
+            raise failure_error(db, script, failure) from None
 
 
 def run_script(db: Database, prepared: PreparedScript) -> None:
@@ -470,207 +342,7 @@ def run_script(db: Database, prepared: PreparedScript) -> None:
         raise
 
 
-# Batches of migrations in one round trip (engines with `batch_migrations`: PostgreSQL).
-# Each migration stays its own transaction; the server stops at the first error, so
-# everything before it is committed and the history table says how far it got. The
-# batch grows while batches finish fast and shrinks when they are slow, so a run of
-# small migrations costs few round trips and a slow data migration still reports
-# progress as it goes.
-_FAST_BATCH_SECONDS = 0.25
-_MAX_BATCH = 64
-# Each migration's own execution time, measured by the server: within one message
-# `now()` is the message's arrival, so the start is kept in a session setting (session,
-# not transaction-local: a script with its own BEGIN/COMMIT must not lose it).
-_MARK_START = "SELECT set_config('dbci.started', clock_timestamp()::text, false)"
-_SERVER_MS = (
-    "coalesce((extract(epoch FROM clock_timestamp() - "
-    "current_setting('dbci.started', true)::timestamptz) * 1000)::int, 0)"
-)
-
-
-def apply_all(
-    db: Database,
-    history: SchemaHistory,
-    prepared: list[PreparedScript],
-    installed_by: str,
-    on_applied: Callable[[PreparedScript, int], None],
-    hooks: Hooks = NO_HOOKS,
-    *,
-    on_notices: OnNotices | None = None,
-    grouped: bool = False,
-) -> None:
-    """Apply migrations in order, calling `on_applied(step, ms)` after each one.
-
-    `on_notices(step, notices)` hears what the server said about a migration's statements
-    (see `Notice`), before its `on_applied`, or before its failure goes up. `grouped`: the
-    caller holds one transaction for all of them (`group_transaction`): each migration
-    runs in it, with its history row, and none commits on its own."""
-    index, size = 0, 1
-    attempts: dict[int, int] = {}  # a migration's attempts after lock timeouts in batches
-    while index < len(prepared):
-        cancel.check()
-        if grouped or hooks or not (db.batch_migrations and prepared[index].in_transaction):
-            step = prepared[index]
-            db.take_notices()  # dbci's own statements' (CREATE SCHEMA IF NOT EXISTS, …)
-            try:
-                if grouped:
-                    elapsed = _apply_in_group(db, history, step, installed_by, hooks)
-                else:
-                    elapsed = apply(db, history, step, installed_by, hooks)
-            finally:
-                _heard(db.take_notices(), step, on_notices)
-            on_applied(step, elapsed)
-            index += 1
-            continue
-        chunk: list[PreparedScript] = []
-        while (
-            index + len(chunk) < len(prepared)
-            and len(chunk) < size
-            and prepared[index + len(chunk)].in_transaction
-        ):
-            chunk.append(prepared[index + len(chunk)])
-        started = time.perf_counter()
-        try:
-            _apply_batch(db, history, chunk, installed_by, on_applied, on_notices)
-        except _LockTimedOut as timed_out:
-            failing = index + timed_out.committed
-            attempt = attempts.get(failing, 1)
-            step = prepared[failing]
-            if attempt > db.lock_policy.lock_retries:
-                timed_out.failure.attempts = attempt
-                raise _failed(db, step, timed_out.failure) from None
-            wait_to_retry(db, step, attempt)
-            attempts[failing] = attempt + 1
-            index, size = failing, 1
-            continue
-        index += len(chunk)
-        fast = time.perf_counter() - started < _FAST_BATCH_SECONDS
-        size = min(size * 2, _MAX_BATCH) if fast else max(1, size // 2)
-
-
-class _LockTimedOut(Exception):
-    """A migration of a batch could not get a lock in time: it was rolled back, the
-    `committed` ones before it were not."""
-
-    def __init__(self, committed: int, failure: StatementFailure) -> None:
-        super().__init__(failure.error.message)
-        self.committed = committed
-        self.failure = failure
-
-
-def _apply_batch(
-    db: Database,
-    history: SchemaHistory,
-    chunk: list[PreparedScript],
-    installed_by: str,
-    on_applied: Callable[[PreparedScript, int], None],
-    on_notices: OnNotices | None = None,
-) -> None:
-    """Apply `chunk` in as few round trips as fit, each migration its own transaction;
-    `on_applied` hears of each one committed, also of those before a migration of the
-    batch failed; `on_notices`, before it, of what the server said about its statements
-    (and of the failing one's, before its error goes up)."""
-    first_rank = history.next_rank()
-    # The statements as they are (the runner never copies a migration's text), and dbci's
-    # own SQL around them; for each part, the migration it belongs to (dbci's settings
-    # after a COMMIT: the next one), and how many of the chunk have committed once it ran.
-    parts: list[str | Statement] = []
-    owners = array("i")
-    committed_after = array("i")
-    resets = db.timeout_statements(db.lock_policy)
-
-    def add(sql: str | Statement, index: int, committed: int) -> None:
-        parts.append(sql)
-        owners.append(index)
-        committed_after.append(committed)
-
-    # The session's original state (Database.restore_state_statements), in the same
-    # message: before the first migration, and before each history row (a migration's
-    # `SET ROLE` must not write it). Set in the migration's transaction, it commits with
-    # it, so the next migration starts from it too: each one as it would alone.
-    restore = db.restore_state_statements()
-    for index, step in enumerate(chunk):
-        for sql in restore if index == 0 else ():
-            add(sql, index, index)
-        add("BEGIN", index, index)
-        add(_MARK_START, index, index)
-        for statement in step.statements:
-            add(statement, index, index)
-        for sql in restore:
-            add(sql, index, index)
-        add(history_insert_sql(history, step, installed_by, _SERVER_MS), index, index)
-        add("COMMIT", index, index + 1)
-        if step.sets_timeouts:  # the migration set its own: dbci's again for the next
-            for sql in resets:
-                add(sql, min(index + 1, len(chunk) - 1), index + 1)
-    db.take_notices()
-    try:
-        db.run_script(parts)
-    except ScriptFailure as failed:
-        heard = _by_migration(db.take_notices(), owners)
-        db.rollback()
-        history.forget_rank()
-        error = failed.error
-        done = committed_after[failed.completed - 1] if failed.completed > 0 else 0
-        times = [0] * done if error.connection_lost else _times(db, history, first_rank)
-        for number, (step, elapsed) in enumerate(zip(chunk[:done], times, strict=False)):
-            _heard(heard.get(number, []), step, on_notices)
-            on_applied(step, elapsed)
-        if cancel.requested():
-            raise cancel.cancelled() from None
-        if error.connection_lost:
-            raise db.lost(failed) from None
-        index, part = owners[failed.index], parts[failed.index]
-        failure = StatementFailure(part if isinstance(part, Statement) else None, error)
-        if error.lock_timeout and index == done:
-            raise _LockTimedOut(done, failure) from None  # tried again: its notices too
-        index = min(index, len(chunk) - 1)
-        _heard(heard.get(index, []), chunk[index], on_notices)
-        raise _failed(db, chunk[index], failure) from None
-    except BaseException:
-        db.rollback()
-        history.forget_rank()
-        raise
-    heard = _by_migration(db.take_notices(), owners)
-    times = _times(db, history, first_rank)
-    for number, (step, elapsed) in enumerate(zip(chunk, times, strict=True)):
-        _heard(heard.get(number, []), step, on_notices)
-        on_applied(step, elapsed)
-
-
-# What hears a migration's notices: (the migration, what the server said about it).
-OnNotices = Callable[[PreparedScript, list[Notice]], None]
-
-
-def _heard(notices: list[Notice], step: PreparedScript, on_notices: OnNotices | None) -> None:
-    if notices and on_notices is not None:
-        on_notices(step, notices)
-
-
-def _by_migration(notices: list[Notice], owners: array[int]) -> dict[int, list[Notice]]:
-    """A batch's notices by the migration of the part each came from. `Notice.part` is
-    that part or the one before it; the two belong to the same migration whenever the
-    later one can raise a notice: a migration's first statement follows its own
-    `_MARK_START`, and what follows its COMMIT (BEGIN, timeouts) raises none."""
-    found: dict[int, list[Notice]] = {}
-    for notice in notices:
-        part = min(notice.part if notice.part is not None else 0, len(owners) - 1)
-        found.setdefault(owners[part], []).append(notice)
-    return found
-
-
-def _times(db: Database, history: SchemaHistory, first_rank: int) -> list[int]:
-    """The execution times the history recorded from `first_rank` on, in rank order."""
-    with cancel.cleaning_up():  # also after a signal: what committed is reported
-        rows = db.query(
-            f"SELECT execution_time FROM {history.qualified} WHERE installed_rank >= :rank "
-            "ORDER BY installed_rank",
-            {"rank": first_rank},
-        )
-    return [int(row[0]) for row in rows]
-
-
-def _failed(db: Database, prepared: PreparedScript, failure: StatementFailure) -> DbciError:
+def failure_error(db: Database, prepared: PreparedScript, failure: StatementFailure) -> DbciError:
     """The one-line error for a failed statement, at its line in the file."""
     error = failure.error
     if error.connection_lost:

@@ -24,7 +24,7 @@ from dbci.migrate.discovery import Discovered
 from dbci.migrate.history import BASELINE_MARKER, SCHEMA_MARKER, AppliedMigration, SchemaHistory
 from dbci.migrate.locking import LockPolicy
 from dbci.migrate.lockwatch import LockWatch
-from dbci.migrate.runner import script_checksum
+from dbci.migrate.prepare import script_checksum
 from dbci.migrate.state import MigrationStatus, build_status
 from dbci.migrate.validation import Problem, validate_status
 from dbci.migrate.version import Version

@@ -22,9 +22,11 @@ from typing import Any
 
 from dbci.errors import DbciError
 from dbci.log import Log, quiet
+from dbci.migrate.batches import apply_all
 from dbci.migrate.discovery import Discovered
-from dbci.migrate.runner import PreparedScript, apply_all, prepare, run_callbacks, run_script
+from dbci.migrate.prepare import PreparedScript, prepare
 from dbci.migrate.runner import apply as runner_apply
+from dbci.migrate.runner import run_callbacks, run_script
 from dbci.migrate.session import Target, ensure_history, open_session, plan_history
 from dbci.migrate.version import Version
 from dbci.schema.names import qualified_name

@@ -341,7 +341,7 @@ def _drift(
     runs again, and the caller then checks the result against the migrations rebuilt
     (`_check_resumed`).
     """
-    from dbci.migrate.runner import prepare
+    from dbci.migrate.prepare import prepare
     from dbci.schema.diff import diff
 
     drifted = diff(expected, live).changes
