@@ -243,7 +243,7 @@ def test_importing_the_api_stays_cheap() -> None:
     """`import dbci.api` (and the command line) loads no database driver, SQLAlchemy,
     SQLFluff or Jinja2: `dbci info` starts in a fraction of a second."""
     code = (
-        "import sys, dbci.api, dbci.cli.main; "
+        "import sys, dbci.api, dbci.cli.app; "
         "heavy = [m for m in ('sqlalchemy', 'sqlfluff', 'jinja2', 'psycopg', 'pymysql') "
         "if m in sys.modules]; print(heavy)"
     )

@@ -129,3 +129,17 @@ def test_nothing_outside_the_engines_branches_on_an_engine_name() -> None:
 def test_the_check_sees_a_branch() -> None:
     tree = ast.parse('if db.dialect == "sqlite": pass\nx = {"mysql": 1}\ny = d in ("mssql",)')
     assert _engine_name_comparisons(tree) == [1, 2, 3]
+
+
+def test_two_engines_may_not_claim_one_name() -> None:
+    # The lookups take the first match: a second engine answering to `postgres` would be
+    # picked or ignored silently, so registering it fails.
+    class Impostor(Engine):
+        name = "impostor"
+        display_name = "Impostor"
+        url_backends = {"impostor": "impostor", "postgres": "impostor"}
+
+    with pytest.raises(ValueError, match=r"postgresql and impostor both claim \['postgres'\]"):
+        registry.register(Impostor())
+    assert registry.find("impostor") is None
+    assert registry.by_alias("postgres") is registry.engine("postgresql")

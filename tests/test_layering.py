@@ -43,7 +43,7 @@ RULES = (
     ),
     Rule(("dbci.analysis",), _ABOVE_ALL),
     Rule(("dbci.stages",), ("dbci.cli", "dbci.ci", "dbci.api")),
-    Rule(("dbci.report",), ("dbci.cli", "dbci.api")),
+    Rule(("dbci.report",), ("dbci.cli", "dbci.ci", "dbci.api")),
 )
 
 # (importing module, imported module) -> why the rule gives way. Keep it empty: move the

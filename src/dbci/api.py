@@ -3,9 +3,9 @@
 Each function does what its `dbci` command does and returns what it did; it prints
 nothing (progress goes to the `log` callback, a `dbci.log.Log`), and a problem is raised as
 a `dbci.errors.DbciError` whose `exit_code` is the command's (a cancelled run raises
-`dbci.cancel.Cancelled`). The command line (`dbci.cli`) and the GitHub Action
-(`dbci.ci.action`) are built on these functions: the first paragraph of each docstring is
-the command's help, the second its description in `dbci COMMAND --help`.
+`dbci.cancel.Cancelled`). The command line (`dbci.cli`) is built on these functions (the
+GitHub Action, `dbci.ci.action`, runs that command line in-process): the first paragraph of
+each docstring is the command's help, the second its description in `dbci COMMAND --help`.
 
 Commands on one database (`info`, `migrate`, `validate`, ...) take its `Settings`
 (`load_settings`); the stages and the schema commands, which may read several
@@ -535,4 +535,8 @@ def report(
     project = _project_settings(overrides)
     given = Path(report_dir or "dbci-report")
     directory = given if given.is_absolute() else project.project_dir / given
-    return render_all(directory, project.project_dir, comment=comment)
+    if not comment:
+        return render_all(directory, project.project_dir)
+    from dbci.ci.comments import upsert_comment
+
+    return render_all(directory, project.project_dir, post_comment=upsert_comment)

@@ -54,6 +54,7 @@ from dbci.ci.client import (
 )
 from dbci.ci.github import GitHub
 from dbci.ci.gitlab import GitLab
+from dbci.report.marker import comment_marker as comment_marker
 
 TIMEOUT_VARIABLE = "DBCI_API_TIMEOUT"
 """The environment variable that sets each API request's total deadline, in seconds."""
@@ -83,35 +84,6 @@ class CommentResult:
     action: str  # "created" | "updated" | "skipped"
     url: str | None  # the comment's web or API URL when known
     warning: str | None  # why it was skipped (one line, never containing a token)
-
-
-def comment_marker(project: str, environment: str | None, stage: str) -> str:
-    """The hidden marker of one project's, environment's and stage's comment.
-
-    An HTML comment, invisible in rendered Markdown:
-    `<!-- dbci-report project=... environment=... stage=... -->`. Each value loses its
-    newlines and any `-->`, and `%`, `=`, `<`, `>`, whitespace and control characters are
-    percent-encoded, so no value can close the comment or pass for another field. A missing
-    environment is written `-`.
-    """
-    env = "-" if environment is None else _marker_value(environment)
-    return (
-        f"<!-- dbci-report project={_marker_value(project)} environment={env} "
-        f"stage={_marker_value(stage)} -->"
-    )
-
-
-def _marker_value(value: str) -> str:
-    value = value.replace("\r", "").replace("\n", "")
-    while "-->" in value:
-        value = value.replace("-->", "")
-    out: list[str] = []
-    for char in value:
-        if char in "%=<>" or char.isspace() or not char.isprintable():
-            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8"))
-        else:
-            out.append(char)
-    return "".join(out) or "-"
 
 
 def truncate_body(body: str, limit: int) -> str:

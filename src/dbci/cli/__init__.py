@@ -1,5 +1,5 @@
 """The `dbci` command line: parsing and rendering only."""
 
-from dbci.cli.main import main, run
+from dbci.cli.app import main, run
 
 __all__ = ["main", "run"]

@@ -21,7 +21,18 @@ class UnknownEngine(LookupError):
 
 
 def register(engine: Engine) -> Engine:
-    """Make `engine` known by its name (an engine package's `__init__.py` calls this)."""
+    """Make `engine` known by its name (an engine package's `__init__.py` calls this).
+
+    Two engines may not share a name, a URL backend or a JDBC kind: the lookups below take
+    the first match, so a clash would pick one silently."""
+    for known in _ENGINES.values():
+        if known is engine:
+            continue
+        clash = ({known.name} | set(known.url_backends) | set(known.jdbc_kinds)) & (
+            {engine.name} | set(engine.url_backends) | set(engine.jdbc_kinds)
+        )
+        if clash:
+            raise ValueError(f"engines {known.name} and {engine.name} both claim {sorted(clash)}")
     _ENGINES[engine.name] = engine
     return engine
 

@@ -42,8 +42,6 @@ class Engine:
     default_schema: ClassVar[str | None] = None
     # SQLFluff's name for the engine's SQL (the lint dialect).
     sqlfluff_dialect: ClassVar[str]
-    # The dialect key of dbci.sqlsplit's statement splitting rules.
-    split_dialect: ClassVar[str]
     # URLs: SQLAlchemy backend names -> the backend name dbci renders; the JDBC subprotocols
     # (`jdbc:<kind>:`); the driver dbci connects with and the module it imports; the drivers
     # a SQLAlchemy or Alembic URL may name instead (dbci connects with its own).

@@ -25,7 +25,7 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>:])")
 # GitHub links @mentions and #123 references in the rendered text, after Markdown's
 # escapes are gone: a word joiner after `@`, and between `#` and a digit, breaks them.
 _REFERENCE = re.compile(r"(@|\\#(?=\d))")
-# The keyword of the comment's hidden marker (dbci.ci.comments.comment_marker): SQL
+# The keyword of the comment's hidden marker (dbci.report.marker.comment_marker): SQL
 # shown in the comment must not carry a marker that would pass for another comment's.
 _MARKER_KEYWORD = "dbci-report"
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}

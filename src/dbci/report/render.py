@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,9 @@ import jinja2
 
 from dbci.errors import InputError
 from dbci.report.load import load_report
+
+# Posts (body, marker, environment) as the pull/merge request's comment, returns the outcome.
+PostComment = Callable[[str, str, Mapping[str, str]], Any]
 
 OUTPUTS = ("comment.md", "summary.md", "report.html", "junit.xml", "results.sarif")
 
@@ -31,11 +34,12 @@ def render_all(
     directory: Path,
     project_dir: Path,
     *,
-    comment: bool = False,
+    post_comment: PostComment | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Rendered:
-    """Render every output of `directory/report.json` into `directory`; with `comment`,
-    upsert the pull/merge request comment too."""
+    """Render every output of `directory/report.json` into `directory`; with
+    `post_comment` (dbci.ci.comments.upsert_comment: the CI platforms sit above the report),
+    post comment.md with its marker too."""
     from dbci.report.sarif import repository_prefix
 
     env = os.environ if environ is None else environ
@@ -53,10 +57,8 @@ def render_all(
             done.files.append(name)
     except OSError as exc:
         raise InputError(f"cannot write the report files: {exc.strerror}", file=directory) from None
-    if comment:
-        from dbci.ci.comments import upsert_comment
-
-        done.comment = upsert_comment(texts["comment.md"], marker, env)
+    if post_comment is not None:
+        done.comment = post_comment(texts["comment.md"], marker, env)
     return done
 
 
@@ -80,7 +82,7 @@ def _texts(
 def _marker(report: dict[str, Any]) -> str:
     """The hidden marker of this report's comment: one per project, environment and stage
     (deploy, else check, else build), so that a second run edits the first comment."""
-    from dbci.ci.comments import comment_marker
+    from dbci.report.marker import comment_marker
 
     if report.get("deploy"):
         stage = "deploy"

@@ -144,13 +144,3 @@ def compare(
         return Comparison(a, b, diff(a, b))
 
 
-def read_source(
-    spec: str,
-    overrides: Overrides,
-    option: str,
-    include_grants: bool = False,
-    environ: dict[str, str] | None = None,
-) -> Snapshot:
-    """Read one source of a diff."""
-    context = Context(overrides, include_grants=include_grants, environ=environ)
-    return diff_source(spec, option).read(context)

@@ -1,5 +1,5 @@
-"""The rule set of each dialect, by the dialect key (`engines`' `split_dialect`); any other
-key splits by the generic ANSI rules."""
+"""The rule set of each dialect, by the engine's name (`Database.dialect`) and the other names
+users write for it (mariadb, sqlserver); any other key splits by the generic ANSI rules."""
 
 from __future__ import annotations
 

@@ -25,7 +25,6 @@ class MySQL(Engine):
     display_name = "MySQL"
     default_port = 3306
     sqlfluff_dialect = "mysql"
-    split_dialect = "mysql"
     url_backends = {"mysql": "mysql", "mariadb": "mariadb"}
     jdbc_kinds = ("mysql", "mariadb")
     driver = "pymysql"

@@ -70,7 +70,7 @@ _ON_UPDATE = re.compile(r"\bon update (\S+)", re.IGNORECASE)
 _ByTable = dict[tuple[str, str], list[Constraint]]
 
 
-# ---- how MySQL writes names and strings (shared with mysql_diff) ------------------------
+# ---- how MySQL writes names and strings (shared with ddl.py) ------------------------
 
 
 def quote(name: str) -> str:

@@ -39,7 +39,6 @@ class PostgreSQL(Engine):
     default_port = 5432
     default_schema = "public"
     sqlfluff_dialect = "postgres"
-    split_dialect = "postgresql"
     url_backends = {"postgresql": "postgresql", "postgres": "postgresql"}
     jdbc_kinds = ("postgresql",)
     driver = "psycopg"

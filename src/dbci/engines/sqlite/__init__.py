@@ -27,7 +27,6 @@ class SQLite(Engine):
     display_name = "SQLite"
     default_schema = "main"
     sqlfluff_dialect = "sqlite"
-    split_dialect = "sqlite"
     url_backends = {"sqlite": "sqlite"}
     jdbc_kinds = ("sqlite",)
     driver = "pysqlite"

@@ -27,7 +27,6 @@ class SQLServer(Engine):
     default_port = 1433
     default_schema = "dbo"
     sqlfluff_dialect = "tsql"
-    split_dialect = "mssql"
     url_backends = {"mssql": "mssql", "sqlserver": "mssql"}
     jdbc_kinds = ("sqlserver",)
     driver = "pyodbc"
@@ -48,7 +47,7 @@ class SQLServer(Engine):
         if values.get("trustservercertificate", "").lower() == "true":
             query["TrustServerCertificate"] = "yes"
         try:
-            port_number = int(port) if port else 1433
+            port_number = int(port) if port else self.default_port
         except ValueError:
             raise InputError(f"{where}: bad port in JDBC URL 'jdbc:sqlserver:{head}'") from None
         return UrlParts(

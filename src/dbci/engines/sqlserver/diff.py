@@ -1,6 +1,6 @@
 """The T-SQL statements that turn one SQL Server schema into another.
 
-Tables are altered in place (mssql_tables.py). Views, functions, procedures and triggers
+Tables are altered in place (tables.py). Views, functions, procedures and triggers
 that change are dropped and created again from their module text, rather than rewritten
 into CREATE OR ALTER: the text runs exactly as SQL Server holds it (no rewriting of the
 user's CREATE), on any version, and a drop and a create fit the order of the phases

@@ -4,7 +4,7 @@ dropped and added again, which defaults go and come back, and the ALTER TABLE st
 SQL Server cannot alter a column's computed expression or identity, refuses to alter or
 drop a column that a computed column, an index or a constraint uses or that has a default,
 and refuses to drop a function that a computed column, a check or a default calls. The
-plan says which columns are caught so (`ColumnPlan.touched`); mssql_diff.py takes the
+plan says which columns are caught so (`ColumnPlan.touched`); diff.py takes the
 indexes and constraints on them off and back.
 """
 
