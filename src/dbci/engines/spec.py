@@ -16,17 +16,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from dbci.engines.base import Database
-    from dbci.migrate.clean import SchemaObject
     from dbci.schema.diff import _Planner
     from dbci.schema.model import DbObject, Snapshot
     from dbci.settings.urls import DatabaseUrl, UrlParts
 
 _LOCAL_HOSTS = {None, "", "localhost", "127.0.0.1", "::1"}
+
+
+@dataclass(frozen=True)
+class SchemaObject:
+    """One object in a schema and the statement that drops it (`Engine.clean_objects`).
+
+    `kind` is the engine's word for it ("table", "view", "function", "operator class", …:
+    each engine package's `objects.py` lists its own). `name` of a PostgreSQL routine
+    carries its identity arguments (`f(integer, text)`), of an operator its operand types
+    (`=== (integer, integer)`).
+    """
+
+    kind: str
+    schema: str
+    name: str
+    drop_sql: str  # one statement, no trailing semicolon
 
 
 class Engine:

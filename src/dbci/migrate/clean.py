@@ -13,30 +13,11 @@ function), and the list is read once, before anything is dropped.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 
 from dbci.engines.base import Database
 from dbci.engines.registry import find
+from dbci.engines.spec import SchemaObject as SchemaObject  # re-exported: what clean lists
 from dbci.errors import InputError
-
-
-@dataclass(frozen=True)
-class SchemaObject:
-    """One object in a schema and the statement that drops it.
-
-    `kind` is "extension", "materialized view", "view", "table", "foreign table",
-    "sequence", "function", "procedure", "aggregate", "domain", "type", "collation",
-    "text search configuration", "text search dictionary", "text search parser",
-    "text search template", "operator", "operator class", "operator family", "conversion"
-    or "statistics" on PostgreSQL; "trigger", "view", "index" or "table" on SQLite.
-    `name` of a routine carries its identity arguments (`f(integer, text)`), of an operator
-    its operand types (`=== (integer, integer)`).
-    """
-
-    kind: str
-    schema: str
-    name: str
-    drop_sql: str  # one statement, no trailing semicolon
 
 
 def list_objects(

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
-from dbci.engines.registry import engines
+from dbci.engines.registry import by_jdbc_kind, engines
 from dbci.errors import InputError
 
 if TYPE_CHECKING:
@@ -240,7 +240,7 @@ def _from_jdbc(text: str, where: str) -> UrlParts:
     body = text[len("jdbc:") :]
     kind, _, rest = body.partition(":")
     kind = kind.lower()
-    engine = next((e for e in engines() if kind in e.jdbc_kinds), None)
+    engine = by_jdbc_kind(kind)
     if engine is None:
         raise InputError(
             f"{where}: unsupported JDBC URL 'jdbc:{kind}:…'; dbci supports jdbc:postgresql, "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dbci.engines.base import Database
-from dbci.migrate.clean import SchemaObject
+from dbci.engines.spec import SchemaObject
 
 # kind, the query listing (schema, name) pairs, and the DROP statement's keyword. The order
 # is the drop order: events and triggers first, then views (which read tables and

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dbci.engines.base import Database
-from dbci.migrate.clean import SchemaObject
+from dbci.engines.spec import SchemaObject
 
 
 def postgresql_clean_statements(

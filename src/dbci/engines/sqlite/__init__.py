@@ -16,7 +16,7 @@ from dbci.engines.spec import Engine
 
 if TYPE_CHECKING:
     from dbci.engines.base import Database
-    from dbci.migrate.clean import SchemaObject
+    from dbci.engines.spec import SchemaObject
     from dbci.schema.diff import _Planner
     from dbci.schema.model import Snapshot
     from dbci.settings.urls import DatabaseUrl, UrlParts

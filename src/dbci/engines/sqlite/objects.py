@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dbci.engines.base import Database
-from dbci.migrate.clean import SchemaObject
+from dbci.engines.spec import SchemaObject
 
 
 def sqlite_clean_statements(db: Database, schemas: Sequence[str]) -> list[str]:

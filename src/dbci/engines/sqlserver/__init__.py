@@ -15,7 +15,7 @@ from dbci.errors import InputError
 
 if TYPE_CHECKING:
     from dbci.engines.base import Database
-    from dbci.migrate.clean import SchemaObject
+    from dbci.engines.spec import SchemaObject
     from dbci.schema.diff import _Planner
     from dbci.schema.model import DbObject, Snapshot
     from dbci.settings.urls import UrlParts

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dbci.engines.base import Database
-from dbci.migrate.clean import SchemaObject
+from dbci.engines.spec import SchemaObject
 
 # sys.objects type -> (kind, DROP keyword), in drop order.
 _TYPES: dict[str, tuple[str, str]] = {
