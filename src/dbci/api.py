@@ -530,11 +530,12 @@ def report(
     The files written are `directory / name` for each of `files`; a comment's outcome is in
     `comment` (its `warning` says why it was not posted).
     """
+    from dbci.report.document import report_directory_in
     from dbci.report.render import render_all
+    from dbci.stages.runs import DEFAULT_REPORT_DIR
 
     project = _project_settings(overrides)
-    given = Path(report_dir or "dbci-report")
-    directory = given if given.is_absolute() else project.project_dir / given
+    directory = report_directory_in(Path(report_dir or DEFAULT_REPORT_DIR), project.project_dir)
     if not comment:
         return render_all(directory, project.project_dir)
     from dbci.ci.comments import upsert_comment

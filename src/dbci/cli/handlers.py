@@ -335,7 +335,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _parts(args: argparse.Namespace) -> tuple[str, ...]:
-    return tuple(part for part in ("changes", "drift", "code", "dryrun") if getattr(args, part))
+    return tuple(args.parts or ())
 
 
 def _check(args: argparse.Namespace) -> int:

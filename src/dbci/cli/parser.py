@@ -288,10 +288,14 @@ def _build_version_options(p: argparse.ArgumentParser) -> None:
 
 def _check_options(p: argparse.ArgumentParser) -> None:
     """The options of `check` (and `pipeline`)."""
-    p.add_argument("--changes", action="store_true", help="what the pending migrations change")
-    p.add_argument("--drift", action="store_true", help="the target's drift from its migrations")
-    p.add_argument("--code", action="store_true", help="code analysis of the pending scripts")
-    p.add_argument("--dryrun", action="store_true", help="the SQL deploy would run")
+    # Each part asked is collected in `parts` (the check orders them, and none means all).
+    for name, what in (
+        ("changes", "what the pending migrations change"),
+        ("drift", "the target's drift from its migrations"),
+        ("code", "code analysis of the pending scripts"),
+        ("dryrun", "the SQL deploy would run"),
+    ):
+        p.add_argument(f"--{name}", action="append_const", dest="parts", const=name, help=what)
     p.add_argument("--dialect", help="SQL dialect when no database URL says (postgres, …)")
     p.add_argument("--changed-from", metavar="REF", help="code: only the files changed since REF")
     p.add_argument(

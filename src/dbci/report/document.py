@@ -20,6 +20,11 @@ SCHEMA = "dbci-report/1"
 SECTIONS = ("build", "changes", "drift", "code", "dryrun", "deploy")
 
 
+def report_directory_in(report_dir: Path, project_dir: Path) -> Path:
+    """The report directory `report_dir` names: relative to the project unless absolute."""
+    return report_dir if report_dir.is_absolute() else project_dir / report_dir
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -51,7 +56,7 @@ class Report:
         beside the check's, so that a plan stays with the report), or None."""
         import json
 
-        directory = report_dir if report_dir.is_absolute() else project_dir / report_dir
+        directory = report_directory_in(report_dir, project_dir)
         try:
             data = json.loads((directory / "report.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -80,7 +85,7 @@ class Report:
 
     def write(self, report_dir: Path, project_dir: Path) -> Path:
         """Write `report_dir/report.json` (relative to the project); return its path."""
-        directory = report_dir if report_dir.is_absolute() else project_dir / report_dir
+        directory = report_directory_in(report_dir, project_dir)
         path = directory / "report.json"
         try:
             directory.mkdir(parents=True, exist_ok=True)

@@ -69,8 +69,10 @@ def report_directory(report_dir: Path | None, project_dir: Path) -> Path:
     """`--report-dir` (default dbci-report), made now: a stage that writes its report at
     the end must not find a file in the way only after its work (a deploy's, say) is done.
     Returns the directory as given (relative to the project unless absolute)."""
+    from dbci.report.document import report_directory_in
+
     report_dir = Path(report_dir or DEFAULT_REPORT_DIR)
-    directory = report_dir if report_dir.is_absolute() else project_dir / report_dir
+    directory = report_directory_in(report_dir, project_dir)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
@@ -188,6 +190,7 @@ def run_check(
     cancelled check writes the report as cancelled and is raised again (`Cancelled`).
     `failed_before`: an earlier stage of the run failed (the report's status is failed)."""
     from dbci import cancel
+    from dbci.report.document import report_directory_in
     from dbci.stages.check.stage import check, write_check_outputs
 
     try:
@@ -207,7 +210,7 @@ def run_check(
         path = write_report(lambda: report.write(report_dir, settings.project_dir), str(stop))
         stop.detail = f"the check did not finish; {path} says so"
         raise
-    directory = report_dir if report_dir.is_absolute() else settings.project_dir / report_dir
+    directory = report_directory_in(report_dir, settings.project_dir)
     if failed_before:
         report.status = "failed"
 
