@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Benchmark dbci's schema snapshot and diff against migra on a large generated schema.
+"""Benchmark dbci's schema snapshot and diff against migra, and its snapshot against
+`pg_dump --schema-only`, on a large generated schema.
 
 One run builds two PostgreSQL databases, A and B, from a generated schema of N tables
 (default 2000; each with six columns, a foreign key to the table before it and a secondary
@@ -14,9 +15,10 @@ alternating, it times
   process, and the in-process `dbci.schema.diff.diff(a, b)` call),
 * `python -m dbci diff --source url:<A> --target url:<B> --sql <file>`, and
 * `migra --unsafe <A> <B>`, from its own virtual environment under ~/.cache/dbci-bench,
+* `pg_dump --schema-only --file <file> <A>`, PostgreSQL's own reading of the same schema,
 
-with the peak memory of each dbci process. It checks the SQL each side writes and prints
-the medians against the targets. See bench/README.md.
+with the peak memory of each dbci process and of pg_dump. It checks the SQL each side
+writes and prints the medians against the targets. See bench/README.md.
 
 The server is `--url`, else `$DBCI_BENCH_POSTGRES_URL`, else `$DBCI_TEST_POSTGRES_URL`, else
 an embedded server started with `pgserver`. The URL names an admin database; the benchmark
@@ -494,6 +496,68 @@ def package_version(python: Path, package: str) -> str:
     return done.stdout.strip() if done.returncode == 0 else "unknown"
 
 
+# --- pg_dump -------------------------------------------------------------------------------
+
+
+def find_pg_dump(explicit: str | None) -> tuple[str | None, str]:
+    """(pg_dump executable or None, its version line): `--pg-dump`, else the one on PATH."""
+    path = shutil.which(explicit or "pg_dump")
+    if path is None:
+        if explicit:
+            raise BenchError(f"--pg-dump {explicit}: no such executable")
+        return None, "not on PATH: not timed (--pg-dump PATH to give one)"
+    done = subprocess.run(
+        [path, "--version"], capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
+    return path, done.stdout.strip() or "unknown version"
+
+
+# A child's maximum RSS as `os.wait4` gives it starts from its parent's at the fork (Linux
+# carries the parent's high-water mark over the exec), and this process holds snapshots of
+# its own: its children all report at least its size. So the memory of pg_dump and of
+# `dbci snapshot` is measured apart too, each the only child of a small Python process.
+_PEAK_OF_CHILD = (
+    "import resource, subprocess, sys\n"
+    "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "sys.exit(done.returncode)\n"
+)
+
+
+def peak_mb_alone(cmd: Sequence[str], cwd: Path) -> float:
+    """The peak RSS (MB) of `cmd` run as the only child of a fresh small process."""
+    done = run([sys.executable, "-c", _PEAK_OF_CHILD, *cmd], cwd=cwd)
+    return int(done.stdout.split()[-1]) / 1024  # Linux: KiB
+
+
+def pg_dump_cmd(setup: Setup, out: Path) -> list[str]:
+    assert setup.pg_dump is not None
+    return [setup.pg_dump, "--schema-only", "--file", str(out), setup.url_a]
+
+
+def time_pg_dump(setup: Setup, results: Results, first: bool) -> str:
+    """Time `pg_dump --schema-only` of A once (the whole process, with its peak memory, as
+    `dbci snapshot` is timed); check that it dumped the tables; return a run line."""
+    assert setup.pg_dump is not None
+    out = setup.workdir / "a.dump.sql"
+    out.unlink(missing_ok=True)
+    timing = run(pg_dump_cmd(setup, out), cwd=setup.workdir)
+    dumped = read(out)
+    tables = dumped.count("CREATE TABLE public.")
+    if tables != setup.plan.tables:
+        raise BenchError(
+            f"pg_dump --schema-only dumped {tables} tables; expected {setup.plan.tables}"
+        )
+    results.pg_dump.runs.append(timing)
+    if first:  # the memory of each, measured apart (not timed)
+        results.peak_alone["pg_dump"] = peak_mb_alone(pg_dump_cmd(setup, out), setup.workdir)
+        if setup.dbci is not None:
+            snap = setup.workdir / "a.alone.json"
+            cmd = dbci_cmd("--url", setup.url_a, "snapshot", "--to", str(snap))
+            results.peak_alone["dbci snapshot"] = peak_mb_alone(cmd, setup.workdir)
+    return f"pg_dump {timing.wall:.2f} s"
+
+
 # --- Checks --------------------------------------------------------------------------------
 
 
@@ -553,6 +617,8 @@ class Results:
     sql_fn: InProcess = field(default_factory=InProcess)
     diff_dbs: Series = field(default_factory=Series)
     migra: Series = field(default_factory=Series)
+    pg_dump: Series = field(default_factory=Series)
+    peak_alone: dict[str, float] = field(default_factory=dict)  # MB, measured apart
     notes: list[str] = field(default_factory=list)
 
 
@@ -566,6 +632,7 @@ class Setup:
     workdir: Path
     migra: str | None  # None: --skip-migra
     dbci: DbciInProcess | None  # None: --skip-dbci
+    pg_dump: str | None = None  # None: --skip-pg-dump, or none found
 
 
 def time_dbci(setup: Setup, results: Results, first: bool) -> str:
@@ -642,6 +709,8 @@ def benchmark(setup: Setup, repeat: int) -> Results:
             parts.append(time_dbci(setup, results, i == 1))
         if setup.migra is not None:
             parts.append(time_migra(setup, results, i == 1))
+        if setup.pg_dump is not None:
+            parts.append(time_pg_dump(setup, results, i == 1))
         print(f"run {i}/{repeat}  " + "  ".join(parts), flush=True)
     return results
 
@@ -713,6 +782,25 @@ def report(results: Results, *, as_json: bool, extra: dict[str, Any]) -> None:
                 f"<= {TARGET_PEAK_MB:g} MB {verdict(peak <= TARGET_PEAK_MB)}",
             )
         )
+    dump_ratio = None
+    if r.pg_dump.runs:
+        rows.append(
+            (
+                "pg_dump --schema-only",
+                f"{r.pg_dump.median:.2f} s",
+                f"cpu {r.pg_dump.cpu_median:.2f} s",
+                "",
+            )
+        )
+        if r.snapshot.runs:
+            dump_ratio = r.pg_dump.median / r.snapshot.median
+            rows.append(("pg_dump / dbci snapshot", f"{dump_ratio:.1f}x", "", ""))
+        alone = r.peak_alone
+        if "pg_dump" in alone:
+            versus = (
+                f"dbci snapshot {alone['dbci snapshot']:.0f} MB" if "dbci snapshot" in alone else ""
+            )
+            rows.append(("peak memory apart: pg_dump", f"{alone['pg_dump']:.0f} MB", versus, ""))
     print_medians(rows)
     for note in r.notes:
         print(f"  {note}")
@@ -737,6 +825,10 @@ def report(results: Results, *, as_json: bool, extra: dict[str, Any]) -> None:
             figures["diff_databases"] = r.diff_dbs.as_dict(memory=True)
         if r.migra.runs:
             figures["migra"] = r.migra.as_dict(memory=True)
+        if r.pg_dump.runs:
+            figures["pg_dump"] = r.pg_dump.as_dict(memory=True)
+            figures["pg_dump_over_snapshot"] = None if dump_ratio is None else round(dump_ratio, 2)
+            figures["peak_rss_mb_apart"] = {k: round(v, 1) for k, v in r.peak_alone.items()}
         print(json.dumps(figures, sort_keys=True))
 
 
@@ -765,6 +857,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="PATH",
         help="migra executable to use (default: its own venv in ~/.cache/dbci-bench)",
     )
+    parser.add_argument(
+        "--pg-dump",
+        metavar="PATH",
+        help="pg_dump executable to time against dbci snapshot (default: the one on PATH)",
+    )
+    parser.add_argument(
+        "--skip-pg-dump", action="store_true", help="do not time pg_dump --schema-only"
+    )
     skip = parser.add_mutually_exclusive_group()
     skip.add_argument("--skip-migra", action="store_true", help="time dbci alone")
     skip.add_argument("--skip-dbci", action="store_true", help="time migra alone")
@@ -782,6 +882,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_dbci_cli(work)
             dbci = import_dbci_functions()
         migra, migra_version = (None, "") if args.skip_migra else ensure_migra(args.migra)
+        pg_dump, pg_dump_version = (None, "") if args.skip_pg_dump else find_pg_dump(args.pg_dump)
 
         plan = make_plan(args.tables)
         script_a = schema_script(plan, changed=False)
@@ -801,11 +902,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"build    A {seconds_a:.1f} s, B {seconds_b:.1f} s (not timed)")
         if migra is not None:
             print(f"migra    {migra_version} ({migra})")
+        if not args.skip_pg_dump:
+            print(f"pg_dump  {pg_dump_version}" + (f" ({pg_dump})" if pg_dump else ""))
         if dbci is not None and dbci.missing:
             print(f"note     not timed in-process: {'; '.join(dbci.missing)}")
         print(f"runs     {args.repeat} of each side", flush=True)
 
-        setup = Setup(plan, cluster.url(db_a), cluster.url(db_b), work, migra, dbci)
+        setup = Setup(plan, cluster.url(db_a), cluster.url(db_b), work, migra, dbci, pg_dump)
         results = benchmark(setup, args.repeat)
         extra = {
             "tables": plan.tables,
@@ -814,6 +917,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "repeat": args.repeat,
             "server": version,
             "migra_version": migra_version or None,
+            "pg_dump_version": pg_dump_version or None,
         }
         report(results, as_json=args.json, extra=extra)
 

@@ -129,6 +129,33 @@ def test_a_stale_snapshot_is_not_taken_for_drift(tmp_path: Path, pg_url: str) ->
     )
 
 
+def test_a_snapshot_saved_by_an_older_dbci_is_not_taken_for_drift(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A snapshot of format dbci-snapshot/1 read fewer kinds of objects (no policies, rules,
+    statistics, …): comparing with it would call all of those drift. The deploy compares
+    with a rebuild instead, and `check --drift-source snapshot-history` says why it
+    cannot use it."""
+    root = write_project(tmp_path / "p", FILES)
+    assert run_dbci("--project", root, "--url", pg_url, "deploy").returncode == 0
+    _rows(pg_url, "ALTER TABLE a ENABLE ROW LEVEL SECURITY")
+    _rows(pg_url, "CREATE POLICY a_read ON a USING (id > 0)")
+    # What an older dbci saved: a policy and row security it could not see.
+    _rows(
+        pg_url,
+        "UPDATE dbci_snapshot_history SET snapshot = replace(snapshot, "
+        "'dbci-snapshot/2', 'dbci-snapshot/1')",
+    )
+    done = run_dbci(
+        "--project", root, "--url", pg_url, "check", "--drift", "--drift-source", "snapshot-history"
+    )
+    assert done.returncode == 2 and "saved by an older dbci" in done.stderr
+    more = write_project(root, {"V3__c.sql": "CREATE TABLE c (id int);\n"})
+    done = run_dbci("--project", more, "--url", pg_url, "deploy")
+    # The rebuild (the migrations) has neither: the policy is drift, found by the rebuild.
+    assert done.returncode == 1 and "Add policy public.a.a_read" in done.stderr, done.stderr
+
+
 def test_undo_on_failure_is_not_needed_with_transactional_ddl(tmp_path: Path, pg_url: str) -> None:
     root = write_project(tmp_path / "p", {**FILES, "V3__bad.sql": "SELECT 1/0;\n"})
     done = run_dbci("--project", root, "--url", pg_url, "deploy", "--undo-on-failure")

@@ -926,3 +926,44 @@ def test_model_objects_compare_by_their_fields(pg_url: str, tmp_path: Path) -> N
         **{f.name: getattr(view, f.name) for f in dataclasses.fields(view)}
     )
     assert as_materialized != view  # another class is never equal
+
+
+def test_a_role_without_superuser_rights_reads_every_kind(
+    pg_cluster: PgCluster, tmp_path: Path
+) -> None:
+    """The catalog queries read only what any role may read (pg_roles, not pg_authid):
+    a plain role that can connect snapshots policies, rules, statistics, publications,
+    collations and casts like a superuser does."""
+    import secrets
+
+    from sqlalchemy.engine import make_url
+
+    role = f"dbci_plain_{secrets.token_hex(4)}"
+    admin = pg_cluster.admin_connection()
+    admin.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        with pg_cluster.scratch_database() as url:
+            with connected(url, tmp_path) as db:
+                run_script(
+                    db,
+                    f"""
+                    CREATE TABLE t (a int, b text);
+                    CREATE POLICY p ON t TO {role} USING (a > 0);
+                    CREATE RULE r AS ON DELETE TO t DO INSTEAD NOTHING;
+                    CREATE STATISTICS s ON a, b FROM t;
+                    CREATE PUBLICATION pub FOR TABLE t;
+                    CREATE COLLATION c (provider = libc, locale = 'C');
+                    CREATE TYPE e AS ENUM ('x');
+                    CREATE FUNCTION e_int(e) RETURNS int LANGUAGE sql AS 'SELECT 1';
+                    CREATE CAST (e AS int) WITH FUNCTION e_int(e);
+                    """,
+                )
+                wanted = snapshot_postgresql(db, ["public"])
+            plain = make_url(url).set(username=role).render_as_string(hide_password=False)
+            with connected(plain, tmp_path) as db:
+                got = snapshot_postgresql(db, ["public"])
+    finally:
+        admin.execute(f"DROP ROLE {role}")
+    kinds = {key[0] for key in got.objects}
+    assert {"policy", "rule", "statistics", "publication", "collation", "cast"} <= kinds
+    assert got.objects == wanted.objects

@@ -232,6 +232,8 @@ def test_the_model_is_deterministic_and_follows_the_database(workspace, dbci) ->
     )
     assert json.loads(out) == {
         "changes": [],
+        # The configured schemas (dbci.toml above), on both sides.
+        "schemas": {"source": ["public", "sales"], "target": ["public", "sales"]},
         "model": {
             "directory": str(model),
             "source": "the diff with env:dev",

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from support.databases import count_queries
+from test_mysql_schema_truth import ORACLE_CATALOG_KINDS, oracle_differences, show_create
 
 from dbci.engines.base import Database
 from dbci.engines.mysql.ddl import create_ddl, mysql_script
@@ -246,6 +247,18 @@ SCENARIOS: dict[str, tuple[list[str], list[str]]] = {
 }
 
 
+# Scenarios whose SHOW CREATE TABLE after the diff lists the same keys and checks as B's
+# in another order: MySQL lists them in the order they were added, which the snapshot
+# does not hold (checks are sorted by name, indexes are objects of their own). A known
+# gap of the snapshot, not of these scenarios: the oracle compares their lines unordered.
+KEY_ORDER_GAPS = {"unique and check constraints", "indexes: add, drop, change, prefix, fulltext"}
+
+
+def _lines(statement: str) -> list[str]:
+    """A statement's lines without the commas that end all but the last part."""
+    return [line.rstrip(",") for line in statement.splitlines()]
+
+
 @contextmanager
 def connected(url: str) -> Iterator[Database]:
     db = MySQLDatabase.connect(
@@ -300,6 +313,15 @@ def test_round_trip(name: str, two_urls: tuple[str, str]) -> None:
                 differences(now, target) + "\n\nstatements:\n" + forward.sql()
             )
             assert not diff(now, target).statements
+            if target is b:  # SHOW CREATE of the objects dbci rebuilds from the catalog agrees
+                got, want = (
+                    show_create(db, ORACLE_CATALOG_KINDS),
+                    show_create(other, ORACLE_CATALOG_KINDS),
+                )
+                if name in KEY_ORDER_GAPS:  # the same lines, in another order (see there)
+                    got = {k: sorted(_lines(v)) for k, v in got.items()}
+                    want = {k: sorted(_lines(v)) for k, v in want.items()}
+                assert got == want, oracle_differences(got, want) + "\n\n" + forward.sql()
         # Every kind the scenario has survives the snapshot file.
         assert snapshot_file.loads(snapshot_file.dumps(b), "b").objects == b.objects
 
@@ -414,8 +436,10 @@ def test_create_ddl_is_mysqls(mysql_url: str) -> None:
     with connected(mysql_url) as db:
         run(db, SCENARIOS["routines: add, change, drop"][1] + ["create table t (id int)"])
         shot = snap(db)
+        # The table options as the server writes them after the column list.
+        options = str(db.query("SHOW CREATE TABLE t")[0][1]).rsplit("\n) ", 1)[1]
     table = create_ddl(shot.objects[("table", "", "t")])
-    assert table == "CREATE TABLE `t` (\n  `id` int(11)\n);\n"
+    assert table == f"CREATE TABLE `t` (\n  `id` int(11)\n) {options};\n"
     routine = create_ddl(shot.objects[("function", "", "fresh(s varchar(10))")])
     assert routine.startswith("DELIMITER $$\nCREATE FUNCTION `fresh`(`s` varchar(10))")
     result = diff(Snapshot("mysql"), shot)
@@ -457,7 +481,7 @@ def test_queries_do_not_grow_with_the_tables(mysql_url: str) -> None:
             queries = count_queries(db)
             snapshot_mysql(db, [schema])
             counts.append(queries())
-    assert counts == [11, 11]  # the server's version, and one query per kind
+    assert counts == [12, 12]  # the server's version, and one query per kind
 
 
 def test_snapshot_and_diff_commands(dbci, two_urls: tuple[str, str], tmp_path: Path) -> None:

@@ -132,15 +132,20 @@ def test_diff_between_environments(tmp_path: Path, dbci) -> None:
         ("{not json", "not a dbci snapshot (invalid JSON"),
         ('{"tables": []}', 'no "format" key'),
         (
-            '{"format": "dbci-snapshot/0", "dialect": "sqlite", "objects": []}',
-            "snapshot format 'dbci-snapshot/0' is not the one this dbci reads",
+            '{"format": "dbci-snapshot/9", "dialect": "sqlite", "objects": []}',
+            "snapshot format 'dbci-snapshot/9' is not the one this dbci reads",
         ),
         (
-            '{"format": "dbci-snapshot/1", "dialect": "sqlite", "objects": [{"type": "table"}]}',
+            # A snapshot of the format before the object kinds of issue 24 were read.
+            '{"format": "dbci-snapshot/1", "dialect": "sqlite", "objects": []}',
+            "snapshot format 'dbci-snapshot/1' was written by an older dbci",
+        ),
+        (
+            '{"format": "dbci-snapshot/2", "dialect": "sqlite", "objects": [{"type": "table"}]}',
             "object 0 (table) is malformed",
         ),
         (
-            '{"format": "dbci-snapshot/1", "dialect": "sqlite", "objects": [{"type": "blob"}]}',
+            '{"format": "dbci-snapshot/2", "dialect": "sqlite", "objects": [{"type": "blob"}]}',
             "object 0 (blob) is malformed",
         ),
         ("[1, 2]", 'no "format" key'),

@@ -200,6 +200,7 @@ def snapshot(
     *,
     to: Path | None = None,
     include_grants: bool = False,
+    include_owners: bool = False,
     log: Log = quiet,
 ) -> SnapshotResult:
     """write the environment's schema as stable JSON
@@ -211,7 +212,9 @@ def snapshot(
     """
     from dbci.schema import commands
 
-    return commands.snapshot(settings, to=to, include_grants=include_grants, log=log)
+    return commands.snapshot(
+        settings, to=to, include_grants=include_grants, include_owners=include_owners, log=log
+    )
 
 
 @dataclass
@@ -230,11 +233,13 @@ def diff(
     target: str,
     *,
     include_grants: bool = False,
+    include_owners: bool = False,
     build_environment: str | None = None,
     build_version: str | None = None,
     rebuild: bool = False,
     artifact: str | None = None,
     keep_artifact: bool = False,
+    column_order: bool | None = None,
     log: Log = quiet,
 ) -> DiffRun:
     """compare two schemas: the changes and the SQL from one to the other
@@ -248,6 +253,10 @@ def diff(
     The artifact is saved (to `artifact`, else .dbci_cache/diff.json in the project) when
     one side is schemaModel or migrations, when `artifact` names a file, or with
     `keep_artifact`. `comparison.diff.sql()` is the SQL script.
+
+    `column_order`: whether a table whose columns are in another order differs (None: where
+    the engine moves columns in place, MySQL and SQLite); PostgreSQL rebuilds the table
+    for it, its rows copied.
     """
     from dbci.schema.artifact import DiffArtifact
     from dbci.schema.commands import compare
@@ -259,8 +268,10 @@ def diff(
         source,
         target,
         include_grants=include_grants,
+        include_owners=include_owners,
         build=BuildOptions(build_environment, build_version, rebuild),
         log=log,
+        column_order=column_order,
     )
     made = DiffArtifact(source, target, comparison.source, comparison.target)
     saved = None
@@ -284,6 +295,7 @@ def model(
     *,
     changes: str | Sequence[int] | None = None,
     include_grants: bool = False,
+    include_owners: bool = False,
     artifact: str | None = None,
     compared: DiffArtifact | None = None,
 ) -> ModelResult:
@@ -308,7 +320,9 @@ def model(
     if named:
         if ids is not None:
             raise InputError("--changes picks changes of a diff: not with -e/--url")
-        return model_from_database(settings, include_grants=include_grants)
+        return model_from_database(
+            settings, include_grants=include_grants, include_owners=include_owners
+        )
     compared = compared or read_artifact(artifact, settings)
     return model_from_artifact(settings, compared, ids)
 
@@ -321,6 +335,7 @@ def generate(
     changes: str | Sequence[int] | None = None,
     artifact: str | None = None,
     compared: DiffArtifact | None = None,
+    column_order: bool | None = None,
 ) -> Generated:
     """write the next migration and its undo script from the last diff
 
@@ -330,7 +345,8 @@ def generate(
     dbci build then proves the pair.
 
     The diff is `compared`, else the artifact file `artifact`, else the project's last;
-    `version` defaults to the highest version's first part + 1.
+    `version` defaults to the highest version's first part + 1. `column_order` as for
+    `diff`.
     """
     import dataclasses
 
@@ -343,7 +359,14 @@ def generate(
     compared = compared or read_artifact(artifact, settings)
     if not description:
         raise InputError("generate needs --description, the migration's few words")
-    return write(settings, compared, ids, description=description, version=version)
+    return write(
+        settings,
+        compared,
+        ids,
+        description=description,
+        version=version,
+        column_order=column_order,
+    )
 
 
 # ---- the stages ------------------------------------------------------------------------------

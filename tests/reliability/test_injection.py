@@ -575,6 +575,10 @@ def expected_markdown(report: dict[str, Any], *, links: bool) -> dict[str, Any]:
     strong = (
         listed + (1 if build else 0) + (1 if build and build.get("undo_verified") is False else 0)
     )
+    # Each change that can lose data, and each drift item whose revert can, is marked in bold.
+    strong += sum(1 for o in (changes or {}).get("objects") or [] if o.get("destructive"))
+    if drift and drift.get("detected"):
+        strong += sum(1 for i in (drift.get("items") or [])[:50] if i.get("revert_destructive"))
     dryrun = report.get("dryrun") or {}
     return {
         "headings": headings,

@@ -208,6 +208,7 @@ def _snapshot(args: argparse.Namespace) -> int:
         settings,
         to=to,
         include_grants=args.include_grants,
+        include_owners=args.include_owners,
         log=_error_stream if to is None else _say,
     )
     if to is None:
@@ -235,11 +236,13 @@ def _diff(args: argparse.Namespace) -> int:
         args.source,
         args.target,
         include_grants=args.include_grants,
+        include_owners=args.include_owners,
         build_environment=args.build_environment,
         build_version=args.build_version,
         rebuild=args.rebuild,
         artifact=args.artifact,
         keep_artifact=bool(args.then),
+        column_order=args.column_order,
         log=_error_stream if as_json or script_to_stdout else _say,
     )
     _keep(done.comparison)
@@ -248,9 +251,10 @@ def _diff(args: argparse.Namespace) -> int:
     # What model and generate do next: in JSON beside the changes, in text after them.
     following = {step: _model_or_generate(args, step, done.artifact) for step in args.then}
     if as_json:
-        _say(output.dumps(output.diff_json(result) | {s: d for s, (d, _) in following.items()}))
+        data = output.diff_json(result, done.comparison)
+        _say(output.dumps(data | {s: d for s, (d, _) in following.items()}))
     else:
-        show(output.diff_text(result))
+        show(output.diff_text(result, done.comparison))
         for _, text in following.values():
             show(text)
     if args.sql is not None:
@@ -282,12 +286,14 @@ def _model_or_generate(
             changes=args.changes,
             artifact=args.artifact,
             compared=compared,
+            column_order=args.column_order,
         )
         return output.generate_json(made), output.generate_text(made)
     done = api.model(
         overrides(args),
         changes=args.changes,
         include_grants=args.include_grants,
+        include_owners=args.include_owners,
         artifact=args.artifact,
         compared=compared,
     )

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # only for annotations: a command imports just what it runs
     from dbci.migrate.dryrun import DryRunResult
     from dbci.migrate.lifecycle import BaselineResult, CleanResult, RepairResult, UndoResult
     from dbci.migrate.state import MigrationInfo
-    from dbci.schema.commands import SnapshotResult
+    from dbci.schema.commands import Comparison, SnapshotResult
     from dbci.schema.diff import Diff
     from dbci.schema.generate import Generated
     from dbci.schema.model_commands import ModelResult
@@ -218,10 +218,12 @@ def undo_json(result: UndoResult) -> dict[str, Any]:
     }
 
 
-def diff_text(result: Diff) -> str:
-    """The changes of a diff as a table: id, change, type, schema, name."""
+def diff_text(result: Diff, compared: Comparison | None = None) -> str:
+    """The changes of a diff as a table: id, change, type, schema, name; after it, the
+    schemas each side was read from (`compared`), so that one left out is never silent."""
+    read = "" if compared is None else "\n" + schemas_line(compared)
     if not result.changes:
-        return "No differences."
+        return "No differences." + read
     rows = [
         [
             str(c.id),
@@ -234,13 +236,29 @@ def diff_text(result: Diff) -> str:
     ]
     count = len(result.changes)
     summary = f"{count} difference{'s' * (count != 1)}"
-    return table(["Id", "Change", "Type", "Schema", "Name"], rows) + "\n" + summary
+    return table(["Id", "Change", "Type", "Schema", "Name"], rows) + "\n" + summary + read
 
 
-def diff_json(result: Diff) -> dict[str, Any]:
+def schemas_line(compared: Comparison) -> str:
+    """`Schemas read: source public, shop; target public`."""
+    sides = (
+        f"{side} {', '.join(shot.schemas_read()) or '(none)'}"
+        for side, shot in (("source", compared.source), ("target", compared.target))
+    )
+    return "Schemas read: " + "; ".join(sides)
+
+
+def diff_json(result: Diff, compared: Comparison | None = None) -> dict[str, Any]:
     """`diff --output json`: `{"changes": [{id, change, type, schema, name, before_sql,
-    after_sql, destructive}]}`."""
-    return {"changes": [c.to_dict() for c in result.changes]}
+    after_sql, destructive}], "schemas": {"source": [...], "target": [...]}}`, the schemas
+    each side was read from (with `compared`)."""
+    data: dict[str, Any] = {"changes": [c.to_dict() for c in result.changes]}
+    if compared is not None:
+        data["schemas"] = {
+            "source": list(compared.source.schemas_read()),
+            "target": list(compared.target.schemas_read()),
+        }
+    return data
 
 
 def build_text(result: BuildResult) -> str:

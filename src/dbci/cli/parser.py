@@ -166,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(commands, "snapshot")
     p.add_argument("--to", metavar="FILE", help="write to FILE (default: standard output)")
     p.add_argument("--include-grants", action="store_true", help="include privileges")
+    p.add_argument("--include-owners", action="store_true", help="include owners")
     _global_options(p, suppress=True)
 
     p = _command(commands, "diff")
@@ -181,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sql", metavar="FILE", help="write the SQL script to FILE (- for stdout)")
     p.add_argument("--exit-code", action="store_true", help="exit 1 when there are differences")
     p.add_argument("--include-grants", action="store_true", help="compare privileges too")
+    p.add_argument("--include-owners", action="store_true", help="compare owners too")
     _diff_build_options(p)
     _artifact_options(p)
     _generate_options(p)
@@ -188,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(commands, "model")
     p.add_argument("--include-grants", action="store_true", help="write privileges too")
+    p.add_argument("--include-owners", action="store_true", help="write owners too")
     _artifact_options(p)
     _global_options(p, suppress=True)
 
@@ -272,6 +275,13 @@ def _generate_options(p: argparse.ArgumentParser) -> None:
         dest="migration_version",
         metavar="V",
         help="the migration's version (generate; default: the highest's first part + 1)",
+    )
+    p.add_argument(
+        "--column-order",
+        action="store_true",
+        default=None,
+        help="a table whose columns are in another order differs; PostgreSQL rebuilds it "
+        "(rows copied) to fix the order",
     )
 
 

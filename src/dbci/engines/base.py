@@ -172,6 +172,12 @@ class Database:
     def schema_exists(self, schema: str) -> bool:
         raise NotImplementedError
 
+    def user_schemas(self) -> list[str]:
+        """The schemas a snapshot reads when none are configured: every schema that is
+        neither the system's nor an extension's, sorted. An engine whose schema is its
+        database (MySQL, SQLite's `main`) has the current one."""
+        return [self.current_schema()]
+
     def create_schema_sql(self, schema: str) -> str:
         """The statement that creates a schema."""
         raise NotImplementedError

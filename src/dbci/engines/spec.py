@@ -77,6 +77,14 @@ class Engine:
     # Whether a project that names no engine is taken to be of this one (its embedded build
     # database).
     default: ClassVar[bool] = False
+    # Whether the diff's statements put a table's columns in the target's order in place
+    # (MySQL moves a column, SQLite rebuilds the table): a diff then compares column order
+    # unless told not to. Where they cannot (PostgreSQL adds a column last), the order is
+    # compared only when asked, and a table is rebuilt for it.
+    moves_columns: ClassVar[bool] = False
+    # Whether a generated column becomes a plain one in place, keeping its values
+    # (PostgreSQL's ALTER COLUMN … DROP EXPRESSION); elsewhere it is dropped and added.
+    keeps_generated_values: ClassVar[bool] = False
 
     def __repr__(self) -> str:
         return f"<engine {self.name}>"
@@ -141,6 +149,7 @@ class Engine:
         schemas: Sequence[str],
         *,
         include_grants: bool = False,
+        include_owners: bool = False,
         exclude_tables: Collection[tuple[str, str]] = (),
         parallel: bool = True,
     ) -> Snapshot:
@@ -156,6 +165,12 @@ class Engine:
     def ddl_renderer(self) -> Callable[[DbObject], str] | None:
         """The engine's own writer of an object's DDL, where the model's would not run
         there; None: the model's."""
+        return None
+
+    def loses_data(self, old: DbObject, new: DbObject) -> bool | None:
+        """Whether changing `old` into `new` (one key) may lose data, where the engine's
+        statements decide it (MySQL renames a column in place, drops partitions); None: the
+        model's rule."""
         return None
 
     def script(self, statements: Sequence[str]) -> str:

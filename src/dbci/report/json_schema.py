@@ -95,9 +95,12 @@ _APPLIED_MIGRATION = _object(
 _OBJECT_NAME = {"change": _STR, "type": _STR, "schema": _STR_OR_NULL, "name": _STR}
 
 
-def _changed_object(before: str, after: str) -> dict[str, Any]:
+def _changed_object(before: str, after: str, marked: str) -> dict[str, Any]:
+    """A changed object; `marked` says whether its change may lose data (`destructive`
+    for a change, `revert_destructive` for drift: whether reverting it does). Not required:
+    reports of an older dbci have no mark."""
     return _object(
-        {**_OBJECT_NAME, before: _STR_OR_NULL, after: _STR_OR_NULL},
+        {**_OBJECT_NAME, before: _STR_OR_NULL, after: _STR_OR_NULL, marked: _BOOL},
         ("change", "type", "schema", "name", before, after),
     )
 
@@ -153,7 +156,7 @@ _CHANGES = _object(
         "from_version": _STR_OR_NULL,
         "to_version": _STR_OR_NULL,
         "pending": _array(_PENDING_MIGRATION),
-        "objects": _array(_changed_object("before_sql", "after_sql")),
+        "objects": _array(_changed_object("before_sql", "after_sql", "destructive")),
     },
     ("from_version", "to_version", "pending", "objects"),
     nullable=True,
@@ -163,7 +166,7 @@ _DRIFT = _object(
     {
         "detected": _BOOL,
         "source": _STR,
-        "items": _array(_changed_object("expected_sql", "actual_sql")),
+        "items": _array(_changed_object("expected_sql", "actual_sql", "revert_destructive")),
         "repo": _array(
             _object({"kind": _STR, "message": _STR, "file": _STR_OR_NULL}, ("kind", "message"))
         ),

@@ -52,6 +52,7 @@ def read_built(
     dialect: str | None,
     *,
     include_grants: bool = False,
+    include_owners: bool = False,
     log: Log = quiet,
 ) -> Snapshot:
     """The `migrations` or `schemaModel` source's schema. `dialect` is the other side's,
@@ -62,7 +63,9 @@ def read_built(
     from dbci.schema.commands import take_snapshot
 
     def snapshot_of(settings: Settings) -> Snapshot:
-        return take_snapshot(settings, include_grants=include_grants)[1]
+        return take_snapshot(
+            settings, include_grants=include_grants, include_owners=include_owners
+        )[1]
 
     # Built for the environment the command line names (-e, DBCI_ENVIRONMENT, the default
     # environment): its schemas and placeholders; its URL is not needed.

@@ -20,6 +20,7 @@ from dbci.engines import open_database
 from dbci.errors import InputError
 from dbci.log import Log, quiet
 from dbci.schema.diff import Diff, diff
+from dbci.schema.introspect import schemas_to_read
 from dbci.schema.introspect import snapshot as read_snapshot
 from dbci.schema.model import Snapshot
 from dbci.schema.sources import BuildOptions, Context, diff_source
@@ -54,19 +55,26 @@ def gc_paused() -> Iterator[None]:
 
 
 def take_snapshot(
-    settings: Settings, *, include_grants: bool = False, parallel: bool = True
+    settings: Settings,
+    *,
+    include_grants: bool = False,
+    include_owners: bool = False,
+    parallel: bool = True,
 ) -> tuple[str, Snapshot]:
-    """Read the settings' database: (its description, its snapshot)."""
+    """Read the settings' database: (its description, its snapshot); privileges and
+    owners when asked."""
     db = open_database(settings)
     try:
         with db.losing_connection():
+            # The configured schemas, else every schema but the system's (`schemas_to_read`).
+            schemas = schemas_to_read(db, settings.default_schema, settings.schemas)
             default = settings.default_schema or (settings.schemas[0] if settings.schemas else None)
-            default = default or db.current_schema()
-            schemas = [default] + [s for s in settings.schemas if s != default]
+            default = default or db.current_schema()  # where the history table is
             shot = read_snapshot(
                 db,
-                [s for s in schemas if db.schema_exists(s)],
+                schemas,
                 include_grants=include_grants,
+                include_owners=include_owners,
                 # dbci's own tables: the history, and the snapshots deploy keeps for drift
                 exclude_tables=[(default, settings.table), (default, "dbci_snapshot_history")],
                 parallel=parallel,
@@ -77,12 +85,19 @@ def take_snapshot(
 
 
 def snapshot(
-    settings: Settings, *, to: Path | None, include_grants: bool = False, log: Log = quiet
+    settings: Settings,
+    *,
+    to: Path | None,
+    include_grants: bool = False,
+    include_owners: bool = False,
+    log: Log = quiet,
 ) -> SnapshotResult:
     """Snapshot the settings' database; write it to `to` when given."""
     with gc_paused():
-        database, shot = take_snapshot(settings, include_grants=include_grants)
-        log(f"Database: {database}")
+        database, shot = take_snapshot(
+            settings, include_grants=include_grants, include_owners=include_owners
+        )
+        log(f"Database: {database}; schemas read: {', '.join(shot.schemas) or '(none)'}")
         if to is not None:
             from dbci.schema.snapshot_file import save
 
@@ -106,13 +121,15 @@ def compare(
     target: str,
     *,
     include_grants: bool = False,
+    include_owners: bool = False,
     environ: dict[str, str] | None = None,
     build: BuildOptions | None = None,
     log: Log = quiet,
+    column_order: bool | None = None,
 ) -> Comparison:
     """The diff from `source` to `target` (each a source spec of `schema/sources.py`: env:,
     url:, snapshot:, migrations, schemaModel; the last two on the build database that
-    `build` says)."""
+    `build` says). `column_order`: whether columns in another order differ (`diff`)."""
     sides = {
         "--source": diff_source(source, "--source"),
         "--target": diff_source(target, "--target"),
@@ -120,6 +137,7 @@ def compare(
     context = Context(
         overrides,
         include_grants=include_grants,
+        include_owners=include_owners,
         environ=environ,
         build=build or BuildOptions(),
         log=log,
@@ -141,6 +159,6 @@ def compare(
                 f"--source is a {a.dialect} schema and --target a {b.dialect} schema: "
                 "a diff compares two databases of the same engine"
             )
-        return Comparison(a, b, diff(a, b))
+        return Comparison(a, b, diff(a, b, column_order=column_order))
 
 

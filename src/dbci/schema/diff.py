@@ -16,8 +16,10 @@ that is recreated.
 
 The statements come from the engine's DDL emitter (`Engine.emit_ddl`: PostgreSQL's in
 `dbci.engines.postgresql.ddl`, MySQL's, SQLite's and SQL Server's in their packages), in
-dependency order, from what the planner here worked out. A rename shows as a drop and an
-add: a snapshot cannot tell a renamed object from a new one.
+dependency order, from what the planner here worked out; what a change of one object
+takes (recreated, destructive, columns out of order) is decided in
+`dbci.schema.change_rules`. A rename shows as a drop and an add: a snapshot cannot tell a
+renamed object from a new one.
 """
 
 from __future__ import annotations
@@ -31,25 +33,34 @@ from typing import TypeGuard, TypeVar, cast
 from dbci.engines.registry import find, model_engine
 from dbci.engines.spec import Engine
 from dbci.errors import InputError
+from dbci.schema.change_rules import (
+    after_extension_moves,
+    columns_rewritten,
+    loses_data,
+    name_pattern,
+    needs_recreate,
+    order_only,
+    out_of_order,
+    parent_key,
+    same_as_read,
+    uses_types,
+)
 from dbci.schema.model import (
     KIND_ORDER,
-    Column,
-    CompositeType,
+    CatalogObject,
     DbObject,
     Domain,
     Enum,
+    Extension,
     Function,
     Index,
     Key,
-    Sequence,
     Snapshot,
     Table,
     Trigger,
     View,
     constraint_drops,
     is_foreign_key,
-    quote_ident,
-    type_dependencies,
 )
 
 ADD, CHANGE, DROP = "Add", "Change", "Drop"
@@ -124,26 +135,40 @@ class Diff:
         return any(c.destructive for c in self.changes)
 
 
-def diff(a: Snapshot, b: Snapshot) -> Diff:
-    """What changes from snapshot `a` to snapshot `b`, and the SQL that makes a into b."""
+def diff(a: Snapshot, b: Snapshot, *, column_order: bool | None = None) -> Diff:
+    """What changes from snapshot `a` to snapshot `b`, and the SQL that makes a into b.
+
+    `column_order`: whether a table whose columns are in another order differs. None: where
+    the engine's statements move columns in place (`Engine.moves_columns`). PostgreSQL adds
+    a column last and cannot move one: there a table is rebuilt for it (`reordered`), and
+    only when asked."""
     if a.dialect != b.dialect:
         raise InputError(
             f"cannot compare a {a.dialect} schema with a {b.dialect} schema: "
             "both sources must be of the same database engine"
         )
-    return _Planner(a, b).run()
+    return _Planner(a, b, column_order=column_order).run()
 
 
 class _Planner:
     """Works out the changes, then emits statements phase by phase."""
 
-    def __init__(self, a: Snapshot, b: Snapshot) -> None:
+    def __init__(self, a: Snapshot, b: Snapshot, *, column_order: bool | None = None) -> None:
+        a = after_extension_moves(a, b)
         self.a, self.b = a, b
+        self.engine = _engine(a.dialect)
+        self.column_order = self.engine.moves_columns if column_order is None else column_order
         self.added = [o for k, o in b.objects.items() if k not in a.objects]
         self.dropped = [o for k, o in a.objects.items() if k not in b.objects]
         self.changed = [
-            (a.objects[k], o) for k, o in b.objects.items() if k in a.objects and a.objects[k] != o
+            (a.objects[k], o)
+            for k, o in b.objects.items()
+            if k in a.objects
+            and a.objects[k] != o
+            and (self.column_order or not order_only(a.objects[k], o))
+            and not same_as_read(a.objects[k], o)
         ]
+        self._pair_moved_extensions()
         self.added_keys = {o.key for o in self.added}
         self.dropped_keys = {o.key for o in self.dropped}
         # Keys dropped and created again (in A and B): views, indexes, triggers, … Types in
@@ -160,19 +185,62 @@ class _Planner:
         # that use a routine or type dropped or recreated (`_detach_dependent_parts`);
         # step 3 alters them from there into B's.
         self.detached: dict[Key, Table] = {}
-        self.destructive: set[Key] = set(self.dropped_keys)
+        # Tables rebuilt (created anew, rows copied) to put their columns in B's order,
+        # which ALTER TABLE cannot do (`column_order` on an engine that cannot move them).
+        self.reordered: set[Key] = set()
+        # Partitions that leave their parent in step 1 (DETACH PARTITION) and tables that
+        # join one in step 3 (ATTACH PARTITION): a partition becoming a table or the other
+        # way round, a bound that changes, another parent, a parent that is rebuilt.
+        self.detach: set[Key] = set()
+        self.attach: set[Key] = set()
+        # Every drop may lose something, but for an owner's record, which goes with its
+        # object and holds nothing.
+        self.destructive: set[Key] = {k for k in self.dropped_keys if k[0] != "owner"}
         self.out = Diff(a.dialect)
+
+    def _pair_moved_extensions(self) -> None:
+        """An extension in another schema in B is moved there (ALTER EXTENSION … SET SCHEMA),
+        one change: its key holds the schema, but its name is unique in a database. One
+        that cannot move (not relocatable) stays a drop and an add, and the emitter drops
+        it before creating it again."""
+        dropped = {o.name: o for o in self.dropped if isinstance(o, Extension) and o.relocatable}
+        moved = [
+            (dropped[o.name], o)
+            for o in self.added
+            if isinstance(o, Extension) and o.name in dropped
+        ]
+        if not moved:
+            return
+        gone = {id(o) for pair in moved for o in pair}
+        self.added = [o for o in self.added if id(o) not in gone]
+        self.dropped = [o for o in self.dropped if id(o) not in gone]
+        self.changed += moved
 
     # ---- classification ---------------------------------------------------------------
 
     def run(self) -> Diff:
+        keeps_generated = self.engine.keeps_generated_values
+        moves_columns = self.engine.moves_columns
         for old, new in self.changed:
-            if _needs_recreate(old, new):
+            if needs_recreate(old, new):
                 self.recreate.add(old.key)
             elif isinstance(old, Function) and isinstance(new, Function):
                 if (old.definition, old.body) != (new.definition, new.body):
                     self.redefined.add(old.key)
-            if _loses_data(old, new):
+            elif (
+                self.column_order
+                and not moves_columns
+                and isinstance(old, Table)
+                and isinstance(new, Table)
+                and out_of_order(old, new, keeps_generated=keeps_generated)
+            ):
+                # Rebuilt like a recreated table, but its rows are copied (`reordered`).
+                self.recreate.add(old.key)
+                self.reordered.add(old.key)
+            verdict = self.engine.loses_data(old, new)
+            if verdict is None:
+                verdict = loses_data(old, new, keeps_generated=keeps_generated)
+            if verdict or old.key in self.reordered:
                 self.destructive.add(old.key)
         rebuilt_types = {k for k in self.recreate if k[0] in _TYPE_KINDS}
         self.retyped = (
@@ -181,12 +249,14 @@ class _Planner:
                 for key, table in self.a.objects.items()
                 if isinstance(table, Table)
                 and key in self.b.objects
-                and _uses_types(table, rebuilt_types)
+                and uses_types(table, rebuilt_types)
             }
             if rebuilt_types
             else set()
         )
         self._spread_recreation()
+        self._lose_unread()
+        self._move_partitions()
         self._refresh_constraints()
         self._detach_dependent_parts()
         self._record_changes()
@@ -204,14 +274,15 @@ class _Planner:
         type once it is renamed; and indexes whose expressions or predicate call a
         function that is redefined in place, since what they hold was computed by the old
         definition."""
-        rewritten = {old.key for old, new in self._changed(Table) if _columns_rewritten(old, new)}
+        rewritten = {old.key for old, new in self._changed(Table) if columns_rewritten(old, new)}
         rewritten |= self.retyped
         # What each candidate needs, worked out once: the loop below runs until nothing
         # more is added, over thousands of objects.
         candidates = [
             (key, obj, frozenset(obj.depends_on()))
             for key, obj in self.a.objects.items()
-            if isinstance(obj, View | Function | Index | Trigger) and key in self.b.objects
+            if isinstance(obj, View | Function | Index | Trigger | CatalogObject)
+            and key in self.b.objects
         ]
         grew = True
         while grew:
@@ -221,7 +292,9 @@ class _Planner:
                 if key in self.recreate or not needs:
                     continue
                 hit = needs & gone
-                if isinstance(obj, View | Function):  # a SQL-standard body reads tables
+                if isinstance(obj, View | Function | CatalogObject):
+                    # A SQL-standard body, a policy, a rule: PostgreSQL refuses to retype or
+                    # drop a column they read.
                     hit |= needs & rewritten
                 if isinstance(obj, Index):
                     hit |= needs & (self.retyped | self.redefined)
@@ -229,6 +302,54 @@ class _Planner:
                     self.recreate.add(key)
                     gone.add(key)
                     grew = True
+
+    def _lose_unread(self) -> None:
+        """A catalog object created again that holds what the snapshot did not read (a
+        user mapping's password, on a server created again) comes back without it: it is
+        listed as a destructive change, and so is every change that takes it along."""
+        lossy = [
+            key
+            for key in self.recreate
+            if isinstance(obj := self.a.objects.get(key), CatalogObject) and obj.holds_unread
+        ]
+        changed = {old.key for old, _ in self.changed}
+        seen: set[Key] = set()
+        while lossy:
+            key = lossy.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            self.destructive.add(key)
+            if key not in changed and key in self.b.objects:
+                self.changed.append((self.a.objects[key], self.b.objects[key]))
+                changed.add(key)
+            lossy += [k for k in self.a.objects[key].depends_on() if k in self.recreate]
+
+    def _move_partitions(self) -> None:
+        """Partitions that leave their parent (`detach`) and tables that join one (`attach`)
+        instead of being dropped and created again: a partition becoming a table or the
+        other way round, another bound, another parent. A partition of a parent that is
+        dropped or rebuilt leaves it first, so that its rows do not go with the parent, and
+        joins the new one. A partition that is rebuilt itself (its own key changes) is
+        created as B's partition."""
+        gone = self.dropped_keys | self.recreate
+        for key, old in self.a.objects.items():
+            if not isinstance(old, Table) or key in self.recreate:
+                continue
+            new = self.b.objects.get(key)
+            parent_goes = old.partition_of is not None and parent_key(old) in gone
+            if not isinstance(new, Table):
+                if parent_goes:  # dropped in step 5, once it is out of the parent
+                    self.detach.add(key)
+                continue
+            moves = (old.partition_of, old.partition_bound) != (
+                new.partition_of,
+                new.partition_bound,
+            )
+            if old.partition_of is not None and (moves or parent_goes):
+                self.detach.add(key)
+            if new.partition_of is not None and (moves or parent_goes):
+                self.attach.add(key)
 
     def _refresh_constraints(self) -> None:
         """Constraints that stay as they are but are dropped first and added again last:
@@ -288,7 +409,7 @@ class _Planner:
                 continue
             if table.key in self.recreate or table.key not in self.b.objects:
                 continue
-            patterns = [_name_pattern(self.a.objects[k]) for k in table.dependencies if k in goes]
+            patterns = [name_pattern(self.a.objects[k]) for k in table.dependencies if k in goes]
             if not patterns:
                 continue
 
@@ -378,8 +499,9 @@ def _engine(dialect: str) -> Engine:
 
 
 def _is(obj: DbObject, kind: type[_Kind]) -> TypeGuard[_Kind]:
-    """Exactly this kind; `Function` also takes procedures."""
-    return type(obj) is kind or (kind is Function and isinstance(obj, Function))
+    """Exactly this kind; `Function` also takes procedures, `CatalogObject` every kind of
+    its own."""
+    return type(obj) is kind or (kind in (Function, CatalogObject) and isinstance(obj, kind))
 
 
 _VIEW_KINDS = ("view", "materialized view")
@@ -393,102 +515,14 @@ def _kind_rank(kind: str) -> int:
     return KIND_ORDER.get(kind, 99)
 
 
-def _by_kind(
-    objects: dict[Key, DbObject], keys: Iterable[Key], kind: type[_Kind]
-) -> list[_Kind]:
+def _by_kind(objects: dict[Key, DbObject], keys: Iterable[Key], kind: type[_Kind]) -> list[_Kind]:
     found = (objects[k] for k in keys if k in objects and type(objects[k]) is kind)
     return sorted((cast(_Kind, o) for o in found), key=_sort_key)
-
-
-def _needs_recreate(old: DbObject, new: DbObject) -> bool:
-    """Whether a changed object must be dropped and created again (types: rebuilt)."""
-    if isinstance(old, View) and isinstance(new, View):  # views and materialized views
-        return (old.definition, old.options, old.check_option) != (
-            new.definition,
-            new.options,
-            new.check_option,
-        )
-    if isinstance(old, Index | Trigger) and isinstance(new, Index | Trigger):
-        return old.definition != new.definition
-    if isinstance(old, Function) and isinstance(new, Function):
-        # CREATE OR REPLACE keeps the result type; changing it takes DROP and CREATE.
-        return old.result != new.result
-    if isinstance(old, Table) and isinstance(new, Table):
-        return (old.partition_by, old.partition_of, old.partition_bound) != (
-            new.partition_by,
-            new.partition_of,
-            new.partition_bound,
-        )
-    if isinstance(old, Enum) and isinstance(new, Enum):
-        # ALTER TYPE … ADD VALUE only adds labels; losing or reordering one rebuilds it.
-        kept = [label for label in new.labels if label in old.labels]
-        return kept != list(old.labels)
-    if isinstance(old, Domain) and isinstance(new, Domain):
-        return (old.data_type, old.collation) != (new.data_type, new.collation)
-    return False
-
-
-def _loses_data(old: DbObject, new: DbObject) -> bool:
-    """Whether changing `old` into `new` may lose data (or fail on the data there is)."""
-    if isinstance(old, Table) and isinstance(new, Table):
-        return _needs_recreate(old, new) or _columns_rewritten(old, new, collation=False)
-    if isinstance(old, Enum | Domain):
-        return _needs_recreate(old, new)  # a rebuild converts the values, or fails on them
-    if isinstance(old, CompositeType) and isinstance(new, CompositeType):
-        after = {a.name: a for a in new.attributes}
-        return any(after.get(a.name) != a for a in old.attributes)  # dropped or retyped
-    if isinstance(old, Sequence) and isinstance(new, Sequence):
-        return _narrows(old, new)
-    return False
-
-
-def _columns_rewritten(old: Table, new: Table, *, collation: bool = True) -> bool:
-    """Whether an existing column is dropped, retyped or (with `collation`) given another
-    collation: the first two may lose data, and PostgreSQL refuses all three under a view
-    reading the column."""
-    for column in old.columns:
-        other = new.column(column.name)
-        if other is None or _column_replaced(column, other):
-            return True
-        if other.data_type != column.data_type:
-            return True
-        if collation and other.collation != column.collation:
-            return True
-    return False
-
-
-def _column_replaced(old: Column, new: Column | None) -> bool:
-    """Whether a column is dropped (it is gone, or it becomes or stops being generated,
-    or its generation expression changes, which PostgreSQL cannot alter)."""
-    return new is None or new.generated != old.generated
-
-
-def _name_pattern(obj: DbObject) -> re.Pattern[str]:
-    """How an expression PostgreSQL renders names `obj` (a routine or a type) from outside
-    the search path: schema-qualified, each part quoted or not (quoted where it must be),
-    a routine followed by its argument list."""
-
-    def part(name: str) -> str:
-        return f"(?:{re.escape(name)}|{re.escape(quote_ident(name))})"
-
-    after = r"\(" if isinstance(obj, Function) else r"(?![\w$])"
-    return re.compile(rf'(?<![\w$"]){part(obj.schema)}\.{part(obj.name)}{after}')
-
-
-def _uses_types(table: Table, types: set[Key]) -> bool:
-    """Whether a column of `table` is of one of the user types `types` (or arrays of them)."""
-    return any(k in types for c in table.columns for k in type_dependencies(c.data_type))
 
 
 _KEY_TYPES = ("primary key", "unique")
 _TYPE_KINDS = ("enum", "domain")
 _ROUTINE_KINDS = ("function", "procedure")
-
-
-def _narrows(old: Sequence, new: Sequence) -> bool:
-    """Whether the new range of values leaves out some of the old one."""
-    (old_low, old_high), (low, high) = old.bounds(), new.bounds()
-    return low > old_low or high < old_high
 
 
 def _view_order(views: list[_Kind]) -> list[_Kind]:

@@ -20,8 +20,9 @@ from dbci.schema.model_files import SCHEMA_FILE, existing_files
 from dbci.sqlsplit import split_statements
 
 # The folders in the order their objects are created; files elsewhere come last.
-_ORDER = ["Extensions", "Types", "Domains", "Sequences", "Tables", "Functions", "Procedures"]
-_ORDER += ["Views", "Materialized Views"]
+_ORDER = ["Extensions", "Collations", "Types", "Domains", "Sequences", "Text Search"]
+_ORDER += ["Foreign Data Wrappers", "Foreign Servers", "Tables", "Foreign Tables", "Functions"]
+_ORDER += ["Procedures", "Aggregates", "Operators", "Casts", "Views", "Materialized Views"]
 
 
 @dataclass(frozen=True)

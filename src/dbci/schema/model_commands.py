@@ -27,11 +27,15 @@ class ModelResult:
     write: ModelWrite
 
 
-def model_from_database(settings: Settings, *, include_grants: bool = False) -> ModelResult:
+def model_from_database(
+    settings: Settings, *, include_grants: bool = False, include_owners: bool = False
+) -> ModelResult:
     """Write the schema model of the settings' database (every object in its schemas)."""
     from dbci.schema.commands import take_snapshot
 
-    database, snapshot = take_snapshot(settings, include_grants=include_grants)
+    database, snapshot = take_snapshot(
+        settings, include_grants=include_grants, include_owners=include_owners
+    )
     directory = model_directory(settings)
     return ModelResult(directory, database, write_model(snapshot, directory))
 

@@ -5,12 +5,15 @@ migrations and a pull request shows each object's change as the change of one fi
 Layout: `<schema>/Tables/<name>.sql`, `Views/`, `Materialized Views/`, `Functions/`
 (`<name>(<argument types>).sql`: overloads are files of their own), `Procedures/`,
 `Sequences/`, `Types/` (enums and composite types), `Domains/`, `Extensions/`, and
-`<schema>/Schema.sql` for the schema itself. A table's file holds what belongs to it:
-its CREATE TABLE (foreign keys as ALTER TABLE statements after it, so that tables that
-refer to each other can be created), its comments and grants, its indexes and its
-triggers. The text is the object's DDL as dbci writes it from a snapshot, so the same
-database gives the same bytes, and writing a model again changes only the files of the
-objects that changed; the files of objects that are gone are deleted.
+`<schema>/Schema.sql` for the schema itself, and a folder for each other kind
+(`Collations/`, `Aggregates/`, `Casts/`, `Publications/`, …; objects of the whole
+database, such as publications and casts, are under the schema `%`). A table's file
+holds what belongs to it: its CREATE TABLE (foreign keys as ALTER TABLE statements after
+it, so that tables that refer to each other can be created), its comments and grants,
+its indexes, triggers, policies and rules. The text is the object's DDL as dbci writes
+it from a snapshot, so the same database gives the same bytes, and writing a model again
+changes only the files of the objects that changed; the files of objects that are gone
+are deleted.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 
 from dbci.engines.registry import find
 from dbci.errors import InputError
-from dbci.schema.model import DbObject, Index, Sequence, Snapshot, Table, Trigger
+from dbci.schema.model import CatalogObject, DbObject, Index, Sequence, Snapshot, Table, Trigger
 
 MODEL_DIR = "schema-model"
 SUFFIX = ".sql"
@@ -38,6 +41,32 @@ FOLDERS = {
     "composite type": "Types",
     "domain": "Domains",
     "extension": "Extensions",
+    "collation": "Collations",
+    "range type": "Types",
+    "shell type": "Types",
+    "base type": "Types",
+    "language": "Languages",
+    "access method": "Access Methods",
+    "conversion": "Conversions",
+    "transform": "Transforms",
+    "aggregate": "Aggregates",
+    "operator": "Operators",
+    "operator family": "Operators",
+    "operator class": "Operators",
+    "cast": "Casts",
+    "text search parser": "Text Search",
+    "text search template": "Text Search",
+    "text search dictionary": "Text Search",
+    "text search configuration": "Text Search",
+    "foreign data wrapper": "Foreign Data Wrappers",
+    "server": "Foreign Servers",
+    "user mapping": "Foreign Servers",
+    "foreign table": "Foreign Tables",
+    "statistics": "Statistics",
+    "publication": "Publications",
+    "event trigger": "Event Triggers",
+    "default privileges": "Default Privileges",
+    "owner": "Owners",
 }
 SCHEMA_FILE = "Schema.sql"
 # Characters no file name may hold on one of the systems a repository is checked out on.
@@ -70,20 +99,24 @@ def model_files(snapshot: Snapshot) -> dict[str, str]:
     statements: dict[str, list[str]] = {}
     heading: dict[str, str] = {}
     relation_file: dict[tuple[str, str], str] = {}  # (schema, name) -> its file
-    owned: list[Index | Trigger] = []  # they go in the file of their table (or view)
+    # Indexes, triggers, policies and rules go in the file of their table (or view).
+    owned: list[tuple[DbObject, str]] = []
     for obj in snapshot.sorted_objects():
         if isinstance(obj, Index | Trigger):
-            owned.append(obj)
+            owned.append((obj, obj.table))
+            continue
+        if isinstance(obj, CatalogObject) and obj.relation is not None:
+            owned.append((obj, obj.relation))
             continue
         path = object_path(obj)
         statements.setdefault(path, []).extend(_statements(obj))
         heading.setdefault(path, _describe(obj))
         if obj.kind in ("table", "view", "materialized view"):
             relation_file[(obj.schema, obj.name)] = path
-    for part in owned:
-        relation = relation_file.get((part.schema, part.table))
+    for part, on in owned:
+        relation = relation_file.get((part.schema, on))
         if relation is None:  # pragma: no cover - a snapshot holds the relation of its index
-            raise InputError(f"{part.kind} {part.name} is on {part.table}, which is not there")
+            raise InputError(f"{part.kind} {part.name} is on {on}, which is not there")
         statements[relation].extend(part.create_sql())
     return {
         path: _HEADER.format(what=heading[path]) + "".join(f"\n{s};\n" for s in statements[path])
@@ -105,7 +138,7 @@ def _statements(obj: DbObject) -> list[str]:
         return (
             obj.definition_sql(foreign_keys=False)
             + obj.foreign_key_sql()
-            + obj.comment_sql()
+            + obj.comment_sql(added_after=False)
             + obj.grant_sql()
         )
     if isinstance(obj, Sequence):  # a serial's: owned by its column, once the table is there

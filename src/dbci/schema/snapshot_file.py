@@ -31,7 +31,12 @@ def dumps(snapshot: Snapshot) -> str:
 def to_data(snapshot: Snapshot) -> dict[str, Any]:
     """The snapshot as data for orjson (with `default=_fields` and passthrough dataclasses),
     for files that hold a snapshot inside them (the diff artifact)."""
-    return {"format": FORMAT, "dialect": snapshot.dialect, "objects": snapshot.sorted_objects()}
+    return {
+        "format": FORMAT,
+        "dialect": snapshot.dialect,
+        "schemas": list(snapshot.schemas_read()),
+        "objects": snapshot.sorted_objects(),
+    }
 
 
 def orjson_default(value: Any) -> dict[str, Any]:
@@ -68,10 +73,21 @@ def loads(text: str, where: str) -> Snapshot:
     return from_data(data, where)
 
 
+class OlderSnapshot(InputError):
+    """A snapshot written by an older dbci, in a format that read fewer kinds of objects:
+    comparing with it would report everything it left out as drift."""
+
+
 def from_data(data: Any, where: str) -> Snapshot:
     """A snapshot from its parsed JSON (a snapshot file's, or one inside another file)."""
     if not isinstance(data, dict) or "format" not in data:
         raise InputError('not a dbci snapshot (no "format" key)', file=where)
+    if _format_version(data["format"]) < _format_version(FORMAT):
+        raise OlderSnapshot(
+            f"snapshot format {data['format']!r} was written by an older dbci, which read "
+            "fewer kinds of objects; take the snapshot again with this version",
+            file=where,
+        )
     if data["format"] != FORMAT:
         raise InputError(
             f"snapshot format {data['format']!r} is not the one this dbci reads ({FORMAT!r}); "
@@ -82,10 +98,20 @@ def from_data(data: Any, where: str) -> Snapshot:
     objects = data.get("objects")
     if not isinstance(dialect, str) or not isinstance(objects, list):
         raise InputError('not a dbci snapshot ("dialect" or "objects" missing)', file=where)
-    snapshot = Snapshot(dialect)
+    schemas = data.get("schemas", [])  # absent from the files of an older dbci
+    if not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas):
+        raise InputError('not a dbci snapshot ("schemas" is not a list of names)', file=where)
+    snapshot = Snapshot(dialect, schemas=tuple(schemas))
     for index, item in enumerate(objects):
         snapshot.add(_object(item, index, where))
     return snapshot
+
+
+def _format_version(name: Any) -> int:
+    """The number of a `dbci-snapshot/N` format name; a large one for anything else, so
+    that only a known older format counts as older."""
+    prefix, _, number = str(name).rpartition("/")
+    return int(number) if prefix == "dbci-snapshot" and number.isdigit() else 1 << 30
 
 
 def load(path: Path) -> Snapshot:

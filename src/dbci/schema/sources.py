@@ -49,6 +49,7 @@ class Context:
 
     overrides: Overrides
     include_grants: bool = False
+    include_owners: bool = False
     environ: dict[str, str] | None = None  # None: os.environ
     build: BuildOptions = field(default_factory=BuildOptions)
     dialect: str | None = None  # the other side's, for an embedded build database
@@ -147,7 +148,12 @@ def _live(context: Context, overrides: Overrides, unset: str) -> Snapshot:
     environ.pop(unset, None)
     settings = load_settings(overrides, environ)
     # Both sides of a diff are read at once already: one connection each is enough.
-    return take_snapshot(settings, include_grants=context.include_grants, parallel=False)[1]
+    return take_snapshot(
+        settings,
+        include_grants=context.include_grants,
+        include_owners=context.include_owners,
+        parallel=False,
+    )[1]
 
 
 @register
@@ -187,6 +193,7 @@ class SnapshotHistory(Source):
     def read(self, context: Context) -> Snapshot:
         from dbci.engines import open_database
         from dbci.migrate.history import SchemaHistory
+        from dbci.schema.snapshot_file import OlderSnapshot
         from dbci.schema.snapshot_history import latest_saved
 
         settings = context.require_target()
@@ -199,7 +206,14 @@ class SnapshotHistory(Source):
                     f"{settings.where()} has no {SNAPSHOT_HISTORY_TABLE} table: deploy with dbci "
                     "first, or use --drift-source rebuild"
                 )
-            saved = latest_saved(db, schema)
+            try:
+                saved = latest_saved(db, schema)
+            except OlderSnapshot:
+                raise InputError(
+                    f"{settings.where()}: the newest snapshot in {SNAPSHOT_HISTORY_TABLE} was "
+                    "saved by an older dbci, which read fewer kinds of objects: use "
+                    "--drift-source rebuild until the next deploy saves a new one"
+                ) from None
             history = SchemaHistory(db, schema, settings.table)
             rows = history.rows() if history.exists() else []
         finally:
@@ -223,9 +237,13 @@ class SnapshotHistory(Source):
         """Deploy's: the newest saved snapshot, read in the deploy's own session (`rows`
         its history, at `version`), or None when there is none or the history has moved on
         since (a deploy killed after a migration and before its snapshot)."""
+        from dbci.schema.snapshot_file import OlderSnapshot
         from dbci.schema.snapshot_history import latest_saved
 
-        saved = latest_saved(db, schema)
+        try:
+            saved = latest_saved(db, schema)
+        except OlderSnapshot:
+            return None  # saved by an older dbci: the deploy compares with a rebuild instead
         return saved.snapshot if saved is not None and saved.matches(rows, version) else None
 
 
@@ -303,6 +321,7 @@ class Migrations(Source):
             context.build,
             context.dialect,
             include_grants=context.include_grants,
+            include_owners=context.include_owners,
             log=context.log,
         )
 

@@ -31,6 +31,7 @@ class MySQL(Engine):
     driver_module = "pymysql"
     known_drivers = frozenset({"pymysql", "mysqldb", "mysqlconnector", "aiomysql", "asyncmy"})
     schema_is_database = True
+    moves_columns = True
 
     def lint_dialect(self, backend: str) -> str:
         # SQLFluff has a MariaDB dialect of its own.
@@ -52,6 +53,7 @@ class MySQL(Engine):
         schemas: Sequence[str],
         *,
         include_grants: bool = False,
+        include_owners: bool = False,
         exclude_tables: Collection[tuple[str, str]] = (),
         parallel: bool = True,
     ) -> Snapshot:
@@ -68,6 +70,11 @@ class MySQL(Engine):
         from dbci.engines.mysql.ddl import create_ddl
 
         return create_ddl
+
+    def loses_data(self, old: DbObject, new: DbObject) -> bool | None:
+        from dbci.engines.mysql.ddl import mysql_loses_data
+
+        return mysql_loses_data(old, new)
 
     def script(self, statements: Sequence[str]) -> str:
         # Routine bodies go between DELIMITER lines.

@@ -21,11 +21,14 @@ script for the mysql client wraps those in DELIMITER (`mysql_script`).
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence as Statements
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from dbci.engines.mysql.snapshot import index_tail, literal, qualified, quote
+from dbci.engines.mysql.snapshot import INVISIBLE, SYSTEM_VERSIONING, index_tail
 from dbci.schema.model import (
     Column,
     Constraint,
@@ -33,6 +36,7 @@ from dbci.schema.model import (
     Function,
     Index,
     Key,
+    Sequence,
     Table,
     Trigger,
     View,
@@ -40,6 +44,7 @@ from dbci.schema.model import (
     constraint_drops,
     is_foreign_key,
 )
+from dbci.schema.model.mysql_objects import Event, literal, qualified, quote
 
 if TYPE_CHECKING:
     from dbci.schema.diff import _Planner
@@ -64,7 +69,7 @@ def emit_mysql(planner: _Planner) -> list[str]:
     # Views, routines and triggers that B has and that are (re)created: new ones, changed
     # ones, and those the planner recreates because something they use is.
     renewed = {k for k in changed.keys() | planner.recreate if k in b and k in a}
-    out: list[str] = []
+    out: list[str] = [e.drop_sql()[0] for e in _of(a, dropped, Event)]
 
     dropped_tables = {k for k in dropped if k[0] == "table"}
     for obj in _of(a, dropped | renewed, Trigger):
@@ -91,8 +96,17 @@ def emit_mysql(planner: _Planner) -> list[str]:
         out += [_drop_foreign_key(table, c) for c in table.constraints if c.name == name]
     for table in _of(a, dropped, Table):
         out.append(f"DROP TABLE {qualified(table.schema, table.name)}")
+    # Sequences go after the tables whose defaults may call them, and come before.
+    out += [f"DROP SEQUENCE {obj_name(s)}" for s in _of(a, dropped, Sequence)]
+    out += [sequence_sql(s) for s in _of(b, added, Sequence)]
+    out += [
+        sequence_sql(new, alter=True)
+        for _, (old, new) in sorted(changed.items())
+        if isinstance(old, Sequence) and isinstance(new, Sequence)
+    ]
 
     index_drops, index_adds = _index_changes(planner, changed)
+    toggled = _toggled_indexes(changed, index_drops, index_adds)
     for table in _of(b, added, Table):
         indexes = [
             i for i in _of(b, added, Index) if (i.schema, i.table) == (table.schema, table.name)
@@ -102,7 +116,9 @@ def emit_mysql(planner: _Planner) -> list[str]:
     for key in sorted(table_keys):
         old, new = cast(Table, a[key]), cast(Table, b[key])
         assert isinstance(old, Table) and isinstance(new, Table)
-        out += _alter_table(old, new, index_drops.get(key, []), index_adds.get(key, []))
+        out += _alter_table(
+            old, new, index_drops.get(key, []), index_adds.get(key, []), toggled.get(key, [])
+        )
 
     for table in _of(b, added, Table):
         out += [_add_foreign_key(table, c) for c in table.constraints if is_foreign_key(c)]
@@ -119,7 +135,45 @@ def emit_mysql(planner: _Planner) -> list[str]:
         out.append(view_sql(obj, replace=obj.key in a))
     for obj in _of(b, added | renewed, Trigger):
         out.append(obj.definition)
+    out += [e.definition_sql()[0] for e in _of(b, added, Event)]
+    out += [
+        f"ALTER EVENT {obj_name(new)} {new.clauses()}"
+        for _, (old, new) in sorted(changed.items())
+        if isinstance(new, Event)
+    ]
     return out
+
+
+def mysql_loses_data(old: DbObject, new: DbObject) -> bool | None:
+    """Whether changing a table may lose data, as this emitter changes it: a column is
+    dropped (one renamed only in case is kept: CHANGE COLUMN), replaced or retyped,
+    partitions are dropped or the table repartitioned by RANGE or LIST (rows that fit no
+    partition stop it), system versioning is dropped (with the history), or the engine
+    becomes one that keeps no rows (BLACKHOLE) or keeps them in memory. Other kinds: the
+    model's rule (None)."""
+    if not (isinstance(old, Table) and isinstance(new, Table)):
+        return None
+    counterparts = _renamed_columns(old, new)
+    after = {c.name: c for c in new.columns}
+    for column in old.columns:
+        other = after.get(counterparts.get(column.name, column.name))
+        if other is None or _replaced(column, other) or other.data_type != column.data_type:
+            return True
+    before, now = _split_options(old), _split_options(new)
+    if before.versioned and not now.versioned:
+        return True
+    if now.partitions is not None and now.partitions != before.partitions:
+        statement = _partition_change(old, before.partitions, now.partitions)
+        if " DROP PARTITION " in statement:
+            return True
+        bounded = now.partitions.startswith(("PARTITION BY RANGE", "PARTITION BY LIST"))
+        if bounded and statement.endswith(now.partitions):  # rows must fit the new bounds
+            return True
+    engine = now.settings.get("ENGINE", "").upper()
+    return engine != before.settings.get("ENGINE", "").upper() and engine in _LOSSY_ENGINES
+
+
+_LOSSY_ENGINES = ("BLACKHOLE", "MEMORY")
 
 
 # ---- DDL for people to read -------------------------------------------------------------------
@@ -135,12 +189,16 @@ def create_ddl(obj: DbObject) -> str:
         statement = view_sql(obj, replace=False)
     elif isinstance(obj, Function | Trigger):
         statement = obj.definition
+    elif isinstance(obj, Sequence):
+        statement = sequence_sql(obj)
+    elif isinstance(obj, Event):
+        statement = obj.definition_sql()[0]
     else:
         return obj.ddl()
     return mysql_script([statement])
 
 
-def mysql_script(statements: Sequence[str]) -> str:
+def mysql_script(statements: Statements[str]) -> str:
     """The statements as a script for the mysql client (and Flyway): each ends in `;`,
     except those with a `;` of their own (a routine's or trigger's body), which the
     client would cut there: they are wrapped in DELIMITER $$ … $$ DELIMITER ; (another
@@ -220,10 +278,19 @@ def create_table_sql(table: Table, indexes: Iterable[Index], *, foreign_keys: bo
         else:
             parts.append(f"CONSTRAINT {quote(constraint.name)} {constraint.definition}")
     parts += [_index_clause(i) for i in sorted(indexes, key=lambda i: i.name)]
+    period = _period(table)
+    if period:
+        parts.append(f"PERIOD FOR SYSTEM_TIME ({quote(period[0])}, {quote(period[1])})")
     inner = ",\n  ".join(parts)
     sql = f"CREATE TABLE {qualified(table.schema, table.name)} (\n  {inner}\n)"
+    options = _split_options(table)
+    sql += "".join(f" {name}={value}" for name, value in options.settings.items())
     if table.comment is not None:
         sql += f" COMMENT={literal(table.comment)}"
+    if options.versioned:
+        sql += f" {SYSTEM_VERSIONING}"
+    if options.partitions:
+        sql += f"\n{options.partitions}"
     return sql
 
 
@@ -238,17 +305,34 @@ def _index_clause(index: Index, prefix: str = "") -> str:
 
 
 def _alter_table(
-    old: Table, new: Table, drop_indexes: list[Index], add_indexes: list[Index]
+    old: Table,
+    new: Table,
+    drop_indexes: list[Index],
+    add_indexes: list[Index],
+    toggled: list[str] | None = None,
 ) -> list[str]:
-    """The statements for one table B keeps: one ALTER TABLE, or CREATE/DROP INDEX for a
-    table whose only change is indexes added (or dropped)."""
+    """The statements for one table B keeps: one ALTER TABLE (and one for its partitions),
+    or CREATE/DROP INDEX for a table whose only change is indexes added (or dropped).
+
+    A system-versioned table is altered with system_versioning_alter_history=KEEP, which
+    MariaDB wants for any change to it (dropping the versioning with its named ROW START
+    and ROW END columns too); its history stays as it was."""
     target = qualified(new.schema, new.name)
-    if old == new and not (drop_indexes and add_indexes):
+    toggled = toggled or []
+    if old == new and not (drop_indexes and add_indexes) and not toggled:
         if add_indexes:
             return [i.definition for i in add_indexes]
         return [f"DROP INDEX {quote(i.name)} ON {target}" for i in drop_indexes]
+    before, after = _split_options(old), _split_options(new)
     clauses: list[str] = []
+    if before.versioned and not after.versioned:
+        clauses.append("DROP SYSTEM VERSIONING")
+        if _period(old):
+            clauses.append("DROP PERIOD FOR SYSTEM_TIME")
+    flipped = _flipped_unique_keys(old, new)
     for constraint in constraint_drops(old, new):
+        if constraint.name in flipped:
+            continue
         if constraint.constraint_type == "primary key":
             clauses.append("DROP PRIMARY KEY")
         elif constraint.constraint_type == "unique":
@@ -260,16 +344,214 @@ def _alter_table(
     clauses += [f"DROP INDEX {quote(i.name)}" for i in drop_indexes]
     clauses += _column_clauses(old, new)
     for constraint in constraint_adds(old, new):
+        if constraint.name in flipped:
+            continue
         if constraint.constraint_type == "primary key":
             clauses.append(f"ADD {constraint.definition}")
         elif constraint.constraint_type in ("unique", "check"):
             clauses.append(f"ADD CONSTRAINT {quote(constraint.name)} {constraint.definition}")
     clauses += [_index_clause(i, "ADD ") for i in add_indexes]
+    clauses += [f"ALTER INDEX {v}" for v in sorted(flipped.values()) + sorted(toggled)]
+    clauses += _option_clauses(before.settings, after.settings)
     if old.comment != new.comment:
         clauses.append(f"COMMENT = {literal(new.comment or '')}")
-    if not clauses:
-        return []
-    return [f"ALTER TABLE {target}\n  " + ",\n  ".join(clauses)]
+    if after.versioned and not before.versioned:
+        period = _period(new)
+        if period:
+            clauses.append(f"ADD PERIOD FOR SYSTEM_TIME ({quote(period[0])}, {quote(period[1])})")
+        clauses.append("ADD SYSTEM VERSIONING")
+    out: list[str] = []
+    if clauses:
+        keep = "SET STATEMENT system_versioning_alter_history=KEEP FOR "
+        head = keep if before.versioned else ""
+        out.append(f"{head}ALTER TABLE {target}\n  " + ",\n  ".join(clauses))
+    if before.partitions != after.partitions:
+        out.append(_partition_change(new, before.partitions, after.partitions))
+    return out
+
+
+# ---- table options, partitions, versioning ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TableOptions:
+    """A table's `options`, apart: ENGINE=… and the like by name, system versioning, and
+    the PARTITION BY clause."""
+
+    settings: dict[str, str]
+    versioned: bool
+    partitions: str | None
+
+
+def _split_options(table: Table) -> _TableOptions:
+    settings: dict[str, str] = {}
+    versioned, partitions = False, None
+    for option in table.options:
+        if option == SYSTEM_VERSIONING:
+            versioned = True
+        elif option.startswith("PARTITION BY "):
+            partitions = option
+        else:
+            name, _, value = option.partition("=")
+            settings[name] = value
+    return _TableOptions(settings, versioned, partitions)
+
+
+# What an option B does not have is set to: its default (the server's, or none).
+_OPTION_RESET = {
+    "KEY_BLOCK_SIZE": "0",
+    "MAX_ROWS": "0",
+    "MIN_ROWS": "0",
+    "AVG_ROW_LENGTH": "0",
+    "CHECKSUM": "0",
+    "DELAY_KEY_WRITE": "0",
+}
+
+
+def _option_clauses(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """ALTER TABLE's clauses that set the options that change, and reset those B has not
+    (ROW_FORMAT=DEFAULT, KEY_BLOCK_SIZE=0). A new default character set comes with its
+    collation; AUTO_INCREMENT is not an option here."""
+    clauses: list[str] = []
+    for name, value in after.items():
+        if before.get(name) != value or (
+            name == "COLLATE" and before.get("DEFAULT CHARSET") != after.get("DEFAULT CHARSET")
+        ):
+            clauses.append(f"{name}={value}")
+    for name in before:
+        if name not in after:
+            clauses.append(f"{name}={_OPTION_RESET.get(name.upper(), 'DEFAULT')}")
+    return clauses
+
+
+def _partition_change(table: Table, old: str | None, new: str | None) -> str:
+    """The ALTER TABLE that takes a table from partitioning `old` to `new`: REMOVE
+    PARTITIONING, ADD PARTITION for RANGE or LIST partitions added after those it keeps,
+    DROP PARTITION for some taken out of them (their rows go), else PARTITION BY (MySQL
+    moves the rows)."""
+    target = f"ALTER TABLE {qualified(table.schema, table.name)}"
+    if new is None:
+        return f"{target} REMOVE PARTITIONING"
+    if old is not None and new.startswith(("PARTITION BY RANGE", "PARTITION BY LIST")):
+        first, second = _partition_list(old), _partition_list(new)
+        if first and second and first[0] == second[0]:
+            old_parts, new_parts = first[1], second[1]
+            if new_parts[: len(old_parts)] == old_parts:
+                return f"{target} ADD PARTITION ({', '.join(new_parts[len(old_parts) :])})"
+            if _is_subsequence(new_parts, old_parts):
+                gone = [_partition_name(p) for p in old_parts if p not in new_parts]
+                return f"{target} DROP PARTITION {', '.join(gone)}"
+    return f"{target} {new}"
+
+
+def _partition_list(clause: str) -> tuple[str, list[str]] | None:
+    """(what precedes the partitions' list, each partition's definition) of a PARTITION
+    BY clause, or None when it lists none (`PARTITIONS 4`)."""
+    depth, start, parts, head = 0, -1, [], ""
+    for match in _PARTITION_TOKEN.finditer(clause):
+        token = match.group()
+        if token == "(":
+            if depth == 0 and clause[match.end() :].startswith("PARTITION "):
+                head, start = clause[: match.start()].strip(), match.end()
+            depth += 1
+        elif token == ")":
+            depth -= 1
+            if depth == 0 and start >= 0:
+                parts.append(clause[start : match.start()].strip())
+                return head, parts
+        elif token == "," and depth == 1 and start >= 0:
+            parts.append(clause[start : match.start()].strip())
+            start = match.end()
+    return None
+
+
+_PARTITION_TOKEN = re.compile(r"'(?:[^'\\]|\\.|'')*'|`(?:[^`]|``)*`|[(),]")
+
+
+def _partition_name(definition: str) -> str:
+    return definition.removeprefix("PARTITION ").split(" ", 1)[0]
+
+
+def _is_subsequence(short: list[str], long: list[str]) -> bool:
+    rest = iter(long)
+    return all(any(item == other for other in rest) for item in short)
+
+
+def _period(table: Table) -> tuple[str, str] | None:
+    """The ROW START and ROW END columns of a system-versioned table that names them."""
+    start = next((c.name for c in table.columns if c.generated == "ROW START"), None)
+    end = next((c.name for c in table.columns if c.generated == "ROW END"), None)
+    return (start, end) if start and end else None
+
+
+# ---- indexes the optimizer leaves out ----------------------------------------------------------
+
+_IGNORED_KEYWORDS = {"IGNORED": "NOT IGNORED", "INVISIBLE": "VISIBLE"}
+
+
+def _visibility_suffix(definition: str) -> str | None:
+    word = definition.rsplit(" ", 1)[-1]
+    return word if word in _IGNORED_KEYWORDS else None
+
+
+def _flipped_unique_keys(old: Table, new: Table) -> dict[str, str]:
+    """Unique keys whose only change is being ignored or not: name -> what ALTER INDEX
+    says (`` `u` IGNORED ``, `` `u` NOT IGNORED ``)."""
+    before = {c.name: c for c in old.constraints if c.constraint_type == "unique"}
+    out: dict[str, str] = {}
+    for constraint in new.constraints:
+        previous = before.get(constraint.name)
+        if previous is None or constraint.constraint_type != "unique":
+            continue
+        old_word = _visibility_suffix(previous.definition)
+        new_word = _visibility_suffix(constraint.definition)
+        if old_word == new_word:
+            continue
+        if previous.definition.removesuffix(f" {old_word}") == constraint.definition.removesuffix(
+            f" {new_word}"
+        ):
+            word = new_word or _IGNORED_KEYWORDS[str(old_word)]
+            out[constraint.name] = f"{quote(constraint.name)} {word}"
+    return out
+
+
+def _toggled_indexes(
+    changed: dict[Key, tuple[DbObject, DbObject]],
+    drops: dict[Key, list[Index]],
+    adds: dict[Key, list[Index]],
+) -> dict[Key, list[str]]:
+    """Changed indexes whose only change is being ignored or not, taken out of `drops`
+    and `adds`: table key -> what ALTER INDEX says of each."""
+    out: dict[Key, list[str]] = {}
+    for old, new in changed.values():
+        if not (isinstance(old, Index) and isinstance(new, Index)) or old.ignored == new.ignored:
+            continue
+        if dataclasses.replace(old, ignored=new.ignored, definition=new.definition) != new:
+            continue
+        table: Key = ("table", new.schema, new.table)
+        if table not in drops or table not in adds:
+            continue
+        keyword = (new if new.ignored else old).definition.rsplit(" ", 1)[-1]
+        word = keyword if new.ignored else _IGNORED_KEYWORDS.get(keyword, "NOT IGNORED")
+        drops[table] = [i for i in drops[table] if i.name != old.name]
+        adds[table] = [i for i in adds[table] if i.name != new.name]
+        out.setdefault(table, []).append(f"{quote(new.name)} {word}")
+    return out
+
+
+# ---- sequences (MariaDB) -----------------------------------------------------------------------
+
+
+def sequence_sql(sequence: Sequence, *, alter: bool = False) -> str:
+    """CREATE SEQUENCE (or ALTER SEQUENCE, which takes the same options) as MariaDB writes
+    it. The next value is not the schema's: ALTER leaves it, as it leaves AUTO_INCREMENT."""
+    head = "ALTER" if alter else "CREATE"
+    return (
+        f"{head} SEQUENCE {obj_name(sequence)} START WITH {sequence.start} "
+        f"MINVALUE {sequence.minimum} MAXVALUE {sequence.maximum} "
+        f"INCREMENT BY {sequence.increment} CACHE {sequence.cache} "
+        + ("CYCLE" if sequence.cycle else "NOCYCLE")
+    )
 
 
 def _column_clauses(old: Table, new: Table) -> list[str]:
@@ -280,43 +562,70 @@ def _column_clauses(old: Table, new: Table) -> list[str]:
     so working through B's order leaves every column where B has it. A column that
     becomes or stops being generated, or changes its generation kind, is dropped and
     added again: MySQL alters neither.
+
+    A column whose name changes only in case (`Name` to `name`) is the same column to
+    MySQL, whose column names ignore case: it is renamed in place (CHANGE COLUMN).
     """
-    before = {c.name: c for c in old.columns}
+    # B's column name -> A's, for the columns renamed in case; other names are the same.
+    renamed = {new_name: old_name for old_name, new_name in _renamed_columns(old, new).items()}
+    before = {renamed.get(c.name, c.name): c for c in new.columns}  # A's name -> B's column
+    earlier = {c.name: c for c in old.columns}
     old_checks, new_checks = _column_checks(old), _column_checks(new)
 
     def replaced(column: Column) -> bool:
-        previous = before.get(column.name)
-        return (
-            previous is None
-            or (previous.generated is None) != (column.generated is None)
-            or (
-                previous.generated is not None
-                and column.generated is not None
-                and previous.generated.rsplit(" ", 1)[1] != column.generated.rsplit(" ", 1)[1]
-            )
-        )
+        previous = earlier.get(renamed.get(column.name, column.name))
+        return previous is None or _replaced(previous, column)
 
-    after = {c.name: c for c in new.columns}
     clauses = [
         f"DROP COLUMN {quote(c.name)}"
         for c in old.columns
-        if c.name not in after or replaced(after[c.name])
+        if c.name not in before or replaced(before[c.name])
     ]
-    kept_old = [c.name for c in old.columns if c.name in after and not replaced(after[c.name])]
-    kept_new = [c.name for c in new.columns if c.name in before and not replaced(c)]
+    kept_old = [c.name for c in old.columns if c.name in before and not replaced(before[c.name])]
+    kept_new = [renamed.get(c.name, c.name) for c in new.columns if not replaced(c)]
     moved = set(kept_new) - _longest_common_subsequence(kept_old, kept_new)
     for position, column in enumerate(new.columns):
         place = " FIRST" if position == 0 else f" AFTER {quote(new.columns[position - 1].name)}"
         definition = column_sql(column, new_checks.get(column.name))
+        was = renamed.get(column.name, column.name)
         if replaced(column):
             clauses.append(f"ADD COLUMN {definition}{place}")
-        elif column.name in moved:
+        elif column.name in renamed:
+            where = place if was in moved else ""
+            clauses.append(f"CHANGE COLUMN {quote(was)} {definition}{where}")
+        elif was in moved:
             clauses.append(f"MODIFY COLUMN {definition}{place}")
-        elif before[column.name] != column or old_checks.get(column.name) != new_checks.get(
-            column.name
-        ):
+        elif earlier[was] != column or old_checks.get(was) != new_checks.get(column.name):
             clauses.append(f"MODIFY COLUMN {definition}")
     return clauses
+
+
+def _replaced(old: Column, new: Column) -> bool:
+    """Whether a column becomes or stops being generated, or changes its generation kind
+    (VIRTUAL, STORED, ROW START, ROW END): MySQL alters none of these."""
+    if (old.generated is None) != (new.generated is None):
+        return True
+    return (
+        old.generated is not None
+        and new.generated is not None
+        and old.generated.rsplit(" ", 1)[1] != new.generated.rsplit(" ", 1)[1]
+    )
+
+
+def _renamed_columns(old: Table, new: Table) -> dict[str, str]:
+    """A's column name -> B's, for the columns whose name B writes in another case only
+    (and that neither side also has under the other spelling)."""
+    old_names = {c.name for c in old.columns}
+    new_names = {c.name for c in new.columns}
+    by_lower: dict[str, list[str]] = {}
+    for name in new_names - old_names:
+        by_lower.setdefault(name.lower(), []).append(name)
+    out: dict[str, str] = {}
+    for name in old_names - new_names:
+        matches = by_lower.get(name.lower(), [])
+        if len(matches) == 1:
+            out[name] = matches[0]
+    return out
 
 
 def _longest_common_subsequence(first: list[str], second: list[str]) -> set[str]:
@@ -393,13 +702,20 @@ def _refreshed_foreign_keys(
 
 
 def _reshaped(old: Column, new: Column) -> bool:
-    return (old.data_type, old.nullable, old.collation, old.generated, old.identity) != (
+    return (old.data_type, old.nullable, old.collation, old.generated, _auto(old)) != (
         new.data_type,
         new.nullable,
         new.collation,
         new.generated,
-        new.identity,
+        _auto(new),
     )
+
+
+def _auto(column: Column) -> str | None:
+    """The column's AUTO_INCREMENT or ON UPDATE attribute, without INVISIBLE (which a
+    foreign key does not mind)."""
+    words = (column.identity or "").split()
+    return " ".join(w for w in words if w != INVISIBLE) or None
 
 
 def _names(column_list: str) -> list[str]:

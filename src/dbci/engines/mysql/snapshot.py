@@ -1,7 +1,9 @@
 """Snapshots of MySQL and MariaDB schemas, read from information_schema in one query per kind.
 
-Ten queries read every schema at once (tables, columns, index parts, foreign keys and their
-rules, checks, views, routines, their parameters, triggers), whatever the number of tables.
+Eleven queries read every schema at once (tables, columns, index parts, foreign keys and
+their rules, checks, views, routines, their parameters, triggers, events), whatever the
+number of tables; one more reads all sequences, when there are any, and one SHOW CREATE
+TABLE per partitioned table its PARTITION BY clause.
 SQLAlchemy's MySQL reflection parses a SHOW CREATE TABLE per table instead: for 300 tables
 (with keys, indexes, checks and foreign keys) on MariaDB 10.11 it takes 95-170 ms against
 60-70 ms for this whole snapshot, and it does not see generated columns' kinds, MariaDB's
@@ -32,11 +34,19 @@ What the model holds for MySQL, beyond its plain fields:
   without DEFINER; a trigger's likewise. A view keeps its query, with ALGORITHM and SQL
   SECURITY in `options` when they are not the defaults; DEFINER is left out.
 
-Left out: table options (engine, default character set and collation, row format,
-partitioning, AUTO_INCREMENT counter), invisible columns' invisibility, ignored or
-invisible indexes, the order of several triggers on one event, events, MariaDB sequences
-and system versioning, and grants. MySQL 8's views lose ALGORITHM (its information_schema
-has no such column).
+* A table's `options` are what SHOW CREATE TABLE writes after its columns: ENGINE,
+  DEFAULT CHARSET, COLLATE, the options it was created with (ROW_FORMAT, KEY_BLOCK_SIZE,
+  STATS_*, …), WITH SYSTEM VERSIONING, and the PARTITION BY clause (read with SHOW CREATE
+  TABLE, one statement per partitioned table). Column `identity` also holds INVISIBLE;
+  an index the optimizer skips is `ignored` (a unique key's definition ends in IGNORED).
+  MariaDB's sequences are `Sequence`s; events are `Event`s.
+
+Left out: the AUTO_INCREMENT counter and a sequence's next value (data, not schema), an
+index's own KEY_BLOCK_SIZE, the order of keys and checks in a table and of several
+triggers on one event, an event's time zone and SQL mode, the STARTS the server gives an
+EVERY event created without one (its creation time, which differs between two databases
+built from the same script), and grants. MySQL 8's views
+lose ALGORITHM (its information_schema has no such column).
 """
 
 from __future__ import annotations
@@ -62,6 +72,8 @@ from dbci.schema.model import (
     Trigger,
     View,
 )
+from dbci.schema.model import Sequence as SequenceObject
+from dbci.schema.model.mysql_objects import Event, literal, qualified, quote
 
 # Foreign key rules that are InnoDB's default behaviour, left out of the definition.
 _DEFAULT_RULES = ("RESTRICT", "NO ACTION")
@@ -71,41 +83,79 @@ _ByTable = dict[tuple[str, str], list[Constraint]]
 
 
 # ---- how MySQL writes names and strings (shared with ddl.py) ------------------------
+# `quote`, `qualified` and `literal` are the model's (`dbci.schema.model.mysql_objects`),
+# imported above: events write their own DDL with them too.
 
 
-def quote(name: str) -> str:
-    """A backquoted identifier."""
-    return "`" + name.replace("`", "``") + "`"
-
-
-def qualified(schema: str, name: str) -> str:
-    """`` `schema`.`name` ``, or `` `name` `` in the default schema (schema "")."""
-    return f"{quote(schema)}.{quote(name)}" if schema else quote(name)
-
-
-def literal(text: str) -> str:
-    """A MySQL string literal. Backslashes are escaped, as MySQL's default SQL mode reads
-    them (a server in NO_BACKSLASH_ESCAPES mode would keep them doubled)."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def index_sql(index: Index) -> str:
+def index_sql(index: Index, ignored_keyword: str = "IGNORED") -> str:
     """An index as CREATE INDEX writes it."""
     kind = {"fulltext": "FULLTEXT ", "spatial": "SPATIAL "}.get(index.method, "")
     if index.unique:
         kind = "UNIQUE "
     table = qualified(index.schema, index.table)
-    return f"CREATE {kind}INDEX {quote(index.name)} ON {table} {index_tail(index)}"
+    tail = index_tail(index, ignored_keyword)
+    return f"CREATE {kind}INDEX {quote(index.name)} ON {table} {tail}"
 
 
-def index_tail(index: Index) -> str:
-    """What follows an index's name: its key parts, method and comment."""
+def index_tail(index: Index, ignored_keyword: str | None = None) -> str:
+    """What follows an index's name: its key parts, method, comment and, for an index the
+    optimizer leaves out, `ignored_keyword` (IGNORED on MariaDB, INVISIBLE on MySQL; None:
+    the one its definition has)."""
     sql = f"({', '.join(index.columns)})"
     if index.method == "hash":
         sql += " USING HASH"
     if index.comment:
         sql += f" COMMENT {literal(index.comment)}"
+    if index.ignored:
+        if ignored_keyword is None:
+            ignored_keyword = index.definition.rsplit(" ", 1)[-1]
+        sql += f" {ignored_keyword}"
     return sql
+
+
+SYSTEM_VERSIONING = "WITH SYSTEM VERSIONING"  # ALTER TABLE adds it as ADD SYSTEM VERSIONING
+
+
+def partition_clause(create_table: str) -> str | None:
+    """The PARTITION BY clause at the end of a SHOW CREATE TABLE statement (MySQL wraps it
+    in a /*!50100 … */ comment), or None."""
+    match = _PARTITION_BY.search(create_table)
+    if match is None:
+        return None
+    clause = create_table[match.start("clause") :].strip()
+    if match.group("comment"):
+        clause = clause.removesuffix("*/").rstrip()
+    return clause
+
+
+_PARTITION_BY = re.compile(r"\n\s*(?P<comment>/\*!\d+ )?(?P<clause>PARTITION BY )")
+
+
+def _table_options(
+    engine: str | None, collation: str | None, charset: str | None, create_options: str | None
+) -> list[str]:
+    """A table's options as SHOW CREATE TABLE writes them, in its order: ENGINE, DEFAULT
+    CHARSET, COLLATE, then those CREATE TABLE was given (`ROW_FORMAT=COMPRESSED`,
+    `STATS_PERSISTENT=0`, MariaDB's engine-defined `` `page_compressed`=1 ``).
+    `partitioned` is left to the PARTITION BY clause."""
+    options = [f"ENGINE={engine}"] if engine else []
+    if charset:
+        options.append(f"DEFAULT CHARSET={charset}")
+    if collation:
+        options.append(f"COLLATE={collation}")
+    for match in _CREATE_OPTION.finditer(create_options or ""):
+        name, value = match.group("name"), match.group("value")
+        if value is None:
+            continue  # `partitioned`
+        if (engine or "").upper() == "ARIA" and (name.upper(), value) == ("TRANSACTIONAL", "1"):
+            # Aria's default, which information_schema writes whether it was given or
+            # not (SHOW CREATE TABLE only when it was): taken as not given.
+            continue
+        options.append(f"{name if name.startswith('`') else name.upper()}={value}")
+    return options
+
+
+_CREATE_OPTION = re.compile(r"(?P<name>`(?:[^`]|``)*`|\w+)(?:=(?P<value>'(?:[^']|'')*'|\S+))?")
 
 
 # ---- reading ------------------------------------------------------------------------------
@@ -137,6 +187,11 @@ class _Reader:
         numbers = re.findall(r"\d+", version)[:3]
         self.version = tuple(int(n) for n in numbers)
 
+    @property
+    def ignored_keyword(self) -> str:
+        """How an index the optimizer leaves out is written: IGNORED (MariaDB) or INVISIBLE."""
+        return "IGNORED" if self.mariadb else "INVISIBLE"
+
     def key(self, schema: str) -> str:
         """The snapshot's name for a schema: "" for the default one."""
         return "" if schema == self.default else schema
@@ -148,13 +203,20 @@ class _Reader:
         return [tuple(row) for row in self.db.query(sql)]
 
     def read(self, snapshot: Snapshot) -> None:
-        tables = self._table_names()
+        rows = self._table_rows()
+        tables = {k: r for k, r in rows.items() if r[1] != "SEQUENCE"}
         columns = self._columns(tables)
         primary, uniques, indexes = self._indexes(tables)
         foreign = self._foreign_keys(tables)
         checks, column_checks = self._checks(tables)
+        partitions = self._partitioning(tables)
         for schema, name in sorted(tables):
-            comment = tables[(schema, name)]
+            comment, table_type, *settings = tables[(schema, name)]
+            options = _table_options(*settings)
+            if table_type == "SYSTEM VERSIONED":
+                options.append(SYSTEM_VERSIONING)
+            if (schema, name) in partitions:
+                options.append(partitions[(schema, name)])
             constraints = (
                 primary.get((schema, name), [])
                 + sorted(uniques.get((schema, name), []), key=_by_name)
@@ -169,6 +231,7 @@ class _Reader:
                     comment=comment,
                     columns=tuple(columns.get((schema, name), [])),
                     constraints=tuple(constraints),
+                    options=tuple(options),
                 )
             )
         for index in indexes:
@@ -180,16 +243,92 @@ class _Reader:
             snapshot.add(routine)
         for trigger in self._triggers():
             snapshot.add(trigger)
+        for sequence in self._sequences([k for k, r in rows.items() if r[1] == "SEQUENCE"]):
+            snapshot.add(sequence)
+        for event in self._events():
+            snapshot.add(event)
 
     # ---- tables and their parts -----------------------------------------------------------
 
-    def _table_names(self) -> dict[tuple[str, str], str | None]:
-        """(schema, table) -> the table's comment."""
+    def _table_rows(self) -> dict[tuple[str, str], tuple[Any, ...]]:
+        """(schema, table) -> the table's comment, type (BASE TABLE, SYSTEM VERSIONED,
+        SEQUENCE), engine, collation, character set and create options."""
         return {
-            (schema, name): (comment or None)
-            for schema, name, comment in self.rows("tables")
+            (schema, name): (comment or None, *rest)
+            for schema, name, comment, *rest in self.rows("tables")
             if (schema, name) not in self.excluded
         }
+
+    def _partitioning(self, tables: dict[tuple[str, str], tuple[Any, ...]]) -> dict[Any, str]:
+        """The PARTITION BY clause of each partitioned table, as SHOW CREATE TABLE writes
+        it: rebuilt from information_schema.partitions it could not say whether HASH
+        partitions were named or counted (`PARTITIONS 4`), nor each partition's options.
+        One statement per partitioned table: those are few."""
+        out: dict[Any, str] = {}
+        for (schema, name), row in sorted(tables.items()):
+            if "partitioned" not in str(row[-1] or "").lower().split():
+                continue
+            text = str(self.db.query(f"SHOW CREATE TABLE {quote(schema)}.{quote(name)}")[0][1])
+            clause = partition_clause(text)
+            if clause is not None:
+                out[(schema, name)] = clause
+        return out
+
+    def _sequences(self, names: list[tuple[str, str]]) -> list[SequenceObject]:
+        """MariaDB's sequences, each read from its own one-row table in one UNION query."""
+        if not names:
+            return []
+        selects = [
+            f"SELECT {self.db.literal(s)}, {self.db.literal(n)}, start_value, minimum_value, "
+            f"maximum_value, increment, cache_size, cycle_option FROM {quote(s)}.{quote(n)}"
+            for s, n in sorted(names)
+        ]
+        return [
+            SequenceObject(
+                schema=self.key(str(schema)),
+                name=str(name),
+                data_type="bigint",
+                start=int(start),
+                increment=int(increment),
+                minimum=int(low),
+                maximum=int(high),
+                cache=int(cache),
+                cycle=bool(cycle),
+            )
+            for schema, name, start, low, high, increment, cache, cycle in self.db.query(
+                " UNION ALL ".join(selects)
+            )
+        ]
+
+    def _events(self) -> list[Event]:
+        out: list[Event] = []
+        for row in sorted(self.rows("events")):
+            schema, name, event_type, at, every, unit, starts, ends, *rest = row
+            completion, status, comment, body, implicit_start = rest
+            if event_type == "ONE TIME":
+                schedule = f"AT {literal(str(at))}"
+            else:
+                value = str(every)
+                schedule = f"EVERY {value if value.isdigit() else literal(value)} {unit}"
+                # A STARTS the server set (the time the event was created) is left out:
+                # two databases built a second apart would differ by it, and CREATE
+                # EVENT without it starts the event when it runs, as it did there.
+                if starts is not None and not implicit_start:
+                    schedule += f" STARTS {literal(str(starts))}"
+                if ends is not None:
+                    schedule += f" ENDS {literal(str(ends))}"
+            out.append(
+                Event(
+                    schema=self.key(schema),
+                    name=name,
+                    comment=comment or None,
+                    schedule=schedule,
+                    preserve=completion == "PRESERVE",
+                    status=_EVENT_STATUS.get(str(status), str(status)),
+                    body=body or "",
+                )
+            )
+        return out
 
     def _columns(self, tables: Collection[tuple[str, str]]) -> dict[tuple[str, str], list[Column]]:
         rows = self.rows("columns")
@@ -200,7 +339,9 @@ class _Reader:
             collation, comment, data_type = rest
             extra = (extra or "").strip()
             generated = None
-            if expression and "GENERATED" in extra.upper():
+            if expression in _ROW_PERIOD:  # a system-versioned table's ROW START / END
+                generated = expression
+            elif expression and "GENERATED" in extra.upper():
                 kind = "VIRTUAL" if "VIRTUAL" in extra.upper() else "STORED"
                 generated = f"({expression}) {kind}"
             out[(schema, table)].append(
@@ -225,7 +366,10 @@ class _Reader:
         if value is None:
             return None
         if self.mariadb:
-            return None if value == "NULL" else value
+            if value == "NULL":
+                return None
+            # MariaDB names a sequence in a default with its schema: `db`.`s`.
+            return strip_qualifier(value, self.default) if "`" in value else value
         if "DEFAULT_GENERATED" in extra.upper():
             if value.upper().startswith("CURRENT_TIMESTAMP"):
                 return value
@@ -239,28 +383,42 @@ class _Reader:
     ) -> tuple[_ByTable, _ByTable, list[Index]]:
         """Primary keys and unique keys (as constraints), and the other indexes."""
         expression = "expression" if not self.mariadb and self.version >= (8, 0, 13) else "NULL"
-        rows = self.rows("index_parts", expression=expression)
+        if self.mariadb:
+            ignored = "ignored" if self.version >= (10, 6) else "'NO'"
+        else:
+            ignored = "CASE is_visible WHEN 'NO' THEN 'YES' ELSE 'NO' END"
+            ignored = ignored if self.version >= (8, 0) else "'NO'"
+        rows = self.rows("index_parts", expression=expression, ignored=ignored)
         parts: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-        info: dict[tuple[str, str, str], tuple[bool, str, str | None]] = {}
-        for schema, table, name, non_unique, column, sub_part, order, kind, comment, expr in rows:
+        info: dict[tuple[str, str, str], tuple[bool, str, str | None, bool]] = {}
+        for schema, table, name, non_unique, column, sub_part, order, kind, *rest in rows:
             if (schema, table) not in tables:
                 continue
+            comment, expr, skipped = rest
             part = quote(column) if column is not None else f"({expr})"
-            if sub_part:
+            # MariaDB gives a SPATIAL index's part a length (32), which no statement takes.
+            if sub_part and str(kind).upper() != "SPATIAL":
                 part += f"({sub_part})"
             if order == "D":
                 part += " DESC"
             parts[(schema, table, name)].append(part)
-            info[(schema, table, name)] = (not non_unique, str(kind).lower(), comment or None)
+            info[(schema, table, name)] = (
+                not non_unique,
+                str(kind).lower(),
+                comment or None,
+                skipped == "YES",
+            )
         primary: _ByTable = defaultdict(list)
         uniques: _ByTable = defaultdict(list)
         indexes: list[Index] = []
         for (schema, table, name), columns in parts.items():
-            unique, method, comment = info[(schema, table, name)]
+            unique, method, comment, skipped = info[(schema, table, name)]
             keys = ", ".join(columns)
             tail = (" USING HASH" if method == "hash" else "") + (
                 f" COMMENT {literal(comment)}" if comment else ""
             )
+            if skipped:
+                tail += " " + self.ignored_keyword
             if name == "PRIMARY":
                 definition = f"PRIMARY KEY ({keys}){tail}"
                 primary[(schema, table)].append(
@@ -280,8 +438,9 @@ class _Reader:
                     method=method,
                     columns=tuple(columns),
                     comment=comment,
+                    ignored=skipped,
                 )
-                indexes.append(_with_definition(index))
+                indexes.append(_with_definition(index, self.ignored_keyword))
         return primary, uniques, indexes
 
     def _foreign_keys(self, tables: Collection[tuple[str, str]]) -> _ByTable:
@@ -441,6 +600,15 @@ def _query(name: str) -> str:
     return "".join(line for line in text.splitlines(True) if not line.lstrip().startswith("--"))
 
 
+# information_schema.events' STATUS, as CREATE EVENT writes it.
+_EVENT_STATUS = {
+    "ENABLED": "ENABLE",
+    "DISABLED": "DISABLE",
+    "SLAVESIDE_DISABLED": "DISABLE ON SLAVE",
+}
+# The generation expression MariaDB gives the period columns of a system-versioned table.
+_ROW_PERIOD = ("ROW START", "ROW END")
+
 # Types whose bare default MySQL's information_schema gives unquoted and DEFAULT takes so.
 _NUMERIC_TYPES = frozenset(
     "tinyint smallint mediumint int integer bigint decimal numeric float double real bit "
@@ -453,16 +621,26 @@ def _by_name(constraint: Constraint) -> str:
 
 
 def _extra_attribute(extra: str) -> str | None:
-    """AUTO_INCREMENT, or the ON UPDATE clause, from information_schema's EXTRA."""
+    """The attributes a column definition writes after its default, from
+    information_schema's EXTRA: AUTO_INCREMENT or the ON UPDATE clause, then INVISIBLE."""
+    attributes = []
     if "auto_increment" in extra.lower():
-        return "AUTO_INCREMENT"
-    match = _ON_UPDATE.search(extra)
-    return f"ON UPDATE {match.group(1)}" if match else None
+        attributes.append("AUTO_INCREMENT")
+    else:
+        match = _ON_UPDATE.search(extra)
+        if match:
+            attributes.append(f"ON UPDATE {match.group(1)}")
+    if "INVISIBLE" in extra.upper().replace(",", " ").split():
+        attributes.append(INVISIBLE)
+    return " ".join(attributes) or None
 
 
-def _with_definition(index: Index) -> Index:
+INVISIBLE = "INVISIBLE"
+
+
+def _with_definition(index: Index, ignored_keyword: str) -> Index:
     """The index with its CREATE INDEX statement as `definition`."""
-    return dataclasses.replace(index, definition=index_sql(index))
+    return dataclasses.replace(index, definition=index_sql(index, ignored_keyword))
 
 
 # ---- the text of views ---------------------------------------------------------------------

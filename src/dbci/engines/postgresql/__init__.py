@@ -45,6 +45,7 @@ class PostgreSQL(Engine):
     driver_module = "psycopg"
     known_drivers = frozenset({"psycopg", "psycopg2", "psycopg2cffi", "pg8000", "asyncpg"})
     model_ddl = True
+    keeps_generated_values = True
     default = True
 
     def jdbc_query(self, params: dict[str, str]) -> dict[str, str]:
@@ -80,6 +81,7 @@ class PostgreSQL(Engine):
         schemas: Sequence[str],
         *,
         include_grants: bool = False,
+        include_owners: bool = False,
         exclude_tables: Collection[tuple[str, str]] = (),
         parallel: bool = True,
     ) -> Snapshot:
@@ -89,6 +91,7 @@ class PostgreSQL(Engine):
             db,
             schemas,
             include_grants=include_grants,
+            include_owners=include_owners,
             exclude_tables=exclude_tables,
             parallel=parallel,
         )

@@ -130,6 +130,17 @@ class PostgreSQLDatabase(Database):
         rows = self.query("SELECT 1 FROM pg_namespace WHERE nspname = :s", {"s": schema})
         return bool(rows)
 
+    def user_schemas(self) -> list[str]:
+        # `pg_` names are reserved to the system (pg_catalog, pg_toast, pg_temp_N, ...); a
+        # schema an extension's script created is the extension's, as pg_dump leaves it out.
+        rows = self.query(
+            "SELECT n.nspname FROM pg_namespace n WHERE n.nspname !~ '^pg_' "
+            "AND n.nspname <> 'information_schema' AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+            "WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e') "
+            'ORDER BY n.nspname COLLATE "C"'
+        )
+        return [str(row[0]) for row in rows]
+
     def create_schema_sql(self, schema: str) -> str:
         return f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}"
 

@@ -1,11 +1,12 @@
 """Reading a PostgreSQL schema into the model (`dbci.schema.model`).
 
 `snapshot_postgresql` reads the objects of the given schemas with a fixed number of catalog
-queries (eleven, twelve with grants, and at most two more for the index definitions dbci
-writes itself) however many objects exist: a schema of thousands of tables costs the same
-dozen round trips as one of three. Each query returns one row per object (or per column,
-constraint, index, …); child rows are grouped by their parent's oid in one pass, and every
-object is built once.
+queries (eleven, twelve with grants; one more for every other kind of object,
+`snapshot_catalog`, and one for what those use when there are any; at most two more for
+the index definitions dbci writes itself) however many objects exist: a schema of
+thousands of tables costs the same dozen round trips as one of three. Each query returns
+one row per object (or per column, constraint, index, …); child rows are grouped by their
+parent's oid in one pass, and every object is built once.
 
 Most of the server's work on a fresh connection is building the relation cache entries of
 the tables that a deparsing function opens to name their columns. So column defaults are
@@ -19,10 +20,12 @@ renders in a definition, a default or a type is schema-qualified, whatever the c
 search path. The transaction is rolled back at the end; call this outside a transaction.
 
 Left out: objects an extension owns (its functions and types; the extension itself is
-listed), everything outside the schemas, the tables in `exclude_tables` with everything
+listed), everything outside the schemas but the database-wide kinds of
+`snapshot_catalog`, the tables in `exclude_tables` with everything
 that belongs to them, sequences behind identity columns, and what PostgreSQL makes on its
 own for partitions (their copies of the parent's constraints, indexes and triggers).
-Needs PostgreSQL 12 or later.
+Needs PostgreSQL 13 or later: the scripts a diff writes use what 13 brought (`ALTER
+COLUMN … DROP EXPRESSION`), and 12 has been out of support since November 2024.
 
 The queries are the files of `sql/`, one per query and named for what it reads. This
 module runs them; `snapshot_tables`, `snapshot_types` and `snapshot_routines` make the
@@ -34,13 +37,18 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any
 
 from dbci.engines.base import Database
-from dbci.engines.postgresql import snapshot_routines, snapshot_tables, snapshot_types
+from dbci.engines.postgresql import (
+    snapshot_catalog,
+    snapshot_routines,
+    snapshot_tables,
+    snapshot_types,
+)
 from dbci.engines.postgresql.definitions import (
     column_index,
     constraint_definition,
@@ -78,8 +86,12 @@ _COLUMN_GRANTS = """CASE WHEN a.attacl IS NOT NULL AND c.relkind IN ('r', 'p') T
   END"""
 
 
-def _columns_sql(include_grants: bool) -> str:
-    return _query("columns").format(column_grants=_COLUMN_GRANTS if include_grants else "NULL")
+def _columns_sql(include_grants: bool, major: int) -> str:
+    # attcompression arrived in PostgreSQL 14 ('' for the default method).
+    compression = "NULLIF(a.attcompression, '')" if not 0 < major < 14 else "NULL"
+    return _query("columns").format(
+        column_grants=_COLUMN_GRANTS if include_grants else "NULL", compression=compression
+    )
 
 
 # Constraints and indexes: `pg_get_constraintdef` and `pg_get_indexdef` open the table
@@ -129,10 +141,6 @@ def _indexes_sql(major: int, written_here: bool) -> str:
 
 # A trigger that is not a partition's copy of its parent's.
 _TRIGGER_NOT_CLONED = "tg.tgparentid = 0"
-_TRIGGER_NOT_CLONED_12 = (  # tgparentid arrived in PostgreSQL 13
-    "NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_trigger'::regclass "
-    "AND x.objid = tg.oid AND x.deptype = 'P')"
-)
 
 
 def snapshot_postgresql(
@@ -140,6 +148,7 @@ def snapshot_postgresql(
     schemas: Sequence[str],
     *,
     include_grants: bool = False,
+    include_owners: bool = False,
     exclude_tables: Collection[tuple[str, str]] = (),
     parallel: bool = True,
     server_definitions: bool = False,
@@ -154,13 +163,14 @@ def snapshot_postgresql(
     `exclude_tables` holds `(schema, table)` pairs (the migration history table) left out
     with their indexes, constraints, triggers and owned sequences. Grants are read only
     with `include_grants`. Must be called outside a transaction: it opens its own and
-    rolls it back.
+    rolls it back. Default privileges are read with grants, and owners only with
+    `include_owners`.
     """
     major = _server_major(db)
-    if 0 < major < 12:
-        raise InputError(f"schema snapshots need PostgreSQL 12 or later, not {major}")
+    if 0 < major < 13:
+        raise InputError(f"schema snapshots need PostgreSQL 13 or later, not {major}")
     params = {"schemas": list(schemas)}
-    written_here = 12 <= major <= _WRITTEN_HERE_UP_TO and not server_definitions
+    written_here = 13 <= major <= _WRITTEN_HERE_UP_TO and not server_definitions
     keys_sql = (_indexes_sql(major, written_here), _constraints_sql(major, written_here))
     db.begin()
     try:
@@ -169,7 +179,16 @@ def snapshot_postgresql(
         # queries at the same time (the server works on both at once).
         helper = _second_reader(db) if parallel else None
         try:
-            rows, parts = _read(db, helper, params, major, include_grants, keys_sql)
+            rows, parts = _read(
+                db, helper, params, major, (include_grants, include_owners), keys_sql
+            )
+            catalog, rows.catalog_keys = snapshot_catalog.catalog_objects(
+                rows.catalog, set(exclude_tables)
+            )
+            rows.catalog_objects = catalog
+            rows.catalog_dependencies = snapshot_catalog.read_dependencies(
+                db, rows.catalog_keys, major
+            )
         finally:
             if helper is not None:
                 helper.rollback()
@@ -185,10 +204,16 @@ def _write_definitions(db: Database, rows: _Rows, default_opclasses: dict[str, s
     rows get their key and INCLUDE columns as a last item (None: read them from the
     definition). `default_opclasses` maps each default operator class to its type."""
     columns = column_index((row[0], *row[10:14]) for row in rows.columns)
+    # The last item (the index's comment) stays last.
     rows.constraints = [
-        row[:7]
+        (*row[:7], row[-1])
         if row[3] is not None
-        else (*row[:3], constraint_definition(columns, row[2], row[0], *row[7:]), *row[4:7])
+        else (
+            *row[:3],
+            constraint_definition(columns, row[2], row[0], *row[7:-1]),
+            *row[4:7],
+            row[-1],
+        )
         for row in rows.constraints
     ]
     written: dict[int, tuple[str, tuple[str, ...], tuple[str, ...]] | None] = {}
@@ -245,12 +270,14 @@ def _read(
     helper: Database | None,
     params: dict[str, Any],
     major: int,
-    include_grants: bool,
+    included: tuple[bool, bool],
     keys_sql: tuple[str, str],
 ) -> tuple[_Rows, Parts]:
-    """Every catalog query, and the parts of the objects that need only some of them.
+    """Every catalog query, and the parts of the objects that need only some of them;
+    `included`: whether grants, and owners, are read.
 
-    The relations, dependencies, triggers and grants queries run in a second thread: on
+    The relations, dependencies, triggers and grants queries, and the one of the objects
+    written as statements (`snapshot_catalog`), run in a second thread: on
     `helper` from the start, else on `db` once its own queries are answered. Either way
     the server works on them while this thread writes the key and index definitions and
     makes the columns and constraints, the client's largest share of a snapshot.
@@ -262,7 +289,8 @@ def _read(
         "routines": _oid_array(row[0] for row in routines),
         "types": _oid_array(oid for row in types for oid in (row[0], row[-1]) if oid),
     }
-    not_cloned = _TRIGGER_NOT_CLONED_12 if 0 < major < 13 else _TRIGGER_NOT_CLONED
+    not_cloned = _TRIGGER_NOT_CLONED
+    include_grants, include_owners = included
 
     def read_late(reader: Database) -> tuple[list[Any], ...]:
         return (
@@ -270,6 +298,9 @@ def _read(
             reader.query(_query("dependencies"), used),
             reader.query(_query("triggers").format(not_cloned=not_cloned), params),
             reader.query(_query("grants"), params) if include_grants else [],
+            snapshot_catalog.read_catalog_objects(
+                reader, params, major, include_grants=include_grants, include_owners=include_owners
+            ),
         )
 
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -279,7 +310,7 @@ def _read(
             extensions=db.query(_query("extensions"), params),
             types=types,
             relations=[],
-            columns=db.query(_columns_sql(include_grants), params),
+            columns=db.query(_columns_sql(include_grants, major), params),
             indexes=db.query(keys_sql[0], params),
             constraints=db.query(keys_sql[1], params),
             routines=routines,
@@ -293,7 +324,7 @@ def _read(
             late = pool.submit(read_late, db)
         _write_definitions(db, rows, dict(opclasses))
         parts = snapshot_tables.table_parts(rows.columns, rows.constraints)
-        rows.relations, rows.dependencies, rows.triggers, rows.grants = late.result()
+        rows.relations, rows.dependencies, rows.triggers, rows.grants, rows.catalog = late.result()
     return rows, parts
 
 
@@ -312,6 +343,12 @@ class _Rows:
     dependencies: list[Any]
     triggers: list[Any]
     grants: list[Any]
+    # The objects written as statements (`snapshot_catalog`), their keys by (catalog,
+    # oid), and pg_depend's rows between them and the rest.
+    catalog: list[Any] = dataclasses.field(default_factory=list)
+    catalog_objects: list[Any] = dataclasses.field(default_factory=list)
+    catalog_keys: dict[tuple[str, int], Key] = dataclasses.field(default_factory=dict)
+    catalog_dependencies: list[Any] = dataclasses.field(default_factory=list)
 
 
 def _oid_array(oids: Iterable[int]) -> str:
@@ -341,8 +378,10 @@ def _build(rows: _Rows, parts: Parts, excluded: set[tuple[str, str]]) -> Snapsho
         for oid, name, comment in rows.schemas
     ]
     objects += (
-        Extension(schema=schema, name=name, version=version, comment=comment)
-        for name, schema, version, comment in rows.extensions
+        Extension(
+            schema=schema, name=name, version=version, comment=comment, relocatable=relocatable
+        )
+        for name, schema, version, comment, relocatable in rows.extensions
     )
     objects += snapshot_types.types(rows.types, parts.columns, grants)
     relations = snapshot_tables.relations(rows.relations, parts, grants, excluded)
@@ -352,10 +391,20 @@ def _build(rows: _Rows, parts: Parts, excluded: set[tuple[str, str]]) -> Snapsho
     routines, routine_keys = snapshot_routines.routines(rows.routines, grants)
     objects += routines
     objects += snapshot_tables.triggers(rows.triggers, relations.names)
+    objects += rows.catalog_objects
 
     objects_add = snapshot.objects.__setitem__
     for obj in objects:
         objects_add(obj.key, obj)
+    key_of = _key_finder(rows, relations, index_keys, routine_keys)
+    if rows.catalog:  # owners, with `include_owners`: of schemas too
+        schema_keys = {oid: ("schema", name, name) for oid, name, _ in rows.schemas}
+
+        def owned_key(classid: str, oid: int) -> Key | None:
+            return schema_keys.get(oid) if classid == "pg_namespace" else key_of(classid, oid)
+
+        for owner in snapshot_catalog.owners(rows.catalog, owned_key):
+            objects_add(owner.key, owner)
 
     # Dependencies: only on objects of the snapshot, each once, sorted.
     dependencies: dict[Key, set[Key]] = defaultdict(set)
@@ -365,16 +414,54 @@ def _build(rows: _Rows, parts: Parts, excluded: set[tuple[str, str]]) -> Snapsho
         "f": routine_keys,
         "t": relations.table_keys,
         "i": index_keys,
+        "d": {row[0]: ("domain", row[1], row[2]) for row in rows.types if row[3] == "d"},
     }
     for src, owner, kind, schema, name in rows.dependencies:
         source = sources[src].get(owner)
         target = (kind, schema, name)
         if source is not None and target != source and target in present:
             dependencies[source].add(target)
+    if rows.catalog_dependencies:
+        snapshot_catalog.link_dependencies(
+            rows.catalog_dependencies, key_of, lambda user, used: dependencies[user].add(used)
+        )
     replace = _replace_dependencies
     for source, targets in dependencies.items():
-        present[source] = replace(present[source], tuple(sorted(targets)))
+        current = present.get(source)
+        if current is not None and "dependencies" in current.__dict__:  # kinds recording them
+            recorded: tuple[Key, ...] = current.__dict__["dependencies"]
+            present[source] = replace(current, tuple(sorted(targets | set(recorded))))
     return snapshot
+
+
+_TYPE_KIND = {"e": "enum", "d": "domain", "c": "composite type"}
+
+
+def _key_finder(
+    rows: _Rows,
+    relations: snapshot_tables.Relations,
+    index_keys: dict[int, Key],
+    routine_keys: dict[int, Key],
+) -> Callable[[str, int], Key | None]:
+    """The key of the snapshot's object that a pg_depend side (catalog, oid) names."""
+    by_class: dict[str, dict[int, Key]] = {
+        "pg_class": {**relations.table_keys, **relations.view_keys, **index_keys},
+        "pg_proc": routine_keys,
+        "pg_type": {
+            row[0]: (_TYPE_KIND[row[3]], row[1], row[2])
+            for row in rows.types
+            if row[3] in _TYPE_KIND
+        },
+    }
+    catalog = rows.catalog_keys
+
+    def key_of(classid: str, oid: int) -> Key | None:
+        found = catalog.get((classid, oid))
+        if found is None:
+            found = by_class.get(classid, {}).get(oid)
+        return found
+
+    return key_of
 
 
 def _replace_dependencies(obj: DbObject, dependencies: tuple[Key, ...]) -> DbObject:

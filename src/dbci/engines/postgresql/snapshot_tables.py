@@ -26,6 +26,7 @@ from dbci.schema.model import (
     Trigger,
     View,
     assemble,
+    identity_options,
     qualify,
 )
 
@@ -40,6 +41,10 @@ _CONSTRAINT_TYPES = {
     "f": "foreign key",
     "x": "exclude",
 }
+# A column's storage (where it is not its type's) and compression method, by catalog letter.
+_STORAGE = {"p": "PLAIN", "e": "EXTERNAL", "m": "MAIN", "x": "EXTENDED"}
+_COMPRESSION = {"p": "pglz", "l": "lz4"}
+_REPLICA_IDENTITY = {"n": "NOTHING", "f": "FULL", "i": "INDEX"}
 # (lowest, highest) value of each sequence type: NO MINVALUE / NO MAXVALUE mean these.
 _SEQUENCE_RANGE = {
     "smallint": (-(2**15), 2**15 - 1),
@@ -91,6 +96,13 @@ def table_parts(column_rows: list[Any], constraint_rows: list[Any]) -> Parts:
                     "collation": collation,
                     "comment": column_comment,
                     "grants": _column_grants(acl) if acl else (),
+                    "storage": _STORAGE.get(storage),
+                    "compression": _COMPRESSION.get(compression, compression),
+                    "statistics": statistics,
+                    "identity_options": (
+                        identity_options(data_type, *sequence) if sequence[0] is not None else ()
+                    ),
+                    "inherited": inherited,
                 },
             )
             for (
@@ -104,14 +116,32 @@ def table_parts(column_rows: list[Any], constraint_rows: list[Any]) -> Parts:
                 collation,
                 column_comment,
                 acl,
-                *_,
+                _attnum,
+                _quoted,
+                _type_oid,
+                _collation_oid,
+                _relkind,
+                storage,
+                compression,
+                statistics,
+                inherited,
+                *sequence,
             ) in relation_columns
         )
         for relid, relation_columns in columns.items()
         if relation_columns[0][14] in ("r", "p")  # the relation kind: a table's columns
     }
     constraints: dict[int, list[Constraint]] = defaultdict(list)
-    for relid, name, contype, definition, ref_schema, ref_table, comment in constraint_rows:
+    for (
+        relid,
+        name,
+        contype,
+        definition,
+        ref_schema,
+        ref_table,
+        comment,
+        index_comment,
+    ) in constraint_rows:
         constraints[relid].append(
             assemble(
                 Constraint,
@@ -121,6 +151,7 @@ def table_parts(column_rows: list[Any], constraint_rows: list[Any]) -> Parts:
                     "definition": definition,
                     "references": (ref_schema, ref_table) if ref_table is not None else None,
                     "comment": comment,
+                    "index_comment": index_comment,
                 },
             )
         )
@@ -162,6 +193,16 @@ def relations(
         owner_schema,
         owner_table,
         owner_column,
+        row_security,
+        force_row_security,
+        replica_identity,
+        replica_index,
+        clustered_on,
+        toast_options,
+        parent_schemas,
+        parent_names,
+        of_type,
+        access_method,
     ) in rows:
         if relkind == "S":
             if owner_table is not None and (owner_schema, owner_table) in excluded:
@@ -182,6 +223,7 @@ def relations(
                     cache=seq_cache,
                     cycle=seq_cycle,
                     owned_by=(owner_table, owner_column) if owner_table is not None else None,
+                    unlogged=unlogged,
                 )
             )
             continue
@@ -202,6 +244,25 @@ def relations(
                     partition_of=qualify(parent_schema, parent) if parent is not None else None,
                     partition_bound=bound,
                     unlogged=unlogged,
+                    storage_parameters=(
+                        (*(options or ()), *(f"toast.{o}" for o in toast_options or ()))
+                    ),
+                    row_security=row_security,
+                    force_row_security=force_row_security,
+                    # USING INDEX with its index gone is left out, as pg_dump leaves it out.
+                    replica_identity=(
+                        _REPLICA_IDENTITY.get(replica_identity)
+                        if replica_identity != "i" or replica_index is not None
+                        else None
+                    ),
+                    replica_index=replica_index,
+                    clustered_on=clustered_on,
+                    inherits=tuple(
+                        qualify(*parent)
+                        for parent in zip(parent_schemas or (), parent_names or (), strict=True)
+                    ),
+                    of_type=of_type,
+                    access_method=access_method,
                 )
             )
         else:
@@ -212,8 +273,15 @@ def relations(
                     check_option = option.partition("=")[2].upper()
                 else:
                     view_options.append(option)
+            extra: dict[str, Any] = {}
+            if relkind == "m":
+                extra = {
+                    "access_method": access_method,
+                    "column_attributes": _column_attributes(columns.get(oid, [])),
+                }
             view_class = View if relkind == "v" else MaterializedView
             view = view_class(
+                **extra,
                 schema=schema,
                 name=name,
                 comment=comment,
@@ -229,6 +297,26 @@ def relations(
             out.view_keys[oid] = view.key
             add(view)
     return out
+
+
+def _column_attributes(rows: list[Any]) -> tuple[Column, ...]:
+    """A materialized view's columns (rows of the columns query) that have a storage,
+    compression or statistics target of their own."""
+    out: list[Column] = []
+    for row in rows:
+        storage, compression, statistics = row[15:18]
+        if storage is None and compression is None and statistics is None:
+            continue
+        out.append(
+            Column(
+                name=row[1],
+                data_type=row[2],
+                storage=_STORAGE.get(storage),
+                compression=_COMPRESSION.get(compression, compression),
+                statistics=statistics,
+            )
+        )
+    return tuple(out)
 
 
 def indexes(
@@ -275,6 +363,7 @@ def indexes(
                 "include": include,
                 "predicate": predicate,
                 "dependencies": (),
+                "ignored": False,
             },
         )
         index_keys[index_oid] = index.key
@@ -294,6 +383,8 @@ def triggers(rows: list[Any], relation_names: Mapping[int, tuple[str, str]]) -> 
         fn_name,
         fn_arguments,
         comment,
+        parent_schema,
+        parent_table,
     ) in rows:
         table = relation_names.get(relid)
         if table is None:
@@ -307,6 +398,7 @@ def triggers(rows: list[Any], relation_names: Mapping[int, tuple[str, str]]) -> 
                 definition=definition,
                 function=("function", fn_schema, f"{fn_name}({fn_arguments})"),
                 enabled=enabled,
+                cloned_from=None if parent_table is None else (parent_schema, parent_table),
             )
         )
     return out

@@ -33,6 +33,7 @@ class SQLite(Engine):
     driver_module = "sqlite3"
     known_drivers = frozenset({"pysqlite", "aiosqlite", "pysqlcipher"})
     server = False
+    moves_columns = True
 
     def from_jdbc(self, kind: str, rest: str, where: str) -> UrlParts:
         from dbci.settings.urls import UrlParts
@@ -65,6 +66,7 @@ class SQLite(Engine):
         schemas: Sequence[str],
         *,
         include_grants: bool = False,
+        include_owners: bool = False,
         exclude_tables: Collection[tuple[str, str]] = (),
         parallel: bool = True,
     ) -> Snapshot:

@@ -71,6 +71,7 @@ class SQLServer(Engine):
         schemas: Sequence[str],
         *,
         include_grants: bool = False,
+        include_owners: bool = False,
         exclude_tables: Collection[tuple[str, str]] = (),
         parallel: bool = True,
     ) -> Snapshot:

@@ -240,6 +240,15 @@ class SQLServerDatabase(ODBCDatabase):
     def schema_exists(self, schema: str) -> bool:
         return bool(self.query("SELECT 1 FROM sys.schemas WHERE name = :s", {"s": schema}))
 
+    def user_schemas(self) -> list[str]:
+        # The fixed database roles' schemas (db_owner, ...) have ids from 16384 on; sys,
+        # INFORMATION_SCHEMA and guest are the system's.
+        rows = self.query(
+            "SELECT name FROM sys.schemas WHERE schema_id < 16384 "
+            "AND name NOT IN ('sys', 'INFORMATION_SCHEMA', 'guest') ORDER BY name"
+        )
+        return [str(row[0]) for row in rows]
+
     def create_schema_sql(self, schema: str) -> str:
         # CREATE SCHEMA must be alone in its batch; through EXEC it is, wherever the
         # statement ends up (a dry run's script, a transaction).

@@ -29,7 +29,10 @@ def type_dependencies(data_type: str) -> tuple[Key, ...]:
     schema, sep, name = _split_qualified(text)
     if not sep:
         return ()
-    return tuple((kind, schema, name) for kind in ("enum", "domain", "composite type"))
+    return tuple(
+        (kind, schema, name)
+        for kind in ("enum", "domain", "composite type", "range type", "base type")
+    )
 
 
 def _split_qualified(text: str) -> tuple[str, str, str]:

@@ -10,6 +10,9 @@ from dbci.schema.model.keys import Key, relation_keys
 
 # ---- routines and triggers ------------------------------------------------------------------
 
+# What ALTER TABLE writes for each enabled state of a trigger (pg_trigger.tgenabled).
+TRIGGER_STATES = {"O": "ENABLE", "D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}
+
 
 @dataclass(frozen=True, kw_only=True)
 class Function(DbObject):
@@ -54,7 +57,12 @@ class Procedure(Function):
 
 @dataclass(frozen=True, kw_only=True)
 class Trigger(DbObject):
-    """A trigger on a table or view; `definition` is the full CREATE TRIGGER statement."""
+    """A trigger on a table or view; `definition` is the full CREATE TRIGGER statement.
+
+    PostgreSQL: a partition's copy of its parent's trigger (`cloned_from` the parent
+    trigger's table, schema and name) is read only where its enabled state differs from
+    the parent's, and stands for that state: PostgreSQL makes and drops the copy itself
+    (the emitter sets the states, `ddl._cloned_trigger_states`)."""
 
     kind: ClassVar[str] = "trigger"
     sql_keyword: ClassVar[str] = "TRIGGER"
@@ -62,6 +70,7 @@ class Trigger(DbObject):
     definition: str
     function: tuple[str, str, str] | None = None  # key of the trigger function
     enabled: str = "O"  # pg_trigger.tgenabled: O, D, R, A
+    cloned_from: tuple[str, str] | None = None
 
     @property
     def key_name(self) -> str:
@@ -72,13 +81,23 @@ class Trigger(DbObject):
         return f"TRIGGER {quote_ident(self.name)} ON {qualify(self.schema, self.table)}"
 
     def definition_sql(self) -> list[str]:
+        if self.cloned_from is not None:
+            return self.state_sql()
         statements = [self.definition.rstrip().rstrip(";")]
-        if self.enabled == "D":
-            table = qualify(self.schema, self.table)
-            statements.append(f"ALTER TABLE {table} DISABLE TRIGGER {quote_ident(self.name)}")
+        if self.enabled != "O":
+            statements += self.state_sql()
         return statements
 
+    def state_sql(self, enabled: str | None = None) -> list[str]:
+        """ALTER TABLE … ENABLE/DISABLE TRIGGER for the enabled state `enabled` (by default
+        its own). On a partitioned table PostgreSQL sets its partitions' copies too."""
+        action = TRIGGER_STATES[enabled or self.enabled]
+        table = qualify(self.schema, self.table)
+        return [f"ALTER TABLE {table} {action} TRIGGER {quote_ident(self.name)}"]
+
     def drop_sql(self) -> list[str]:
+        if self.cloned_from is not None:
+            return []  # goes with its parent's trigger or its partition
         return [f"DROP TRIGGER {quote_ident(self.name)} ON {qualify(self.schema, self.table)}"]
 
     def depends_on(self) -> tuple[Key, ...]:

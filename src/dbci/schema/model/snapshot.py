@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbci.schema.model.base import DbObject, Grant
+from dbci.schema.model.catalog import EARLY_KINDS, LATE_KINDS, CatalogObject
 from dbci.schema.model.keys import Key
+from dbci.schema.model.mysql_objects import Event
 from dbci.schema.model.routines import Function, Procedure, Trigger
 from dbci.schema.model.tables import Column, Constraint, Index, Table
 from dbci.schema.model.types import (
@@ -35,6 +37,7 @@ KINDS: tuple[type[DbObject], ...] = (
     Domain,
     CompositeType,
     Sequence,
+    *EARLY_KINDS,
     Table,
     Function,
     Procedure,
@@ -42,6 +45,8 @@ KINDS: tuple[type[DbObject], ...] = (
     MaterializedView,
     Index,
     Trigger,
+    *LATE_KINDS,
+    Event,
 )
 KIND_BY_NAME: dict[str, type[DbObject]] = {cls.kind: cls for cls in KINDS}
 KIND_ORDER: dict[str, int] = {cls.kind: i for i, cls in enumerate(KINDS)}
@@ -66,23 +71,36 @@ MODEL_CLASSES: tuple[type, ...] = (
     Column,
     Constraint,
     DbObject,
+    CatalogObject,
     *KINDS,
 )
 for _cls in MODEL_CLASSES:
     _cls.__eq__ = _same_fields  # type: ignore[method-assign,assignment]
 
-FORMAT = "dbci-snapshot/1"
+# Version 2 reads every kind of `catalog` and every table and column attribute that
+# version 1 left out: a version 1 snapshot would show them all as drift.
+FORMAT = "dbci-snapshot/2"
 
 
 @dataclass
 class Snapshot:
-    """A database's schema: its objects by key, and the dialect that wrote them."""
+    """A database's schema: its objects by key, the dialect that wrote them, and the
+    schemas that were read (so that an empty one, or one left out, is never silent)."""
 
     dialect: str
     objects: dict[Key, DbObject] = field(default_factory=dict)
+    # In the order read, the default schema first; empty when not known (a snapshot file of
+    # an older dbci, a snapshot made in code). Not part of equality: two snapshots with the
+    # same objects are the same schema.
+    schemas: tuple[str, ...] = field(default=(), compare=False)
 
     def add(self, obj: DbObject) -> None:
         self.objects[obj.key] = obj
+
+    def schemas_read(self) -> tuple[str, ...]:
+        """The schemas it was read from; for one that does not say (a file of an older
+        dbci), those its objects are in."""
+        return self.schemas or tuple(sorted({key[1] for key in self.objects}))
 
     def sorted_objects(self) -> list[DbObject]:
         """Objects in a stable order: by kind (creation order), schema, name."""
@@ -102,7 +120,7 @@ def without_column_order(snapshot: Snapshot) -> Snapshot:
         else obj
         for key, obj in snapshot.objects.items()
     }
-    return Snapshot(snapshot.dialect, objects)
+    return Snapshot(snapshot.dialect, objects, snapshot.schemas)
 
 
 def dependency_order(objects: Iterable[DbObject]) -> list[DbObject]:
@@ -143,17 +161,25 @@ def object_from_dict(data: dict[str, Any]) -> DbObject:
     for name, item_type in nested.items():
         if name in values:
             values[name] = tuple(item_type(**item) for item in values[name])
-    for name in ("labels", "options", "include"):
+    for name in ("labels", "options", "include", "storage_parameters", "inherits"):
         if name in values:
             values[name] = tuple(values[name])
     if cls is Index and "columns" in data:
         values["columns"] = tuple(data["columns"])
     if cls is Table and "columns" in values:  # an index's are plain names or expressions
         values["columns"] = tuple(_column_from_dict(item) for item in values["columns"])
+    if "column_attributes" in values:  # a materialized view's
+        values["column_attributes"] = tuple(
+            _column_from_dict(item) for item in values["column_attributes"]
+        )
+    if issubclass(cls, CatalogObject):
+        for name in ("create", "drop"):
+            if name in values:
+                values[name] = tuple(values[name])
     for name in ("dependencies", "column_comments"):
         if name in values:
             values[name] = tuple(tuple(item) for item in values[name])
-    for name in ("owned_by", "function"):
+    for name in ("owned_by", "function", "cloned_from"):
         if values.get(name) is not None:
             values[name] = tuple(values[name])
     if cls is Table:
@@ -165,6 +191,8 @@ def object_from_dict(data: dict[str, Any]) -> DbObject:
 
 
 def _column_from_dict(data: dict[str, Any]) -> Column:
+    if "identity_options" in data:
+        data = {**data, "identity_options": tuple(data["identity_options"])}
     grants = data.get("grants")
     if not grants:
         return Column(**data) if grants is None else Column(**{**data, "grants": ()})

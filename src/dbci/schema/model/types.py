@@ -33,6 +33,8 @@ class Extension(DbObject):
     kind: ClassVar[str] = "extension"
     sql_keyword: ClassVar[str] = "EXTENSION"
     version: str | None = None
+    # Whether ALTER EXTENSION … SET SCHEMA can move it (pg_extension.extrelocatable).
+    relocatable: bool = True
 
     @property
     def qualified(self) -> str:
@@ -78,7 +80,8 @@ class DomainConstraint:
 
 @dataclass(frozen=True, kw_only=True)
 class Domain(DbObject):
-    """A domain over a base type."""
+    """A domain over a base type. `dependencies` holds the routines and types its default
+    and checks use (its base type comes from `data_type`)."""
 
     kind: ClassVar[str] = "domain"
     sql_keyword: ClassVar[str] = "DOMAIN"
@@ -87,6 +90,7 @@ class Domain(DbObject):
     not_null: bool = False
     collation: str | None = None
     constraints: tuple[DomainConstraint, ...] = ()
+    dependencies: tuple[Key, ...] = ()
 
     def definition_sql(self) -> list[str]:
         sql = f"CREATE DOMAIN {self.qualified} AS {self.data_type}"
@@ -101,7 +105,7 @@ class Domain(DbObject):
         return [sql]
 
     def depends_on(self) -> tuple[Key, ...]:
-        return type_dependencies(self.data_type)
+        return type_dependencies(self.data_type) + self.dependencies
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,9 +162,11 @@ class Sequence(DbObject):
     cache: int = 1
     cycle: bool = False
     owned_by: tuple[str, str] | None = None
+    unlogged: bool = False  # PostgreSQL 15+: CREATE UNLOGGED SEQUENCE
 
     def definition_sql(self) -> list[str]:
-        return [f"CREATE SEQUENCE {self.qualified} {self.options_sql()}"]
+        kind = "UNLOGGED SEQUENCE" if self.unlogged else "SEQUENCE"
+        return [f"CREATE {kind} {self.qualified} {self.options_sql()}"]
 
     def options_sql(self, *, explicit_bounds: bool = False) -> str:
         """The options as CREATE SEQUENCE and ALTER SEQUENCE write them.

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from dbci.schema.model.base import DbObject, quote_ident, quote_literal
 from dbci.schema.model.keys import Key
+from dbci.schema.model.tables import Column
 
 # ---- views --------------------------------------------------------------------------------
 
@@ -50,8 +51,22 @@ class MaterializedView(View):
 
     kind: ClassVar[str] = "materialized view"
     sql_keyword: ClassVar[str] = "MATERIALIZED VIEW"
+    # PostgreSQL: the table access method (USING) where it is not `heap`.
+    access_method: str | None = None
+    # The columns whose storage, compression or statistics target is set (only those
+    # fields of each count: the query gives the rest).
+    column_attributes: tuple[Column, ...] = ()
 
     def definition_sql(self) -> list[str]:
         with_options = f" WITH ({', '.join(self.options)})" if self.options else ""
+        using = f" USING {quote_ident(self.access_method)}" if self.access_method else ""
         query = self.definition.rstrip().rstrip(";")
-        return [f"CREATE MATERIALIZED VIEW {self.qualified}{with_options} AS\n{query}"]
+        out = [f"CREATE MATERIALIZED VIEW {self.qualified}{using}{with_options} AS\n{query}"]
+        # ALTER TABLE sets them on a materialized view too, as pg_dump writes them.
+        for column in self.column_attributes:
+            out += column.attribute_sql(self.qualified)
+        return out
+
+    def depends_on(self) -> tuple[Key, ...]:
+        method = (("access method", "", self.access_method),) if self.access_method else ()
+        return tuple(self.dependencies) + method

@@ -53,6 +53,12 @@ def drift_between(expected: Snapshot, live: Snapshot, source: str) -> DriftResul
     """Each object that differs, with its expected and actual DDL, and the two scripts."""
     found = diff(expected, live)
     result = DriftResult(source)
+    if not found.changes:
+        return result
+    revert = diff(live, expected)
+    # What reverting an item loses: the object (or column) the target has and its
+    # migrations do not, dropped by drift-revert.sql.
+    reverting = {(c.type, c.schema, c.name): c.destructive for c in revert.changes}
     for change in found.changes:
         result.items.append(
             {
@@ -62,9 +68,11 @@ def drift_between(expected: Snapshot, live: Snapshot, source: str) -> DriftResul
                 "name": change.name,
                 "expected_sql": change.before_sql,
                 "actual_sql": change.after_sql,
+                "revert_destructive": reverting.get(
+                    (change.type, change.schema, change.name), False
+                ),
             }
         )
-    if found.changes:
-        result.revert_sql = diff(live, expected).sql()
-        result.incorporate_sql = found.sql()
+    result.revert_sql = revert.sql()
+    result.incorporate_sql = found.sql()
     return result

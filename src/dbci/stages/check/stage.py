@@ -115,6 +115,7 @@ def check(
                                 "name": c.name,
                                 "before_sql": c.before_sql,
                                 "after_sql": c.after_sql,
+                                "destructive": c.destructive,  # the change may lose data
                             }
                             for c in changed.changes
                         ],

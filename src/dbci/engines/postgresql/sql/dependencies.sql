@@ -1,9 +1,10 @@
 -- What views and materialized views read (through their rewrite rule); the types in
 -- routines' signatures and what a routine's SQL-standard body (BEGIN ATOMIC) uses; the
 -- routines and types that tables' column defaults, generated columns and constraints
--- (with the index of an exclusion constraint) use; and those an index's expressions and
--- predicate use. As (source, oid of the view, routine, table or index, kind, schema, key
--- name); the sources are 'v', 'f', 't' and 'i'. An array type stands for its element
+-- (with the index of an exclusion constraint) use; those an index's expressions and
+-- predicate use; and those a domain's default and checks use. As (source, oid of the
+-- view, routine, table, index or domain, kind, schema, key name); the sources are 'v',
+-- 'f', 't', 'i' and 'd'. An array type stands for its element
 -- type, a table's row type for the table. What uses a routine or type is looked up by
 -- the oids the routines and types queries found (:routines, :types, with the types'
 -- array types), through pg_depend's index on the referenced object: reading all of
@@ -39,9 +40,17 @@ WITH raw AS (
       CASE WHEN ix.indisexclusion THEN ix.indrelid ELSE ix.indexrelid END
     FROM pg_index ix
     WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0 AND ix.indexrelid = d.objid
+    UNION ALL
+    SELECT 'd', co.contypid FROM pg_constraint co
+    WHERE d.classid = 'pg_constraint'::regclass AND co.oid = d.objid AND co.contypid <> 0
+    UNION ALL
+    SELECT 'd', ty.oid FROM pg_type ty
+    WHERE d.classid = 'pg_type'::regclass AND ty.oid = d.objid AND ty.typtype = 'd'
+      AND NOT (d.refclassid = 'pg_type'::regclass AND d.refobjid = ty.typbasetype)
   ) x(src, owner)
   WHERE d.deptype = 'n' AND d.objsubid = 0
-    AND d.classid IN ('pg_attrdef'::regclass, 'pg_constraint'::regclass, 'pg_class'::regclass)
+    AND d.classid IN ('pg_attrdef'::regclass, 'pg_constraint'::regclass, 'pg_class'::regclass,
+      'pg_type'::regclass)
     AND (d.refclassid = 'pg_proc'::regclass AND d.refobjid = ANY(CAST(:routines AS oid[]))
       OR d.refclassid = 'pg_type'::regclass AND d.refobjid = ANY(CAST(:types AS oid[])))
 ),

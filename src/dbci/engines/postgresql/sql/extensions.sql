@@ -1,5 +1,5 @@
--- The extensions installed in the schemas.
-SELECT x.extname, n.nspname, x.extversion, d.description
+-- The extensions installed in the schemas, and whether each can move to another schema.
+SELECT x.extname, n.nspname, x.extversion, d.description, x.extrelocatable
 FROM pg_extension x
 JOIN pg_namespace n ON n.oid = x.extnamespace
 LEFT JOIN pg_description d

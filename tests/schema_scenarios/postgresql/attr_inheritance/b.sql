@@ -1,0 +1,11 @@
+CREATE TABLE p1 (id int NOT NULL, name text DEFAULT 'x', CONSTRAINT p1_id_check CHECK (id > 0));
+CREATE TABLE c1 (extra int) INHERITS (p1);
+ALTER TABLE p1 ADD COLUMN z int;
+CREATE TABLE p2 (a int);
+CREATE TABLE c2 (a int, b int);
+CREATE TABLE c3 (own int) INHERITS (p1);
+ALTER TABLE c3 ALTER COLUMN name SET DEFAULT 'y';
+CREATE TABLE p3 (x int);
+CREATE TABLE p4 (y int NOT NULL);
+CREATE TABLE c4 () INHERITS (p3, p4);
+CREATE TABLE c6 (id int, own int);

@@ -1,0 +1,7 @@
+-- Row level security enabled, forced, both and neither.
+CREATE TABLE t1 (id int);
+ALTER TABLE t1 ENABLE ROW LEVEL SECURITY;
+ALTER TABLE t1 FORCE ROW LEVEL SECURITY;
+CREATE TABLE t2 (id int);
+CREATE TABLE t3 (id int);
+ALTER TABLE t3 ENABLE ROW LEVEL SECURITY;

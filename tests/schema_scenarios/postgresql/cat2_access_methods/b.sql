@@ -1,0 +1,6 @@
+CREATE ACCESS METHOD kept_am TYPE INDEX HANDLER hashhandler;
+COMMENT ON ACCESS METHOD kept_am IS 'hash under another name';
+CREATE ACCESS METHOD moved_am TYPE INDEX HANDLER hashhandler;
+CREATE ACCESS METHOD new_am TYPE INDEX HANDLER bthandler;
+CREATE OPERATOR FAMILY new_fam USING new_am;
+CREATE ACCESS METHOD new_tam TYPE TABLE HANDLER heap_tableam_handler;

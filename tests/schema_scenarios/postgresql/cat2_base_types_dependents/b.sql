@@ -1,0 +1,14 @@
+CREATE TYPE kept_t;
+CREATE FUNCTION kept_t_in(cstring) RETURNS kept_t AS 'int4in' LANGUAGE internal IMMUTABLE STRICT;
+CREATE FUNCTION kept_t_out(kept_t) RETURNS cstring AS 'int4out' LANGUAGE internal IMMUTABLE STRICT;
+CREATE TYPE kept_t (INPUT = kept_t_in, OUTPUT = kept_t_out, LIKE = int4);
+CREATE TABLE kept_uses (id int, v kept_t);
+CREATE TYPE money2;
+CREATE FUNCTION money2_in(cstring) RETURNS money2 AS 'int8in' LANGUAGE internal IMMUTABLE STRICT;
+CREATE FUNCTION money2_out(money2) RETURNS cstring AS 'int8out' LANGUAGE internal IMMUTABLE STRICT;
+CREATE TYPE money2 (INPUT = money2_in, OUTPUT = money2_out, LIKE = int8);
+CREATE TABLE prices (id int, amount money2, history money2[]);
+CREATE TABLE price_lists (a money2[]);
+CREATE DOMAIN positive_money2 AS money2;
+CREATE FUNCTION money2_text(money2) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT $1::text';
+CREATE CAST (money2 AS int8) WITHOUT FUNCTION;

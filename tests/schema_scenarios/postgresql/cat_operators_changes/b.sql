@@ -1,0 +1,15 @@
+CREATE FUNCTION int_lt(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 < $2';
+CREATE FUNCTION int_gt(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 > $2';
+CREATE FUNCTION int_eq(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
+CREATE FUNCTION int_ne(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 <> $2';
+CREATE FUNCTION negate(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT -$1';
+CREATE OPERATOR <<< (FUNCTION = int_lt, LEFTARG = int, RIGHTARG = int, COMMUTATOR = >>>);
+CREATE OPERATOR >>> (FUNCTION = int_gt, LEFTARG = int, RIGHTARG = int, COMMUTATOR = <<<);
+CREATE OPERATOR @@@ (FUNCTION = int_gt, LEFTARG = int, RIGHTARG = int);
+CREATE OPERATOR === (
+  FUNCTION = int_eq, LEFTARG = int, RIGHTARG = int, COMMUTATOR = ===, NEGATOR = !==,
+  RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+CREATE OPERATOR !== (
+  FUNCTION = int_ne, LEFTARG = int, RIGHTARG = int, COMMUTATOR = !==, NEGATOR = ===,
+  RESTRICT = neqsel, JOIN = neqjoinsel);
+COMMENT ON OPERATOR === (int, int) IS 'equal';

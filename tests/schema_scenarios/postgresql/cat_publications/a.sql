@@ -1,0 +1,13 @@
+-- Publications (database-wide): tables, column lists and row filters, schemas, publish
+-- options, all tables; added, dropped, changed, commented.
+CREATE SCHEMA sales;
+CREATE TABLE sales.orders (id int PRIMARY KEY, total numeric, region text);
+CREATE TABLE sales.customers (id int PRIMARY KEY, name text);
+CREATE TABLE public.audit (id int);
+CREATE PUBLICATION pub_orders FOR TABLE sales.orders;
+CREATE PUBLICATION pub_gone FOR TABLE public.audit;
+CREATE PUBLICATION pub_inserts FOR ALL TABLES WITH (publish = 'insert');
+CREATE TABLE sales.events (at date, kind text) PARTITION BY RANGE (at);
+CREATE TABLE sales.events_2026 PARTITION OF sales.events
+  FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE PUBLICATION pub_events FOR TABLE sales.events, sales.orders WITH (publish_via_partition_root = true);

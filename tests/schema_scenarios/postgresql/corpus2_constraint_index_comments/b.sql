@@ -1,0 +1,10 @@
+CREATE TABLE t1 (id integer PRIMARY KEY, u integer UNIQUE);
+COMMENT ON INDEX t1_pkey IS 'new';
+COMMENT ON INDEX t1_u_key IS 'added';
+CREATE TABLE t2 (id integer PRIMARY KEY, u integer CONSTRAINT t2_u UNIQUE);
+COMMENT ON INDEX t2_pkey IS 'on the key';
+CREATE TABLE t3 (id integer PRIMARY KEY, b box, EXCLUDE USING gist (b WITH &&));
+COMMENT ON INDEX t3_pkey IS 'new table';
+COMMENT ON INDEX t3_b_excl IS 'exclusion';
+CREATE TABLE t5 (a integer, b integer, CONSTRAINT t5_ab UNIQUE (a, b));
+COMMENT ON INDEX t5_ab IS 'remade';

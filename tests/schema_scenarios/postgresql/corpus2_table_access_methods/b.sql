@@ -1,0 +1,10 @@
+CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler;
+CREATE ACCESS METHOD heap3 TYPE TABLE HANDLER heap_tableam_handler;
+CREATE TABLE t_heap (a integer) USING heap2;
+CREATE TABLE t_heap2 (a integer);
+CREATE MATERIALIZED VIEW mv USING heap2 AS SELECT a FROM t_heap;
+CREATE MATERIALIZED VIEW mv2 AS SELECT a FROM t_heap2;
+CREATE TABLE t_new (a integer) USING heap3 WITH (fillfactor = 80);
+CREATE TABLE parted (a integer) PARTITION BY LIST (a);
+CREATE TABLE parted_1 PARTITION OF parted FOR VALUES IN (1) USING heap3;
+CREATE MATERIALIZED VIEW mv3 USING heap3 AS SELECT a FROM t_new;

@@ -1,0 +1,1 @@
+CREATE TABLE parent (a int NOT NULL, b int GENERATED ALWAYS AS (a * 2) STORED);

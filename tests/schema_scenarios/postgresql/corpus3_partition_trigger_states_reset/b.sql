@@ -1,0 +1,14 @@
+CREATE FUNCTION note() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TABLE parted (a int) PARTITION BY RANGE (a);
+CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10) PARTITION BY RANGE (a);
+CREATE TABLE parted_1_1 PARTITION OF parted_1 FOR VALUES FROM (0) TO (5);
+CREATE TABLE parted_1_2 PARTITION OF parted_1 FOR VALUES FROM (5) TO (10);
+CREATE TABLE parted_2 PARTITION OF parted FOR VALUES FROM (10) TO (20);
+CREATE TRIGGER aft_row AFTER INSERT ON parted FOR EACH ROW EXECUTE FUNCTION note();
+-- the parent's trigger enabled again, one partition's copy as its parent's again (the
+-- copy below it kept as it was, now differing from the parent), another's disabled
+ALTER TABLE parted_1_2 ENABLE REPLICA TRIGGER aft_row;
+ALTER TABLE parted_2 DISABLE TRIGGER aft_row;
+CREATE TABLE plain (a int);
+CREATE TRIGGER always_row AFTER INSERT ON plain FOR EACH ROW EXECUTE FUNCTION note();
+ALTER TABLE plain ENABLE REPLICA TRIGGER always_row;

@@ -1,0 +1,4 @@
+CREATE SCHEMA ext;
+CREATE EXTENSION citext;
+CREATE TABLE t (id int PRIMARY KEY, name citext);
+INSERT INTO t VALUES (1, 'Ann');

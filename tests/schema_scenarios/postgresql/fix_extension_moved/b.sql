@@ -1,0 +1,3 @@
+CREATE SCHEMA ext;
+CREATE EXTENSION citext SCHEMA ext;
+CREATE TABLE t (id int PRIMARY KEY, name ext.citext);
