@@ -933,7 +933,8 @@ def test_a_role_without_superuser_rights_reads_every_kind(
 ) -> None:
     """The catalog queries read only what any role may read (pg_roles, not pg_authid):
     a plain role that can connect snapshots policies, rules, statistics, publications,
-    collations and casts like a superuser does."""
+    collations, casts and its own user mapping (pg_user_mapping is for superusers only)
+    like a superuser does."""
     import secrets
 
     from sqlalchemy.engine import make_url
@@ -956,6 +957,10 @@ def test_a_role_without_superuser_rights_reads_every_kind(
                     CREATE TYPE e AS ENUM ('x');
                     CREATE FUNCTION e_int(e) RETURNS int LANGUAGE sql AS 'SELECT 1';
                     CREATE CAST (e AS int) WITH FUNCTION e_int(e);
+                    CREATE FOREIGN DATA WRAPPER w;
+                    CREATE SERVER srv FOREIGN DATA WRAPPER w OPTIONS (host 'h');
+                    GRANT USAGE ON FOREIGN SERVER srv TO {role};
+                    CREATE USER MAPPING FOR {role} SERVER srv OPTIONS (user 'u');
                     """,
                 )
                 wanted = snapshot_postgresql(db, ["public"])
@@ -966,4 +971,5 @@ def test_a_role_without_superuser_rights_reads_every_kind(
         admin.execute(f"DROP ROLE {role}")
     kinds = {key[0] for key in got.objects}
     assert {"policy", "rule", "statistics", "publication", "collation", "cast"} <= kinds
+    assert {"foreign data wrapper", "server", "user mapping"} <= kinds
     assert got.objects == wanted.objects

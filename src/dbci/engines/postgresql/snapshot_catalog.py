@@ -195,7 +195,8 @@ PROBES: dict[str, str] = {
     "event_triggers": "SELECT 1 FROM pg_event_trigger",
     "fdw": f"SELECT 1 FROM pg_foreign_data_wrapper WHERE {_USER}",
     "servers": f"SELECT 1 FROM pg_foreign_server WHERE {_USER}",
-    "user_mappings": f"SELECT 1 FROM pg_user_mapping WHERE {_USER}",
+    # pg_user_mapping itself is for superusers only: its view is what anyone may read.
+    "user_mappings": "SELECT 1 FROM pg_user_mappings WHERE umid >= 16384",
     "foreign_tables": "SELECT 1 FROM pg_foreign_table",
     "languages": f"SELECT 1 FROM pg_language WHERE {_USER}",
     "access_methods": f"SELECT 1 FROM pg_am WHERE {_USER}",
