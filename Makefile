@@ -3,16 +3,30 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test reliability lint clean
+.PHONY: demo test reliability lint clean rules-page
 
-# The main job on the embedded default: build the example project on a throwaway database,
-# check its pending migrations (code analysis), migrate them into SQLite, show info.
+# The main job on the embedded default, as CI runs it: a copy of the example project
+# whose target (a SQLite file, no server) is at version 3 with a change made by hand
+# (drift: an index), and a pull request that adds a migration dbci warns about
+# (staged/V4__add_order_status.sql). Build and check it (pipeline), render the report,
+# deploy with the drift gate off, render the deploy's report, and say where they are.
+DEMO := examples/demo
+JOB := $(DEMO)/build/demo
 demo: $(VENV)/.installed
-	rm -rf examples/demo/build examples/demo/.dbci_cache examples/demo/dbci-report
-	$(BIN)/dbci --project examples/demo build
-	$(BIN)/dbci --project examples/demo check
-	$(BIN)/dbci --project examples/demo migrate
-	$(BIN)/dbci --project examples/demo info
+	rm -rf $(DEMO)/build $(DEMO)/.dbci_cache $(DEMO)/dbci-report
+	mkdir -p $(JOB)
+	cp -R $(DEMO)/flyway.toml $(DEMO)/migrations $(JOB)/
+	$(BIN)/dbci --project $(JOB) migrate --target 3
+	$(BIN)/python -c "import sqlite3; sqlite3.connect('$(JOB)/build/demo.db').execute('CREATE INDEX customers_name_idx ON customers (name)')"
+	cp $(DEMO)/staged/V4__add_order_status.sql $(JOB)/migrations/
+	$(BIN)/dbci --project $(JOB) --report-dir dbci-report/check pipeline
+	$(BIN)/dbci --project $(JOB) --report-dir dbci-report/check report
+	$(BIN)/dbci --project $(JOB) --report-dir dbci-report/deploy deploy --no-fail-on-drift
+	$(BIN)/dbci --project $(JOB) --report-dir dbci-report/deploy report
+	$(BIN)/dbci --project $(JOB) info
+	@echo
+	@for stage in check deploy; do for f in comment.md summary.md report.html; do \
+	  echo "$$stage: $(JOB)/dbci-report/$$stage/$$f"; done; done
 
 # Install what the tests need, lint, type-check, and run the tests (PostgreSQL from
 # DBCI_TEST_POSTGRES_URL, else an embedded server from the pgserver package).
@@ -25,6 +39,10 @@ test: $(VENV)/.installed-test
 # secrets, injection, protected environments; it ends with its table of figures.
 reliability: $(VENV)/.installed-test
 	$(BIN)/python -m pytest tests/reliability -q $(PYTEST_ARGS)
+
+# docs/rules.md, from the rule modules' docstrings (tests/test_rules_page.py checks it is current).
+rules-page: $(VENV)/.installed
+	$(BIN)/python -m dbci.analysis.rules_page > docs/rules.md
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

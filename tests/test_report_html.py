@@ -1,5 +1,7 @@
-"""report.html: escaping, no external URL, sections that did not run, and, in headless
-Chromium, tab switching, the phone layout and a page that makes no request at all.
+"""report.html: escaping, no external URL, sections that did not run, the line diff of each
+object's SQL (dbci.report.text_diff), and, in headless Chromium, tab switching, the phone
+layout, a real check's diff view at 1280 and 390 px (screenshots kept as test artifacts in
+$DBCI_TEST_ARTIFACTS) and a page that makes no request at all.
 
 The browser tests need Debian's `chromium` on PATH. Without it they are skipped, except under
 `CI=true`, where a missing Chromium fails them.
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import struct
@@ -27,7 +30,7 @@ from dbci.report.templates import templates_dir
 
 EVIL_NAME = "<img src=x onerror=alert(1)>"
 EVIL_MESSAGE = "<script>alert(1)</script> in a comment"
-TABS = ("changes", "drift", "code", "dryrun", "build")
+TABS = ("changes", "drift", "code", "dryrun", "build", "deploy")
 BROWSER_TIMEOUT = 20  # seconds, for one Chromium run
 
 
@@ -250,6 +253,10 @@ def test_hostile_names_are_escaped() -> None:
 
 
 def test_no_external_url() -> None:
+    """Nothing the page loads is outside it. Its only web addresses are the links (`<a>`,
+    which load nothing) from a known rule id to that rule's documentation."""
+    from dbci.analysis.rules_page import rule_url
+
     page = render_html(rich_report())
     links = [
         (tag, name, value or "")
@@ -258,8 +265,14 @@ def test_no_external_url() -> None:
         if name in ("src", "href", "srcset", "action", "poster", "data")
     ]
     assert ("link", "href", "data:,") in links  # the favicon: no request for /favicon.ico
+    docs = {rule_url("LT01", "sqlfluff")}  # rich_report's one known rule id
+    assert [v for t, _, v in links if t == "a"] == list(docs)
     for tag, name, value in links:
+        if tag == "a" and value in docs:
+            continue
         assert not re.match(r"\s*(https?:|//|ftp:)", value, re.I), (tag, name, value)
+    for doc in docs:
+        page = page.replace(f'href="{doc}"', 'href="#doc"')
     assert "http://" not in page and "https://" not in page
     assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page, re.I)
     assert not re.search(r"@import|url\(", page, re.I)
@@ -294,15 +307,27 @@ def test_structure() -> None:
         "lower(email)",
     ):
         assert expected in text, expected
-    # Object changes and drift items: a before and an after block each.
-    assert page.count('<div class="pair">') == 4
-    assert page.count("<pre>") == 4 * 2 + 1
+    # Object changes and drift items: one diff block each (the dry run's SQL: the one <pre>).
+    assert page.count('<div class="sqldiff">') == 4
+    assert page.count("<pre>") == 1
+    # The changed table and the drifted index: the old line removed, the new one added; the
+    # added table and the dropped view: their whole text, every line added or removed.
+    assert (
+        '<div class="del"><span class="g">−</span>CREATE INDEX users_email_idx ON public.users '
+        '(email);</div><div class="ins"><span class="g">+</span>CREATE INDEX users_email_idx ON '
+        "public.users (lower(email));</div>"
+    ) in page
+    assert '<div class="ins"><span class="g">+</span>    id bigint NOT NULL</div>' in page
+    assert (
+        '<div class="del"><span class="g">−</span>CREATE VIEW public.old_view AS SELECT 1;</div>'
+    ) in page
+    assert page.count('<span class="g">') == 3 + 2 + 1 + 2
 
 
 def test_sections_that_did_not_run() -> None:
     page = render_html(empty_report())
     text = " ".join("".join(parse(page).text).split())
-    for what in ("Changes", "Drift check", "Code analysis", "Dry run", "Build"):
+    for what in ("Changes", "Drift check", "Code analysis", "Dry run", "Build", "Deploy"):
         assert f"{what}: not run." in text
     assert 'data-initial="changes"' in page
     assert "passed" in text and "not checked" in text
@@ -321,10 +346,47 @@ def test_first_tab_with_content_opens() -> None:
 def test_default_title_and_template_size() -> None:
     assert "<title>dbci report: shop (staging)</title>" in render_html(rich_report())
     template = templates_dir() / "report.html.j2"
-    assert template.stat().st_size < 20 * 1024
+    # 28 KiB, up from 20: the diff view's markup and CSS (issue 25) needed the room.
+    assert template.stat().st_size < 28 * 1024
     source = template.read_text(encoding="utf-8")
     assert not re.search(r"\|\s*safe\b", source)
     assert not re.search(r"https?:|\burl\(|@import", source, re.I)
+
+
+def test_sql_diff_marks_lines_and_folds_unchanged_runs() -> None:
+    from dbci.report.text_diff import folds, sql_diff
+
+    before = "\n".join(f"line {n}" for n in range(1, 13))
+    after = before.replace("line 6", "line 6 changed")
+    blocks = sql_diff(before, after)
+    assert [(b["fold"], [kind for kind, _ in b["lines"]]) for b in blocks] == [
+        (True, ["eq"] * 3),  # lines 1-3 folded, 4-5 kept as context
+        (False, ["eq"] * 2),
+        (False, ["del"]),
+        (False, ["ins"]),
+        (False, ["eq"] * 2),
+        (True, ["eq"] * 4),  # lines 9-12
+    ]
+    assert blocks[2]["lines"] == [("del", "line 6")]
+    assert blocks[3]["lines"] == [("ins", "line 6 changed")]
+    assert folds(before, after) == 2
+    # A short run is shown whole; CRLF is a line break; one side missing: the other, whole.
+    assert folds("a\r\nb\r\nc", "a\nB\nc") == 0
+    assert sql_diff("a\r\nb", "a\nB")[0]["lines"] == [("eq", "a")]
+    assert sql_diff(None, "x\ny\n") == [{"fold": False, "lines": [("ins", "x"), ("ins", "y")]}]
+    assert sql_diff("x", None) == [{"fold": False, "lines": [("del", "x")]}]
+    assert sql_diff(None, None) == []
+
+
+def test_folded_lines_are_in_a_closed_details() -> None:
+    report = rich_report()
+    body = [f"    column_{n} int," for n in range(10)]
+    report["changes"]["objects"][1]["before_sql"] = "\n".join(["CREATE TABLE x (", *body, ");"])
+    report["changes"]["objects"][1]["after_sql"] = "\n".join(["CREATE TABLE x (", *body, "b int);"])
+    page = render_html(report)
+    assert page.count("<details><summary>9 unchanged lines</summary>") == 1
+    assert '<div class="eq"><span class="g"> </span>    column_0 int,</div>' in page
+    assert "<details open" not in page
 
 
 # --- In a browser -----------------------------------------------------------------------------
@@ -332,7 +394,7 @@ def test_default_title_and_template_size() -> None:
 # Headless Chromium will not make its window narrower than 500 px, so the DOM checks load the
 # report into two iframes of a wrapper page, 1280 x 900 and 390 x 844 (a phone): the report's
 # media queries see the iframe's width. A test-only script appended to the report clicks every
-# tab, presses arrow keys and measures the before/after blocks; the wrapper copies each frame's
+# tab, presses arrow keys and measures the diff blocks; the wrapper copies each frame's
 # result into its own DOM, which `--dump-dom` prints. The screenshot is of the report itself at
 # --window-size=390,844 (screenshots do honour that width).
 #
@@ -377,12 +439,9 @@ HARNESS = """
     result.keys.push([document.activeElement.getAttribute('data-tab'), visible()]);
   });
   tabs[0].click();
-  var pres = document.querySelectorAll('#changes .pair pre');
-  if (pres.length >= 2) {
-    var a = pres[0].getBoundingClientRect(), b = pres[1].getBoundingClientRect();
-    result.pair = {side_by_side: Math.abs(a.top - b.top) < 1 && b.left >= a.right,
-                   stacked: b.top >= a.bottom};
-  }
+  var diffs = [].slice.call(document.querySelectorAll('#changes .sqldiff'));
+  result.diffs = diffs.map(function (d) {
+    return d.scrollWidth <= d.clientWidth && d.getBoundingClientRect().right <= innerWidth; });
   result.viewport = window.innerWidth;
   result.alerted = window.__alerted || false;
   result.resources = performance.getEntriesByType('resource').map(function (e) {
@@ -516,11 +575,11 @@ def run_chromium(
     return done.stdout
 
 
-def in_frames(page: str) -> str:
-    """The wrapper page holding `page`, with the test harness, in a wide and a phone frame."""
+def in_frames(page: str, harness: str = HARNESS) -> str:
+    """The wrapper page holding `page`, with a test harness, in a wide and a phone frame."""
     alert_trap = "<script>window.alert = function () { window.__alerted = true; };</script>"
     page = page.replace("<head>", "<head>\n" + alert_trap, 1)
-    page = page.replace("</body>", HARNESS + "</body>", 1)
+    page = page.replace("</body>", harness + "</body>", 1)
     return WRAPPER.replace("{page}", html.escape(page, quote=True))
 
 
@@ -548,16 +607,16 @@ def test_browser_tabs_and_layout(chromium: str, proxy: Proxy, tmp_path: Path) ->
             ["drift", ["drift"]],
             ["code", ["code"]],
             ["drift", ["drift"]],
-            ["build", ["build"]],
+            ["deploy", ["deploy"]],
             ["changes", ["changes"]],
-            ["build", ["build"]],
+            ["deploy", ["deploy"]],
         ]
         assert result["alerted"] is False
         assert result["resources"] == []
     assert (wide["viewport"], phone["viewport"]) == (1280, 390)
-    assert wide["pair"] == {"side_by_side": True, "stacked": False}
-    assert phone["pair"] == {"side_by_side": False, "stacked": True}
-    # Nothing on any tab is wider than the phone: long lines scroll inside their box.
+    # Each object's diff block fits its width, on the phone as well.
+    assert wide["diffs"] == phone["diffs"] == [True] * 3
+    # Nothing on any tab is wider than the phone: long lines wrap.
     assert max(phone["widths"].values()) <= 390, phone["widths"]
     assert proxy.requests() == []
 
@@ -595,3 +654,141 @@ def test_browser_proxy_sees_a_pages_request(chromium: str, proxy: Proxy, tmp_pat
     )
     run_chromium(chromium, page, proxy, "--dump-dom", width=800, height=600)
     assert "GET http://report-assets.invalid/logo.png" in proxy.requests()
+
+
+# --- The diff view, from a real check ---------------------------------------------------------
+#
+# A real `dbci check --changes` against PostgreSQL: a view whose long query changes in one line
+# (`price` becomes `price * 0.9`) and an enum, written on one long line, that gains a value.
+# Every expected text below is one this SQL wrote.
+
+LEVELS = ("bronze_customer_tier", "silver_customer_tier", "gold_customer_tier")
+NEW_LEVEL = "platinum_customer_tier_for_the_very_best_customers"
+COLUMNS = ("id", "name", "sku", "category", "brand", "colour", "size")
+LATER = ("weight", "stock", "supplier", "warehouse", "level")
+_ENUM = ", ".join(f"'{v}'" for v in LEVELS)
+_BEFORE = f"{', '.join(COLUMNS)}, price AS sale_price, {', '.join(LATER)}"
+_AFTER = f"{', '.join(COLUMNS)}, price * 0.9 AS sale_price, {', '.join(LATER)}"
+DIFF_SHOP = {
+    "V1__shop.sql": (
+        f"CREATE TYPE shop.level AS ENUM ({_ENUM});\n"
+        "CREATE TABLE shop.products (id int PRIMARY KEY, name text, sku text, category text,"
+        " brand text, colour text, size text, price numeric, weight numeric, stock int,"
+        " supplier text, warehouse text, level shop.level);\n"
+        f"CREATE VIEW shop.catalogue AS SELECT {_BEFORE} FROM shop.products;\n"
+    ),
+    "V2__sale.sql": (
+        f"ALTER TYPE shop.level ADD VALUE '{NEW_LEVEL}' AFTER 'gold_customer_tier';\n"
+        f"CREATE OR REPLACE VIEW shop.catalogue AS SELECT {_AFTER} FROM shop.products;\n"
+    ),
+}
+
+DIFF_HARNESS = """
+<script>
+(function () {
+  function lines(sel) {
+    return [].slice.call(document.querySelectorAll(sel)).map(function (e) {
+      var r = e.getBoundingClientRect();
+      // checkVisibility: false inside a closed <details> (whose content Chromium lays out
+      // as content-visibility: hidden, so a rectangle alone does not tell).
+      return {text: e.textContent, cls: e.className, shown: e.checkVisibility() && r.height > 0,
+              inside: r.left >= 0 && r.right <= window.innerWidth + 0.5};
+    });
+  }
+  var boxes = document.querySelectorAll('pre, code, .sqldiff, .sqldiff div, .scroll');
+  var clipped = [].filter.call(boxes, function (e) {
+    return e.offsetParent !== null && e.scrollWidth > e.clientWidth; })
+    .map(function (e) { return e.tagName + '.' + e.className + ': ' + e.textContent; });
+  var result = {
+    viewport: window.innerWidth,
+    body: [document.body.scrollWidth, document.body.clientWidth],
+    page: [document.documentElement.scrollWidth, window.innerWidth],
+    clipped: clipped,
+    del: lines('#changes .sqldiff .del'),
+    ins: lines('#changes .sqldiff .ins'),
+    folded: lines('#changes .sqldiff details > div'),
+    summaries: [].map.call(document.querySelectorAll('#changes .sqldiff summary'),
+      function (s) { return s.textContent; }),
+    open: document.querySelectorAll('#changes .sqldiff details[open]').length,
+    resources: performance.getEntriesByType('resource').length};
+  var out = document.createElement('pre');
+  out.id = 'test-result';
+  out.textContent = JSON.stringify(result);
+  document.body.appendChild(out);
+})();
+</script>
+"""
+
+
+def artifacts_dir(tmp_path: Path) -> Path:
+    """Where the screenshots go: $DBCI_TEST_ARTIFACTS (kept by CI), else the test's tmp_path."""
+    folder = Path(os.environ.get("DBCI_TEST_ARTIFACTS") or tmp_path) / "report-html"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def diff_report(tmp_path: Path, pg_url: str) -> Path:
+    """report.html of a real check of DIFF_SHOP's V2 against PostgreSQL at V1."""
+    from support.cli import run_dbci
+    from support.projects import write_project
+
+    root = write_project(tmp_path / "p", DIFF_SHOP)
+    common = ("--project", root, "--url", pg_url, "--schemas", "shop")
+    for args in (("migrate", "--target", "1"), ("check", "--changes"), ("report",)):
+        done = run_dbci(*common, *args)
+        assert done.returncode == 0, (args, done.stderr)
+    return root / "dbci-report" / "report.html"
+
+
+def test_browser_diff_view_at_1280_and_390(
+    diff_report: Path, chromium: str, proxy: Proxy, tmp_path: Path
+) -> None:
+    source = diff_report.read_text(encoding="utf-8")
+    page = tmp_path / "frames.html"
+    page.write_text(in_frames(source, DIFF_HARNESS), encoding="utf-8")
+    results = frame_results(
+        run_chromium(chromium, page, proxy, "--dump-dom", width=1700, height=1000)
+    )
+    assert (results["wide"]["viewport"], results["phone"]["viewport"]) == (1280, 390)
+    for width, result in results.items():
+        # Nothing is cut: no box scrolls sideways, nor the page.
+        assert result["clipped"] == [], (width, result["clipped"])
+        assert result["body"][0] <= result["body"][1], (width, result["body"])
+        assert result["page"][0] <= result["page"][1], (width, result["page"])
+        # The removed and added lines, marked, whole on screen: the view's changed line and
+        # the enum's line that gains the value.
+        removed = [(line["cls"], line["text"]) for line in result["del"]]
+        added = [(line["cls"], line["text"]) for line in result["ins"]]
+        assert all(line["shown"] and line["inside"] for line in result["del"] + result["ins"])
+        sale = [text for _, text in added if "sale_price" in text]
+        assert len(sale) == 1 and "price * 0.9" in sale[0] and sale[0].startswith("+"), added
+        old = [text for _, text in removed if "sale_price" in text]
+        assert len(old) == 1 and "0.9" not in old[0] and old[0].startswith("−"), removed
+        enum = [text for _, text in added if NEW_LEVEL in text]
+        assert len(enum) == 1 and all(level in enum[0] for level in LEVELS), added
+        assert [text for _, text in removed if LEVELS[0] in text], removed
+        assert {cls for cls, _ in removed} == {"del"} and {cls for cls, _ in added} == {"ins"}
+        # The view's unchanged columns: folded, out of sight until opened.
+        folded = [line["text"] for line in result["folded"]]
+        assert result["folded"] and not any(line["shown"] for line in result["folded"])
+        assert any("category" in text for text in folded), folded
+        assert result["summaries"] and all(
+            re.fullmatch(r"\d+ unchanged lines?", s) for s in result["summaries"]
+        ), result["summaries"]
+        assert result["open"] == 0 and result["resources"] == 0
+    assert proxy.requests() == []
+
+    # Screenshots of the page itself at both widths, kept as test artifacts.
+    folder = artifacts_dir(tmp_path)
+    for name, width, height in (("diff-1280.png", 1280, 1400), ("diff-390.png", 390, 2000)):
+        shot = folder / name
+        shot.unlink(missing_ok=True)
+        run_chromium(
+            chromium, diff_report, proxy, f"--screenshot={shot}", width=width, height=height
+        )
+        data = shot.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">II", data[16:24]) == (width, height)
+        assert len(data) > 5 * 1024, (name, len(data))
+    assert proxy.requests() == []

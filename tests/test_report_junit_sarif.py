@@ -373,6 +373,14 @@ def test_sarif_of_a_full_report_is_valid(sarif_validator: Any) -> None:
     assert db101["defaultConfiguration"] == {"level": "error"}
     assert "DROP TABLE orders;" in db101["help"]["markdown"]
     assert rules[3]["name"] == "layout.spacing"  # SQLFluff's own name for LT01
+    # Each rule's documentation: its section of docs/rules.md, or SQLFluff's reference.
+    assert db101["helpUri"] == (
+        "https://github.com/your-org/dbci/blob/main/docs/rules.md#db101-drop-table"
+    )
+    assert rules[2]["helpUri"].endswith("/docs/rules.md#db205-index-not-concurrent")
+    assert rules[3]["helpUri"] == (
+        "https://docs.sqlfluff.com/en/stable/reference/rules.html#rule-LT01"
+    )
 
     results = run["results"]
     assert len(results) == 4

@@ -50,11 +50,14 @@ from support.cli import run_entrypoint
 from test_report_comments import GITHUB_TOKEN, Api, azure_env, gitlab_env, serving
 from test_report_html import Proxy, run_chromium
 
+from dbci.analysis.rules_page import RULES_PAGE_URL, SQLFLUFF_RULES_URL, rule_url
 from dbci.ci.comments import comment_marker
 from dbci.logtext import visible_controls
 from dbci.report.junit import xml_text
+from dbci.report.ranking import rows
 from dbci.report.render import render_all
 from dbci.report.sarif import repository_prefix
+from dbci.report.text_diff import folds, lines
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -168,7 +171,10 @@ def write_project(root: Path, target: str, build_server: str, extra: bool = Fals
         (migrations / name).write_text(text, encoding="utf-8")
     (root / "shop" / "dbci.toml").write_text(
         f'[environments.qa]\nurl = "{target}"\n\n'
-        f'[environments.build]\nurl = "{build_server}"\nprovisioner = "create-database"\n',
+        f'[environments.build]\nurl = "{build_server}"\nprovisioner = "create-database"\n\n'
+        # Named `shop` on every platform (GITHUB_REPOSITORY would name it acme/shop), so
+        # that the marker the migrations carry is the real one.
+        '[dbci]\nproject = "shop"\n',
         encoding="utf-8",
     )
     return root / "shop"
@@ -444,17 +450,22 @@ def _template_tags() -> set[str]:
 
 def _shown_strings(report: dict[str, Any]) -> list[str]:
     """Strings of report.json the page shows whole: names, messages, descriptions, scripts,
-    errors and SQL."""
+    errors and SQL; an object's SQL, shown as a line diff, line by line."""
     shown: list[str] = []
     changes = report.get("changes") or {}
     drift = report.get("drift") or {}
     build = report.get("build") or {}
+
+    def sql_lines(*texts: Any) -> list[str]:
+        return [line for text in texts if isinstance(text, str) for line in lines(text)]
+
     for o in changes.get("objects") or []:
-        shown += [o.get("name"), o.get("type"), o.get("before_sql"), o.get("after_sql")]
+        shown += [o.get("name"), o.get("type")]
+        shown += sql_lines(o.get("before_sql"), o.get("after_sql"))
     for m in changes.get("pending") or []:
         shown += [m.get("description"), m.get("script")]
     for i in drift.get("items") or []:
-        shown += [i.get("name"), i.get("expected_sql"), i.get("actual_sql")]
+        shown += [i.get("name"), *sql_lines(i.get("expected_sql"), i.get("actual_sql"))]
     for r in drift.get("repo") or []:
         shown += [r.get("message"), r.get("file")]
     for f in (report.get("code") or {}).get("findings") or []:
@@ -463,7 +474,31 @@ def _shown_strings(report: dict[str, Any]) -> list[str]:
         shown += [m.get("description"), m.get("script")]
     shown += [build.get("error"), (report.get("dryrun") or {}).get("error")]
     shown += [(report.get("dryrun") or {}).get("sql")]
+    for t in (report.get("deploy") or {}).get("targets") or []:
+        shown += [t.get("environment"), t.get("error")]
+        shown += [m.get("script") for m in t.get("applied") or []]
     return [s for s in shown if isinstance(s, str) and s]
+
+
+def _folds(report: dict[str, Any]) -> int:
+    """How many runs of unchanged lines report.html's diff view folds into a `<details>`."""
+    pairs = [
+        (o.get("before_sql"), o.get("after_sql"))
+        for o in (report.get("changes") or {}).get("objects") or []
+    ] + [
+        (i.get("expected_sql"), i.get("actual_sql"))
+        for i in (report.get("drift") or {}).get("items") or []
+    ]
+    return sum(folds(a, b) for a, b in pairs)
+
+
+def rule_doc(url: str) -> bool:
+    """Whether `url` is a rule's documentation: a section of dbci's rules page, or an entry
+    of SQLFluff's rules reference."""
+    return bool(
+        re.fullmatch(re.escape(RULES_PAGE_URL) + r"#db\d{3}-[a-z-]+", url)
+        or re.fullmatch(re.escape(SQLFLUFF_RULES_URL) + r"#rule-[A-Z]{2}\d{2}", url)
+    )
 
 
 def _html_text(text: str) -> str:
@@ -499,14 +534,18 @@ def check_page(chromium: str, page: Path, report: dict[str, Any], work: Path) ->
     assert result["alerted"] is False, "a script ran"
     assert requests == [], requests
     assert result["handlers"] == [], result["handlers"]
-    # The favicon's data: URL is the page's only URL.
-    assert result["urls"] == ["link href=data:,"], result["urls"]
+    # The favicon's data: URL is the page's only URL to load; the rest are links (which
+    # load nothing) from a known rule id to its documentation.
+    urls = [u for u in result["urls"] if not rule_doc(u.removeprefix("a href="))]
+    assert urls == ["link href=data:,"], result["urls"]
     tags = result["tags"]
     unexpected = set(tags) - _template_tags() - {"html", "head", "body"}
     assert not unexpected, f"elements the template did not make: {unexpected}"
     # The page's script, the trap and the harness; the template's one style, link, title.
     assert tags["script"] == 3 and tags["style"] == 1 and tags["link"] == 1, tags
-    assert tags["title"] == 1 and tags["meta"] == 3 and tags.get("details", 0) == 0, tags
+    # <details>: only the diff view's folds of unchanged lines, none from a value.
+    assert tags["title"] == 1 and tags["meta"] == 3, tags
+    assert tags.get("details", 0) == _folds(report), tags
     text = result["text"]
     missing = [s for s in _shown_strings(report) if _html_text(s) not in text]
     assert not missing, f"not shown as text: {missing[:3]!r}"
@@ -560,35 +599,88 @@ def expected_markdown(report: dict[str, Any], *, links: bool) -> dict[str, Any]:
     findings = (code or {}).get("findings") or []
     headings = [2]
     items = 0
+    targets = (report.get("deploy") or {}).get("targets") or []
+    if report.get("deploy"):  # the Deploy section: a line per target, its applied scripts
+        headings.append(3)
+        for t in targets:
+            applied = t.get("applied") or []
+            items += 1 + min(len(applied), 50) + (len(applied) > 50)
     if changes:
         pending = changes.get("pending") or []
         headings += [3] + [4] * sum(1 for n in _groups(report).values() if n)
         items += min(len(pending), 100) + (len(pending) > 100) + len(changes.get("objects") or [])
+    # What changes inside each object (and each drift item shown): one nested item per part.
+    parts = [d for o in (changes or {}).get("objects") or [] for d in o.get("details") or []]
     if drift:
         headings.append(3)
         if drift.get("detected"):
             items += min(len(drift.get("items") or []), 50) + len(drift.get("repo") or [])
+            parts += [d for i in (drift.get("items") or [])[:50] for d in i.get("details") or []]
+    items += len(parts)
+    # The comment's findings: SQLFluff's style findings one row per rule (dbci.report.ranking).
+    shown = rows(findings)[:20] if code else []
     if code:
         headings.append(3)
-        items += min(len(findings), 20)
-    listed = min(len(findings), 20) if code else 0
+        items += len(shown)
+    listed = len(shown)
+    # A row's rule id is a link when it is a known rule's (never a hostile id).
+    rule_links = sum(1 for r in shown if rule_url(r.get("rule"), r.get("source")))
     strong = (
         listed + (1 if build else 0) + (1 if build and build.get("undo_verified") is False else 0)
     )
+    # A run that did not pass names its failed gates after a bold "Failed:".
+    strong += report.get("status") != "passed"
     # Each change that can lose data, and each drift item whose revert can, is marked in bold.
     strong += sum(1 for o in (changes or {}).get("objects") or [] if o.get("destructive"))
     if drift and drift.get("detected"):
         strong += sum(1 for i in (drift.get("items") or [])[:50] if i.get("revert_destructive"))
+    # And so is each part of an object that causes it.
+    strong += sum(bool(d.get("destructive")) + bool(d.get("revert_destructive")) for d in parts)
     dryrun = report.get("dryrun") or {}
     return {
         "headings": headings,
         "items": items,
         "strong": strong,
         "code_inline": 2 if drift and drift.get("detected") else 0,
-        "links": listed if links else 0,
+        "links": (listed if links else 0) + rule_links,
         "fences": 1 if dryrun.get("sql") else 0,
-        "blockquotes": 1 if build and build.get("error") else 0,
+        # A text diff inside an object (a view's query, a routine's body): its lines, fenced.
+        "diffs": ["\n".join(d["lines"]) for d in parts if d.get("lines")],
+        "blockquotes": (1 if build and build.get("error") else 0)
+        + sum(1 for t in targets if t.get("error")),
     }
+
+
+# The first cell of each row of the checks table (dbci.report.gates): a check's name.
+GATE_NAMES = {"Build", "Changes", "Drift", "Code analysis", "Dry run"}
+GATE_ICONS = {"✅", "⚠️", "❌"}
+
+
+def check_gates_table(tokens: list[Token], report: dict[str, Any]) -> None:
+    """The only table is the checks table: one row per check that ran, three cells each
+    (name, icon, reason), whatever the report's strings hold (an escaped `|` makes no
+    cell, a newline no row)."""
+    assert sum(1 for t in tokens if t.type == "table_open") == (
+        1 if any(report.get(s) for s in ("build", "changes", "drift", "code", "dryrun", "deploy"))
+        else 0
+    )
+    rows: list[list[str]] = []
+    inside = False
+    for token in tokens:
+        if token.type == "tbody_open":
+            inside = True
+        elif token.type == "tbody_close":
+            inside = False
+        elif inside and token.type == "tr_open":
+            rows.append([])
+        elif inside and token.type == "inline":
+            rows[-1].append(token.content)
+    targets = (report.get("deploy") or {}).get("targets") or []
+    assert all(len(row) == 3 for row in rows), rows
+    names = [row[0] for row in rows]
+    assert all(n in GATE_NAMES or n.startswith("Deploy to ") for n in names), names
+    assert sum(1 for n in names if n.startswith("Deploy to ")) == len(targets), names
+    assert len(set(names)) == len(names) and all(row[1] in GATE_ICONS for row in rows), rows
 
 
 def _walk(tokens: list[Token]) -> Iterator[Token]:
@@ -627,7 +719,8 @@ def check_markdown(text: str, report: dict[str, Any], *, comment: bool, links: b
         assert marker not in text and html_blocks == allowed, html_blocks
     # No other comment's marker either (another stage's, which the SQL carries).
     assert text.count("<!-- dbci-report") == comment
-    assert "html_inline" not in kinds and "image" not in kinds and "table_open" not in kinds
+    assert "html_inline" not in kinds and "image" not in kinds
+    check_gates_table(tokens, report)
     assert "em_open" not in kinds and "s_open" not in kinds and "hr" not in kinds
     headings = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
     assert headings == want["headings"], headings
@@ -637,8 +730,16 @@ def check_markdown(text: str, report: dict[str, Any], *, comment: bool, links: b
     assert kinds.count("blockquote_open") == want["blockquotes"]
     hrefs = [t.attrs["href"] for t in everything if t.type == "link_open"]
     assert len(hrefs) == want["links"], hrefs
-    assert all(str(h).startswith("https://github.test/acme/shop/blob/abc123/") for h in hrefs)
-    fences = [t for t in tokens if t.type == "fence"]
+    assert all(
+        str(h).startswith("https://github.test/acme/shop/blob/abc123/") or rule_doc(str(h))
+        for h in hrefs
+    ), hrefs
+    diffs = [t for t in tokens if t.type == "fence" and t.info == "diff"]
+    # Each diff whole, in its own fence (indented under its object's item).
+    shown_diffs = [re.sub(r"\r\n?", "\n", t.content).rstrip("\n") for t in diffs]
+    marked = [d.replace("dbci-report", "dbci\u2060-report") for d in want["diffs"]]
+    assert shown_diffs == ["\n".join(d.splitlines()) for d in marked], shown_diffs
+    fences = [t for t in tokens if t.type == "fence" and t.info != "diff"]
     assert len(fences) == want["fences"]
     if fences:  # the whole script, in one fence: nothing in it closed the fence early
         sql = (report.get("dryrun") or {}).get("sql") or ""
@@ -901,6 +1002,8 @@ def test_workflow_log(hostile: Hostile, scenarios) -> None:
                 "pending-count",
                 "drift-detected",
                 "findings-count",
+                "migrations-applied",
+                "schema-version",
                 "report-dir",
             ], outputs
             values = dict(outputs)

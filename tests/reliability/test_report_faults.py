@@ -44,6 +44,8 @@ from test_report_comments import (
     visible,
 )
 
+from dbci.settings.project_name import REPOSITORY_VARIABLES
+
 CONCURRENT = "faults: concurrent comments"
 SLOW_API = "faults: slow API"
 BAD_FILES = "bad input: report and plan files"
@@ -71,7 +73,9 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project whose report.json a real `dbci check` (code analysis) wrote: a finding."""
     project = tmp_path_factory.mktemp("faults") / "shop"
     write_project(project, {"V1__a.sql": "DELETE FROM orders;\n"})
-    done = run_dbci("--project", project, "check", "--dialect", "postgres")
+    # Named by its folder, `shop`, also where the tests' CI names a repository.
+    unnamed = {name: None for pair in REPOSITORY_VARIABLES for name in pair}
+    done = run_dbci("--project", project, "check", "--dialect", "postgres", env=unnamed)
     assert (_report_dir(project) / "report.json").is_file(), done.stderr
     return project
 

@@ -31,9 +31,11 @@ class Finding:
     # An info finding that reports a suppression (`dbci:ignore`, `noqa`): severity
     # overrides leave it alone.
     suppression: bool = False
+    # The table whose rows the risk depends on (a rule's `Hit.table`), or None.
+    table: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "rule": self.rule,
             "severity": self.severity,
             "file": self.file,
@@ -42,6 +44,9 @@ class Finding:
             "message": self.message,
             "source": self.source,
         }
+        if self.table is not None:
+            data["table"] = self.table
+        return data
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.file, self.line, self.column, self.rule)

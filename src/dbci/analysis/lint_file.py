@@ -81,6 +81,7 @@ def lint_one(linter: PreparedLinter, item: FileToLint, dialect: str) -> list[Fin
                         column,
                         _hide(hit.message, item.secrets),
                         "dbci",
+                        table=hit.table,
                     )
                 )
     for line, column, text in suppressions.noqa:

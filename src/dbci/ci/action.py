@@ -398,14 +398,33 @@ def _output_line(name: str, value: str) -> str:
 
 
 def _outputs(report: dict[str, Any], report_dir: str) -> dict[str, str]:
+    """The action's outputs, each describing the run that just happened: for a deploy, what
+    its targets have pending after it (0 after a full deploy), whether its drift gate found
+    drift, how many migrations it applied and the version it left (one per target, comma
+    separated, when several were deployed); for a check, what the check saw."""
     changes = report.get("changes") or {}
     drift = report.get("drift") or {}
     code = report.get("code") or {}
+    deploy = report.get("deploy") or {}
+    targets = [t for t in deploy.get("targets") or [] if isinstance(t, dict)]
+    pending = len(changes.get("pending") or [])
+    drifted = bool(drift.get("detected"))
+    applied = 0
+    # A check leaves the target where it was: its version is the one the check found.
+    version = str(changes.get("from_version") or "")
+    if deploy:
+        pending = sum(int(t.get("still_pending") or 0) for t in targets)
+        drifted = any(t.get("drift") for t in targets)
+        applied = sum(len(t.get("applied") or []) for t in targets)
+        version = ",".join(str(t.get("to_version") or t.get("from_version") or "") for t in targets)
+        version = "" if not version.strip(",") else version
     return {
         "status": str(report.get("status") or "failed"),
-        "pending-count": str(len(changes.get("pending") or [])),
-        "drift-detected": "true" if drift.get("detected") else "false",
+        "pending-count": str(pending),
+        "drift-detected": "true" if drifted else "false",
         "findings-count": str(len(code.get("findings") or [])),
+        "migrations-applied": str(applied),
+        "schema-version": version,
         "report-dir": report_dir,
     }
 

@@ -221,6 +221,13 @@ class Database:
     def table_exists(self, schema: str, table: str) -> bool:
         raise NotImplementedError
 
+    def row_estimates(self, tables: Sequence[str], schema: str) -> dict[str, int | None]:
+        """Each table's row count as the catalog's statistics estimate it (never read from
+        the table itself), keyed by the name as given; an unqualified name is in `schema`.
+        A table the catalog does not know, or has no estimate for, is None; an engine with
+        no such statistics (SQLite) gives none at all."""
+        return {}
+
     def create_database_sql(self, name: str) -> str:
         """The statement that creates a database on this server (create-database builds)."""
         return f"CREATE DATABASE {self.quote(name)}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,17 +46,26 @@ class Report:
     deploy: dict[str, Any] | None = None
     # What a check saw, for `deploy --plan`: the pending migrations and the target's schema.
     plan: dict[str, Any] | None = None
+    # The stage's words for each gate that failed (a check's `gates_failed`), for the
+    # headline and the table of checks (dbci.report.gates).
+    gates_failed: list[str] = field(default_factory=list)
 
     @classmethod
-    def start(cls, settings: Settings) -> Report:
-        return cls(project=settings.project_dir.name, environment=settings.environment)
+    def start(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> Report:
+        """A new report of `settings`' project and environment. Its name: `[dbci] project`,
+        else the CI system's repository, else the folder (`dbci.settings.project_name`,
+        reading `environ`, os.environ when None)."""
+        from dbci.settings.project_name import project_name
+
+        return cls(project=project_name(settings, environ), environment=settings.environment)
 
     @classmethod
     def existing(cls, report_dir: Path, project_dir: Path) -> Report | None:
-        """The report.json a previous stage of this run wrote there (deploy adds its section
-        beside the check's, so that a plan stays with the report), or None."""
-        import json
-
+        """The report a deploy starts from: the check's `plan` in the report.json found there
+        (so that `deploy --plan` of that file keeps working after a refused deploy rewrote
+        it), and nothing else of that file: its changes, drift, code analysis and pending
+        list describe the target before this deploy, so a deploy's report.json is its own
+        and never a merge into an earlier run's. None when the directory holds no plan."""
         directory = report_directory_in(report_dir, project_dir)
         try:
             data = json.loads((directory / "report.json").read_text(encoding="utf-8"))
@@ -63,11 +73,10 @@ class Report:
             return None
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             return None
+        if not isinstance(data.get("plan"), dict):
+            return None
         report = cls(project=str(data.get("project") or ""), environment=data.get("environment"))
-        report.started_at = str(data.get("started_at") or report.started_at)
-        for name in (*SECTIONS, "plan"):
-            if isinstance(data.get(name), dict):
-                setattr(report, name, data[name])
+        report.plan = data["plan"]
         return report
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,6 +90,8 @@ class Report:
         }
         data.update({name: getattr(self, name) for name in SECTIONS})
         data["plan"] = self.plan
+        if self.gates_failed:
+            data["gates_failed"] = list(self.gates_failed)
         return data
 
     def write(self, report_dir: Path, project_dir: Path) -> Path:

@@ -95,12 +95,40 @@ _APPLIED_MIGRATION = _object(
 _OBJECT_NAME = {"change": _STR, "type": _STR, "schema": _STR_OR_NULL, "name": _STR}
 
 
-def _changed_object(before: str, after: str, marked: str) -> dict[str, Any]:
-    """A changed object; `marked` says whether its change may lose data (`destructive`
-    for a change, `revert_destructive` for drift: whether reverting it does). Not required:
-    reports of an older dbci have no mark."""
+def _change_detail(before: str, after: str, marked: str) -> dict[str, Any]:
+    """One part of a changed object that changes (schema.change_details): what and which
+    (a column and its name), how (`change`), a `detail` or the two values (`before`/`after`
+    for a change, `expected`/`actual` for drift), the `lines` of a text diff, the mark."""
     return _object(
-        {**_OBJECT_NAME, before: _STR_OR_NULL, after: _STR_OR_NULL, marked: _BOOL},
+        {
+            "what": _STR,
+            "name": _STR,
+            "change": _STR,
+            "detail": _STR_OR_NULL,
+            before: _STR_OR_NULL,
+            after: _STR_OR_NULL,
+            "lines": _array(_STR),
+            marked: _BOOL,
+        },
+        ("what", "name", "change"),
+    )
+
+
+def _changed_object(
+    before: str, after: str, marked: str, detail_names: tuple[str, str]
+) -> dict[str, Any]:
+    """A changed object; `marked` says whether its change may lose data (`destructive`
+    for a change, `revert_destructive` for drift: whether reverting it does); `details`
+    what changes inside it, the two values named `detail_names`. Neither is required:
+    reports of an older dbci have no mark and no details."""
+    return _object(
+        {
+            **_OBJECT_NAME,
+            before: _STR_OR_NULL,
+            after: _STR_OR_NULL,
+            marked: _BOOL,
+            "details": _array(_change_detail(*detail_names, marked)),
+        },
         ("change", "type", "schema", "name", before, after),
     )
 
@@ -114,6 +142,7 @@ _FINDING = _object(
         "column": _INT_OR_NULL,
         "message": _STR,
         "source": _STR,
+        "table": _STR,  # optional: the table whose rows the risk depends on
     },
     ("rule", "severity", "file", "line", "column", "message", "source"),
 )
@@ -156,7 +185,9 @@ _CHANGES = _object(
         "from_version": _STR_OR_NULL,
         "to_version": _STR_OR_NULL,
         "pending": _array(_PENDING_MIGRATION),
-        "objects": _array(_changed_object("before_sql", "after_sql", "destructive")),
+        "objects": _array(
+            _changed_object("before_sql", "after_sql", "destructive", ("before", "after"))
+        ),
     },
     ("from_version", "to_version", "pending", "objects"),
     nullable=True,
@@ -166,7 +197,11 @@ _DRIFT = _object(
     {
         "detected": _BOOL,
         "source": _STR,
-        "items": _array(_changed_object("expected_sql", "actual_sql", "revert_destructive")),
+        "items": _array(
+            _changed_object(
+                "expected_sql", "actual_sql", "revert_destructive", ("expected", "actual")
+            )
+        ),
         "repo": _array(
             _object({"kind": _STR, "message": _STR, "file": _STR_OR_NULL}, ("kind", "message"))
         ),
@@ -210,7 +245,9 @@ _DEPLOY = _object(
                     "to_version": _STR_OR_NULL,
                     "applied": _array(_APPLIED_MIGRATION),
                     "drift": _array(_object(_OBJECT_NAME, ("change", "type", "schema", "name"))),
+                    "drift_gate": {"enum": ["passed", "refused", "ignored", None]},
                     "error": _STR_OR_NULL,
+                    "still_pending": _INT_OR_NULL,
                     "duration_ms": _MS,
                 },
                 ("environment", "status"),
@@ -261,6 +298,8 @@ REPORT_SCHEMA: dict[str, Any] = {
         "dryrun": _DRYRUN,
         "deploy": _DEPLOY,
         "plan": _PLAN,
+        # The stage's words for each failed gate (optional: older reports lack it).
+        "gates_failed": _array(_STR),
     },
     "required": ["schema"],
 }

@@ -67,13 +67,17 @@ def _texts(
 ) -> dict[str, str]:
     from dbci.report.html import render_html
     from dbci.report.junit import junit_xml
+    from dbci.report.links import run_links
     from dbci.report.markdown import github_links, render_comment, render_summary
     from dbci.report.sarif import sarif_log
 
+    run = run_links(env)
     return {
-        "comment.md": render_comment(report, prefix=prefix, links=github_links(env), marker=marker),
-        "summary.md": render_summary(report),
-        "report.html": render_html(report),
+        "comment.md": render_comment(
+            report, prefix=prefix, links=github_links(env), marker=marker, run=run
+        ),
+        "summary.md": render_summary(report, run=run),
+        "report.html": render_html(report, run=run),
         "junit.xml": junit_xml(report),
         "results.sarif": json.dumps(sarif_log(report, project_prefix=prefix), indent=2) + "\n",
     }

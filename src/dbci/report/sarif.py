@@ -3,16 +3,17 @@ scanning, GitLab and Azure DevOps' scans tab and any other SARIF viewer.
 
 One run, tool `dbci`, with a rule per rule id the findings use (dbci's own DB### rules
 with their name, the first sentence of their documentation and the documentation itself,
-from their module docstring; SQLFluff's with its rule name and description) and a result
-per finding. Findings name their file relative to the project directory; SARIF wants it
-relative to the repository root, so the renderer is given the project's place in the
-repository (`repository_prefix`) and writes `prefix + file` against `%SRCROOT%`.
+from their module docstring; SQLFluff's with its rule name and description), each with a
+`helpUri` to its documentation (the section of the rules page, docs/rules.md, for dbci's;
+SQLFluff's rules reference for SQLFluff's), and a result per finding. Findings name their
+file relative to the project directory; SARIF wants it relative to the repository root, so
+the renderer is given the project's place in the repository (`repository_prefix`) and
+writes `prefix + file` against `%SRCROOT%`.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import re
 import subprocess
 from collections.abc import Mapping
@@ -33,7 +34,6 @@ _SQLFLUFF_ERRORS = {
     "LXR": ("lex-error", "SQLFluff could not lex the SQL."),
     "TMP": ("template-error", "SQLFluff could not template the file."),
 }
-_DBCI_ID = re.compile(r"DB\d{3}\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 # What a URI path keeps as it is (RFC 3986 unreserved and sub-delims, '@' and '/'); ':'
 # is escaped, as a first segment holding one would read as a scheme.
@@ -135,6 +135,8 @@ def _at_least_one(value: object) -> int:
 
 def _rule(rule_id: str, source: str) -> dict[str, Any]:
     """A `reportingDescriptor` for one rule id."""
+    from dbci.analysis.rules_page import rule_url
+
     own = _dbci_rule(rule_id)
     if own is not None:
         return own
@@ -142,22 +144,28 @@ def _rule(rule_id: str, source: str) -> dict[str, Any]:
     name, description = known.get(rule_id, (rule_id, ""))
     if not description:
         description = f"{'SQLFluff' if source == 'sqlfluff' else source or 'dbci'} {rule_id}"
-    return {"id": rule_id, "name": name, "shortDescription": {"text": description}}
+    descriptor: dict[str, Any] = {
+        "id": rule_id,
+        "name": name,
+        "shortDescription": {"text": description},
+    }
+    help_uri = rule_url(rule_id, source)
+    if help_uri is not None:
+        descriptor["helpUri"] = help_uri
+    return descriptor
 
 
 @functools.cache
 def _dbci_rule(rule_id: str) -> dict[str, Any] | None:
     """dbci's own rule `rule_id` (DB###), documented from its module docstring."""
     from dbci.analysis.rules import RULES_BY_ID
+    from dbci.analysis.rules_page import rule_doc, rule_summary, rule_url
 
     rule = RULES_BY_ID.get(rule_id)
     if rule is None:
         return None
-    doc = _rule_doc(rule_id, inspect.getdoc(inspect.getmodule(type(rule))) or "")
-    first = doc.split("\n\n", 1)[0]
-    summary = " ".join(first.split())
-    summary = re.sub(rf"^{re.escape(rule.id)}\s+{re.escape(rule.name)}:\s*", "", summary)
-    summary = summary[:1].upper() + summary[1:]
+    doc = rule_doc(rule)
+    summary = rule_summary(rule)
     sentence = _SENTENCE_END.split(summary, 1)[0] if summary else f"{rule.id} {rule.name}"
     descriptor: dict[str, Any] = {
         "id": rule.id,
@@ -165,25 +173,11 @@ def _dbci_rule(rule_id: str) -> dict[str, Any] | None:
         "shortDescription": {"text": sentence},
         "fullDescription": {"text": summary or sentence},
         "defaultConfiguration": {"level": _LEVELS.get(rule.severity, "warning")},
+        "helpUri": rule_url(rule.id, "dbci"),
     }
     if doc:
         descriptor["help"] = {"text": doc, "markdown": doc}
     return descriptor
-
-
-def _rule_doc(rule_id: str, doc: str) -> str:
-    """The part of a rules module's docstring about `rule_id`: from the paragraph that
-    starts with its id to the next one that starts with another rule's id."""
-    paragraphs = doc.strip().split("\n\n")
-    starts = [i for i, p in enumerate(paragraphs) if p.startswith(rule_id)]
-    if not starts:
-        return doc.strip()
-    section = [paragraphs[starts[0]]]
-    for paragraph in paragraphs[starts[0] + 1 :]:
-        if _DBCI_ID.match(paragraph):
-            break
-        section.append(paragraph)
-    return "\n\n".join(section).strip()
 
 
 @functools.cache

@@ -152,8 +152,12 @@ _DBCI_VALUES: dict[str, type] = {
     "check.fail_on_drift": bool,
     "deploy.fail_on_drift": bool,
     "dialect": str,
+    "project": str,
     "tests": str,
 }
+
+# `[dbci]` strings that name something, and so cannot be empty.
+_DBCI_NAMES = ("project",)
 
 
 # `[dbci]` numbers, each with its smallest value: the lock settings (dbci.migrate.locking).
@@ -171,6 +175,11 @@ def _check_dbci(table: dict[str, Any], prefix: str, source: _Source) -> dict[str
         if found and not isinstance(value, kind):
             name = f"{prefix}.{path}"
             raise source.error(name, f"{name} must be {_KIND_NAMES[kind]}, not {value!r}")
+    for path in _DBCI_NAMES:
+        found, value = _dotted_value(table, path)
+        if found and not value.strip():
+            name = f"{prefix}.{path}"
+            raise source.error(name, f"{name} must be a non-empty string, not {value!r}")
     for path, (kinds, what) in _DBCI_NUMBERS.items():
         found, number = _dotted_value(table, path)
         if found and (isinstance(number, bool) or not isinstance(number, kinds) or number < 0):

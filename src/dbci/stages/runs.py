@@ -296,16 +296,20 @@ def run_deploy(
     log: Log = quiet,
     announce: Log = quiet,
 ) -> DeployRun:
-    """The deploy stage into report.json (beside a check's sections of this run, when the
-    report directory holds them). `announce` hears each target's one-line outcome before
-    the report is written: what was applied is said even if the report cannot be."""
+    """The deploy stage into its own report.json: the deploy section, and the plan of the
+    check whose report.json the directory held (`deploy --plan` of that file keeps working
+    after this report replaces it), never that check's changes, drift or pending lists,
+    which describe the target as it was before. `announce` hears each target's one-line
+    outcome before the report is written: what was applied is said even if the report
+    cannot be."""
     from dbci.report.document import Report
     from dbci.stages.deploy.stage import deploy
 
     report_dir = report_directory(report_dir, project.project_dir)
-    report = Report.existing(report_dir, project.project_dir) or Report(
-        project=project.project_dir.name, environment=overrides.environment
-    )
+    report = Report.start(project)
+    report.environment = overrides.environment
+    checked = Report.existing(report_dir, project.project_dir)
+    report.plan = checked.plan if checked is not None else None
     result = deploy(
         overrides,
         parallel=parallel,

@@ -60,4 +60,5 @@ class AddColumnNotNull(Rule):
                 yield Hit(
                     action[0],
                     f"adding a NOT NULL column without a default fails on {table} once it has rows",
+                    table,
                 )

@@ -46,4 +46,5 @@ class AlterColumnType(Rule):
                     action[0],
                     f"changing a column's type rewrites {table} under a lock that blocks "
                     "reads and writes",
+                    table,
                 )

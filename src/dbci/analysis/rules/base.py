@@ -17,6 +17,9 @@ class Hit:
 
     segment: Any
     message: str
+    # The existing table the statement acts on, as the migration names it, where the risk
+    # grows with its rows: the check weighs it with the target's statistics (data_risk).
+    table: str | None = None
 
 
 class Rule:

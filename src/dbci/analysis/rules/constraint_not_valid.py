@@ -38,4 +38,5 @@ class ConstraintNotValid(Rule):
                     action[0],
                     f"adding a {kind} constraint checks every row of {table} under a lock; "
                     "add it NOT VALID, then VALIDATE CONSTRAINT",
+                    table,
                 )

@@ -47,4 +47,5 @@ class DropColumn(Rule):
                 yield Hit(
                     action[0],
                     f"dropping a column of {table} loses its data and breaks code that reads it",
+                    table,
                 )

@@ -33,4 +33,5 @@ class IndexNotConcurrent(Rule):
         yield Hit(
             statement.body,
             f"CREATE INDEX without CONCURRENTLY blocks writes to {table} while it builds",
+            table,
         )

@@ -34,6 +34,7 @@ class SetNotNull(Rule):
                     action[0],
                     f"SET NOT NULL scans all of {table} under an exclusive lock; "
                     "validate a NOT NULL check constraint first",
+                    table,
                 )
 
 

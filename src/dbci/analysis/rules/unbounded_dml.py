@@ -29,4 +29,8 @@ class UnboundedDml(Rule):
         if verb is None or facts.is_new_table(statement, statement.table()):
             return
         if not any(s.type == "where_clause" for s in code_children(statement.body)):
-            yield Hit(statement.body, f"{verb} without WHERE changes every row of the table")
+            yield Hit(
+                statement.body,
+                f"{verb} without WHERE changes every row of the table",
+                statement.table() or None,
+            )

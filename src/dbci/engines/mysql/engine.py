@@ -183,6 +183,20 @@ class MySQLDatabase(Database):
         )
         return bool(rows)
 
+    def row_estimates(self, tables: Sequence[str], schema: str) -> dict[str, int | None]:
+        # information_schema.tables.table_rows: InnoDB's estimate from its statistics.
+        estimates: dict[str, int | None] = {}
+        for table in tables:
+            parts = [p.strip("`") for p in table.split(".", 1)]
+            owner, name = parts if len(parts) == 2 else (schema, parts[0])
+            rows = self.query(
+                "SELECT table_rows FROM information_schema.tables"
+                " WHERE table_schema = :s AND table_name = :t",
+                {"s": owner, "t": name},
+            )
+            estimates[table] = int(rows[0][0]) if rows and rows[0][0] is not None else None
+        return estimates
+
     def history_table_ddl(self, schema: str, table: str) -> list[str]:
         # Flyway's createMetaDataTable.sql for MySQL and MariaDB.
         qualified = self.qualified(schema, table)

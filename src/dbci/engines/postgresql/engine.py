@@ -186,6 +186,23 @@ class PostgreSQLDatabase(Database):
         )
         return bool(rows)
 
+    def row_estimates(self, tables: Sequence[str], schema: str) -> dict[str, int | None]:
+        # pg_class.reltuples, summed over a partitioned table's leaves; -1 (PostgreSQL 14+)
+        # is a table never vacuumed or analyzed: no estimate.
+        names = [t if "." in t else f"{self.quote(schema)}.{t}" for t in tables]
+        rows = self.query(
+            "SELECT q.i, CASE WHEN bool_or(c.reltuples < 0) THEN NULL"
+            " ELSE sum(c.reltuples)::bigint END"
+            " FROM unnest(CAST(:names AS text[])) WITH ORDINALITY AS q(name, i)"
+            " CROSS JOIN LATERAL (SELECT to_regclass(q.name) AS oid) r"
+            " LEFT JOIN pg_class c ON c.relkind IN ('r', 'm') AND (c.oid = r.oid"
+            "  OR c.oid IN (SELECT t.relid FROM pg_partition_tree(r.oid) t))"
+            " GROUP BY q.i",
+            {"names": names},
+        )
+        found = {int(i): (None if n is None else int(n)) for i, n in rows}
+        return {table: found.get(i + 1) for i, table in enumerate(tables)}
+
     def drop_database_sql(self, name: str) -> str:
         return f"DROP DATABASE IF EXISTS {self.quote(name)} WITH (FORCE)"
 

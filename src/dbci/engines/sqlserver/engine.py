@@ -263,6 +263,19 @@ class SQLServerDatabase(ODBCDatabase):
         )
         return bool(rows)
 
+    def row_estimates(self, tables: Sequence[str], schema: str) -> dict[str, int | None]:
+        # sys.partitions' row counts of the heap or clustered index (index_id 0 or 1).
+        estimates: dict[str, int | None] = {}
+        for table in tables:
+            name = table if "." in table else f"{quote_name(schema)}.{table}"
+            rows = self.query(
+                "SELECT SUM(p.rows) FROM sys.partitions p"
+                " WHERE p.object_id = OBJECT_ID(:n) AND p.index_id IN (0, 1)",
+                {"n": name},
+            )
+            estimates[table] = int(rows[0][0]) if rows and rows[0][0] is not None else None
+        return estimates
+
     def drop_database_sql(self, name: str) -> str:
         # DROP DATABASE fails while any session uses the database (a crashed build's):
         # SINGLE_USER WITH ROLLBACK IMMEDIATE ends them first.

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dbci.schema.change_details import drift_details, keeps_generated
 from dbci.schema.diff import diff
 from dbci.schema.model import Snapshot
 from dbci.schema.sources import drift_source
@@ -59,7 +60,9 @@ def drift_between(expected: Snapshot, live: Snapshot, source: str) -> DriftResul
     # What reverting an item loses: the object (or column) the target has and its
     # migrations do not, dropped by drift-revert.sql.
     reverting = {(c.type, c.schema, c.name): c.destructive for c in revert.changes}
+    keeps = keeps_generated(expected.dialect)
     for change in found.changes:
+        lossy = reverting.get((change.type, change.schema, change.name), False)
         result.items.append(
             {
                 "change": change.change,
@@ -68,8 +71,10 @@ def drift_between(expected: Snapshot, live: Snapshot, source: str) -> DriftResul
                 "name": change.name,
                 "expected_sql": change.before_sql,
                 "actual_sql": change.after_sql,
-                "revert_destructive": reverting.get(
-                    (change.type, change.schema, change.name), False
+                "revert_destructive": lossy,
+                # What differs inside it (which column, which line), expected vs actual.
+                "details": drift_details(
+                    change.before, change.after, revert_destructive=lossy, keeps_generated=keeps
                 ),
             }
         )

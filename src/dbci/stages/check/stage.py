@@ -21,6 +21,7 @@ from dbci.log import Log, quiet
 from dbci.migrate.discovery import discover
 from dbci.schema.model import Snapshot
 from dbci.settings.config import Overrides, Settings, load_settings
+from dbci.stages.check.data_risk import weigh_findings
 from dbci.stages.check.drift import DriftResult, drift_between
 from dbci.stages.check.target import TargetState, read_target
 
@@ -62,6 +63,7 @@ def check(
     from dbci.builddb.environment import build_dialect, build_settings
     from dbci.builddb.operations import migrate_to, snapshot_of
     from dbci.builddb.provisioners import provision
+    from dbci.schema.change_details import details, keeps_generated
     from dbci.schema.commands import take_snapshot
     from dbci.schema.diff import diff
     from dbci.schema.sources import Context
@@ -103,6 +105,7 @@ def check(
                     migrate_to(built.settings, settings.target)
                     result.build_snapshot = after = snapshot_of(built.settings)
                     changed = diff(applied, after)
+                    keeps = keeps_generated(after.dialect)
                     result.changes = {
                         "from_version": target.applied_version,
                         "to_version": _latest(found, settings.target),
@@ -116,6 +119,13 @@ def check(
                                 "before_sql": c.before_sql,
                                 "after_sql": c.after_sql,
                                 "destructive": c.destructive,  # the change may lose data
+                                # What changes inside it: columns, values, lines.
+                                "details": details(
+                                    c.before,
+                                    c.after,
+                                    destructive=c.destructive,
+                                    keeps_generated=keeps,
+                                ),
                             }
                             for c in changed.changes
                         ],
@@ -141,6 +151,7 @@ def check(
     if "code" in parts:
         cancel.check()
         result.code = analyze(settings, dialect=None, fail_on=fail_on, log=log)
+        weigh_findings(result.code, settings, log=log)
     if "dryrun" in parts:
         cancel.check()
         result.dryrun = _dry_run(settings)
@@ -232,3 +243,4 @@ def write_check_outputs(result: CheckResult, report: Any, directory: Path) -> No
     if result.build_snapshot is not None:
         save(result.build_snapshot, directory / "build-snapshot.json")
     report.status = result.status
+    report.gates_failed = list(result.gates_failed)

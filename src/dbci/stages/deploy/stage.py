@@ -44,7 +44,12 @@ class TargetDeploy:
     to_version: str | None = None
     applied: list[dict[str, Any]] = field(default_factory=list)
     drift: list[dict[str, Any]] = field(default_factory=list)
+    # The drift gate's outcome: passed (no drift), refused (drift: the target was left as it
+    # was), ignored (drift, deployed anyway: --no-fail-on-drift); None when it did not run.
+    drift_gate: str | None = None
     error: str | None = None
+    # How many migrations the target has pending after this deploy (None: never read).
+    still_pending: int | None = None
     exit_code: int = 0
     duration_ms: int = 0
 
@@ -226,7 +231,7 @@ def _deploy_one(
     from dbci.schema.commands import take_snapshot
     from dbci.schema.snapshot_history import save_snapshot
     from dbci.schema.sources import SnapshotHistory
-    from dbci.stages.deploy.plan import check_plan, load_plan
+    from dbci.stages.deploy.plan import check_plan, checked_snapshot, load_plan
 
     found = discover(settings)
     started = time.perf_counter()
@@ -237,12 +242,19 @@ def _deploy_one(
         validate_before_migrate(session, log)
         current = session.status.current_version
         target.from_version = current.text if current else None
+        pending_before = len(session.status.pending())
+        target.still_pending = pending_before
         live = take_snapshot(settings)[1]
         if plan_path is not None:
             pending = [
                 {"script": e.script, "checksum": e.checksum} for e in session.status.pending()
             ]
-            check_plan(load_plan(plan_path, settings.environment), pending, live)
+            check_plan(
+                load_plan(plan_path, settings.environment),
+                pending,
+                live,
+                checked_snapshot(plan_path),
+            )
         # The drift sources of `schema/sources.py`: the snapshot the last deploy saved, while
         # the history is what it was then; else what the applied migrations make (rebuild).
         saved = SnapshotHistory.up_to_date(
@@ -268,6 +280,7 @@ def _deploy_one(
             {"change": c.change, "type": c.type, "schema": c.schema, "name": c.name}
             for c in drifted
         ]
+        target.drift_gate = "passed" if not drifted else "refused" if fail_on_drift else "ignored"
         if drifted and fail_on_drift:
             names = ", ".join(
                 f"{c.change} {c.type} {qualified_name(c.schema, c.name)}" for c in drifted[:5]
@@ -292,6 +305,7 @@ def _deploy_one(
             # Still under the lock: the schema exactly as this deploy left it, and the
             # history it goes with.
             session.refresh()
+            target.still_pending = len(session.status.pending())
             after = take_snapshot(settings)[1]
             if resumed:
                 _check_resumed(settings, builder, done.target_version, after)
@@ -301,6 +315,8 @@ def _deploy_one(
             reached = [a.script.version for a in progress if a.script.version is not None]
             if target.to_version is None and reached:
                 target.to_version = max(reached).text
+            if failed is not None:
+                target.still_pending = max(0, pending_before - len(progress))
             target.applied = [
                 {
                     "version": a.script.version.text if a.script.version else None,
