@@ -529,3 +529,43 @@ def test_the_schemas_reject_what_the_viewers_would(
     region["startLine"] = 0
     assert not sarif_validator.is_valid(log)
     assert not sarif_validator.is_valid(dict(sarif_log(sample_report()), version="2.0.0"))
+
+
+def test_junit_deploy_targets(junit_schema: xmlschema.XMLSchema) -> None:
+    """A deploy's targets: a gate each, and per target its applied migrations with their
+    times and the error line of the one that failed."""
+    report = {"schema": "dbci-report/1", "status": "failed", "project": "p"}
+    report.update(dict.fromkeys(("build", "changes", "drift", "code", "dryrun")))
+    report["deploy"] = {
+        "status": "failed",
+        "targets": [
+            {
+                "environment": "qa",
+                "status": "success",
+                "applied": [
+                    {"script": "V2__a.sql", "duration_ms": 1500},
+                    {"script": "V3__b.sql", "duration_ms": 250},
+                ],
+                "duration_ms": 2000,
+            },
+            {"environment": "prod", "status": "failed", "applied": [], "error": "V2: boom"},
+            {"environment": "dr", "status": "skipped", "error": "not started: another failed"},
+        ],
+    }
+    xml = junit_xml(report)
+    junit_schema.validate(xml)
+    suites = suites_of(xml)
+    assert list(suites) == ["gates", "deploy"]
+    gates = cases(suites["gates"])
+    assert list(gates) == ["deploy to qa", "deploy to prod", "deploy to dr"]
+    assert counts(suites["gates"]) == (3, 1, 0, 1)
+    deployed = suites["deploy"].findall("testcase")
+    assert [(c.get("classname"), c.get("name"), c.get("time")) for c in deployed] == [
+        ("dbci.deploy.qa", "V2__a.sql", "1.500"),
+        ("dbci.deploy.qa", "V3__b.sql", "0.250"),
+        ("dbci.deploy.prod", "prod", "0.000"),
+        ("dbci.deploy.dr", "dr", "0.000"),
+    ]
+    failure = deployed[2].find("failure")
+    assert failure is not None and failure.get("message") == "V2: boom"
+

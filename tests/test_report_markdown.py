@@ -106,6 +106,10 @@ def test_huge_reports_stay_under_the_limits() -> None:
     comment = render_comment(report)
     assert len(comment) < COMMENT_LIMIT
     assert "too large for a comment" in comment and "report.html" in comment
+    # Folded, never cut: the failed gate and the whole table of checks stay.
+    assert "**Failed:** code analysis\\: 5000 findings at or above error" in comment
+    assert "| Code analysis | ❌ | 5000 findings at or above error" in comment
+    assert "| Changes | ✅ | 0 pending migrations, 3000 object changes |" in comment
     small = render_comment(
         _report(code={"files_checked": 1, "fail_on": "error", "findings": findings[:100]})
     )

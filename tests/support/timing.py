@@ -3,6 +3,7 @@ same run, never with a fixed number of seconds."""
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 import time
@@ -15,19 +16,32 @@ T = TypeVar("T")
 
 
 def best_time(run: Callable[[], object], tries: int = 3) -> float:
-    """The shortest of `tries` runs, in seconds (the least disturbed by the machine)."""
+    """The shortest of `tries` runs, in seconds (the least disturbed by the machine).
+
+    Python's cyclic garbage collector is run before and paused during each try: its pauses
+    grow with every object the whole test process holds (what earlier tests left), not with
+    the work measured, and would make a linear cost look quadratic late in a long run."""
     best = float("inf")
-    for _ in range(tries):
-        started = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - started)
+    enabled = gc.isenabled()
+    try:
+        for _ in range(tries):
+            gc.collect()
+            gc.disable()
+            started = time.perf_counter()
+            run()
+            best = min(best, time.perf_counter() - started)
+            if enabled:
+                gc.enable()
+    finally:
+        if enabled:
+            gc.enable()
     return best
 
 
 def growth(run: Callable[[int], object], small: int, large: int) -> float:
     """How many times longer `run(large)` takes than `run(small)`: about large/small when
     the cost is linear, its square when quadratic."""
-    return best_time(lambda: run(large), tries=2) / max(best_time(lambda: run(small)), 1e-6)
+    return best_time(lambda: run(large)) / max(best_time(lambda: run(small)), 1e-6)
 
 
 # ---- bounded waits -------------------------------------------------------------------------

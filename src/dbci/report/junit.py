@@ -6,7 +6,12 @@ One `<testsuite>` per part of the run that reported something:
   drift, code analysis;
 * **build**: one test case per migration, per undo verification and per SQL test;
 * **code**: one test case per code-analysis finding (`dbci.code.<source>.<rule>`,
-  `<file>:<line>:<column>`): a failure for an error or a warning, skipped for an info.
+  `<file>:<line>:<column>`): a failure for an error or a warning, skipped for an info;
+* **deploy**: per target (`dbci.deploy.<environment>`), one test case per migration it
+  applied, with its time, and for a target that failed or was refused one failed case
+  with its error line (skipped: a target not started because another failed).
+
+The gates suite has a case per deploy target too (`deploy to <environment>`).
 
 The document follows the windyroad JUnit schema (`tests/data/junit.xsd`, the XSD usually
 cited for what these views read): every suite has its counts, a timestamp, a hostname,
@@ -239,8 +244,12 @@ def junit_xml(report: dict[str, Any]) -> str:
         },
     )
     build, drift, code = report.get("build"), report.get("drift"), report.get("code")
-    if build is not None or drift is not None or code is not None:
-        _gates(document.suite("gates"), build, drift, code)
+    targets = (report.get("deploy") or {}).get("targets") or []
+    if build is not None or drift is not None or code is not None or targets:
+        gates = document.suite("gates")
+        _gates(gates, build, drift, code)
+        for target in targets:
+            _deploy_gate(gates, target)
     if build is not None:
         suite = document.suite("build")
         add_migration_cases(suite, build)
@@ -248,7 +257,35 @@ def junit_xml(report: dict[str, Any]) -> str:
         add_sql_test_cases(suite, build)
     if code is not None:
         _findings(document.suite("code"), code.get("findings") or [])
+    if targets:
+        _deployed(document.suite("deploy"), targets)
     return document.to_xml()
+
+
+def _deploy_gate(suite: Suite, target: Mapping[str, Any]) -> None:
+    name = f"deploy to {target.get('environment') or 'the target'}"
+    status, ms = target.get("status"), target.get("duration_ms")
+    if status == "success":
+        suite.passed("dbci.gates", name, ms)
+    elif status == "skipped":
+        suite.skip("dbci.gates", name, ms, message=str(target.get("error") or "not started"))
+    else:
+        message = str(target.get("error") or status or "failed")
+        suite.failed("dbci.gates", name, ms, message=message, kind="deploy")
+
+
+def _deployed(suite: Suite, targets: Iterable[Mapping[str, Any]]) -> None:
+    for target in targets:
+        environment = str(target.get("environment") or "target")
+        classname = f"dbci.deploy.{environment}"
+        for migration in target.get("applied") or []:
+            suite.passed(classname, str(migration.get("script")), migration.get("duration_ms"))
+        status = target.get("status")
+        if status == "skipped":
+            suite.skip(classname, environment, message=str(target.get("error") or "not started"))
+        elif status != "success":
+            message = str(target.get("error") or status or "failed")
+            suite.failed(classname, environment, message=message, kind="deploy")
 
 
 def _gates(
