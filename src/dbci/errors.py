@@ -81,3 +81,10 @@ class GateFailed(DbciError):
     """A gate failed: validation, or a migration's SQL failed (exit 1)."""
 
     exit_code = EXIT_GATE
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (a driver's error with its DETAIL and
+    HINT lines), or its type's name when it says nothing."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

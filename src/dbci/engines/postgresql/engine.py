@@ -17,7 +17,7 @@ from dbci.engines.base import (
     StatementFailure,
     first_words,
 )
-from dbci.errors import DatabaseUnavailable, InputError
+from dbci.errors import DatabaseUnavailable, InputError, first_line
 from dbci.migrate.locking import LockPolicy, LockWait, Session, milliseconds
 from dbci.settings.urls import DatabaseUrl
 from dbci.sqlsplit import Statement, copy_row_line
@@ -91,7 +91,7 @@ class PostgreSQLDatabase(Database):
                 **{key: value for key, value in params.items() if value is not None},
             )
         except psycopg.ProgrammingError as exc:  # a connection option libpq does not know
-            raise InputError(f"{where}: {_first_line(exc)}") from None
+            raise InputError(f"{where}: {first_line(exc)}") from None
         except psycopg.Error as exc:
             raise DatabaseUnavailable(f"cannot connect to {where}: {_reason(exc)}") from None
         database = cls(connection, url=url, where=where)
@@ -266,13 +266,13 @@ class PostgreSQLDatabase(Database):
         import psycopg
 
         if isinstance(exc, psycopg.OperationalError) and self.dbapi.closed:
-            return StatementError(_first_line(exc), connection_lost=True)
+            return StatementError(first_line(exc), connection_lost=True)
         diag = getattr(exc, "diag", None)
         if diag is not None and diag.message_primary:
             return _statement_error(
                 diag.message_primary, diag.sqlstate, diag.statement_position
             )
-        return StatementError(_first_line(exc), connection_lost=bool(self.dbapi.closed))
+        return StatementError(first_line(exc), connection_lost=bool(self.dbapi.closed))
 
     # ---- scripts in few round trips ----------------------------------------------------
     def run_script(
@@ -415,7 +415,7 @@ class PostgreSQLDatabase(Database):
                     self._part_done = done
         except Exception as exc:  # libpq's complaint: the connection broke mid-message
             if pgconn.status != pq.ConnStatus.OK:
-                return done, StatementError(_first_line(exc), connection_lost=True)
+                return done, StatementError(first_line(exc), connection_lost=True)
             raise
 
     # ---- lock waits and cancellation ---------------------------------------------------
@@ -553,7 +553,3 @@ def _reason(exc: BaseException) -> str:
     lines = list(dict.fromkeys(line.strip() for line in str(exc).splitlines() if line.strip()))
     return " ".join(lines) if lines else type(exc).__name__
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -33,7 +33,7 @@ def weigh_findings(code: CodeResult, settings: Settings, *, log: Log = quiet) ->
     The target is read for its statistics only; when it cannot say (an engine without
     statistics, a table it does not hold yet, an error), the findings stay as they were."""
     from dbci.engines import open_database
-    from dbci.errors import DbciError
+    from dbci.errors import DbciError, first_line
 
     tables = sorted({f.table for f in code.findings if f.table and _weighed(f)})
     if not tables:
@@ -48,7 +48,7 @@ def weigh_findings(code: CodeResult, settings: Settings, *, log: Log = quiet) ->
         estimates = db.row_estimates(tables, schema or db.current_schema())
         where = settings.environment or db.database_name()
     except Exception as exc:  # advisory: a catalog the role may not read changes nothing
-        log(f"WARNING: row estimates not read from {settings.where()}: {_first_line(exc)}")
+        log(f"WARNING: row estimates not read from {settings.where()}: {first_line(exc)}")
         return
     finally:
         db.close()
@@ -77,7 +77,3 @@ def _weighed_finding(finding: Finding, estimates: dict[str, int | None], where: 
         message=f"{finding.message}: {_DOES[finding.rule]} ~{rows:,} rows on {where}"
         " (catalog estimate)",
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
