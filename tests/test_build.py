@@ -201,8 +201,8 @@ def test_bad_build_input_is_one_line_and_exit_2(tmp_path: Path, pg_url: str) -> 
 
 
 def test_docker_provisioner_against_a_standin_engine(tmp_path: Path, pg_url: str) -> None:
-    """No Docker engine runs here: a local HTTP stand-in answers the Engine API, and its
-    container publishes the real PostgreSQL server's port, so the build runs for real."""
+    """A local HTTP stand-in answers the Engine API (make test needs no Docker engine), and
+    its container publishes the real PostgreSQL server's port, so the build runs for real."""
     from urllib.parse import urlsplit
 
     from support.docker_standin import docker_standin

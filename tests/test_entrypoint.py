@@ -210,3 +210,74 @@ def test_a_password_in_args_is_masked_first_and_in_no_line(
         lines = [line for line in lines if not line.startswith("::add-mask::")]
     for text in [*lines, done.stderr]:
         assert secret not in text, text
+
+
+BUILD_PASSWORD = "s3cret-Build-pw"
+# Fails the build unless it runs in the schemas the build-schemas input names, the first of
+# them the default one: read in the embedded build database's own catalog.
+SCHEMAS_CHECK = (
+    "DO $$ BEGIN\n"
+    "  IF (SELECT count(*) FROM information_schema.schemata\n"
+    "      WHERE schema_name IN ('sales', 'audit')) <> 2 OR current_schema() <> 'sales' THEN\n"
+    "    RAISE EXCEPTION 'schemas: %', current_schemas(false);\n"
+    "  END IF;\n"
+    "END $$;\n"
+)
+
+
+def test_build_schemas_input_makes_the_embedded_build_databases_schemas(
+    tmp_path: Path, github_api: Api
+) -> None:
+    write_project(tmp_path / "shop", {"V1__schemas.sql": SCHEMAS_CHECK})
+    done, files = _action(
+        tmp_path,
+        github_api,
+        command="build",
+        working_directory="shop",
+        comment="false",
+        build_schemas="sales, audit",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    group = next(line for line in done.stdout.splitlines() if line.startswith("::group::"))
+    assert "sales" not in group  # passed as DBCI_BUILD_SCHEMAS, not on the command line
+    assert "status=passed" in files["output"]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "named"),
+    [
+        ({"build_user": "builder"}, "DBCI_BUILD_USER (the action's build-user) is the login"),
+        (
+            {"build_user": "builder", "build_password": BUILD_PASSWORD},
+            "DBCI_BUILD_USER (the action's build-user) and DBCI_BUILD_PASSWORD (the action's "
+            "build-password) are the login",
+        ),
+    ],
+)
+def test_a_build_login_with_no_build_server_is_one_error_line(
+    tmp_path: Path, github_api: Api, inputs: dict[str, str], named: str
+) -> None:
+    """No build-url and no build environment: the embedded build database needs no login,
+    and one given was meant for a server that is not there (exit 2, said in one line)."""
+    write_project(tmp_path / "shop", {"V1__a.sql": "CREATE TABLE a (id int);\n"})
+    done, files = _action(
+        tmp_path, github_api, command="build", working_directory="shop", comment="false", **inputs
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    errors = [line for line in done.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and named in errors[0] and "build-url" in errors[0], errors
+    if "build_password" in inputs:
+        assert done.stdout.splitlines()[0] == f"::add-mask::{BUILD_PASSWORD}"
+    shown = done.stdout.replace(f"::add-mask::{BUILD_PASSWORD}", "")
+    for text in (shown, done.stderr, files["output"], files["summary"]):
+        assert BUILD_PASSWORD not in text
+
+
+def test_the_build_password_is_masked_before_a_bad_input_is_reported(
+    tmp_path: Path, github_api: Api
+) -> None:
+    done, _ = _action(tmp_path, github_api, command="launch", build_password=BUILD_PASSWORD)
+    assert done.returncode == 2
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"::add-mask::{BUILD_PASSWORD}", lines  # first of all
+    assert lines[1].startswith("::error::input command:") and len(lines) == 2, lines

@@ -1,6 +1,7 @@
-"""The CI files: dbci's own workflow in .github/workflows/ and the examples for users in
-examples/ (GitHub workflows, a GitLab pipeline, an Azure pipeline) parse, gate production on an
-approval, use the action and the image, and pass actionlint.
+"""The CI files: dbci's own workflows in .github/workflows/ (CI; the release, which pushes the
+image and pins the released action to it) and the examples for users in examples/ (GitHub
+workflows, a GitLab pipeline, an Azure pipeline) parse, gate production on an approval, use
+the action and the image, and pass actionlint.
 
 actionlint (and the shellcheck it runs on `run:` scripts) come with the test extras. Without
 the actionlint binary its test is skipped, except under `CI=true`, where it fails.
@@ -24,6 +25,7 @@ EXAMPLES = ROOT / "examples"
 WORKFLOWS = EXAMPLES / "workflows"
 GITLAB = EXAMPLES / "gitlab" / ".gitlab-ci.yml"
 AZURE = EXAMPLES / "azure" / "azure-pipelines.yml"
+RELEASE = OWN_WORKFLOWS / "release.yml"
 ACTION = "your-org/dbci@v1"
 IMAGE = "ghcr.io/your-org/dbci:1"
 
@@ -61,7 +63,8 @@ def environment_name(job: dict[str, Any]) -> str | None:
 def test_the_layout() -> None:
     names = {p.name for p in WORKFLOWS.glob("*.yml")}
     assert names == {"pr-check.yml", "deploy.yml", "nightly-drift.yml"}
-    assert (OWN_WORKFLOWS / "ci.yml").is_file() and GITLAB.is_file() and AZURE.is_file()
+    assert {p.name for p in OWN_WORKFLOWS.glob("*.yml")} == {"ci.yml", "release.yml"}
+    assert GITLAB.is_file() and AZURE.is_file()
 
 
 @pytest.mark.parametrize(
@@ -81,6 +84,9 @@ def test_every_file_parses(path: Path) -> None:
 def test_the_examples_run_the_action_not_pip(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert "pip install" not in text
+    # Each says how to pin the action, and which build database its checks use.
+    assert "@v1" in text and "@<40-hex SHA> # v1.2.3" in text
+    assert "build-url input" in text and "embedded PostgreSQL" in text
     jobs = load(path)["jobs"].values()
     assert all(steps_using(job, ACTION) for job in jobs)
     for job in jobs:
@@ -99,6 +105,19 @@ def test_pr_check_builds_checks_comments_and_uploads() -> None:
     assert inputs["command"] == "pipeline" and inputs["environment"] == "qa"
     assert inputs["comment"] is True and inputs["fail-on-drift"] is True
     assert inputs["report-dir"] == "dbci-report"
+    # The build on a service container, reached by the service's name from the action's
+    # container (not localhost), with the service's password.
+    postgres = job["services"]["postgres"]
+    assert postgres["image"] == "postgres:16" and "--health-cmd" in postgres["options"]
+    assert inputs["build-url"] == "postgresql://postgres:5432/postgres"
+    assert inputs["build-user"] == "postgres"
+    assert inputs["build-password"] == postgres["env"]["POSTGRES_PASSWORD"]
+    text = (WORKFLOWS / "pr-check.yml").read_text(encoding="utf-8")
+    assert "build-schemas:" in text
+    # Which build database: the input, else the config's build environment, else embedded.
+    for said in ("build-url input", "[environments.build]", "shadowEnvironment", "embedded"):
+        assert said in text, said
+    assert "not 127.0.0.1 or localhost" in text
     (artifact,) = steps_using(job, "actions/upload-artifact@")
     assert artifact["with"]["path"] == "dbci-report/" and "cancelled()" in artifact["if"]
     (sarif,) = steps_using(job, "github/codeql-action/upload-sarif@")
@@ -165,10 +184,99 @@ def test_own_ci_tests_on_postgres_and_mariadb_lints_and_runs_the_action() -> Non
     assert "postgres" in jobs["action"]["services"]
 
 
+def test_release_pushes_both_platforms_to_ghcr_and_pins_the_action_to_the_digest() -> None:
+    """release.yml's shape; its scripts run for real in tests/test_release_workflow.py."""
+    flow = load(RELEASE)
+    # A version tag, and nothing else, releases.
+    assert triggers(flow) == {"push": {"tags": ["v[0-9]+.[0-9]+.[0-9]+"]}}
+    assert flow["concurrency"]["cancel-in-progress"] is False
+    assert flow["env"]["BASE_IMAGE"] == "debian:bookworm-slim"
+    jobs = flow["jobs"]
+    assert list(jobs) == ["image", "publish"]
+    image, publish = jobs["image"], jobs["publish"]
+    # Least privilege per job: the image job pushes packages and signs the attestation; only
+    # the publish job, which pushes tags and creates the release, writes contents.
+    assert image["permissions"] == {
+        "contents": "read",
+        "packages": "write",
+        "id-token": "write",
+        "attestations": "write",
+    }
+    assert publish["permissions"] == {"contents": "write"}
+    assert publish["needs"] == "image"
+
+    def one(job: dict[str, Any], action: str) -> dict[str, Any]:
+        (step,) = steps_using(job, action)
+        return step
+
+    steps = image["steps"]
+    order = [str(s.get("uses", s.get("name"))).split("@")[0] for s in steps]
+    qemu, buildx = (
+        order.index("docker/setup-qemu-action"),
+        order.index("docker/setup-buildx-action"),
+    )
+    build_at = order.index("docker/build-push-action")
+    assert qemu < buildx < order.index("the base image's digest") < build_at
+    assert build_at < order.index("actions/attest-build-provenance")
+    assert one(image, "docker/login-action@")["with"]["registry"] == "ghcr.io"
+    name = next(s for s in steps if s.get("id") == "name")
+    assert "image=ghcr.io/${OWNER,,}/dbci" in name["run"], "GHCR needs the owner lower-cased"
+    assert name["env"]["OWNER"] == "${{ github.repository_owner }}"
+
+    meta = one(image, "docker/metadata-action@")["with"]
+    assert meta["images"] == "${{ steps.name.outputs.image }}"
+    assert meta["tags"].split() == [
+        "type=semver,pattern={{version}}",
+        "type=semver,pattern={{major}}.{{minor}}",
+        "type=semver,pattern={{major}}",
+    ]
+    for recorded in (meta["labels"], meta["annotations"]):
+        assert "org.opencontainers.image.base.name=${{ steps.base.outputs.name }}" in recorded
+        assert "org.opencontainers.image.base.digest=${{ steps.base.outputs.digest }}" in (recorded)
+
+    build = one(image, "docker/build-push-action@")
+    assert build["id"] == "build"
+    inputs = build["with"]
+    assert inputs["file"] == "Dockerfile" and inputs["context"] == "."
+    assert inputs["platforms"].split(",") == ["linux/amd64", "linux/arm64"]
+    assert inputs["push"] is True
+    assert inputs["provenance"] == "mode=max" and inputs["sbom"] is True
+    assert inputs["build-args"] == "BASE_IMAGE=${{ steps.base.outputs.reference }}"
+    assert inputs["tags"] == "${{ steps.meta.outputs.tags }}"
+    assert inputs["labels"] == "${{ steps.meta.outputs.labels }}"
+    assert "imagetools inspect" in next(s for s in steps if s.get("id") == "base")["run"]
+
+    attest = one(image, "actions/attest-build-provenance@")["with"]
+    assert attest["subject-name"] == "${{ steps.name.outputs.image }}"
+    assert attest["subject-digest"] == "${{ steps.build.outputs.digest }}"
+    assert attest["push-to-registry"] is True
+    assert image["outputs"]["digest"] == "${{ steps.build.outputs.digest }}"
+
+    # The released action.yml names the pushed image by digest, checked with a grep, and the
+    # three action tags move to that commit.
+    assert publish["env"]["IMAGE"] == "${{ needs.image.outputs.image }}"
+    assert publish["env"]["DIGEST"] == "${{ needs.image.outputs.digest }}"
+    assert one(publish, "actions/checkout@")["with"]["ref"] == "${{ github.sha }}"
+    script = "\n".join(s.get("run", "") for s in publish["steps"])
+    assert '.github/release/pin_action_image.py action.yml "$IMAGE" "$DIGEST"' in script
+    assert 'grep -qxF "  image: docker://$IMAGE@$DIGEST" action.yml' in script
+    assert "git push --force --atomic origin" in script
+    assert 'gh release create "$TAG"' in script
+    text = RELEASE.read_text(encoding="utf-8")
+    assert "start no workflow" in text, "say why moving the tags does not loop"
+    assert "Change visibility" in text, "say that the package is made public by hand"
+
+
 def test_gitlab_pipeline_pulls_the_image_and_deploys_production_by_hand() -> None:
     flow = load(GITLAB)
     image = flow["default"]["image"]
     assert image["name"] == IMAGE and image["entrypoint"] == [""]
+    # The build on a service, reached by its alias as the host name.
+    (service,) = flow["check"]["services"]
+    assert service["name"] == "postgres:16" and service["alias"] == "postgres"
+    variables = flow["check"]["variables"]
+    assert variables["DBCI_BUILD_URL"] == "postgresql://postgres:5432/postgres"
+    assert variables["DBCI_BUILD_PASSWORD"] == service["variables"]["POSTGRES_PASSWORD"]
     assert flow["stages"] == ["check", "deploy-qa", "deploy-uat", "deploy-production"]
     assert flow["check"]["artifacts"]["reports"]["junit"] == "dbci-report/junit.xml"
     assert flow["check"]["rules"][0]["if"] == '$CI_PIPELINE_SOURCE == "merge_request_event"'
@@ -185,11 +293,20 @@ def test_gitlab_pipeline_pulls_the_image_and_deploys_production_by_hand() -> Non
 
 def test_azure_pipeline_pulls_the_image_and_deploys_production_after_approval() -> None:
     flow = load(AZURE)
-    (container,) = flow["resources"]["containers"]
+    containers = {c["container"]: c for c in flow["resources"]["containers"]}
+    assert list(containers) == ["dbci", "postgres"]
+    container = containers["dbci"]
     assert container["image"] == IMAGE and container["options"] == '--entrypoint=""'
     stages = {s["stage"]: s for s in flow["stages"]}
     assert list(stages) == ["check", "deploy_qa", "deploy_uat", "deploy_production"]
-    assert stages["check"]["jobs"][0]["container"] == container["container"]
+    (check,) = stages["check"]["jobs"]
+    assert check["container"] == container["container"]
+    # The build on a service container, reached by its service name as the host name.
+    assert check["services"] == {"postgres": "postgres"}
+    assert containers["postgres"]["image"] == "postgres:16"
+    build_env = check["steps"][0]["env"]
+    assert build_env["DBCI_BUILD_URL"] == "postgresql://postgres:5432/postgres"
+    assert build_env["DBCI_BUILD_PASSWORD"] == containers["postgres"]["env"]["POSTGRES_PASSWORD"]
     assert stages["deploy_uat"]["dependsOn"] == "deploy_qa"
     assert stages["deploy_production"]["dependsOn"] == "deploy_uat"
     for target in ("qa", "uat", "production"):

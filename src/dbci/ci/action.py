@@ -4,18 +4,20 @@ The root `entrypoint.py`, which the Dockerfile copies to /app and runs, only cal
 
 GitHub hands a Docker container action its inputs as `INPUT_<NAME>` variables, the name
 upper-cased with its hyphens kept (`INPUT_FAIL-ON-DRIFT`). This module masks every secret
-(`::add-mask::`, first of all: the password, the token, the passwords of the URL inputs and
-those in `args`, `--password X` or a URL's), checks them (a bad one is one `::error::` line
-naming it, exit 2), runs the requested stages through the same function as the `dbci` command line,
-each inside a `::group::` and between `::stop-commands::` and its token (so that no name or
-message a stage prints runs as a workflow command), renders the report, and then writes
-the outputs (`$GITHUB_OUTPUT`), the step summary (`$GITHUB_STEP_SUMMARY`) and annotations
-for the most severe findings. Under GitLab CI (`GITLAB_CI`) and Azure Pipelines
-(`TF_BUILD`) the same stages run, their output made inert for those logs too, and the
-report comment goes through their APIs; the GitHub-only commands and files are skipped.
-Those runners read no `::add-mask::`, so on every platform each line the script prints is
-without the secrets as well: a stage's `::group::` line shows `--password ***` and URLs
-without their passwords, and every other line is scrubbed (`dbci.console.scrub`).
+(`::add-mask::`, first of all: the password and build-password, the token, the passwords of
+the URL inputs and those in `args`, `--password X` or a URL's), checks them (a bad one is
+one `::error::` line naming it, exit 2), passes the database inputs to dbci through its
+`DBCI_*` variables (never on a command line), runs the requested stages through the same
+function as the `dbci` command line, each inside a `::group::` and between
+`::stop-commands::` and its token (so that no name or message a stage prints runs as a
+workflow command), renders the report, and then writes the outputs (`$GITHUB_OUTPUT`),
+the step summary (`$GITHUB_STEP_SUMMARY`) and annotations for the most severe findings.
+Under GitLab CI (`GITLAB_CI`) and Azure Pipelines (`TF_BUILD`) the same stages run, their
+output made inert for those logs too, and the report comment goes through their APIs; the
+GitHub-only commands and files are skipped. Those runners read no `::add-mask::`, so on
+every platform each line the script prints is without the secrets as well: a stage's
+`::group::` line shows `--password ***` and URLs without their passwords, and every other
+line is scrubbed (`dbci.console.scrub`).
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ class ActionInputs:
     user: str = ""
     password: str = field(default="", repr=False)
     build_url: str = field(default="", repr=False)
+    build_user: str = ""
+    build_password: str = field(default="", repr=False)
+    build_schemas: str = ""
     fail_on_drift: bool | None = None
     fail_on_severity: str = ""
     comment: bool = True
@@ -97,6 +102,9 @@ class ActionInputs:
             user=_input(environ, "user"),
             password=environ.get("INPUT_PASSWORD", ""),
             build_url=_input(environ, "build-url"),
+            build_user=_input(environ, "build-user"),
+            build_password=environ.get("INPUT_BUILD-PASSWORD", ""),  # as given, like password
+            build_schemas=_input(environ, "build-schemas"),
             fail_on_drift=_bool(environ, "fail-on-drift", None),
             fail_on_severity=severity,
             comment=bool(_bool(environ, "comment", True)),
@@ -128,7 +136,7 @@ class ActionInputs:
         ones in `args` included."""
         from dbci.settings.redact import url_passwords
 
-        found = [self.password, self.github_token]
+        found = [self.password, self.build_password, self.github_token]
         for url in (self.url, self.build_url):
             found += url_passwords(url)  # as written and decoded: a step may print either
         found += _args_secrets(self.args)
@@ -140,7 +148,11 @@ def _raw_secrets(environ: dict[str, str]) -> list[str]:
     message (a bad input's included) can show one unmasked."""
     from dbci.settings.redact import url_passwords
 
-    found = [environ.get("INPUT_PASSWORD", ""), environ.get("INPUT_GITHUB-TOKEN", "")]
+    found = [
+        environ.get("INPUT_PASSWORD", ""),
+        environ.get("INPUT_BUILD-PASSWORD", ""),
+        environ.get("INPUT_GITHUB-TOKEN", ""),
+    ]
     for name in ("INPUT_URL", "INPUT_BUILD-URL"):
         found += url_passwords(environ.get(name, ""))
     raw_args = _input(environ, "args")
@@ -457,12 +469,16 @@ def run(environ: dict[str, str]) -> int:
         ("DBCI_USER", inputs.user),
         ("DBCI_PASSWORD", inputs.password),
         ("DBCI_BUILD_URL", inputs.build_url),
+        ("DBCI_BUILD_USER", inputs.build_user),
+        ("DBCI_BUILD_PASSWORD", inputs.build_password),
+        ("DBCI_BUILD_SCHEMAS", inputs.build_schemas),
         ("GITHUB_TOKEN", inputs.github_token or environ.get("GITHUB_TOKEN", "")),
     ):
         if value:
             os.environ[name] = value
     if inputs.command == "version":
         from dbci import __version__
+
         _say(f"dbci {__version__}")
         return 0
     project = Path(inputs.working_directory)

@@ -1,11 +1,15 @@
 """The embedded PostgreSQL build database: the `pgserver` package's binaries, started for
-one build in a temporary folder and stopped (at once: its data is thrown away) after it."""
+one build in a temporary folder and stopped (at once: its data is thrown away) after it.
+
+A user with no passwd entry (`docker run --user 1234:1234`, OpenShift) gets its initdb run
+with nss_wrapper (see `dbci.engines.postgresql.nss_wrapper`)."""
 
 from __future__ import annotations
 
 import atexit
 import os
 import signal
+import subprocess
 import time
 import warnings
 from collections.abc import Iterator
@@ -14,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dbci import cancel
+from dbci.engines.postgresql import nss_wrapper
 from dbci.errors import DatabaseUnavailable, InputError
 
 
@@ -96,12 +101,40 @@ def _start_pgserver(directory: Path) -> Any:
                 "the embedded PostgreSQL needs the pgserver package (pip install pgserver), "
                 "or configure a build environment"
             ) from None
+        pgdata = directory / "pgdata"
+        if nss_wrapper.needed():
+            # A user with no passwd entry (docker run --user 1234): initdb, the one tool that
+            # needs the entry, is run here with nss_wrapper in its own environment (pgserver
+            # takes none for its tools, and dbci's os.environ is left alone); pgserver then
+            # finds the data folder made and only starts the server, as it would anyway.
+            _initdb(pgdata, nss_wrapper.initdb_environment(directory / "nss", home=directory))
         try:
             # pgserver's __init__ re-exports get_server without listing it in __all__.
-            return pgserver.get_server(  # type: ignore[attr-defined]
-                directory / "pgdata", cleanup_mode="stop"
-            )
+            return pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
         except Exception as exc:
             raise DatabaseUnavailable(
                 f"the embedded PostgreSQL did not start: {' '.join(str(exc).split())[:300]}"
             ) from None
+
+
+def _initdb(pgdata: Path, env: dict[str, str]) -> None:
+    """Make the data folder `pgdata` with pgserver's initdb, in the environment `env`, as
+    pgserver itself makes it (trust logins, UTF-8, the superuser `postgres` that its URLs
+    name)."""
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    command = [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(pgdata)]
+    command += ["--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres"]
+    try:
+        # initdb leaves no process behind that could hold the pipes open.
+        done = subprocess.run(
+            command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True
+        )
+    except OSError as exc:
+        raise DatabaseUnavailable(f"the embedded PostgreSQL did not start: initdb: {exc}") from None
+    if done.returncode != 0:
+        said = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[0]
+        raise DatabaseUnavailable(
+            f"the embedded PostgreSQL did not start: initdb failed (exit {done.returncode}): "
+            f"{said[:300]}"
+        )
