@@ -50,8 +50,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# squawk (the PostgreSQL migration linter, npm's squawk-cli; a prebuilt binary) is the
+# reference tests/test_migration_safety.py compares dbci's rules with; without npm that test
+# says so (and fails under CI=true).
+SQUAWK_VERSION := 2.66.0
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	if command -v npm >/dev/null 2>&1; then \
+	  npm install --silent --no-audit --no-fund --prefix $(VENV)/squawk squawk-cli@$(SQUAWK_VERSION); fi
 	touch $@
 
 clean:

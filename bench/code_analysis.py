@@ -1,26 +1,33 @@
 #!/usr/bin/env python3
-"""Benchmark `dbci check --code` against `sqlfluff lint` on generated PostgreSQL migrations.
+"""Benchmark `dbci check --code` against `sqlfluff lint` and squawk on generated PostgreSQL
+migrations.
 
 One run writes N migrations (default 500, `migrations/V1__create_customer_1.sql` ...; each a
 CREATE TABLE, a CREATE INDEX, a CREATE VIEW and an INSERT, some with an ALTER TABLE and an
 UPDATE, a few with a statement dbci flags) and a `.sqlfluff` (`dialect = postgres`,
 `templater = raw`, the templater dbci always uses, and `rules = core`) into a temporary git
 repository: the files are committed on `main`, and a branch `pull-request` changes 3 of
-them. Writing them is not timed. Then, `--repeat` times,
-alternating dbci and SQLFluff, it times each whole process wall-clock (Python start-up and
-imports included: that is what a user waits for):
+them. Writing them is not timed. squawk (the PostgreSQL migration linter, npm's
+`squawk-cli` 2.66.0, a prebuilt binary) is the second reference: the script uses
+`.venv/squawk/node_modules/.bin/squawk`, installing it there with npm when it is missing or
+another version; without npm it says so and goes on without squawk. Then, `--repeat`
+times, alternating dbci, SQLFluff and squawk, it times each whole process wall-clock
+(Python or Node start-up and imports included: that is what a user waits for):
 
 * the pull request: `python -m dbci --project <dir> check --code --changed-from main`
-  (3 files in scope, all 3 linted), then `sqlfluff lint --processes 1` on the same 3 files;
+  (3 files in scope, all 3 linted), then `sqlfluff lint --processes 1` and
+  `squawk --reporter json` on the same 3 files;
 * a cold full analysis: `python -m dbci --project <dir> check --code` with the cache folder
   `.dbci_cache/code` deleted first (all N files linted, on every core), then
-  `sqlfluff lint --processes 1 migrations`;
+  `sqlfluff lint --processes 1 migrations` and `squawk --reporter json` on the N files;
 * a warm re-run: the same dbci command again, nothing changed (all N from the cache).
 
-Every dbci run uses `--dialect postgres --fail-on never` and must exit with 0; SQLFluff
-exits with 1 when it finds violations, which counts as success. It checks what each run
-reports (files in scope, linted and from the cache, findings of both kinds) and prints the
-medians against the targets. See bench/README.md.
+Every dbci run uses `--dialect postgres --fail-on never` and must exit with 0; SQLFluff and
+squawk exit with 1 when they find something, which counts as success. It checks what each
+run reports (files in scope, linted and from the cache, findings of both kinds; squawk's
+JSON must parse and name every file), and prints the medians against the targets, squawk's
+medians and dbci's ratio to them, and how many files each tool flagged. See
+bench/README.md.
 """
 
 from __future__ import annotations
@@ -67,6 +74,11 @@ MAIN_BRANCH = "main"
 PR_BRANCH = "pull-request"
 PR_FILES = 3  # files the pull request changes
 SQLFLUFF_OK = (0, 1)  # sqlfluff lint: 0 no violations, 1 violations; anything else fails
+SQUAWK_PACKAGE = "squawk-cli"  # npm's squawk: a Node launcher and a prebuilt binary
+SQUAWK_VERSION = "2.66.0"  # the version the Makefile's test install pins
+SQUAWK_PREFIX = _bench.REPO_ROOT / ".venv" / "squawk"  # `npm install --prefix`, as make does
+SQUAWK_OK = (0, 1)  # squawk: 0 nothing found, 1 something found; anything else fails
+SQUAWK_SYNTAX_ERROR = "syntax-error"  # the rule_name of what squawk could not parse
 
 # Targets. The script reports them; missing one does not make it fail.
 TARGET_PR_S = 3.0  # dbci --changed-from on the pull request, whole process, median
@@ -103,6 +115,7 @@ SUMMARY = re.compile(
     r" \((?P<linted>\d+) linted, (?P<cached>\d+) from the cache\)"
 )
 SQLFLUFF_VIOLATION = re.compile(r"^L:\s*\d+ \| P:\s*\d+ \| (?P<rule>\w+) \|", re.MULTILINE)
+SQLFLUFF_FAILED_FILE = re.compile(r"^== \[(?P<path>[^\]]+)\] FAIL$", re.MULTILINE)
 
 
 # --- Interpreter ---------------------------------------------------------------------------
@@ -125,6 +138,71 @@ def package_version(name: str) -> str:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
+
+
+def squawk_launcher() -> Path:
+    """Where npm puts squawk's launcher under SQUAWK_PREFIX (the Makefile's test install
+    puts it there too)."""
+    return SQUAWK_PREFIX / "node_modules" / ".bin" / "squawk"
+
+
+def squawk_version(launcher: Path) -> str | None:
+    """The version `squawk --version` prints (`squawk 2.66.0`), or None if it does not run."""
+    if not launcher.is_file():
+        return None
+    try:
+        done = subprocess.run(
+            [str(launcher), "--version"],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    words = done.stdout.split()
+    return words[-1] if done.returncode == 0 and words else None
+
+
+def npm_install_squawk(npm: str) -> str | None:
+    """`npm install` squawk-cli SQUAWK_VERSION under SQUAWK_PREFIX; None if it worked,
+    else why not (one line)."""
+    cmd = [npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(SQUAWK_PREFIX)]
+    cmd.append(f"{SQUAWK_PACKAGE}@{SQUAWK_VERSION}")
+    done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if done.returncode == 0:
+        return None
+    last = (done.stdout + done.stderr).strip().splitlines()[-1:] or [""]
+    return f"npm install exited with {done.returncode}: {last[0].strip()}"
+
+
+def find_squawk() -> tuple[Path | None, str]:
+    """(squawk's launcher, its version): the one under SQUAWK_PREFIX if it is
+    SQUAWK_VERSION, else installed there with npm first (not timed). (None, why not) when
+    npm is missing or cannot install it: the benchmark goes on without squawk."""
+    launcher = squawk_launcher()
+    found = squawk_version(launcher)
+    if found == SQUAWK_VERSION:
+        return launcher, found
+    npm = shutil.which("npm")
+    if npm is None:
+        return None, f"npm is not installed, so neither is {SQUAWK_PACKAGE} {SQUAWK_VERSION}"
+    print(f"squawk   installing {SQUAWK_PACKAGE}@{SQUAWK_VERSION} into {SQUAWK_PREFIX} with npm")
+    failed = npm_install_squawk(npm)
+    if failed is not None:
+        return None, failed
+    found = squawk_version(launcher)
+    if found != SQUAWK_VERSION:
+        return None, f"npm installed {found or 'no runnable squawk'}, not {SQUAWK_VERSION}"
+    return launcher, found
+
+
+@dataclass(frozen=True)
+class Tools:
+    """The reference linters: SQLFluff's CLI, and squawk's launcher (None: not run)."""
+
+    sqlfluff: Path
+    squawk: Path | None
 
 
 # --- Migrations ----------------------------------------------------------------------------
@@ -233,6 +311,10 @@ class Project:
     def sizes(self) -> list[int]:
         """Each migration's size in bytes (as committed on main)."""
         return [len(t.encode("utf-8")) for t in self.texts.values()]
+
+    def paths(self) -> list[str]:
+        """Every migration's path in the project, in order."""
+        return [migration_path(step) for step in self.texts]
 
 
 def git(project: Path, *args: str) -> str:
@@ -397,15 +479,64 @@ def check_findings(result: DbciRun) -> dict[str, int]:
     return counts
 
 
-def sqlfluff_lint(sqlfluff: Path, project: Project, paths: Sequence[str]) -> tuple[Timing, int]:
-    """Run `sqlfluff lint --processes 1` on `paths`, timed; (timing, violations it printed)."""
+@dataclass(frozen=True)
+class LintRun:
+    """One run of a reference linter: its timing, how many findings it reported, the files
+    it flagged, and (squawk) the files it reported syntax errors in."""
+
+    timing: Timing
+    findings: int
+    flagged: frozenset[str]
+    unparsed: frozenset[str] = frozenset()
+
+
+def sqlfluff_lint(sqlfluff: Path, project: Project, paths: Sequence[str]) -> LintRun:
+    """Run `sqlfluff lint --processes 1` on `paths`, timed; what it printed."""
     cmd = [str(sqlfluff), "lint", "--processes", "1", "--disable-progress-bar", *paths]
     timing = run(cmd, cwd=project.root, ok=SQLFLUFF_OK)
     violations = len(SQLFLUFF_VIOLATION.findall(timing.stdout))
     if not timing.stdout.strip() or violations == 0:
         tail = timing.stdout[-OUTPUT_TAIL:].strip()
         raise BenchError(f"sqlfluff lint {' '.join(paths)} reported no violation:\n{tail}")
-    return timing, violations
+    flagged = frozenset(m["path"] for m in SQLFLUFF_FAILED_FILE.finditer(timing.stdout))
+    return LintRun(timing, violations, flagged)
+
+
+def squawk_findings(timing: Timing) -> list[dict[str, Any]]:
+    """The findings in squawk's `--reporter json` output (a list of objects, each with its
+    `file` and `rule_name`; no output at all is none); raise BenchError if it is not that."""
+    text = timing.stdout.strip()
+    try:
+        findings = json.loads(text) if text else []
+    except ValueError as err:
+        raise BenchError(f"squawk printed no JSON ({err}):\n{timing.tail()}") from err
+    if not isinstance(findings, list) or not all(
+        isinstance(f, dict) and isinstance(f.get("file"), str) for f in findings
+    ):
+        raise BenchError(f"squawk's JSON is not a list of findings with a file:\n{timing.tail()}")
+    return findings
+
+
+def squawk_lint(squawk: Path, project: Project, paths: Sequence[str]) -> LintRun:
+    """Run `squawk --reporter json` on `paths`, timed; what it reported.
+
+    Its JSON lists findings only, so a file it did not read would be missing from it; every
+    generated migration holds statements squawk flags (`CREATE TABLE` without
+    `IF NOT EXISTS`, no `lock_timeout` set), so it must name every one of `paths`.
+    """
+    timing = run([str(squawk), "--reporter", "json", *paths], cwd=project.root, ok=SQUAWK_OK)
+    findings = squawk_findings(timing)
+    flagged = frozenset(str(f["file"]) for f in findings)
+    missing, unknown = sorted(set(paths) - flagged), sorted(flagged - set(paths))
+    if missing or unknown:
+        raise BenchError(
+            f"squawk's JSON names {len(flagged & set(paths))} of the {len(paths)} files it was"
+            f" given (missing {missing[:3]}, unknown {unknown[:3]}): it did not read them all"
+        )
+    unparsed = frozenset(
+        str(f["file"]) for f in findings if f.get("rule_name") == SQUAWK_SYNTAX_ERROR
+    )
+    return LintRun(timing, len(findings), flagged, unparsed)
 
 
 def sqlfluff_core_rules() -> set[str]:
@@ -425,37 +556,101 @@ class Results:
 
     pr: Series = field(default_factory=Series)
     pr_sqlfluff: Series = field(default_factory=Series)
+    pr_squawk: Series = field(default_factory=Series)
     cold: Series = field(default_factory=Series)
     full_sqlfluff: Series = field(default_factory=Series)
+    full_squawk: Series = field(default_factory=Series)
     warm: Series = field(default_factory=Series)
     findings: dict[str, int] = field(default_factory=dict)
+    files_flagged: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def squawk_ran(self) -> bool:
+        """Whether squawk was run (npm was there to install it)."""
+        return bool(self.full_squawk.runs)
 
-def time_pr(project: Project, sqlfluff: Path, results: Results, i: int) -> str:
-    """Commit run `i`'s change to the PR's files, then time dbci --changed-from on them and
-    sqlfluff on the same files; return a run line."""
+
+def time_pr(project: Project, tools: Tools, results: Results, i: int) -> str:
+    """Commit run `i`'s change to the PR's files, then time dbci --changed-from on them, and
+    sqlfluff and squawk on the same files; return a run line."""
     commit_pr_change(project, i)  # not timed
     result = dbci_check(project, changed_from=MAIN_BRANCH)
     expect(f"--changed-from {MAIN_BRANCH}", result, "changed", len(project.pr), len(project.pr))
     check_pr_files(project, result)
     results.pr.runs.append(result.timing)
-    timing, _ = sqlfluff_lint(sqlfluff, project, [migration_path(s) for s in project.pr])
-    results.pr_sqlfluff.runs.append(timing)
-    return f"PR: dbci {result.timing.wall:.2f} s  sqlfluff {timing.wall:.2f} s"
+    paths = [migration_path(s) for s in project.pr]
+    sqlfluff = sqlfluff_lint(tools.sqlfluff, project, paths)
+    results.pr_sqlfluff.runs.append(sqlfluff.timing)
+    line = f"PR: dbci {result.timing.wall:.2f} s  sqlfluff {sqlfluff.timing.wall:.2f} s"
+    if tools.squawk is not None:
+        squawk = squawk_lint(tools.squawk, project, paths)
+        results.pr_squawk.runs.append(squawk.timing)
+        line += f"  squawk {squawk.timing.wall:.2f} s"
+    return line
 
 
-def time_full(project: Project, sqlfluff: Path, results: Results, i: int) -> str:
-    """Time a cold full dbci analysis, sqlfluff on every file, then a warm dbci re-run;
-    check what each reported; return a run line."""
+def note_first_run(
+    results: Results, project: Project, cold: DbciRun, sqlfluff: LintRun, squawk: LintRun | None
+) -> None:
+    """Keep what the first full run found, from each tool, for the report."""
+    counts = check_findings(cold)
+    flagged = {str(f.get("file")) for f in cold.findings}
+    own = {str(f.get("file")) for f in cold.findings if f.get("source") == "dbci"}
+    results.findings = {**counts, "sqlfluff_cli": sqlfluff.findings}
+    results.files_flagged = {
+        "dbci": len(flagged),
+        "dbci_rules": len(own),
+        "sqlfluff_cli": len(sqlfluff.flagged),
+    }
+    found = (
+        f"findings: dbci {len(cold.findings)} ({counts['dbci']} of its own rules,"
+        f" {counts['sqlfluff']} SQLFluff), sqlfluff lint {sqlfluff.findings} violations"
+    )
+    files = (
+        f"files flagged (of {project.count}): dbci {len(flagged)} ({len(own)} by its own"
+        f" rules), sqlfluff lint {len(sqlfluff.flagged)}"
+    )
+    if squawk is not None:
+        results.findings["squawk"] = squawk.findings
+        results.files_flagged["squawk"] = len(squawk.flagged)
+        found += f", squawk {squawk.findings}"
+        files += f", squawk {len(squawk.flagged)}"
+    results.notes += [found, files]
+    if squawk is not None and squawk.unparsed:
+        results.notes.append(
+            f"note: squawk reported syntax errors in {len(squawk.unparsed)} files"
+            f" ({', '.join(sorted(squawk.unparsed)[:3])}, …): it did not parse all the SQL"
+        )
+    outside = sorted(
+        {str(f["rule"]) for f in cold.findings if f.get("source") == "sqlfluff"}
+        - sqlfluff_core_rules()
+        - {"PRS", "TMP", "LXR"}
+    )
+    if outside:
+        results.notes.append(
+            f"note: dbci reported SQLFluff rules outside `rules = core` ({', '.join(outside)}):"
+            " it did not lint with the project's .sqlfluff"
+        )
+
+
+def time_full(project: Project, tools: Tools, results: Results, i: int) -> str:
+    """Time a cold full dbci analysis, sqlfluff and squawk on every file, then a warm dbci
+    re-run; check what each reported; return a run line."""
     shutil.rmtree(project.root / CACHE_DIR, ignore_errors=True)  # not timed
     cold = dbci_check(project)
     expect("cold full run", cold, "all", project.count, project.count)
-    counts = check_findings(cold)
+    check_findings(cold)
     results.cold.runs.append(cold.timing)
 
-    timing, violations = sqlfluff_lint(sqlfluff, project, ["migrations"])
-    results.full_sqlfluff.runs.append(timing)
+    sqlfluff = sqlfluff_lint(tools.sqlfluff, project, ["migrations"])
+    results.full_sqlfluff.runs.append(sqlfluff.timing)
+    line = f"cold: dbci {cold.timing.wall:.2f} s  sqlfluff {sqlfluff.timing.wall:.2f} s"
+    squawk = None
+    if tools.squawk is not None:
+        squawk = squawk_lint(tools.squawk, project, project.paths())
+        results.full_squawk.runs.append(squawk.timing)
+        line += f"  squawk {squawk.timing.wall:.2f} s"
 
     warm = dbci_check(project)
     expect("warm re-run", warm, "all", project.count, 0)
@@ -466,35 +661,33 @@ def time_full(project: Project, sqlfluff: Path, results: Results, i: int) -> str
         )
     results.warm.runs.append(warm.timing)
     if i == 1:
-        results.findings = {**counts, "sqlfluff_cli": violations}
-        results.notes.append(
-            f"findings: dbci {len(cold.findings)} ({counts['dbci']} of its own rules,"
-            f" {counts['sqlfluff']} SQLFluff), sqlfluff lint {violations} violations"
-        )
-        outside = sorted(
-            {str(f["rule"]) for f in cold.findings if f.get("source") == "sqlfluff"}
-            - sqlfluff_core_rules()
-            - {"PRS", "TMP", "LXR"}
-        )
-        if outside:
-            results.notes.append(
-                f"note: dbci reported SQLFluff rules outside `rules = core` ({', '.join(outside)}):"
-                " it did not lint with the project's .sqlfluff"
-            )
-    return (
-        f"cold: dbci {cold.timing.wall:.2f} s  sqlfluff {timing.wall:.2f} s"
-        f"  warm: dbci {warm.timing.wall:.2f} s"
-    )
+        note_first_run(results, project, cold, sqlfluff, squawk)
+    return f"{line}  warm: dbci {warm.timing.wall:.2f} s"
 
 
-def benchmark(project: Project, sqlfluff: Path, repeat: int) -> Results:
-    """Time each case `repeat` times, dbci and sqlfluff alternating; print each run."""
+def benchmark(project: Project, tools: Tools, repeat: int) -> Results:
+    """Time each case `repeat` times, dbci, sqlfluff and squawk alternating; print each run."""
     byte_compile()
     results = Results()
     for i in range(1, repeat + 1):
-        parts = [time_pr(project, sqlfluff, results, i), time_full(project, sqlfluff, results, i)]
+        parts = [time_pr(project, tools, results, i), time_full(project, tools, results, i)]
         print(f"run {i}/{repeat}  " + "  ".join(parts), flush=True)
     return results
+
+
+def series_row(what: str, series: Series, target: str = "") -> tuple[str, str, str, str]:
+    """A row of the medians' table: `what`, the median wall-clock, the median CPU, `target`."""
+    return (what, f"{series.median:.2f} s", f"cpu {series.cpu_median:.2f} s", target)
+
+
+def squawk_ratios(results: Results) -> dict[str, float]:
+    """dbci's median over squawk's, for the pull request and the cold full run."""
+    if not results.squawk_ran:
+        return {}
+    return {
+        "pr": results.pr.median / results.pr_squawk.median,
+        "cold": results.cold.median / results.full_squawk.median,
+    }
 
 
 def report(results: Results, project: Project, *, as_json: bool, extra: dict[str, Any]) -> None:
@@ -502,48 +695,46 @@ def report(results: Results, project: Project, *, as_json: bool, extra: dict[str
     r = results
     n, k = project.count, len(project.pr)
     speedup = r.full_sqlfluff.median / r.cold.median
-    rows = [
-        (
+    ratios = squawk_ratios(r)
+    pr_rows = [
+        series_row(
             f"dbci PR, {k} of {n} files changed",
-            f"{r.pr.median:.2f} s",
-            f"cpu {r.pr.cpu_median:.2f} s",
+            r.pr,
             f"<= {TARGET_PR_S:g} s {verdict(r.pr.median <= TARGET_PR_S)}",
         ),
-        (
-            f"  sqlfluff lint, the {k} files",
-            f"{r.pr_sqlfluff.median:.2f} s",
-            f"cpu {r.pr_sqlfluff.cpu_median:.2f} s",
-            "",
-        ),
-        (
-            f"dbci full, cold cache ({n} files)",
-            f"{r.cold.median:.2f} s",
-            f"cpu {r.cold.cpu_median:.2f} s",
-            "",
-        ),
-        (
-            f"  sqlfluff lint, all {n} files",
-            f"{r.full_sqlfluff.median:.2f} s",
-            f"cpu {r.full_sqlfluff.cpu_median:.2f} s",
-            "",
-        ),
+        series_row(f"  sqlfluff lint, the {k} files", r.pr_sqlfluff),
+    ]
+    cold_rows = [
+        series_row(f"dbci full, cold cache ({n} files)", r.cold),
+        series_row(f"  sqlfluff lint, all {n} files", r.full_sqlfluff),
         (
             "  sqlfluff / dbci cold",
             f"{speedup:.2f}x",
             "",
             f">= {TARGET_SPEEDUP:g}x {verdict(speedup >= TARGET_SPEEDUP)}",
         ),
-        (
-            f"dbci full, warm cache ({n} files)",
-            f"{r.warm.median:.2f} s",
-            f"cpu {r.warm.cpu_median:.2f} s",
-            f"<= {TARGET_WARM_S:g} s {verdict(r.warm.median <= TARGET_WARM_S)}",
-        ),
     ]
-    print_medians(rows)
+    if ratios:
+        pr_rows += [
+            series_row(f"  squawk, the {k} files", r.pr_squawk),
+            ("  dbci PR / squawk", f"{ratios['pr']:.1f}x", "", ""),
+        ]
+        cold_rows += [
+            series_row(f"  squawk, all {n} files", r.full_squawk),
+            ("  dbci cold / squawk", f"{ratios['cold']:.1f}x", "", ""),
+        ]
+    warm_row = series_row(
+        f"dbci full, warm cache ({n} files)",
+        r.warm,
+        f"<= {TARGET_WARM_S:g} s {verdict(r.warm.median <= TARGET_WARM_S)}",
+    )
+    print_medians([*pr_rows, *cold_rows, warm_row])
     for note in r.notes:
         print(f"  {note}")
     if as_json:
+        names = ["pr", "pr_sqlfluff", "cold", "full_sqlfluff", "warm"]
+        if ratios:
+            names += ["pr_squawk", "full_squawk"]
         figures = {
             **extra,
             "targets": {
@@ -551,12 +742,11 @@ def report(results: Results, project: Project, *, as_json: bool, extra: dict[str
                 "speedup": TARGET_SPEEDUP,
                 "warm_s": TARGET_WARM_S,
             },
-            **{
-                name: getattr(r, name).as_dict(cpu_key="cpu_median_s")
-                for name in ("pr", "pr_sqlfluff", "cold", "full_sqlfluff", "warm")
-            },
+            **{name: getattr(r, name).as_dict(cpu_key="cpu_median_s") for name in names},
             "speedup": round(speedup, 3),
+            "squawk_ratio": {case: round(ratio, 3) for case, ratio in ratios.items()} or None,
             "findings": r.findings,
+            "files_flagged": r.files_flagged,
         }
         print(json.dumps(figures, sort_keys=True))
 
@@ -568,7 +758,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
         prog="bench/code_analysis.py",
-        description="Time `dbci check --code` against `sqlfluff lint` on generated migrations.",
+        description=(
+            "Time `dbci check --code` against `sqlfluff lint` and squawk on generated migrations."
+        ),
     )
     parser.add_argument(
         "--files",
@@ -590,9 +782,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body(stack: ExitStack) -> int | None:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dbci-bench-")))
         sqlfluff = find_sqlfluff()
+        squawk, squawk_about = find_squawk()  # installs it first if need be (not timed)
+        tools = Tools(sqlfluff, squawk)
         project = write_project(tmp / "project", args.files)
         sizes = project.sizes()
         versions = {"dbci": package_version("dbci"), "sqlfluff": package_version("sqlfluff")}
+        sides = "dbci then sqlfluff then squawk" if squawk else "dbci then sqlfluff"
         print(
             f"workload {project.count} migrations, {min(sizes) / 1024:.1f}-"
             f"{max(sizes) / 1024:.1f} KB each ({sum(sizes) / 1024:.0f} KB);"
@@ -600,10 +795,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(
             f"tools    dbci {versions['dbci']}, sqlfluff {versions['sqlfluff']} ({sqlfluff}),"
-            f" {cores()} cores"
+            + (f" squawk {squawk_about} ({squawk})," if squawk else "")
+            + f" {cores()} cores"
         )
-        print(f"runs     {args.repeat} of each case, dbci then sqlfluff", flush=True)
-        results = benchmark(project, sqlfluff, args.repeat)
+        if squawk is None:
+            print(f"squawk   not run: {squawk_about}; going on without it")
+        print(f"runs     {args.repeat} of each case, {sides}", flush=True)
+        results = benchmark(project, tools, args.repeat)
         extra = {
             "files": project.count,
             "pr_files": len(project.pr),
@@ -611,8 +809,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "cores": cores(),
             "dbci_version": versions["dbci"],
             "sqlfluff_version": versions["sqlfluff"],
+            "squawk_version": squawk_about if squawk else None,
         }
         report(results, project, as_json=args.json, extra=extra)
+        return None
 
     return guarded(body)
 

@@ -20,6 +20,7 @@ V1 = "CREATE TABLE orders (id int PRIMARY KEY, note text);\n"
 V2 = (
     "ALTER TABLE orders ADD COLUMN placed_by text NOT NULL;\n"
     "ALTER TABLE orders ALTER COLUMN note TYPE varchar(20);\n"
+    "ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE (note);\n"
 )
 
 
@@ -50,6 +51,11 @@ def test_postgresql_rows_make_the_not_null_column_a_certain_failure(
     assert retype["message"].endswith(
         f": rewrites ~{estimate:,} rows on {_dbname(pg_url)} (catalog estimate)"
     ), retype
+    unique = found["DB207"]  # its index is built under the lock, row by row
+    assert unique["table"] == "orders"
+    assert unique["message"].endswith(
+        f": indexes ~{estimate:,} rows on {_dbname(pg_url)} (catalog estimate)"
+    ), unique
 
 
 def test_postgresql_empty_table_is_said_to_be_empty(tmp_path: Path, pg_url: str) -> None:

@@ -29,11 +29,14 @@ LT01 = f"{SQLFLUFF_RULES_URL}#rule-LT01"
 FILES = {
     # Runs of spaces SQLFluff's LT01 finds: "Found '   '" and more.
     "V1__init.sql": (
-        "CREATE TABLE orders (id int,   total numeric,    note   text);\n"
+        "CREATE TABLE orders (id bigint,   total numeric,    note   text);\n"
         "SELECT   1;\n"
         "SELECT    2;\n"
     ),
-    "V2__drop.sql": "ALTER TABLE orders DROP COLUMN note;\nSELECT   3;\n",
+    # statement_timeout set: DB501 (no lock_timeout) is the one timeout finding here.
+    "V2__drop.sql": (
+        "SET statement_timeout = '1min';\nALTER TABLE orders DROP COLUMN note;\nSELECT   3;\n"
+    ),
 }
 GITHUB = {
     "GITHUB_REPOSITORY": "acme/shop",

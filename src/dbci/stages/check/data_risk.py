@@ -24,6 +24,14 @@ _DOES = {
     "DB206": "checks",  # constraint-not-valid
     "DB103": "loses the column's values in",  # drop-column
     "DB105": "changes",  # unbounded-dml
+    "DB207": "indexes",  # add-unique-constraint
+    "DB208": "checks",  # add-column-references
+    "DB209": "indexes",  # add-exclusion-constraint
+    "DB211": "reindexes",  # reindex-not-concurrent
+    "DB213": "rewrites",  # table-rewrite
+    "DB701": "copies",  # online-ddl (MySQL/MariaDB)
+    "DB705": "indexes",  # fulltext-spatial-index
+    "DB801": "indexes",  # index-not-online (SQL Server)
 }
 FAILS_WITH_ROWS = "DB203"  # add-column-not-null: fails outright when the table has rows
 

@@ -1,0 +1,3 @@
+-- expect: DB101
+-- why: the table's rows are lost
+DROP TABLE audit_log;

@@ -1,0 +1,3 @@
+-- expect: DB102
+-- why: every object in the schema is lost
+DROP SCHEMA reporting CASCADE;

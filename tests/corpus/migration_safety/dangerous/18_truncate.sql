@@ -1,0 +1,3 @@
+-- expect: DB104
+-- why: every row is lost, and TRUNCATE takes ACCESS EXCLUSIVE
+TRUNCATE orders;

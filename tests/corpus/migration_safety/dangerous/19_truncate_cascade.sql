@@ -1,0 +1,3 @@
+-- expect: DB104
+-- why: CASCADE empties every table that references it too
+TRUNCATE customers CASCADE;

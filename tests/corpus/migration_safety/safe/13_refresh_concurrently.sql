@@ -1,0 +1,2 @@
+-- safe: readers go on while it refreshes
+REFRESH MATERIALIZED VIEW CONCURRENTLY daily_totals;

@@ -1,0 +1,2 @@
+-- safe: a value at the end: existing values keep their order
+ALTER TYPE order_status ADD VALUE 'refunded';
