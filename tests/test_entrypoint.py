@@ -65,7 +65,7 @@ def _action(
 
 
 def test_pipeline_as_github_runs_it(tmp_path: Path, pg_url: str, github_api: Api) -> None:
-    tables = "".join(f"CREATE TABLE t{i} (id int);\n" for i in range(1, 13))
+    tables = "".join(f"CREATE TABLE t{i} (id bigint);\n" for i in range(1, 13))
     migrations = {"V1__tables.sql": tables}
     migrations |= {f"V{i + 1}__clear{i}.sql": f"DELETE FROM t{i};\n" for i in range(1, 13)}
     project = write_project(tmp_path / "shop", migrations)

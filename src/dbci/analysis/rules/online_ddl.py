@@ -60,6 +60,10 @@ _TOOLS = "for a large table use pt-online-schema-change or gh-ost"
 _ONLINE = "ALGORITHM=INPLACE, LOCK=NONE"
 _BLOCKED = {"SHARED": "writes to", "EXCLUSIVE": "reads and writes to"}
 
+# The SQLFluff dialects whose server refuses ALGORITHM=INSTANT with any LOCK but DEFAULT
+# (MySQL does; MariaDB accepts it), declared as a rule declares its `dialects`.
+_REFUSES_INSTANT_WITH_LOCK = frozenset({"mysql"})
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -127,7 +131,7 @@ def _weigh(chunk: Chunk, kind: str, table: str, dialect: str, fk_checks_off: boo
                 f"write {_ONLINE}",
                 table,
             )
-        if lock is not None and lock.text != "DEFAULT" and dialect == "mysql":
+        if lock is not None and lock.text != "DEFAULT" and dialect in _REFUSES_INSTANT_WITH_LOCK:
             return Hit(
                 lock.segment,
                 f"MySQL refuses ALGORITHM=INSTANT with LOCK={lock.text} on {table}: "
