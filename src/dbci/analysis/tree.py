@@ -181,3 +181,48 @@ def file_facts(dialect: str, statements: list[Statement]) -> FileFacts:
 def iter_segments(segment: Any, *types: str) -> Iterator[Any]:
     """Every segment of `types` under `segment`, outside subqueries."""
     yield from segment.recursive_crawl(*types, no_recursive_seg_type="select_statement")
+
+
+# ---- index statements and maintenance commands (PostgreSQL) ----------------------------
+
+_OFF = frozenset({"false", "off", "0"})
+
+
+def options(body: Any) -> dict[str, bool]:
+    """A VACUUM's or REINDEX's parenthesised options: `(FULL, VERBOSE false)` gives
+    {"FULL": True, "VERBOSE": False}."""
+    found: dict[str, bool] = {}
+    for seg in code_children(body):
+        if seg.type != "bracketed":
+            continue
+        name: str | None = None
+        for part in code_children(seg):
+            if part.type in ("comma", "start_bracket", "end_bracket") or part.raw == ",":
+                name = None
+            elif name is None and part.type == "keyword":
+                name = part.raw.upper()
+                found[name] = True
+            elif name is not None and part.raw.lower() in _OFF:
+                found[name] = False
+    return found
+
+
+def is_concurrent(statement: Statement) -> bool:
+    """Whether a CREATE/DROP INDEX or REINDEX says CONCURRENTLY (a REINDEX may say it
+    among its parenthesised options)."""
+    return "CONCURRENTLY" in statement.keywords() or options(statement.body).get(
+        "CONCURRENTLY", False
+    )
+
+
+def indexes_created_before(statement: Statement, facts: FileFacts) -> dict[str, str]:
+    """index -> its table, for the indexes the file creates before `statement`."""
+    found: dict[str, str] = {}
+    for earlier in facts.statements[: statement.index]:
+        if earlier.kind == "create_index_statement":
+            name = next(
+                (s for s in code_children(earlier.body) if s.type == "index_reference"), None
+            )
+            if name is not None:
+                found[object_name(name)] = earlier.table()
+    return found

@@ -228,3 +228,109 @@ def _code(segment: Any) -> list[Any]:
 def _parent(segment: Any) -> Any | None:
     found = segment.get_parent()
     return found[0] if found else None
+
+
+# ---- what SQLFluff could not parse after a statement, and names among words -------------
+
+
+def unparsed(statement: Statement, facts: FileFacts) -> list[Chunk]:
+    """What SQLFluff could not parse after `statement`, as words, one chunk a statement:
+    `statement` itself with the rest of its words when its parse stopped short (`CLUSTER
+    (VERBOSE) t`), and the statements of the unparsable section that follows. SQLFluff
+    leaves everything after its first failure as one unparsable section, so only the
+    file's last parsed statement can have one."""
+    if statement.index != len(facts.statements) - 1:
+        return []
+    section, terminated = _section_after(statement)
+    if section is None:
+        return []
+    if not terminated:  # cut short: chunks joins the statement and its rest
+        own = sum(1 for s in statement.body.raw_segments if s.is_code and s.raw != ";")
+        return [c for c in chunks(statement, facts) if not c.parsed or len(c.words) > own]
+    created = set(facts.created_before.get(statement.index, frozenset()))
+    if statement.kind == "create_table_statement":
+        created.add(statement.table())
+    return _pieces(section, created)
+
+
+def _section_after(statement: Statement) -> tuple[Any | None, bool]:
+    """The unparsable section right after `statement` (at the file's level), if any, and
+    whether a `;` ends the statement before it."""
+    node = statement.body
+    while True:
+        above = node.get_parent()
+        if not above:
+            return None, False
+        if above[0].type == "file":
+            break
+        node = above[0]
+    segments = list(above[0].segments)
+    at = next((i for i, s in enumerate(segments) if s is node), len(segments))
+    terminated = False
+    for seg in segments[at + 1 :]:
+        if seg.type == "unparsable":
+            return seg, terminated
+        if seg.raw == ";":
+            terminated = True
+        elif seg.is_code:
+            return None, False
+    return None, False
+
+
+def _pieces(section: Any, created: set[str]) -> list[Chunk]:
+    """An unparsable section's statements (split at `;`), as chunks of words."""
+    out: list[Chunk] = []
+    words: list[Word] = []
+    depth = 0
+    for seg in [*section.raw_segments, None]:
+        if seg is None or seg.raw == ";":
+            if words:
+                chunk = Chunk(words, False, frozenset(created))
+                if chunk.kind() == "CREATE TABLE":
+                    created.add(chunk.table())
+                out.append(chunk)
+            words, depth = [], 0
+            continue
+        if not seg.is_code or seg.is_meta:
+            continue
+        if seg.raw == ")":
+            depth = max(depth - 1, 0)
+        words.append(Word(seg.raw.upper(), seg, depth))
+        if seg.raw == "(":
+            depth += 1
+    return out
+
+
+def names_in(words: list[Word]) -> list[tuple[str, Word]]:
+    """The names in a run of words, split at commas (`s.a, b *` gives a and b), each with
+    its word."""
+    found: list[tuple[str, Word]] = []
+    group: list[Word] = []
+    for word in [*words, None]:
+        if word is None or word.text == ",":
+            named = [w for w in group if w.text not in ("*", ".", "(", ")")]
+            if named:
+                found.append((named[-1].name, named[0]))
+            group = []
+        else:
+            group.append(word)
+    return found
+
+
+def first_name(words: list[Word]) -> str:
+    """The (possibly qualified) name the words start with: its last part (`s.mv` → mv)."""
+    if not words:
+        return ""
+    at = 0
+    while at + 2 < len(words) and words[at + 1].text == ".":
+        at += 2
+    return words[at].name
+
+
+def words_after(chunk: Chunk, *skipped: str) -> list[Word]:
+    """The top-level words after the statement's leading words `skipped` (those present)."""
+    top = chunk.top()
+    at = 0
+    while at < len(top) and top[at].text in skipped:
+        at += 1
+    return top[at:]

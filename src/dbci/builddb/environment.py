@@ -9,7 +9,7 @@ import os
 from dbci.engines import registry
 from dbci.errors import InputError
 from dbci.settings.config import Overrides, Settings, load_settings
-from dbci.settings.tomlfile import _split_list
+from dbci.settings.tomlfile import split_list
 
 # The variables that name the target's database and login, not a build environment's.
 _TARGET_VARIABLES = frozenset({"DBCI_URL", "DBCI_USER", "DBCI_PASSWORD", "DBCI_ENVIRONMENT"})
@@ -35,7 +35,7 @@ class BuildLogin:
 
         password = os.environ.get("DBCI_BUILD_PASSWORD") or None
         remember(password)
-        schemas = _split_list(os.environ.get("DBCI_BUILD_SCHEMAS", ""))
+        schemas = split_list(os.environ.get("DBCI_BUILD_SCHEMAS", ""))
         return cls(os.environ.get("DBCI_BUILD_USER") or None, password, schemas or None)
 
 

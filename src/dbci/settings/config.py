@@ -33,10 +33,10 @@ from dbci.settings.tomlfile import (
     CONFIG_NAMES,
     ENV_REFERENCE,
     _Source,
-    _split_list,
     expand_env,
     find_config,
     read_toml,
+    split_list,
 )
 from dbci.settings.urls import DatabaseUrl, parse_database_url
 
@@ -272,7 +272,7 @@ def load_settings(
 
     schemas = overrides.schemas
     if schemas is None and environ.get("DBCI_SCHEMAS"):
-        schemas = _split_list(environ["DBCI_SCHEMAS"])
+        schemas = split_list(environ["DBCI_SCHEMAS"])
     if schemas is None and "schemas" in env_table:
         name = f"environments.{env_name}.schemas"
         schemas = [str(s) for s in source.typed(env_table["schemas"], list, name)]

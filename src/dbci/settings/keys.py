@@ -10,7 +10,7 @@ from typing import Any
 
 from dbci.errors import InputError
 from dbci.migrate.version import Version
-from dbci.settings.tomlfile import _KIND_NAMES, _Source, _split_list
+from dbci.settings.tomlfile import _KIND_NAMES, _Source, split_list
 
 DEFAULT_LOCATIONS = ("filesystem:migrations",)
 DEFAULT_CONNECT_TIMEOUT = 5  # seconds; an unreachable host must fail fast, not hang
@@ -81,7 +81,7 @@ def _from_text(text: str, kind: type, name: str) -> Any:
         except ValueError:
             raise InputError(f"{name} must be a whole number, not {text!r}") from None
     if kind is list:
-        return _split_list(text)
+        return split_list(text)
     if kind is dict:
         raise InputError(f"{name} cannot be set from the environment")
     return text

@@ -59,7 +59,10 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InputError(f"invalid TOML: {text}", file=path) from None
 
 
-def _split_list(text: str) -> list[str]:
+def split_list(text: str) -> list[str]:
+    """The items of a comma-separated list, stripped, empty ones dropped (`"a, b,"` gives
+    ["a", "b"]): a setting written as one string, as Flyway accepts it, or an environment
+    variable."""
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
@@ -104,7 +107,7 @@ class _Source:
     def typed(self, value: Any, kind: type[Any], name: str) -> Any:
         value = self.value(value, name)
         if kind is list and isinstance(value, str):
-            value = _split_list(value)  # Flyway accepts "a,b" as well as ["a", "b"]
+            value = split_list(value)  # Flyway accepts "a,b" as well as ["a", "b"]
         if kind is int and isinstance(value, bool):
             raise self.error(name, f"{name} must be a whole number")
         if kind is str and isinstance(value, int | float) and not isinstance(value, bool):

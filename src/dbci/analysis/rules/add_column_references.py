@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from dbci.analysis.rules.base import POSTGRES, Hit, Rule, altered_actions
-from dbci.analysis.rules.reindex_not_concurrent import first_name, unparsed
 from dbci.analysis.tree import FileFacts, Statement, first_of, object_name
+from dbci.analysis.words import first_name, unparsed
 
 
 class AddColumnReferences(Rule):

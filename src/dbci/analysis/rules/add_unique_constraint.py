@@ -22,9 +22,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from dbci.analysis.rules.base import POSTGRES, Hit, Rule, altered_actions
-from dbci.analysis.rules.reindex_not_concurrent import unparsed
 from dbci.analysis.tree import FileFacts, Statement
-from dbci.analysis.words import Word
+from dbci.analysis.words import Word, unparsed
 
 
 def index_constraint(words: list[str]) -> str | None:

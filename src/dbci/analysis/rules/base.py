@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from dbci.analysis.tree import FileFacts, Statement, keywords
+from dbci.analysis.words import Chunk, unparsed
 
 POSTGRES = frozenset({"postgres"})
 
@@ -36,6 +37,37 @@ class Rule:
 
     def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
         """The problems of one statement (`facts` tells what else the file holds)."""
+        raise NotImplementedError
+
+
+class WordRule(Rule):
+    """A rule that reads a statement as SQLFluff parsed it (`check_parsed`) and, by words,
+    what SQLFluff could not parse (`check_words`, given `words.unparsed`'s chunks): the
+    statement itself when its parse stopped short (then read by its words alone), and the
+    statements of an unparsable section after it. Subclasses implement `check_parsed` and
+    `check_chunk` (or `check_words`, when one chunk's reading depends on another's)."""
+
+    def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
+        extra = unparsed(statement, facts)
+        if not any(c.parsed for c in extra):
+            yield from self.check_parsed(statement, facts)
+        if extra:
+            yield from self.check_words(extra, statement, facts)
+
+    def check_parsed(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
+        """The problems of the statement as SQLFluff parsed it."""
+        raise NotImplementedError
+
+    def check_words(
+        self, chunks: list[Chunk], statement: Statement, facts: FileFacts
+    ) -> Iterator[Hit]:
+        """The problems of the statements read by words (`chunks`, never empty), in order:
+        each chunk's own (`check_chunk`)."""
+        for chunk in chunks:
+            yield from self.check_chunk(chunk)
+
+    def check_chunk(self, chunk: Chunk) -> Iterator[Hit]:
+        """The problems of one statement read by words."""
         raise NotImplementedError
 
 

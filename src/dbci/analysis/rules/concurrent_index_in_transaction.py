@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from dbci.analysis.rules.base import POSTGRES, Hit, Rule
-from dbci.analysis.rules.reindex_not_concurrent import is_concurrent, unparsed
-from dbci.analysis.tree import FileFacts, Statement
+from dbci.analysis.tree import FileFacts, Statement, is_concurrent
+from dbci.analysis.words import unparsed
 
 _OPERATIONS = {
     "create_index_statement": "CREATE INDEX CONCURRENTLY",

@@ -18,15 +18,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from dbci.analysis.rules.base import POSTGRES, Hit, Rule
-from dbci.analysis.rules.reindex_not_concurrent import (
-    first_name,
+from dbci.analysis.rules.base import POSTGRES, Hit, WordRule
+from dbci.analysis.tree import (
+    FileFacts,
+    Statement,
+    code_children,
     indexes_created_before,
-    names_in,
-    unparsed,
-    words_after,
+    object_name,
 )
-from dbci.analysis.tree import FileFacts, Statement, code_children, object_name
+from dbci.analysis.words import Chunk, first_name, names_in, words_after
 
 
 def on_new_tables(statement: Statement, facts: FileFacts) -> set[str]:
@@ -35,18 +35,18 @@ def on_new_tables(statement: Statement, facts: FileFacts) -> set[str]:
     return {i for i, t in indexes_created_before(statement, facts).items() if t in new}
 
 
-class DropIndexNotConcurrent(Rule):
+class DropIndexNotConcurrent(WordRule):
     id = "DB210"
     name = "drop-index-not-concurrent"
     severity = "warning"
     dialects = POSTGRES
 
-    def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
-        extra = unparsed(statement, facts)
-        if not any(c.parsed for c in extra):
-            yield from self._parsed(statement, facts)
-        on_new = on_new_tables(statement, facts) if extra else set()
-        for chunk in extra:
+    def check_words(
+        self, chunks: list[Chunk], statement: Statement, facts: FileFacts
+    ) -> Iterator[Hit]:
+        # An index the words create on a new table is one too, for the chunks after it.
+        on_new = on_new_tables(statement, facts)
+        for chunk in chunks:
             if chunk.kind() == "CREATE INDEX" and chunk.is_new(chunk.table()):
                 skipped = ("CREATE", "UNIQUE", "INDEX", "CONCURRENTLY", "IF", "NOT", "EXISTS")
                 on_new.add(first_name(words_after(chunk, *skipped)))
@@ -57,7 +57,7 @@ class DropIndexNotConcurrent(Rule):
                 if names:
                     yield _hit(chunk.segment, names)
 
-    def _parsed(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
+    def check_parsed(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
         if statement.kind != "drop_index_statement" or "CONCURRENTLY" in statement.keywords():
             return
         names = [

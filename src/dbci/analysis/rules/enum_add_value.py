@@ -46,6 +46,7 @@ from typing import Any
 
 from dbci.analysis.rules.base import POSTGRES, Hit, Rule
 from dbci.analysis.tree import FileFacts, Statement, code_children, keywords, object_name
+from dbci.sqlsplit.transaction_block import LEADING_WORDS, cannot_run_in_transaction_block
 
 
 class EnumAddValue(Rule):
@@ -195,23 +196,7 @@ def _control(statement: Statement) -> str | None:
 def _runs_alone(statement: Statement) -> bool:
     """A statement PostgreSQL refuses inside a transaction: its migration runs statement by
     statement (as `PostgreSQLDatabase.needs_autocommit` decides at run time)."""
-    words = statement.keywords()[:6]
-    if not words:
-        return False
-    head = words[0]
-    if head == "VACUUM":
-        return True
-    if head in ("CREATE", "DROP") and "INDEX" in words[:3]:
-        return "CONCURRENTLY" in words[:4]
-    if head == "REINDEX":
-        return "CONCURRENTLY" in words or words[1:2] in (["SYSTEM"], ["DATABASE"])
-    if head in ("CREATE", "DROP") and words[1:2] in (
-        ["DATABASE"],
-        ["TABLESPACE"],
-        ["SUBSCRIPTION"],
-    ):
-        return True
-    return head == "ALTER" and words[1:2] == ["SYSTEM"]
+    return cannot_run_in_transaction_block(statement.keywords()[:LEADING_WORDS])
 
 
 def explicit_blocks(facts: FileFacts) -> list[int | None]:

@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from dbci.analysis.rules.base import POSTGRES, Hit, Rule
-from dbci.analysis.rules.reindex_not_concurrent import names_in, unparsed, words_after
 from dbci.analysis.tree import FileFacts, Statement, code_children, object_name
+from dbci.analysis.words import names_in, unparsed, words_after
 
 _BLOCKS_WRITES = frozenset({"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE"})
 

@@ -18,17 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dbci.analysis.locks import LOCKING, needs_timeout
 from dbci.analysis.rules.base import POSTGRES, Hit, Rule
-from dbci.analysis.tree import FileFacts, Statement, keywords
-
-# Statements that take an ACCESS EXCLUSIVE or SHARE lock on the table they name.
-_LOCKING = {
-    "alter_table_statement",
-    "drop_table_statement",
-    "truncate_table",
-    "truncate_statement",
-    "create_index_statement",
-}
+from dbci.analysis.tree import FileFacts, Statement
 
 
 def sets_lock_timeout(statement: Statement) -> bool:
@@ -44,23 +36,15 @@ class LockTimeout(Rule):
     dialects = POSTGRES
 
     def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
-        if statement.kind not in _LOCKING or not _needs_timeout(statement, facts):
+        if statement.kind not in LOCKING or not needs_timeout(statement, facts):
             return
         earlier = facts.statements[: statement.index]
         if any(sets_lock_timeout(s) for s in earlier):
             return
-        if any(_needs_timeout(s, facts) for s in earlier if s.kind in _LOCKING):
+        if any(needs_timeout(s, facts) for s in earlier if s.kind in LOCKING):
             return  # reported at the first one
         yield Hit(
             statement.body,
             "this statement locks an existing table: SET lock_timeout first so that it "
             "fails fast instead of queueing every query behind it",
         )
-
-
-def _needs_timeout(statement: Statement, facts: FileFacts) -> bool:
-    if facts.is_new_table(statement, statement.table()):
-        return False
-    return not (
-        statement.kind == "create_index_statement" and "CONCURRENTLY" in keywords(statement.body)
-    )

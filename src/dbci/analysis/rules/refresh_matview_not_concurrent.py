@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from dbci.analysis.rules.base import POSTGRES, Hit, Rule
-from dbci.analysis.rules.reindex_not_concurrent import first_name, unparsed, words_after
 from dbci.analysis.tree import FileFacts, Statement
+from dbci.analysis.words import first_name, unparsed, words_after
 
 
 class RefreshMatviewNotConcurrent(Rule):

@@ -22,8 +22,8 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterator
 
+from dbci.analysis.locks import LOCKING, needs_timeout
 from dbci.analysis.rules.base import POSTGRES, Hit, Rule
-from dbci.analysis.rules.lock_timeout import _LOCKING, _needs_timeout
 from dbci.analysis.tree import FileFacts, Statement
 
 
@@ -68,7 +68,7 @@ def _first_unbounded(facts: FileFacts) -> int | None:
         for statement in facts.statements:
             if sets_statement_timeout(statement):
                 break
-            if statement.kind in _LOCKING and _needs_timeout(statement, facts):
+            if statement.kind in LOCKING and needs_timeout(statement, facts):
                 found = statement.index
                 break
         cached = _last = (weakref.ref(facts), found)

@@ -21,28 +21,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from dbci.analysis.rules.base import POSTGRES, Hit, Rule, altered_actions
-from dbci.analysis.rules.reindex_not_concurrent import names_in, options, unparsed, words_after
-from dbci.analysis.tree import FileFacts, Statement, code_children, object_name
-from dbci.analysis.words import Chunk
+from dbci.analysis.rules.base import POSTGRES, Hit, WordRule, altered_actions
+from dbci.analysis.tree import FileFacts, Statement, code_children, object_name, options
+from dbci.analysis.words import Chunk, names_in, words_after
 
 _LOCKED = "under an ACCESS EXCLUSIVE lock that blocks reads and writes until it is done"
 
 
-class TableRewrite(Rule):
+class TableRewrite(WordRule):
     id = "DB213"
     name = "table-rewrite"
     severity = "warning"
     dialects = POSTGRES
 
-    def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
-        extra = unparsed(statement, facts)
-        if not any(c.parsed for c in extra):
-            yield from self._parsed(statement, facts)
-        for chunk in extra:
-            yield from self._words(chunk)
-
-    def _parsed(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
+    def check_parsed(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
         if statement.kind in ("vacuum_statement", "cluster_statement"):
             words = statement.keywords()
             if statement.kind == "vacuum_statement" and not (
@@ -62,7 +54,7 @@ class TableRewrite(Rule):
                 if words[:2] in (["SET", "LOGGED"], ["SET", "UNLOGGED"]):
                     yield _hit(action[0], " ".join(words[:2]), table)
 
-    def _words(self, chunk: Chunk) -> Iterator[Hit]:
+    def check_chunk(self, chunk: Chunk) -> Iterator[Hit]:
         rest = words_after(chunk, "VACUUM", "CLUSTER", "(", ")", "VERBOSE", "FULL", "FREEZE")
         rest = [w for w in rest if w.text not in ("ANALYZE", "ANALYSE")]
         if chunk.starts("VACUUM") and _full(chunk):

@@ -21,6 +21,8 @@ from dbci.errors import DatabaseUnavailable, InputError, first_line
 from dbci.migrate.locking import LockPolicy, LockWait, Session, milliseconds
 from dbci.settings.urls import DatabaseUrl
 from dbci.sqlsplit import Statement, copy_row_line
+from dbci.sqlsplit.transaction_block import HINT as TRANSACTION_BLOCK_HINT
+from dbci.sqlsplit.transaction_block import LEADING_WORDS, cannot_run_in_transaction_block
 
 # Flyway's advisory lock key: "Flyway" in ASCII plus Java's String.hashCode of the
 # quoted table name, so dbci and Flyway never migrate the same database at once.
@@ -39,10 +41,6 @@ _SINCE = (
     "CASE WHEN {a}.state = 'idle' THEN {a}.state_change "
     "ELSE coalesce({a}.xact_start, {a}.query_start, {a}.state_change) END"
 )
-
-
-# Every statement that needs autocommit contains one of these words.
-_AUTOCOMMIT_HINT = re.compile(r"concurrently|vacuum|system|database|tablespace|subscription", re.I)
 
 
 def java_string_hash(value: str) -> int:
@@ -231,25 +229,9 @@ class PostgreSQLDatabase(Database):
             return True
         # Every such statement says so in its first words: the head is enough (a large
         # INSERT is not copied to be looked at).
-        if not _AUTOCOMMIT_HINT.search(statement.head(4096)):
+        if not TRANSACTION_BLOCK_HINT.search(statement.head(4096)):
             return False  # the common case, decided without tokenizing the statement further
-        words = first_words(statement, 6)
-        if not words:
-            return False
-        head = words[0]
-        if head == "VACUUM":
-            return True
-        if head in ("CREATE", "DROP") and "INDEX" in words[:3]:
-            return "CONCURRENTLY" in words[:4]
-        if head == "REINDEX":
-            return "CONCURRENTLY" in words or words[1:2] in (["SYSTEM"], ["DATABASE"])
-        if head in ("CREATE", "DROP") and words[1:2] in (["DATABASE"], ["TABLESPACE"]):
-            return True
-        if head in ("CREATE", "DROP") and words[1:2] == ["SUBSCRIPTION"]:
-            return True
-        if head == "ALTER" and words[1:2] == ["SYSTEM"]:
-            return True
-        return False
+        return cannot_run_in_transaction_block(first_words(statement, LEADING_WORDS))
 
     def literal(self, value: Any) -> str:
         if value is None:
