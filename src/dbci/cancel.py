@@ -53,6 +53,9 @@ class Cancelled(KeyboardInterrupt):
         super().__init__(signum)
         self.signum = signum
         self.detail = detail
+        # Whether a stage's report already says the run was cancelled (the stage that
+        # wrote it set `detail` to say where): an outer stage does not write it again.
+        self.reported = False
 
     @property
     def exit_code(self) -> int:

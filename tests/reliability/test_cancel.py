@@ -620,6 +620,55 @@ def test_cancel_the_other_commands(
             assert not _embedded_servers_of(root), "an embedded build server still runs"
 
 
+# Runs dbci's command line as `python -m dbci` does, with a signal sent to the process by
+# itself at the moment it first imports the module named by the first argument: the window
+# a signal lands in while a stage loads its modules, hit every time instead of by chance.
+_SIGNAL_AT_IMPORT = """
+import importlib.abc, os, signal, sys
+wanted = sys.argv.pop(1)
+
+class SignalAtImport(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == wanted:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, SignalAtImport())
+from dbci.cli import run
+run()
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "target"),
+    [
+        ("dbci.stages.check.drift", True),  # the check's first import after its report
+        ("dbci.stages.check.stage", True),
+        ("dbci.analysis.run", False),  # the code analysis alone (no target)
+    ],
+)
+def test_a_cancel_while_the_check_loads_still_writes_the_report(
+    pg_url: str, module: str, target: bool, tmp_path: Path
+) -> None:
+    """From the moment the check has its report, a signal leaves report.json saying it was
+    cancelled, even while the check's modules are still being imported."""
+    files = {"V1__first.sql": "CREATE TABLE first_table (id int);\n"}
+    root = write_project(tmp_path, files, f'[environments.target]\nurl = "{pg_url}"\n')
+    where = ["-e", "target"] if target else []
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_AT_IMPORT, module, "--project", str(root), *where, "check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 130, done
+    _assert_one_line(done.stderr, "INT")
+    assert "the check did not finish" in done.stderr
+    report = json.loads((root / "dbci-report" / "report.json").read_text())
+    assert report["status"] == "cancelled"
+
+
 def _wait_sleeping_or_waiting(process: subprocess.Popen[str], command: str) -> None:
     """Until some backend of this machine's servers sleeps (check, pipeline: on the embedded
     build server; undo: the target) or waits for a lock (clean)."""

@@ -9,7 +9,8 @@ and its path; turning that into lines and exit codes is the caller's (`dbci.cli`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,6 +95,27 @@ def write_report(write: Callable[[], Path], what_ran: str) -> Path:
     except (DbciError, OSError) as exc:
         reason = exc.message if isinstance(exc, DbciError) else f"{exc.strerror or exc}"
         raise GateFailed(f"{what_ran}, but its report could not be written: {reason}") from None
+
+
+@contextmanager
+def cancelled_report(
+    report: Report, report_dir: Path, project_dir: Path, what: str
+) -> Iterator[None]:
+    """A cancel inside writes `report` as cancelled and is raised again, saying where the
+    report is: from the moment a stage has its report, a signal leaves one behind, however
+    early it comes (while the stage's modules load, say). A stage inside that wrote its own
+    cancelled report already (`Cancelled.reported`) is not written over."""
+    from dbci import cancel
+
+    try:
+        yield
+    except cancel.Cancelled as stop:
+        if not stop.reported:
+            report.status = "cancelled"
+            path = write_report(lambda: report.write(report_dir, project_dir), str(stop))
+            stop.detail = f"{what} did not finish; {path} says so"
+            stop.reported = True
+        raise
 
 
 def run_build(
@@ -189,11 +211,12 @@ def run_check(
     """The check against a target into `report` (report.json and the check's files); a
     cancelled check writes the report as cancelled and is raised again (`Cancelled`).
     `failed_before`: an earlier stage of the run failed (the report's status is failed)."""
-    from dbci import cancel
-    from dbci.report.document import report_directory_in
-    from dbci.stages.check.stage import check, write_check_outputs
+    with cancelled_report(report, report_dir, settings.project_dir, "the check"):
+        # The imports too: loading the check's modules takes a signal's worth of time.
+        from dbci import cancel
+        from dbci.report.document import report_directory_in
+        from dbci.stages.check.stage import check, write_check_outputs
 
-    try:
         checked = check(
             overrides,
             parts,
@@ -205,11 +228,6 @@ def run_check(
             log=log,
         )
         cancel.check()  # a part that the signal cut short is no finding
-    except cancel.Cancelled as stop:
-        report.status = "cancelled"
-        path = write_report(lambda: report.write(report_dir, settings.project_dir), str(stop))
-        stop.detail = f"the check did not finish; {path} says so"
-        raise
     directory = report_directory_in(report_dir, settings.project_dir)
     if failed_before:
         report.status = "failed"
@@ -239,12 +257,45 @@ def check_stage(
     """`dbci check`: with a target, the `parts` asked (none: all) into report.json; with
     none, the code analysis alone (a part that needs a target is refused, exit 2)."""
     from dbci.report.document import Report
-    from dbci.stages.check.drift import check_source
 
-    asked = asked_parts(parts)
-    drift_source = check_source(drift_source)
     report = Report.start(settings)
     directory = report_directory(report_dir, settings.project_dir)
+    with cancelled_report(report, directory, settings.project_dir, "the check"):
+        from dbci.stages.check.drift import check_source
+
+        drift_source = check_source(drift_source)
+        return _check_stage(
+            overrides,
+            settings,
+            report,
+            directory,
+            asked_parts(parts),
+            dialect=dialect,
+            changed_from=changed_from,
+            fail_on=fail_on,
+            fail_on_drift=fail_on_drift,
+            drift_source=drift_source,
+            build_env=build_env,
+            log=log,
+        )
+
+
+def _check_stage(
+    overrides: Overrides,
+    settings: Settings,
+    report: Report,
+    directory: Path,
+    asked: tuple[str, ...],
+    *,
+    dialect: str | None,
+    changed_from: str | None,
+    fail_on: str | None,
+    fail_on_drift: bool | None,
+    drift_source: str,
+    build_env: str | None,
+    log: Log,
+) -> CheckRun:
+    """`check_stage`'s work once its report exists."""
     if settings.database is None:
         needs_target = [p for p in asked if p != "code"]
         if needs_target:
