@@ -24,6 +24,8 @@ from dbci.settings.placeholders import Placeholders
 
 CASES_DIR = Path(__file__).parent / "rule_cases"
 NOTE_RULES = {"DB001", "DB002"}  # about the analysis, reported by it: no SQL cases
+# Reported by the check from its builds, not by one file (tests/test_column_in_use.py).
+BUILD_RULES = {"DB303"}
 
 
 def _cases() -> list[Any]:
@@ -64,7 +66,7 @@ def test_rule_case(rule: str, expect: str, case: dict[str, Any], tmp_path_factor
 
 def test_every_rule_has_cases_and_a_docstring_with_bad_and_good_sql() -> None:
     with_cases = {p.stem for p in CASES_DIR.glob("DB*.toml")}
-    assert with_cases == set(RULES_BY_ID) - NOTE_RULES
+    assert with_cases == set(RULES_BY_ID) - NOTE_RULES - BUILD_RULES
     for path in Path(rules_package.__file__).parent.glob("*.py"):
         if path.name in ("__init__.py", "base.py", "notes.py"):
             continue

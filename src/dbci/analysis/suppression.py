@@ -64,3 +64,16 @@ def find_suppressions(tree: Any, statements: list[Statement]) -> Suppressions:
             found.by_statement[target] = set()  # one of them names no rule: every rule
         found.lines[target] = line
     return found
+
+
+def ignored_rules(text: str) -> set[str] | None:
+    """The rules the `dbci:ignore` comments in SQL `text` name (an empty set: one of them
+    names none, so every rule); None when it has none. For findings made outside a
+    file's parse (the check's DB303), read from the statement's own text."""
+    found: set[str] | None = None
+    for match in _IGNORE.finditer(text):
+        rules = {r.upper() for r in _RULE_ID.findall(match.group(1))}
+        if not rules:
+            return set()
+        found = (found or set()) | rules
+    return found

@@ -85,6 +85,10 @@ class Engine:
     # Whether a generated column becomes a plain one in place, keeping its values
     # (PostgreSQL's ALTER COLUMN … DROP EXPRESSION); elsewhere it is dropped and added.
     keeps_generated_values: ClassVar[bool] = False
+    # The kinds of object whose use of a column the engine itself keeps (it records the
+    # column, follows a rename into them and refuses or cascades a drop): dbci's check
+    # does not read their text for a column a migration drops or renames (DB303).
+    keeps_column_users: ClassVar[frozenset[str]] = frozenset()
 
     def __repr__(self) -> str:
         return f"<engine {self.name}>"

@@ -9,6 +9,7 @@ from dbci.analysis.rules.add_exclusion_constraint import AddExclusionConstraint
 from dbci.analysis.rules.add_unique_constraint import AddUniqueConstraint
 from dbci.analysis.rules.alter_column_type import AlterColumnType
 from dbci.analysis.rules.base import Hit, Rule
+from dbci.analysis.rules.column_in_use import ColumnInUse
 from dbci.analysis.rules.concurrent_index_in_transaction import ConcurrentIndexInTransaction
 from dbci.analysis.rules.constraint_not_valid import ConstraintNotValid
 from dbci.analysis.rules.ddl_with_dml import DdlWithDml
@@ -64,6 +65,7 @@ RULES: tuple[Rule, ...] = tuple(
             IndexNotConcurrent(),
             ConstraintNotValid(),
             Rename(),
+            ColumnInUse(),
             DropDefaultOrConstraint(),
             GrantPublic(),
             LockTimeout(),

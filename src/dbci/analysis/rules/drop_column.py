@@ -43,6 +43,9 @@ class DropColumn(Rule):
 
     def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
         for table, action, words in altered_actions(statement, facts):
+            if not words and action and action[0].raw.upper() == "DROP":
+                # SQLFluff's MySQL grammar leaves `DROP fax` (COLUMN left out) unparsed.
+                words = ["DROP"]
             if words[:1] == ["DROP"] and (len(words) < 2 or words[1] not in _NOT_COLUMN):
                 yield Hit(
                     action[0],

@@ -46,6 +46,10 @@ class PostgreSQL(Engine):
     known_drivers = frozenset({"psycopg", "psycopg2", "psycopg2cffi", "pg8000", "asyncpg"})
     model_ddl = True
     keeps_generated_values = True
+    # pg_depend records the columns a view's rewrite rule and a trigger's WHEN and UPDATE OF
+    # use; PL/pgSQL and quoted SQL bodies are text (only BEGIN ATOMIC bodies are recorded,
+    # and their text then follows a rename too).
+    keeps_column_users = frozenset({"view", "materialized view", "trigger"})
     default = True
 
     def jdbc_query(self, params: dict[str, str]) -> dict[str, str]:

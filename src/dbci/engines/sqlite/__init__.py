@@ -34,6 +34,9 @@ class SQLite(Engine):
     known_drivers = frozenset({"pysqlite", "aiosqlite", "pysqlcipher"})
     server = False
     moves_columns = True
+    # ALTER TABLE rewrites views and triggers for a renamed column and refuses a drop that
+    # one of them uses ("error in view v after drop column").
+    keeps_column_users = frozenset({"view", "trigger"})
 
     def from_jdbc(self, kind: str, rest: str, where: str) -> UrlParts:
         from dbci.settings.urls import UrlParts

@@ -21,6 +21,7 @@ from dbci.log import Log, quiet
 from dbci.migrate.discovery import discover
 from dbci.schema.model import Snapshot
 from dbci.settings.config import Overrides, Settings, load_settings
+from dbci.stages.check.column_users import report_column_uses
 from dbci.stages.check.data_risk import weigh_findings
 from dbci.stages.check.drift import DriftResult, drift_between
 from dbci.stages.check.target import TargetState, read_target
@@ -80,6 +81,7 @@ def check(
     # The target's schema now: for drift, and for the plan `deploy --plan` holds to.
     result.target_snapshot = take_snapshot(settings)[1]
     result.plan = plan_of(settings, target, result.target_snapshot)
+    applied: Snapshot | None = None  # the build of the migrations the target has applied
     if needs_build:
         try:
             project, builder = build_settings(overrides, build_env, settings)
@@ -152,6 +154,9 @@ def check(
         cancel.check()
         result.code = analyze(settings, dialect=None, fail_on=fail_on, log=log)
         weigh_findings(result.code, settings, log=log)
+        if applied is not None and result.build_snapshot is not None:
+            # What one file cannot show: code elsewhere still using a column that goes.
+            report_column_uses(result.code, applied, result.build_snapshot, settings)
     if "dryrun" in parts:
         cancel.check()
         result.dryrun = _dry_run(settings)
