@@ -84,6 +84,26 @@ def test_unparsable_sql_is_a_finding_with_its_line(tmp_path: Path) -> None:
     assert parse and parse[0].line == 2 and parse[0].severity == "error"
 
 
+def test_style_off_runs_dbci_s_rules_alone_on_sqlfluff_s_parse(tmp_path: Path) -> None:
+    """`style = false`: SQLFluff's own rules do not run; dbci's find what they find with
+    them on, and SQLFluff's parse errors are still findings."""
+    files = {
+        "V1__init.sql": "CREATE table orders (id int PRIMARY KEY,note varchar(20));\n",
+        "V2__cleanup.sql": "alter table orders drop column note;\ndelete from orders;\n",
+        "V3__broken.sql": "CREATE TABLE a (id int);\nSELEC oops FROM;\n",
+    }
+    root = _project(tmp_path, files)
+    styled = _analyze(root).findings
+    assert any(f.source == "sqlfluff" and f.rule not in ("PRS", "TMP") for f in styled)
+    (root / "dbci.toml").write_text("[dbci.check.code]\nstyle = false\n")
+    alone = _analyze(root).findings
+    assert {(f.rule, f.source) for f in alone if f.source == "sqlfluff"} == {("PRS", "sqlfluff")}
+    assert [f for f in alone if f.source == "dbci"] == [f for f in styled if f.source == "dbci"]
+    assert {f.rule for f in alone if f.source == "dbci"} >= {"DB103", "DB105", "DB601"}
+    parse = next(f for f in alone if f.rule == "PRS")
+    assert (parse.file, parse.line, parse.severity) == ("migrations/V3__broken.sql", 2, "error")
+
+
 def test_placeholders_are_replaced_and_positions_are_the_file_s(tmp_path: Path) -> None:
     toml = '[flyway.placeholders]\nschema = "a_rather_long_schema_name"\n'
     root = _project(
@@ -238,6 +258,7 @@ def test_with_a_target_only_its_pending_migrations(tmp_path: Path, pg_url: str) 
         ('[dbci.check.code.severity]\nDB101 = "fatal"\n', None, "is not a severity"),
         ('[dbci.check.code]\nfail_on = "sometimes"\n', None, "is not a severity"),
         ('[dbci.check.code]\ncolour = "red"\n', None, "unknown key 'colour'"),
+        ('[dbci.check.code]\nstyle = "off"\n', None, "style must be true or false"),
         (None, "[tool]\nx = 1\n", "no [sqlfluff] section"),
         (None, "[sqlfluff]\ndialect = klingon\n", "klingon"),
     ],

@@ -51,6 +51,7 @@ class _Job:
     project_dir: Path
     dialect: str
     project: ProjectConfig
+    style: bool = True  # SQLFluff's own rules run too
 
 
 _linter: Any = None  # the worker's SQLFluff linter (inherited when the pool forks)
@@ -121,7 +122,7 @@ def analyze(
             pending.append((key, item))
     if pending:
         log(f"Linting {len(pending)} of {len(scripts)} files ({chosen})")
-        job = _Job(settings.project_dir, chosen, project)
+        job = _Job(settings.project_dir, chosen, project, code.style)
         for (key, _), file_findings in zip(pending, _lint_all(job, pending, code), strict=True):
             cache.put(key, file_findings)
             findings.extend(file_findings)
@@ -219,7 +220,7 @@ def _lint_all(
 ) -> list[list[Finding]]:
     """Each file's findings, in order: in this process for a few files, else in a pool."""
     global _linter
-    linter = make_linter(job.project_dir, job.dialect, job.project)
+    linter = make_linter(job.project_dir, job.dialect, job.project, style=job.style)
     unknown = sorted(set(code.sqlfluff_overrides) - sqlfluff_rule_codes())
     if unknown:
         raise InputError(
@@ -265,5 +266,5 @@ def _start_worker() -> None:
 def _lint_chunk(job: _Job, chunk: list[FileToLint]) -> list[list[Finding]]:
     global _linter
     if _linter is None:  # a spawned worker: make its own
-        _linter = make_linter(job.project_dir, job.dialect, job.project)
+        _linter = make_linter(job.project_dir, job.dialect, job.project, style=job.style)
     return [lint_one(_linter, item, job.dialect) for item in chunk]

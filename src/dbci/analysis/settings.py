@@ -6,6 +6,7 @@ fail_on = "error"          # error | warning | info | never
 dialect = "postgres"       # when neither --dialect nor the environment's URL says
 max_file_bytes = 1000000   # larger files are reported as not analysed
 cache = true
+style = true               # false: SQLFluff's style rules do not run, only dbci's rules
 
 [dbci.check.code.severity] # per rule: error | warning | info | off
 DB205 = "error"
@@ -40,6 +41,9 @@ class CodeSettings:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     cache: bool = True
     severity: dict[str, str] = field(default_factory=dict)  # rule id -> severity or "off"
+    # SQLFluff's own (style) rules run beside dbci's; off, SQLFluff only parses for dbci's
+    # rules (its parse errors are still reported), several times faster.
+    style: bool = True
 
     @property
     def sqlfluff_overrides(self) -> dict[str, str]:
@@ -48,7 +52,7 @@ class CodeSettings:
 
     def fingerprint(self) -> dict[str, Any]:
         """What of these settings changes a file's raw findings (for the cache key)."""
-        return {"max_file_bytes": self.max_file_bytes}
+        return {"max_file_bytes": self.max_file_bytes, "style": self.style}
 
 
 def code_settings(dbci: dict[str, Any], *, config_name: str = "dbci.toml") -> CodeSettings:
@@ -59,7 +63,7 @@ def code_settings(dbci: dict[str, Any], *, config_name: str = "dbci.toml") -> Co
     table = check.get("code", {}) if isinstance(check, dict) else None
     if not isinstance(table, dict):
         raise InputError(f"{config_name}: {_WHERE} must be a table")
-    known = {"fail_on", "dialect", "max_file_bytes", "cache", "severity"}
+    known = {"fail_on", "dialect", "max_file_bytes", "cache", "severity", "style"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise InputError(
@@ -81,6 +85,9 @@ def code_settings(dbci: dict[str, Any], *, config_name: str = "dbci.toml") -> Co
     cache = table.get("cache", True)
     if not isinstance(cache, bool):
         raise InputError(f"{config_name}: {_WHERE} cache must be true or false")
+    style = table.get("style", True)
+    if not isinstance(style, bool):
+        raise InputError(f"{config_name}: {_WHERE} style must be true or false")
     overrides = table.get("severity", {})
     if not isinstance(overrides, dict):
         raise InputError(f"{config_name}: {_WHERE}.severity must be a table of rule = severity")
@@ -110,4 +117,5 @@ def code_settings(dbci: dict[str, Any], *, config_name: str = "dbci.toml") -> Co
         max_file_bytes=max_bytes,
         cache=cache,
         severity=severity,
+        style=style,
     )

@@ -89,10 +89,12 @@ def read_project_config(project_dir: Path) -> ProjectConfig:
 
 
 class PreparedLinter:
-    """An SQLFluff linter and its rule pack, made once and used for every file."""
+    """An SQLFluff linter and its rule pack, made once and used for every file. Without
+    `style` SQLFluff only parses (its rules do not run): dbci's rules read the tree."""
 
-    def __init__(self, linter: Any) -> None:
+    def __init__(self, linter: Any, *, style: bool = True) -> None:
         self.linter = linter
+        self.style = style
         self.rule_pack = linter.get_rulepack(config=linter.config)
 
     def lint(self, text: str, fname: str) -> Any:
@@ -105,11 +107,28 @@ class PreparedLinter:
             config.process_raw_file_for_config(text, fname)
             rule_pack = linter.get_rulepack(config=config)
         rendered = linter.render_string(text, fname, config, "utf-8")
+        if not self.style:
+            return _ParsedOnly(linter.parse_rendered(rendered))
         return linter.lint_rendered(rendered, rule_pack, fix=False)
 
 
-def make_linter(project_dir: Path, dialect: str, project: ProjectConfig) -> PreparedLinter:
-    """An SQLFluff linter for the project, or one clear line if its config is wrong."""
+class _ParsedOnly:
+    """A parse without SQLFluff's rules, read as a `LintedFile` is: its tree, and its
+    templating and parse errors (TMP, PRS) as the violations."""
+
+    def __init__(self, parsed: Any) -> None:
+        self.tree = parsed.tree
+        self._violations = [*parsed.templating_violations, *parsed.violations]
+
+    def get_violations(self) -> list[Any]:
+        return self._violations
+
+
+def make_linter(
+    project_dir: Path, dialect: str, project: ProjectConfig, *, style: bool = True
+) -> PreparedLinter:
+    """An SQLFluff linter for the project, or one clear line if its config is wrong;
+    `style`: whether SQLFluff's own rules run (`[dbci.check.code] style`)."""
     from sqlfluff.core import FluffConfig, Linter
     from sqlfluff.core.config.loader import load_config_file, load_config_string
     from sqlfluff.core.errors import SQLFluffUserError
@@ -134,7 +153,7 @@ def make_linter(project_dir: Path, dialect: str, project: ProjectConfig) -> Prep
         if "pyproject.toml" in texts:
             configs = load_config_file(str(project_dir), "pyproject.toml", configs)
         config = FluffConfig(configs=configs, overrides=overrides)
-        return PreparedLinter(Linter(config=config))
+        return PreparedLinter(Linter(config=config), style=style)
     except KeyError:  # SQLFluff's way of saying it has no such dialect
         raise InputError(
             f"unknown SQL dialect {dialect!r}: use postgres, mysql, mariadb, sqlite, tsql, "
