@@ -4,9 +4,14 @@ lock-timeout asks for `lock_timeout` before the first, DB503 statement-timeout f
 
 from __future__ import annotations
 
-from dbci.analysis.tree import FileFacts, Statement, keywords
+from dbci.analysis.tree import FileFacts, Statement, is_concurrent
 
-# Statements that take an ACCESS EXCLUSIVE or SHARE lock on the table they name.
+# Statements that take a lock blocking writes (SHARE or stronger, PostgreSQL's "Explicit
+# Locking" table) on the table or materialized view they name, or on an index's table:
+# ALTER TABLE, DROP TABLE, TRUNCATE and CLUSTER (ACCESS EXCLUSIVE), CREATE INDEX (SHARE),
+# DROP INDEX (ACCESS EXCLUSIVE on its table), REINDEX (SHARE on the table, ACCESS
+# EXCLUSIVE on the index), REFRESH MATERIALIZED VIEW (ACCESS EXCLUSIVE) and LOCK TABLE
+# (ACCESS EXCLUSIVE unless it names a mode).
 LOCKING = frozenset(
     {
         "alter_table_statement",
@@ -14,15 +19,28 @@ LOCKING = frozenset(
         "truncate_table",
         "truncate_statement",
         "create_index_statement",
+        "drop_index_statement",
+        "reindex_statement_segment",
+        "refresh_materialized_view_statement",
+        "cluster_statement",
+        "lock_table_statement",
+    }
+)
+# Those that take only a weaker lock with CONCURRENTLY (SHARE UPDATE EXCLUSIVE; EXCLUSIVE
+# for a concurrent refresh, which still lets the view be read).
+_CONCURRENT_FORMS = frozenset(
+    {
+        "create_index_statement",
+        "drop_index_statement",
+        "reindex_statement_segment",
+        "refresh_materialized_view_statement",
     }
 )
 
 
 def needs_timeout(statement: Statement, facts: FileFacts) -> bool:
     """Whether a statement of a `LOCKING` kind holds its lock on a table that others use:
-    not on a table the file created, and not a `CREATE INDEX CONCURRENTLY`."""
+    not on a table the file created, and not in its CONCURRENTLY form."""
     if facts.is_new_table(statement, statement.table()):
         return False
-    return not (
-        statement.kind == "create_index_statement" and "CONCURRENTLY" in keywords(statement.body)
-    )
+    return not (statement.kind in _CONCURRENT_FORMS and is_concurrent(statement))

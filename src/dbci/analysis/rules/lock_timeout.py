@@ -11,7 +11,10 @@ Good:
     SET lock_timeout = '5s';
     ALTER TABLE orders ADD COLUMN note text;
 
-Reported once per file, at the first statement that needs it.
+The statements: ALTER TABLE, DROP TABLE, TRUNCATE, CLUSTER, LOCK TABLE, CREATE INDEX,
+DROP INDEX, REINDEX and REFRESH MATERIALIZED VIEW (the last four not in their
+CONCURRENTLY form), on a table the file did not create. Reported once per file, at the
+first statement that needs it.
 """
 
 from __future__ import annotations
