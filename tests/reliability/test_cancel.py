@@ -669,6 +669,22 @@ def test_a_cancel_while_the_check_loads_still_writes_the_report(
     assert report["status"] == "cancelled"
 
 
+@pytest.mark.parametrize("module", ["dbci.cli.app", "dbci.cli.handlers"])
+def test_a_cancel_while_the_command_line_loads_is_one_line(module: str, tmp_path: Path) -> None:
+    """Before a command runs (while the command line's modules load), a signal ends the
+    process at once with the one line and 130, not with Python's traceback."""
+    root = write_project(tmp_path, {"V1__first.sql": "CREATE TABLE first_table (id int);\n"})
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_AT_IMPORT, module, "--project", str(root), "check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 130, done
+    _assert_one_line(done.stderr, "INT")
+    assert "KeyboardInterrupt" not in done.stderr, done.stderr
+
+
 def _wait_sleeping_or_waiting(process: subprocess.Popen[str], command: str) -> None:
     """Until some backend of this machine's servers sleeps (check, pipeline: on the embedded
     build server; undo: the target) or waits for a lock (clean)."""
