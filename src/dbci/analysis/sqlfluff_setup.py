@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dbci.analysis.rules.base import POSTGRES
+from dbci.analysis.unread_statements import blank_unread
 from dbci.engines.registry import by_alias
 from dbci.errors import InputError
 
@@ -92,10 +94,12 @@ class PreparedLinter:
     """An SQLFluff linter and its rule pack, made once and used for every file. Without
     `style` SQLFluff only parses (its rules do not run): dbci's rules read the tree."""
 
-    def __init__(self, linter: Any, *, style: bool = True) -> None:
+    def __init__(self, linter: Any, *, style: bool = True, dialect: str = "ansi") -> None:
         self.linter = linter
         self.style = style
-        self.rule_pack = linter.get_rulepack(config=linter.config)
+        self.dialect = dialect
+        # SQLFluff's rules, loaded only when they run.
+        self.rule_pack = linter.get_rulepack(config=linter.config) if style else None
 
     def lint(self, text: str, fname: str) -> Any:
         """SQLFluff's `LintedFile` for one script (`Linter.lint_string`, but the config is
@@ -105,10 +109,13 @@ class PreparedLinter:
         if "sqlfluff" in text:  # `-- sqlfluff:…` settings stay with their file
             config = config.copy()
             config.process_raw_file_for_config(text, fname)
-            rule_pack = linter.get_rulepack(config=config)
-        rendered = linter.render_string(text, fname, config, "utf-8")
+            rule_pack = linter.get_rulepack(config=config) if self.style else None
         if not self.style:
+            if self.dialect in POSTGRES:  # what no dbci rule reads need not be parsed
+                text = blank_unread(text)
+            rendered = linter.render_string(text, fname, config, "utf-8")
             return _ParsedOnly(linter.parse_rendered(rendered))
+        rendered = linter.render_string(text, fname, config, "utf-8")
         return linter.lint_rendered(rendered, rule_pack, fix=False)
 
 
@@ -153,7 +160,7 @@ def make_linter(
         if "pyproject.toml" in texts:
             configs = load_config_file(str(project_dir), "pyproject.toml", configs)
         config = FluffConfig(configs=configs, overrides=overrides)
-        return PreparedLinter(Linter(config=config), style=style)
+        return PreparedLinter(Linter(config=config), style=style, dialect=dialect)
     except KeyError:  # SQLFluff's way of saying it has no such dialect
         raise InputError(
             f"unknown SQL dialect {dialect!r}: use postgres, mysql, mariadb, sqlite, tsql, "
