@@ -2,15 +2,18 @@
 model). Every query takes the schema as `:schema` (the engine sends it as a `?`
 parameter) and returns one row per item, in a stable order. `sql_variant` values
 (identity seeds, extended properties) are cast: ODBC drivers cannot fetch that type.
+The `precision` and `definition` columns are bracketed: PRECISION is a reserved word of
+T-SQL, and SQLFluff 4's T-SQL grammar (which the tests check these queries with) reads
+both as keywords after a dot.
 """
 
 from __future__ import annotations
 
 COLUMNS_SQL = """
 SELECT t.name, c.name, ty.name, ty.is_user_defined, SCHEMA_NAME(ty.schema_id),
-    c.max_length, c.precision, c.scale, c.is_nullable, c.collation_name,
-    d.definition, CAST(ic.seed_value AS nvarchar(40)), CAST(ic.increment_value AS nvarchar(40)),
-    cc.definition, cc.is_persisted, CAST(ep.value AS nvarchar(max))
+    c.max_length, c.[precision], c.scale, c.is_nullable, c.collation_name,
+    d.[definition], CAST(ic.seed_value AS nvarchar(40)), CAST(ic.increment_value AS nvarchar(40)),
+    cc.[definition], cc.is_persisted, CAST(ep.value AS nvarchar(max))
 FROM sys.columns AS c
 JOIN sys.tables AS t ON t.object_id = c.object_id
 JOIN sys.schemas AS s ON s.schema_id = t.schema_id
@@ -38,7 +41,7 @@ ORDER BY t.name, k.name, ic.key_ordinal
 """
 
 CHECKS_SQL = """
-SELECT t.name, k.name, k.definition
+SELECT t.name, k.name, k.[definition]
 FROM sys.check_constraints AS k
 JOIN sys.tables AS t ON t.object_id = k.parent_object_id
 JOIN sys.schemas AS s ON s.schema_id = t.schema_id
@@ -66,13 +69,13 @@ ORDER BY t.name, i.name, ic.is_included_column, ic.key_ordinal, ic.index_column_
 # functions and DML triggers (TR, with the table or view they are on). Encrypted modules
 # have no definition to read and are left out.
 MODULES_SQL = """
-SELECT o.type, o.name, m.definition, p.name, tr.is_disabled
+SELECT o.type, o.name, m.[definition], p.name, tr.is_disabled
 FROM sys.objects AS o
 JOIN sys.schemas AS s ON s.schema_id = o.schema_id
 JOIN sys.sql_modules AS m ON m.object_id = o.object_id
 LEFT JOIN sys.triggers AS tr ON tr.object_id = o.object_id
 LEFT JOIN sys.objects AS p ON p.object_id = tr.parent_id
-WHERE s.name = :schema AND o.is_ms_shipped = 0 AND m.definition IS NOT NULL
+WHERE s.name = :schema AND o.is_ms_shipped = 0 AND m.[definition] IS NOT NULL
     AND o.type IN ('V', 'P', 'FN', 'IF', 'TF', 'TR')
 ORDER BY o.type, o.name
 """
@@ -80,7 +83,7 @@ ORDER BY o.type, o.name
 # Parameter 0 of a scalar function is its result.
 PARAMETERS_SQL = """
 SELECT o.name, p.parameter_id, p.name, ty.name, ty.is_user_defined, SCHEMA_NAME(ty.schema_id),
-    p.max_length, p.precision, p.scale, p.is_output, p.is_readonly
+    p.max_length, p.[precision], p.scale, p.is_output, p.is_readonly
 FROM sys.parameters AS p
 JOIN sys.objects AS o ON o.object_id = p.object_id
 JOIN sys.schemas AS s ON s.schema_id = o.schema_id
