@@ -47,8 +47,19 @@ class TypedColumn:
         return "IDENTITY" in self.words
 
 
-def typed_columns(statement: Statement, facts: FileFacts) -> Iterator[TypedColumn]:
-    """The columns `statement` defines or retypes (CREATE TABLE, ALTER TABLE)."""
+def typed_columns(statement: Statement, facts: FileFacts) -> list[TypedColumn]:
+    """The columns `statement` defines or retypes (CREATE TABLE, ALTER TABLE), read once
+    for the five rules that ask (kept in `facts.memo`)."""
+    if statement.kind not in ("create_table_statement", "alter_table_statement"):
+        return []
+    key = ("typed_columns", statement.index)
+    found = facts.memo.get(key)
+    if found is None:
+        found = facts.memo[key] = list(_typed_columns(statement, facts))
+    return found
+
+
+def _typed_columns(statement: Statement, facts: FileFacts) -> Iterator[TypedColumn]:
     if statement.kind == "create_table_statement":
         yield from _created(statement)
     elif statement.kind == "alter_table_statement":

@@ -221,7 +221,12 @@ def _lint_all(
     """Each file's findings, in order: in this process for a few files, else in a pool."""
     global _linter
     linter = make_linter(job.project_dir, job.dialect, job.project, style=job.style)
-    unknown = sorted(set(code.sqlfluff_overrides) - sqlfluff_rule_codes())
+    # SQLFluff's rule codes are listed only when the settings name one.
+    unknown = (
+        sorted(set(code.sqlfluff_overrides) - sqlfluff_rule_codes())
+        if (code.sqlfluff_overrides)
+        else []
+    )
     if unknown:
         raise InputError(
             f"unknown rule {unknown[0]!r} in [dbci.check.code.severity] "
@@ -231,8 +236,9 @@ def _lint_all(
     workers = min(_cores(), len(items))
     if len(items) < _SERIAL_BELOW or workers < 2:
         return [lint_one(linter, item, job.dialect) for item in items]
-    # Several chunks per worker, so that one slow file does not leave a core idle.
-    size = max(1, len(items) // (workers * 4))
+    # Many chunks per worker, so that the last ones (or one slow file) do not leave a core
+    # idle at the end; a chunk of a few files still costs little to send.
+    size = max(1, len(items) // (workers * 16))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)

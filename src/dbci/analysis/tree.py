@@ -147,6 +147,9 @@ class FileFacts:
     statements: list[Statement] = field(default_factory=list)
     # tables created by an earlier statement of the file, by statement index
     created_before: dict[int, frozenset[str]] = field(default_factory=dict)
+    # What a helper read of a statement for one rule, kept for the next rule that asks:
+    # (helper, statement index) -> its result.
+    memo: dict[tuple[str, int], Any] = field(default_factory=dict)
 
     def is_new_table(self, statement: Statement, table: str) -> bool:
         """Whether `table` was created earlier in this file (so it is empty and unused)."""
