@@ -4,6 +4,8 @@ lock-timeout asks for `lock_timeout` before the first, DB503 statement-timeout f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dbci.analysis.tree import FileFacts, Statement, is_concurrent
 
 # Statements that take a lock blocking writes (SHARE or stronger, PostgreSQL's "Explicit
@@ -44,3 +46,23 @@ def needs_timeout(statement: Statement, facts: FileFacts) -> bool:
     if facts.is_new_table(statement, statement.table()):
         return False
     return not (statement.kind in _CONCURRENT_FORMS and is_concurrent(statement))
+
+
+def first_needing_timeout(
+    facts: FileFacts, timeout: str, sets_it: Callable[[Statement], bool]
+) -> int | None:
+    """The index of the file's first statement that `needs_timeout`, when no statement
+    before it sets `timeout` (`sets_it`); None when there is none. Found once per file for
+    every statement a rule is asked about (`facts.memo`)."""
+    key = (f"first statement needing {timeout}", -1)
+    if key not in facts.memo:
+        found: int | None = None
+        for statement in facts.statements:
+            if sets_it(statement):
+                break
+            if statement.kind in LOCKING and needs_timeout(statement, facts):
+                found = statement.index
+                break
+        facts.memo[key] = found
+    result: int | None = facts.memo[key]
+    return result

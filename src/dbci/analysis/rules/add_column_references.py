@@ -21,39 +21,38 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from dbci.analysis.rules.base import POSTGRES, Hit, Rule, altered_actions
+from dbci.analysis.rules.base import POSTGRES, Hit, WordRule, altered_actions
 from dbci.analysis.tree import FileFacts, Statement, first_of, object_name
-from dbci.analysis.words import first_name, unparsed
+from dbci.analysis.words import Chunk, first_name
 
 
-class AddColumnReferences(Rule):
+class AddColumnReferences(WordRule):
     id = "DB208"
     name = "add-column-references"
     severity = "warning"
     dialects = POSTGRES
 
-    def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
-        extra = unparsed(statement, facts)
-        if not any(c.parsed for c in extra):
-            for table, action, words in altered_actions(statement, facts):
-                if words[:1] != ["ADD"] or "REFERENCES" not in words:
-                    continue
-                if any(seg.type == "table_constraint" for seg in action):
-                    continue  # ADD CONSTRAINT … FOREIGN KEY: DB206
-                constraint = first_of(action, "column_constraint_segment")
-                referenced = first_of(constraint, "table_reference") if constraint else None
-                yield _hit(action[0], table, object_name(referenced))
-        for chunk in extra:
-            table = chunk.table()
-            if chunk.kind() != "ALTER TABLE" or chunk.is_new(table):
+    def check_parsed(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
+        for table, action, words in altered_actions(statement, facts):
+            if words[:1] != ["ADD"] or "REFERENCES" not in words:
                 continue
-            for action in chunk.actions():
-                top = [w for w in action if w.depth == 0]
-                words = [w.text for w in top]
-                if words[:1] == ["ADD"] and "REFERENCES" in words and "FOREIGN" not in words:
-                    at = words.index("REFERENCES")
-                    referenced = first_name(top[at + 1 :])
-                    yield _hit(top[0].segment, table, referenced)
+            if any(seg.type == "table_constraint" for seg in action):
+                continue  # ADD CONSTRAINT … FOREIGN KEY: DB206
+            constraint = first_of(action, "column_constraint_segment")
+            referenced = first_of(constraint, "table_reference") if constraint else None
+            yield _hit(action[0], table, object_name(referenced))
+
+    def check_chunk(self, chunk: Chunk) -> Iterator[Hit]:
+        table = chunk.table()
+        if chunk.kind() != "ALTER TABLE" or chunk.is_new(table):
+            return
+        for action in chunk.actions():
+            top = [w for w in action if w.depth == 0]
+            words = [w.text for w in top]
+            if words[:1] == ["ADD"] and "REFERENCES" in words and "FOREIGN" not in words:
+                at = words.index("REFERENCES")
+                referenced = first_name(top[at + 1 :])
+                yield _hit(top[0].segment, table, referenced)
 
 
 def _hit(segment: Any, table: str, referenced: str) -> Hit:

@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from dbci.analysis.rules.base import POSTGRES, Hit, Rule
+from dbci.analysis.rules.base import POSTGRES, Hit, WordRule
 from dbci.analysis.tree import FileFacts, Statement, code_children, object_name
-from dbci.analysis.words import names_in, unparsed, words_after
+from dbci.analysis.words import Chunk, names_in, words_after
 
 _BLOCKS_WRITES = frozenset({"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE"})
 
@@ -37,26 +37,26 @@ def lock_mode(words: list[str]) -> str:
     return "ACCESS EXCLUSIVE"
 
 
-class LockTable(Rule):
+class LockTable(WordRule):
     id = "DB214"
     name = "lock-table"
     severity = "warning"
     dialects = POSTGRES
 
-    def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
-        extra = unparsed(statement, facts)
-        if not any(c.parsed for c in extra) and statement.kind == "lock_table_statement":
+    def check_parsed(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
+        if statement.kind == "lock_table_statement":
             tables = [
                 object_name(s) for s in code_children(statement.body) if s.type == "table_reference"
             ]
             new = facts.created_before.get(statement.index, frozenset())
             yield from _hit(statement.body, statement.keywords(), tables, new)
-        for chunk in extra:
-            if chunk.starts("LOCK"):
-                rest = words_after(chunk, "LOCK", "TABLE", "ONLY")
-                cut = next((i for i, w in enumerate(rest) if w.text in ("IN", "NOWAIT")), None)
-                tables = [n for n, _ in names_in(rest[:cut])]
-                yield from _hit(chunk.segment, chunk.texts, tables, chunk.new_tables)
+
+    def check_chunk(self, chunk: Chunk) -> Iterator[Hit]:
+        if chunk.starts("LOCK"):
+            rest = words_after(chunk, "LOCK", "TABLE", "ONLY")
+            cut = next((i for i, w in enumerate(rest) if w.text in ("IN", "NOWAIT")), None)
+            tables = [n for n, _ in names_in(rest[:cut])]
+            yield from _hit(chunk.segment, chunk.texts, tables, chunk.new_tables)
 
 
 def _hit(segment: Any, words: list[str], tables: list[str], new: frozenset[str]) -> Iterator[Hit]:

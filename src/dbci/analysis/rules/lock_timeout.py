@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dbci.analysis.locks import LOCKING, needs_timeout
+from dbci.analysis.locks import first_needing_timeout
 from dbci.analysis.rules.base import POSTGRES, Hit, Rule
 from dbci.analysis.tree import FileFacts, Statement
 
@@ -39,13 +39,8 @@ class LockTimeout(Rule):
     dialects = POSTGRES
 
     def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
-        if statement.kind not in LOCKING or not needs_timeout(statement, facts):
-            return
-        earlier = facts.statements[: statement.index]
-        if any(sets_lock_timeout(s) for s in earlier):
-            return
-        if any(needs_timeout(s, facts) for s in earlier if s.kind in LOCKING):
-            return  # reported at the first one
+        if statement.index != first_needing_timeout(facts, "lock_timeout", sets_lock_timeout):
+            return  # not the first statement that needs it, or the file sets it before
         yield Hit(
             statement.body,
             "this statement locks an existing table: SET lock_timeout first so that it "

@@ -19,10 +19,9 @@ first one.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 
-from dbci.analysis.locks import LOCKING, needs_timeout
+from dbci.analysis.locks import first_needing_timeout
 from dbci.analysis.rules.base import POSTGRES, Hit, Rule
 from dbci.analysis.tree import FileFacts, Statement
 
@@ -43,7 +42,9 @@ class StatementTimeout(Rule):
     dialects = POSTGRES
 
     def check(self, statement: Statement, facts: FileFacts) -> Iterator[Hit]:
-        if statement.index != _first_unbounded(facts):
+        if statement.index != first_needing_timeout(
+            facts, "statement_timeout", sets_statement_timeout
+        ):
             return
         table = statement.table()
         yield Hit(
@@ -52,24 +53,3 @@ class StatementTimeout(Rule):
             "first so that a long run is cancelled instead of blocking its queries",
             table or None,
         )
-
-
-# The last file's answer, found once: the rule asks for each statement of the file.
-_last: tuple[weakref.ref[FileFacts], int | None] | None = None
-
-
-def _first_unbounded(facts: FileFacts) -> int | None:
-    """The index of the file's first statement that locks an existing table, when no
-    `statement_timeout` is set before it."""
-    global _last
-    cached = _last
-    if cached is None or cached[0]() is not facts:
-        found: int | None = None
-        for statement in facts.statements:
-            if sets_statement_timeout(statement):
-                break
-            if statement.kind in LOCKING and needs_timeout(statement, facts):
-                found = statement.index
-                break
-        cached = _last = (weakref.ref(facts), found)
-    return cached[1]
