@@ -110,12 +110,11 @@ class PreparedLinter:
             config = config.copy()
             config.process_raw_file_for_config(text, fname)
             rule_pack = linter.get_rulepack(config=config) if self.style else None
-        if not self.style:
-            if self.dialect in POSTGRES:  # what no dbci rule reads need not be parsed
-                text = blank_unread(text)
-            rendered = linter.render_string(text, fname, config, "utf-8")
-            return _ParsedOnly(linter.parse_rendered(rendered))
+        if not self.style and self.dialect in POSTGRES:
+            text = blank_unread(text)  # what no dbci rule reads need not be parsed
         rendered = linter.render_string(text, fname, config, "utf-8")
+        if not self.style:
+            return _ParsedOnly(linter.parse_rendered(rendered))
         return linter.lint_rendered(rendered, rule_pack, fix=False)
 
 

@@ -54,7 +54,7 @@ def find_suppressions(tree: Any, statements: list[Statement]) -> Suppressions:
             target = next((i for start, _, i in spans if start > line), None)
         if target is None:
             continue
-        rules = {r.upper() for r in _RULE_ID.findall(match.group(1))}
+        rules = _named(match)
         existing = found.by_statement.get(target)
         if existing is None:
             found.by_statement[target] = rules
@@ -72,8 +72,13 @@ def ignored_rules(text: str) -> set[str] | None:
     file's parse (the check's DB303), read from the statement's own text."""
     found: set[str] | None = None
     for match in _IGNORE.finditer(text):
-        rules = {r.upper() for r in _RULE_ID.findall(match.group(1))}
+        rules = _named(match)
         if not rules:
             return set()
         found = (found or set()) | rules
     return found
+
+
+def _named(ignore: re.Match[str]) -> set[str]:
+    """The rule ids a `dbci:ignore` comment names (none: every rule)."""
+    return {r.upper() for r in _RULE_ID.findall(ignore.group(1))}

@@ -18,12 +18,10 @@ from typing import NoReturn
 
 __all__ = ["main", "run"]
 
-_NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
-
 
 def run() -> NoReturn:
     """The `dbci` program (see `dbci.cli.app.run`)."""
-    for number in _NAMES:
+    for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, _stop_at_once)
     from dbci.cli.app import run as run_command_line
 
@@ -38,5 +36,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _stop_at_once(signum: int, frame: FrameType | None) -> None:
-    os.write(2, f"dbci: error: cancelled by {_NAMES[signal.Signals(signum)]}\n".encode())
+    os.write(2, f"dbci: error: cancelled by {signal.Signals(signum).name}\n".encode())
     os._exit(128 + signum)
