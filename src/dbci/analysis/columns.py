@@ -12,7 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from dbci.analysis.tree import FileFacts, Statement, code_children, keywords, object_name
+from dbci.analysis.tree import (
+    FileFacts,
+    Statement,
+    code_children,
+    keywords,
+    object_name,
+    position,
+)
 
 # The keywords of a data type as SQLFluff's PostgreSQL dialect splits them.
 INT4_TYPES = frozenset({"INT", "INTEGER", "INT4", "SERIAL", "SERIAL4"})
@@ -26,25 +33,17 @@ class TypedColumn:
 
     table: str  # as the statement names it, lower-cased, unquoted
     column: str
-    data_type: Any  # the `data_type` segment
-    words: list[str]  # the definition's keywords after the type (constraints, IDENTITY, …)
+    type_text: str  # the type as written: `varchar(255)`
+    # The type's keywords, upper-cased, as SQLFluff's PostgreSQL dialect splits them:
+    # `['TIMESTAMP', 'WITHOUT', 'TIME', 'ZONE']` (none for a quoted or schema-qualified
+    # name outside pg_catalog).
+    type_words: list[str]
+    has_length: bool  # the type says a length or precision: `varchar(20)`, `char(2)`
+    at: tuple[int, int]  # (line, column) of the type in the linted text
     new_table: bool  # the table is created by this statement or earlier in the file
     changed_type: bool  # ALTER COLUMN … TYPE (not a new column)
     primary_key: bool  # PRIMARY KEY on the column, or in the same CREATE TABLE's key
-
-    @property
-    def type_words(self) -> list[str]:
-        """The type's keywords, upper-cased: `['TIMESTAMP', 'WITHOUT', 'TIME', 'ZONE']`."""
-        return keywords(self.data_type)
-
-    @property
-    def has_length(self) -> bool:
-        """Whether the type says a length or precision: `varchar(20)`, `char(2)`."""
-        return next(self.data_type.recursive_crawl("bracketed_arguments"), None) is not None
-
-    @property
-    def identity(self) -> bool:
-        return "IDENTITY" in self.words
+    identity: bool  # GENERATED … AS IDENTITY
 
 
 def typed_columns(statement: Statement, facts: FileFacts) -> list[TypedColumn]:
@@ -52,6 +51,9 @@ def typed_columns(statement: Statement, facts: FileFacts) -> list[TypedColumn]:
     for the five rules that ask (kept in `facts.memo`)."""
     if statement.kind not in ("create_table_statement", "alter_table_statement"):
         return []
+    read = facts.columns_read.get((statement.line, statement.column))
+    if read is not None and statement.kind == "create_table_statement":
+        return read  # a stand-in for SQLFluff: libpg_query read its columns
     key = ("typed_columns", statement.index)
     found = facts.memo.get(key)
     if found is None:
@@ -86,16 +88,15 @@ def _created(statement: Statement) -> Iterator[TypedColumn]:
         if data_type is None or not children:
             continue
         column = object_name(children[0])
-        after = children[children.index(data_type) + 1 :]
-        words = keywords(after)
-        yield TypedColumn(
+        words = keywords(children[children.index(data_type) + 1 :])
+        yield _column(
             table,
             column,
             data_type,
-            words,
             new_table=True,
             changed_type=False,
             primary_key=_says_primary_key(words) or column in key_columns,
+            identity="IDENTITY" in words,
         )
 
 
@@ -111,14 +112,39 @@ def _altered(table: str, action: list[Any], new: bool) -> TypedColumn | None:
         return None
     reference = next((s for s in action if s.type == "column_reference"), None)
     after = keywords(action[action.index(data_type) + 1 :])
-    return TypedColumn(
+    return _column(
         table,
         object_name(reference),
         data_type,
-        after,
         new_table=new,
         changed_type=changed,
         primary_key=not changed and _says_primary_key(after),
+        identity="IDENTITY" in after,
+    )
+
+
+def _column(
+    table: str,
+    column: str,
+    data_type: Any,
+    *,
+    new_table: bool,
+    changed_type: bool,
+    primary_key: bool,
+    identity: bool,
+) -> TypedColumn:
+    """A column whose type is SQLFluff's `data_type` segment."""
+    return TypedColumn(
+        table,
+        column,
+        data_type.raw,
+        keywords(data_type),
+        next(data_type.recursive_crawl("bracketed_arguments"), None) is not None,
+        position(data_type),
+        new_table=new_table,
+        changed_type=changed_type,
+        primary_key=primary_key,
+        identity=identity,
     )
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from dbci.analysis.findings import Finding
 from dbci.analysis.rules import RULES, RULES_BY_ID
 from dbci.analysis.source_map import Templated
-from dbci.analysis.sqlfluff_setup import PreparedLinter
+from dbci.analysis.sqlfluff_setup import ParsedOnly, PreparedLinter
 from dbci.analysis.suppression import find_suppressions
-from dbci.analysis.tree import file_facts, position, statements_of
+from dbci.analysis.tree import file_facts, statements_of
 
 # SQLFluff's codes for a file it could not template, lex or parse: errors, not style.
 _SQLFLUFF_ERRORS = {"PRS", "TMP", "LXR"}
@@ -49,13 +49,14 @@ def lint_one(linter: PreparedLinter, item: FileToLint, dialect: str) -> list[Fin
             )
         )
     statements = statements_of(linted.tree)
-    facts = file_facts(dialect, statements)
+    columns_read = linted.columns_read if isinstance(linted, ParsedOnly) else None
+    facts = file_facts(dialect, statements, columns_read)
     suppressions = find_suppressions(linted.tree, statements)
     rules = [rule for rule in RULES if rule.applies_to(dialect)]
     for statement in statements:
         for rule in rules:
             for hit in rule.check(statement, facts):
-                line, column = to_file(*position(hit.segment))
+                line, column = to_file(*hit.where())
                 if suppressions.suppresses(statement.index, rule.id):
                     comment_line = to_file(suppressions.lines[statement.index], 1)[0]
                     findings.append(

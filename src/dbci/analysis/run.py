@@ -12,6 +12,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -217,8 +218,9 @@ def _with_overrides(findings: list[Finding], code: CodeSettings) -> list[Finding
 
 def _lint_all(
     job: _Job, pending: list[tuple[str, FileToLint]], code: CodeSettings
-) -> list[list[Finding]]:
-    """Each file's findings, in order: in this process for a few files, else in a pool."""
+) -> Iterator[list[Finding]]:
+    """Each file's findings, in order: in this process for a few files, else in a pool,
+    given back as each chunk is done (so that the caller caches them meanwhile)."""
     global _linter
     linter = make_linter(job.project_dir, job.dialect, job.project, style=job.style)
     # SQLFluff's rule codes are listed only when the settings name one.
@@ -235,7 +237,8 @@ def _lint_all(
     items = [item for _, item in pending]
     workers = min(_cores(), len(items))
     if len(items) < _SERIAL_BELOW or workers < 2:
-        return [lint_one(linter, item, job.dialect) for item in items]
+        yield from (lint_one(linter, item, job.dialect) for item in items)
+        return
     # Many chunks per worker, so that the last ones (or one slow file) do not leave a core
     # idle at the end; a chunk of a few files still costs little to send.
     size = max(1, len(items) // (workers * 16))
@@ -247,8 +250,8 @@ def _lint_all(
         with ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=_start_worker
         ) as pool:
-            results = pool.map(_lint_chunk, [job] * len(chunks), chunks)
-            return [findings for chunk in results for findings in chunk]
+            for chunk in pool.map(_lint_chunk, [job] * len(chunks), chunks):
+                yield from chunk
     finally:
         _linter = None
 

@@ -13,17 +13,37 @@ SQLFluff's own skip is turned off and never drops a file silently.
 from __future__ import annotations
 
 import configparser
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from dbci.analysis.rules.base import POSTGRES
-from dbci.analysis.unread_statements import blank_unread
+from dbci.analysis.unread_statements import text_for_rules
 from dbci.engines.registry import by_alias
 from dbci.errors import InputError
 
 _INI_FILES = (".sqlfluff", "setup.cfg", "tox.ini")
+
+
+def import_sqlfluff() -> ModuleType:
+    """The `sqlfluff` package, imported without pytest: SQLFluff imports pytest whenever it
+    is installed, only to register assertion rewriting for its own test helpers, which
+    costs a run 70 ms of start-up in any environment that also has pytest. A process
+    already running pytest keeps its own."""
+    if "sqlfluff" in sys.modules or "pytest" in sys.modules:
+        import sqlfluff
+
+        return sqlfluff
+    sys.modules["pytest"] = None  # type: ignore[assignment]  # `import pytest` fails
+    try:
+        import sqlfluff
+
+        return sqlfluff
+    finally:
+        del sys.modules["pytest"]
 
 
 def sqlfluff_dialect(name: str) -> str:
@@ -110,21 +130,41 @@ class PreparedLinter:
             config = config.copy()
             config.process_raw_file_for_config(text, fname)
             rule_pack = linter.get_rulepack(config=config) if self.style else None
-        if not self.style and self.dialect in POSTGRES:
-            text = blank_unread(text)  # what no dbci rule reads need not be parsed
-        rendered = linter.render_string(text, fname, config, "utf-8")
-        if not self.style:
-            return _ParsedOnly(linter.parse_rendered(rendered))
-        return linter.lint_rendered(rendered, rule_pack, fix=False)
+
+        def render(sql: str) -> Any:
+            return linter.render_string(sql, fname, config, "utf-8")
+
+        if self.style:
+            return linter.lint_rendered(render(text), rule_pack, fix=False)
+        if self.dialect not in POSTGRES:
+            return ParsedOnly(linter.parse_rendered(render(text)))
+        # What no dbci rule reads need not be parsed, and libpg_query reads CREATE TABLE's
+        # columns for a fraction of SQLFluff's cost.
+        reduced = text_for_rules(text)
+        parsed = ParsedOnly(linter.parse_rendered(render(reduced.text)), reduced.columns)
+        if reduced.columns and parsed.unparsable:
+            # What SQLFluff cannot parse is read by words, which need the columns' text.
+            reduced = text_for_rules(text, stand_ins=False)
+            parsed = ParsedOnly(linter.parse_rendered(render(reduced.text)))
+        return parsed
 
 
-class _ParsedOnly:
+class ParsedOnly:
     """A parse without SQLFluff's rules, read as a `LintedFile` is: its tree, and its
-    templating and parse errors (TMP, PRS) as the violations."""
+    templating and parse errors (TMP, PRS) as the violations; with the columns of the
+    CREATE TABLEs libpg_query read for it (`unread_statements.ForRules`)."""
 
-    def __init__(self, parsed: Any) -> None:
+    def __init__(
+        self, parsed: Any, columns_read: dict[tuple[int, int], list[Any]] | None = None
+    ) -> None:
         self.tree = parsed.tree
         self._violations = [*parsed.templating_violations, *parsed.violations]
+        self.columns_read = columns_read or {}
+
+    @property
+    def unparsable(self) -> bool:
+        """Whether SQLFluff left part of the text unparsed."""
+        return any(v.rule_code() == "PRS" for v in self._violations)
 
     def get_violations(self) -> list[Any]:
         return self._violations
@@ -135,6 +175,7 @@ def make_linter(
 ) -> PreparedLinter:
     """An SQLFluff linter for the project, or one clear line if its config is wrong;
     `style`: whether SQLFluff's own rules run (`[dbci.check.code] style`)."""
+    import_sqlfluff()
     from sqlfluff.core import FluffConfig, Linter
     from sqlfluff.core.config.loader import load_config_file, load_config_string
     from sqlfluff.core.errors import SQLFluffUserError
@@ -172,9 +213,7 @@ def make_linter(
 
 def sqlfluff_rule_codes() -> set[str]:
     """Every rule code SQLFluff knows, plus its parse and templating error codes."""
-    import sqlfluff
-
-    return {rule.code for rule in sqlfluff.list_rules()} | {"PRS", "TMP", "LXR"}
+    return {rule.code for rule in import_sqlfluff().list_rules()} | {"PRS", "TMP", "LXR"}
 
 
 def sqlfluff_version() -> str:

@@ -150,6 +150,10 @@ class FileFacts:
     # What a helper read of a statement for one rule, kept for the next rule that asks:
     # (helper, statement index) -> its result.
     memo: dict[tuple[str, int], Any] = field(default_factory=dict)
+    # The columns of each CREATE TABLE that SQLFluff saw only a stand-in of, as libpg_query
+    # read them (`created_tables`), by where the statement starts: (line, column) ->
+    # its `TypedColumn`s.
+    columns_read: dict[tuple[int, int], list[Any]] = field(default_factory=dict)
 
     def is_new_table(self, statement: Statement, table: str) -> bool:
         """Whether `table` was created earlier in this file (so it is empty and unused)."""
@@ -170,9 +174,14 @@ def statements_of(tree: Any) -> list[Statement]:
     return found
 
 
-def file_facts(dialect: str, statements: list[Statement]) -> FileFacts:
-    """The facts about a file's statements that rules share."""
-    facts = FileFacts(dialect, statements)
+def file_facts(
+    dialect: str,
+    statements: list[Statement],
+    columns_read: dict[tuple[int, int], list[Any]] | None = None,
+) -> FileFacts:
+    """The facts about a file's statements that rules share (`columns_read`: see
+    `FileFacts`)."""
+    facts = FileFacts(dialect, statements, columns_read=columns_read or {})
     created: set[str] = set()
     for statement in statements:
         facts.created_before[statement.index] = frozenset(created)

@@ -12,6 +12,9 @@ comments before a blanked statement go with it (a `dbci:ignore` there was about 
 not the rest of the line the statement before it ends on (a comment there is that
 statement's).
 
+The same parse gives each `CREATE TABLE`'s columns to the type rules, and SQLFluff parses
+only a stand-in for the statement, its column list blanked (`created_tables`).
+
 A file libpg_query cannot parse (a syntax error, a psql meta-command, a placeholder that
 is not SQL) is parsed whole, as is every file where `pgparse` is not installed (it has
 wheels for Linux and macOS on ARM): the findings are the same either way, only slower.
@@ -21,7 +24,11 @@ wheels for Linux and macOS on ARM): the findings are the same either way, only s
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
+
+from dbci.analysis.columns import TypedColumn
+from dbci.analysis.created_tables import Lines, stand_in
 
 # libpg_query's statement nodes that no rule reads; ViewStmt only without large DML.
 _NEVER_READ = frozenset({"CommentStmt"})
@@ -31,39 +38,67 @@ _DDL_FOR_DB502 = frozenset({"ViewStmt"})
 _LEADING = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
 
 
-def blank_unread(text: str) -> str:
-    """`text` with the statements no dbci rule reads blanked out (see the module's
-    docstring); `text` itself when there are none, when libpg_query cannot parse it or
-    when `pgparse` is not installed."""
+@dataclass(frozen=True)
+class ForRules:
+    """A file's text as SQLFluff parses it for dbci's rules, and what libpg_query read
+    instead: the columns of each CREATE TABLE given as a stand-in (`created_tables`), by
+    the (line, column) where the statement starts."""
+
+    text: str
+    columns: dict[tuple[int, int], list[TypedColumn]] = field(default_factory=dict)
+
+
+def text_for_rules(text: str, *, stand_ins: bool = True) -> ForRules:
+    """`text` with the statements no dbci rule reads blanked out and, with `stand_ins`,
+    each CREATE TABLE's column list blanked with its columns read by libpg_query (see the
+    module's docstring); `text` itself when there is nothing to leave out, when libpg_query
+    cannot parse it or when `pgparse` is not installed."""
     parsed = _parse(text)
     if not parsed:
-        return text
+        return ForRules(text)
     nodes = [(next(iter(s["stmt"])), s) for s in parsed]
     large_dml = any(_is_large_dml(kind, s["stmt"][kind]) for kind, s in nodes)
-    spans = [
-        _span(s)
-        for kind, s in nodes
-        if kind in _NEVER_READ
-        or (kind == "InsertStmt" and _inserts_values(s["stmt"][kind]))
-        or (kind in _DDL_FOR_DB502 and not large_dml)
-    ]
-    if not spans:
-        return text
     data = text.encode("utf-8")
     to_char = _char_offsets(text, data)
+    lines = Lines(text)
+    # (first, last, whole statement): the character ranges to blank, in order.
+    spans: list[tuple[int, int, bool]] = []
+    columns: dict[tuple[int, int], list[TypedColumn]] = {}
+    for kind, s in nodes:
+        start, end = _span(s)
+        first, last = to_char(start), to_char(min(end, len(data)))
+        if (
+            kind in _NEVER_READ
+            or (kind == "InsertStmt" and _inserts_values(s["stmt"][kind]))
+            or (kind in _DDL_FOR_DB502 and not large_dml)
+        ):
+            spans.append((first, last, True))
+        elif kind == "CreateStmt" and stand_ins:
+            read = stand_in(text, s["stmt"][kind], to_char, lines, _parse, (first, last))
+            if read is not None:
+                code = _LEADING.match(text, first, last)
+                columns[lines.at(code.end() if code else first)] = read.columns
+                spans.append((*read.blank, False))
+    if not spans:
+        return ForRules(text)
     pieces: list[str] = []
     done = 0
-    for start, end in spans:
-        first, last = to_char(start), to_char(min(end, len(data)))
-        # The terminating `;` goes too (libpg_query's span stops before it).
-        if last < len(text) and text[last] == ";":
-            last += 1
-        if first:  # not the file's first statement: keep the line the one before ends on
-            first = _after_line_of_previous(text, first, last)
+    for first, last, whole in spans:
+        if whole:
+            # The terminating `;` goes too (libpg_query's span stops before it).
+            if last < len(text) and text[last] == ";":
+                last += 1
+            if first:  # not the file's first statement: keep the line the one before ends on
+                first = _after_line_of_previous(text, first, last)
         pieces += [text[done:first], _blank(text, first, last)]
         done = last
     pieces.append(text[done:])
-    return "".join(pieces)
+    return ForRules("".join(pieces), columns)
+
+
+def blank_unread(text: str) -> str:
+    """`text` with only the statements no dbci rule reads blanked out."""
+    return text_for_rules(text, stand_ins=False).text
 
 
 def _blank(text: str, first: int, last: int) -> str:

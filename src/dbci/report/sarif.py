@@ -184,8 +184,8 @@ def _dbci_rule(rule_id: str) -> dict[str, Any] | None:
 def _sqlfluff_rules() -> dict[str, tuple[str, str]]:
     """SQLFluff's rules: code -> (name, description); empty when SQLFluff cannot say."""
     try:
-        import sqlfluff
+        from dbci.analysis.sqlfluff_setup import import_sqlfluff
 
-        return {r.code: (r.name, r.description) for r in sqlfluff.list_rules()}
+        return {r.code: (r.name, r.description) for r in import_sqlfluff().list_rules()}
     except Exception:  # descriptions are a nicety, never a reason to fail
         return {}

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from dbci.analysis.tree import FileFacts, Statement, keywords
+from dbci.analysis.tree import FileFacts, Statement, keywords, position
 from dbci.analysis.words import Chunk, unparsed
 
 POSTGRES = frozenset({"postgres"})
@@ -16,11 +16,17 @@ POSTGRES = frozenset({"postgres"})
 class Hit:
     """A rule's finding before it becomes a `Finding`: where, and what to say."""
 
-    segment: Any
+    segment: Any  # the SQLFluff segment it is about, or its (line, column) in the text
     message: str
     # The existing table the statement acts on, as the migration names it, where the risk
     # grows with its rows: the check weighs it with the target's statistics (data_risk).
     table: str | None = None
+
+    def where(self) -> tuple[int, int]:
+        """(line, column) in the linted text."""
+        if isinstance(self.segment, tuple):
+            return self.segment
+        return position(self.segment)
 
 
 class Rule:

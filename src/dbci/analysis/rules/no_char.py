@@ -33,8 +33,8 @@ class NoChar(Rule):
             words = column.type_words
             if words[:1] and words[0] in _CHAR and "VARYING" not in words:
                 yield Hit(
-                    column.data_type,
-                    f"{column.table}.{column.column} is {column.data_type.raw}, which pads "
+                    column.at,
+                    f"{column.table}.{column.column} is {column.type_text}, which pads "
                     "values with spaces and gains nothing over text: use text with a CHECK "
                     "on its length",
                 )

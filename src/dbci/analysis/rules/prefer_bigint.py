@@ -38,7 +38,7 @@ class PreferBigint(Rule):
             if words[0] in INT4_TYPES | INT2_TYPES:
                 limit = "32,767" if words[0] in INT2_TYPES else "2,147,483,647"
                 yield Hit(
-                    column.data_type,
-                    f"{column.table}.{column.column} is {column.data_type.raw.lower()}, which "
+                    column.at,
+                    f"{column.table}.{column.column} is {column.type_text.lower()}, which "
                     f"holds at most {limit}; widening it later rewrites the table: use bigint",
                 )

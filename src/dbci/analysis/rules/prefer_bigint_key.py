@@ -43,13 +43,13 @@ class PreferBigintKey(Rule):
             if small and (column.primary_key or column.identity or words[0] in SERIAL_TYPES):
                 limit = "32,767" if words[0] in INT2_TYPES else "2,147,483,647"
                 yield Hit(
-                    column.data_type,
-                    f"{name} is a key of type {column.data_type.raw.lower()}, which runs out at "
+                    column.at,
+                    f"{name} is a key of type {column.type_text.lower()}, which runs out at "
                     f"{limit} and is costly to widen later: {_FIX}",
                 )
             elif words[0] in SERIAL_TYPES:
                 yield Hit(
-                    column.data_type,
-                    f"{name} is {column.data_type.raw.lower()}, whose sequence is a separate "
+                    column.at,
+                    f"{name} is {column.type_text.lower()}, whose sequence is a separate "
                     f"object with its own owner and grants: {_FIX}",
                 )

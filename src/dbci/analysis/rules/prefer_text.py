@@ -35,7 +35,7 @@ class PreferText(Rule):
             varying = words[:1] == ["VARCHAR"] or words[:2] == ["CHARACTER", "VARYING"]
             if varying and column.has_length:
                 yield Hit(
-                    column.data_type,
-                    f"{column.table}.{column.column} is {column.data_type.raw}: changing its "
+                    column.at,
+                    f"{column.table}.{column.column} is {column.type_text}: changing its "
                     "length later locks the table: use text with a CHECK on its length",
                 )

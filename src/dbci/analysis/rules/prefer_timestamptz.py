@@ -32,7 +32,7 @@ class PreferTimestamptz(Rule):
             words = column.type_words
             if words[:1] == ["TIMESTAMP"] and "WITH" not in words:
                 yield Hit(
-                    column.data_type,
+                    column.at,
                     f"{column.table}.{column.column} is timestamp without time zone, whose "
                     "values mean different instants in different time zones: use timestamptz",
                 )
