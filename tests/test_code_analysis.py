@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,29 @@ def test_dialect_from_the_option_and_from_sqlfluff_config(tmp_path: Path) -> Non
     assert _analyze(root).dialect == "ansi"
     with pytest.raises(InputError):
         _analyze(root, dialect="no-such-dialect")
+
+
+def test_sqlfluff_is_imported_without_pytest() -> None:
+    """SQLFluff imports pytest whenever it is installed (it is, here); dbci's import of
+    SQLFluff does not load it, and leaves `import pytest` working afterwards."""
+    script = (
+        "import sys\n"
+        "from dbci.analysis.sqlfluff_setup import import_sqlfluff\n"
+        "import_sqlfluff()\n"
+        "assert 'sqlfluff.core' in sys.modules\n"
+        "print('pytest' in sys.modules)\n"
+        "import pytest\n"
+        "print(pytest.__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["False", "pytest"]
+    plain = subprocess.run(
+        [sys.executable, "-c", "import sys, sqlfluff; print('pytest' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert plain.stdout.split() == ["True"], "SQLFluff no longer imports pytest: drop the guard"
