@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from dbci.log import Log, quiet
 
 if TYPE_CHECKING:
+    from dbci.data.refresh import RefreshResult
     from dbci.migrate.commands import InfoResult, MigrateResult, ValidateResult
     from dbci.migrate.dryrun import DryRunResult
     from dbci.migrate.lifecycle import BaselineResult, CleanResult, RepairResult, UndoResult
@@ -51,6 +52,7 @@ __all__ = [
     "build",
     "check",
     "clean",
+    "data",
     "deploy",
     "diff",
     "dry_run",
@@ -538,6 +540,28 @@ def deploy(
         log=log,
         announce=announce,
     )
+
+
+def data(
+    overrides: Overrides, *, source: str, target: str, log: Log = quiet
+) -> RefreshResult:
+    """refresh: fill an environment with a masked, referentially intact subset of another's rows
+
+    `data refresh --from SOURCE --to TARGET`: build TARGET's schema from the migrations in
+    a new database, copy [dbci.data]'s subset of SOURCE's rows into it (start tables, then
+    every row they reference), masked as [dbci.data.mask] says, then swap it in. SOURCE is
+    read in one read-only snapshot; TARGET must not be protected and must allow it.
+    """
+    import dataclasses
+
+    from dbci.data.refresh import refresh
+    from dbci.errors import InputError
+
+    if overrides.url is not None:
+        raise InputError("data refresh takes its databases from --from and --to, not --url")
+    source_settings = load_settings(dataclasses.replace(overrides, environment=source))
+    target_settings = load_settings(dataclasses.replace(overrides, environment=target))
+    return refresh(source_settings, target_settings, log=log)
 
 
 def report(

@@ -479,6 +479,16 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data(args: argparse.Namespace) -> int:
+    """`data refresh --from SOURCE --to TARGET`: progress lines, and JSON when asked."""
+    from dbci.cli import output
+
+    result = api.data(overrides(args), source=args.source, target=args.target, log=_log(args))
+    if _json(args):
+        _say(output.dumps(result.to_dict()))
+    return 0
+
+
 HANDLERS: dict[str, Handler] = {
     "migrate": _migrate,
     "info": _info,
@@ -496,4 +506,5 @@ HANDLERS: dict[str, Handler] = {
     "deploy": _deploy,
     "report": _report,
     "pipeline": _pipeline,
+    "data": _data,
 }

@@ -238,6 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _global_options(p, suppress=True)
 
+    p = _command(commands, "data")
+    p.add_argument("action", choices=("refresh",), help="what to do: refresh")
+    p.add_argument("--from", dest="source", required=True, metavar="ENV", help="read from ENV")
+    p.add_argument("--to", dest="target", required=True, metavar="ENV", help="refresh ENV")
+    _global_options(p, suppress=True)
+
     p = _command(commands, "report")
     p.add_argument("--comment", action="store_true", help="upsert the PR/MR comment")
     _global_options(p, suppress=True)

@@ -201,6 +201,17 @@ class Engine:
         return None
 
     # ---- build ----------------------------------------------------------------------------
+    def data_catalog(self, db: Database, schemas: list[str], history_table: str) -> Any | None:
+        """The tables of `schemas` as `dbci data refresh` reads them (a
+        `dbci.data.model.Catalog`); None: the engine's are not read."""
+        return None
+
+    def data_refresh(self) -> Any | None:
+        """The engine's part of `dbci data refresh` (a consistent snapshot of the source,
+        bulk copies, a new database and the swap: see `dbci.engines.postgresql.data`);
+        None: the engine has none yet."""
+        return None
+
     def embedded(self, directory: Path) -> AbstractContextManager[tuple[str, str]] | None:
         """An embedded build database in `directory`, for the time of the build: (its URL,
         where the URL comes from); None: the engine has none. A file engine's is a file."""

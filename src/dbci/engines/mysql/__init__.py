@@ -7,7 +7,7 @@ readers are imported by the methods that use them.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dbci.engines.registry import register
 from dbci.engines.spec import Engine
@@ -41,6 +41,11 @@ class MySQL(Engine):
         # A `unix_socket` is the local server.
         local = any(k.lower() == "unix_socket" for k, _ in url.query)
         return ("localhost" if local else url.host), url.port, url.database
+
+    def data_catalog(self, db: Database, schemas: list[str], history_table: str) -> Any:
+        from dbci.engines.mysql.data_catalog import read_mysql
+
+        return read_mysql(db, schemas, history_table)
 
     def database_class(self) -> type[Database]:
         from dbci.engines.mysql.engine import MySQLDatabase

@@ -123,6 +123,16 @@ class PostgreSQL(Engine):
 
         return postgresql_clean_statements(db, schemas, drop_schemas)
 
+    def data_catalog(self, db: Database, schemas: list[str], history_table: str) -> Any:
+        from dbci.engines.postgresql.data_catalog import read_postgresql
+
+        return read_postgresql(db, schemas, history_table)
+
+    def data_refresh(self) -> Any:
+        from dbci.engines.postgresql.data import PostgresData
+
+        return PostgresData()
+
     def embedded(self, directory: Path) -> AbstractContextManager[tuple[str, str]]:
         from dbci.engines.postgresql.embedded import embedded_postgresql
 
