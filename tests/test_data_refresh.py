@@ -12,7 +12,11 @@ masked values from pg_dump's output of the whole target.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,7 +172,8 @@ def project(tmp_path: Path, databases: tuple[str, str]) -> Path:
 
 def _rows(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     with psycopg.connect(postgres.libpq_url(url), autocommit=True) as conn:
-        return [tuple(r) for r in conn.execute(sql, params or None).fetchall()]
+        cursor = conn.execute(sql, params or None)
+        return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
 
 
 def _dump(url: str) -> str:
@@ -319,3 +324,51 @@ def test_a_protected_or_unprepared_target_is_refused(
     # The other way round: prod is protected by default.
     done = _dbci(root, "data", "refresh", "--from", "qa", "--to", "prod")
     assert done.returncode == 2 and "protected" in done.stderr
+
+
+def test_a_cancelled_refresh_leaves_the_target_as_it_was(
+    project: Path, databases: tuple[str, str]
+) -> None:
+    """SIGTERM while the rows are copied: exit 143 with one line, the target untouched
+    (its old rows and history), the new database dropped."""
+    source, target = databases
+    _rows(
+        source,
+        "INSERT INTO audit_log (happened_at, note) SELECT now(), 'bulk ' || g "
+        "FROM generate_series(1, 1500000) g",
+    )
+    history = "SELECT version, installed_on FROM flyway_schema_history ORDER BY 1"
+    before = (_rows(target, "SELECT note FROM audit_log ORDER BY id"), _rows(target, history))
+    env = dict(os.environ, DBCI_DATA_SALT=SALT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dbci", "--project", str(project), "data", "refresh",
+         "--from", "prod", "--to", "qa"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        copying = (
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE query LIKE 'COPY %%audit_log%%FROM STDIN%%' AND state = 'active'"
+        )
+        deadline = time.monotonic() + 60
+        while _rows(source, copying) == [(0,)]:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the copy of audit_log never started"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143, err
+    assert err.strip().splitlines()[-1].startswith("dbci: error: cancelled by SIGTERM")
+    assert (
+        _rows(target, "SELECT note FROM audit_log ORDER BY id"),
+        _rows(target, history),
+    ) == before
+    assert _rows(
+        source, "SELECT count(*) FROM pg_database WHERE datname LIKE 'dbci_refresh_%%'"
+    ) == [(0,)]

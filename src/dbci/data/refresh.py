@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dbci import cancel
 from dbci.data.config import DataSettings, data_settings
 from dbci.data.model import Catalog, Name
 from dbci.data.plan import RefreshPlan, TablePlan, make_plan
@@ -356,6 +357,8 @@ class _Copier:
         except DbciError:
             raise
         except Exception as exc:
+            if cancel.requested():  # the signal cancelled the COPY on the server
+                raise cancel.cancelled(f"copying {table.display}") from None
             raise DbciError(
                 f"data refresh: copying {table.display} ({what}) failed: "
                 f"{self.new.describe_error(exc).message}"

@@ -305,6 +305,8 @@ class PostgresData:
             try:
                 db.execute(sql)
             except Exception as exc:
+                if cancel.requested():
+                    raise cancel.cancelled("checking the copied rows' foreign keys") from None
                 raise DbciError(
                     f"{sql.split(' ADD CONSTRAINT ')[-1][:200]}: does not hold for the copied "
                     f"rows: {db.describe_error(exc).message}"
