@@ -24,8 +24,11 @@ previous data. The engine's bulk paths and swap are its `Engine.data_refresh()`.
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,7 +106,17 @@ def refresh(
                 _migrate(fresh, log)
                 new = connect(fresh)
                 try:
-                    result = _fill(engine, source, new, source_catalog, fresh, data, log)
+                    result = _fill(
+                        engine,
+                        source,
+                        new,
+                        source_catalog,
+                        source_settings,
+                        fresh,
+                        data,
+                        connect,
+                        log,
+                    )
                 finally:
                     new.close()
                 result.source = source_settings.environment or source_settings.where()
@@ -187,8 +200,10 @@ def _fill(
     source: Database,
     new: Database,
     source_catalog: Catalog,
+    source_settings: Settings,
     settings: Settings,
     data: DataSettings,
+    connect: Callable[[Settings], Database],
     log: Log,
 ) -> RefreshResult:
     """Copy the subset into the new database (steps 4 to 6 of the module's docstring)."""
@@ -200,19 +215,21 @@ def _fill(
     copier = _Copier(engine, source, new, plan, data)
     restore = engine.suspend_constraints(new, target_catalog)
     engine.empty(new, [t.target for t in plan.tables if t.how != "skipped"])
-    for table in plan.tables:
-        if table.how == "start" and table.start is not None:
-            start = table.start
-            condition = (
-                f"({start.condition})"
-                if start.condition is not None
-                else engine.percent_condition(start.percent or 0.0)
-            )
-            copier.copy(table, condition, what=start.describe())
-        elif table.how == "whole":
-            copier.copy(table, None, what="every row")
+    # The start tables, the tables copied whole and the parents whose rows the source can
+    # select by itself, all at once, each on a connection of its own in the same snapshot.
+    jobs, covered = _selections(engine, source, plan, target_catalog)
+    lanes = _Lanes(engine, connect, source_settings, settings, engine.export_snapshot(source))
+    step = _Steps(log)
+    try:
+        _run_parallel(copier, lanes, jobs, _estimates(source, plan))
+    finally:
+        lanes.close()
+    step(f"Copied {len(jobs)} tables' selected rows")
+    selected = dict(copier.rows)
     for child, key in plan.downward:
         copier.children(plan.table(child), key)
+    if plan.downward:
+        step(f"Copied the rows of {len(plan.downward)} tables below the start tables")
     # Parents until every foreign key of a copied row finds its row: a round copies what
     # the rows copied so far still miss (a cycle or a self-reference takes several).
     while True:
@@ -220,13 +237,20 @@ def _fill(
         for table in plan.tables:
             if not table.copies:
                 continue
+            # A key the parent's selection already followed needs no look while its
+            # table has only the rows selected then.
+            unchanged = copier.rows.get(table.name, 0) == selected.get(table.name, 0)
             for key in parents(target_catalog, table.name):
                 parent = plan.table(key.parent)
+                if (table.name, key.name) in covered and unchanged:
+                    continue
                 if parent.how != "whole" and parent.copies:
                     added += copier.parents(table, key, parent)
         if not added:
             break
+    step("Copied the parents the copied rows still lacked")
     engine.restore(new, restore)
+    step(f"Checked every row against the foreign keys ({len(restore)} statements)")
     both = sorted(set(source_catalog.sequences) & set(target_catalog.sequences))
     engine.carry_sequences(source, new, both)
     engine.finish(new)
@@ -247,6 +271,164 @@ def _fill(
         )
         log(f"  {table.display}: {copier.rows.get(table.name, 0)} rows ({table.how})")
     return result
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Rows of one table to copy: those `condition` selects (None: all of them)."""
+
+    table: TablePlan
+    condition: str | None
+    what: str
+
+
+def _selections(
+    engine: Any, db: Database, plan: RefreshPlan, catalog: Catalog
+) -> tuple[list[_Job], set[tuple[Name, str]]]:
+    """What can be copied before anything is on the target: the start tables' rows, the
+    tables copied whole, and the rows of their parents that the source selects itself
+    (`(t.key) IN (SELECT t.fk FROM child AS t WHERE <the child's selection>)`); and the
+    foreign keys (child, key name) those parents' selections followed. Parents further up,
+    parents in a foreign-key cycle, and rows referenced from rows copied later get theirs
+    from the closure over the target."""
+    from dbci.data.order import children, copy_order
+
+    in_cycles = {name for group in copy_order(catalog) if len(group) > 1 for name in group}
+    selected: dict[Name, str | None] = {}
+    covered: set[tuple[Name, str]] = set()
+    jobs: list[_Job] = []
+    for table in plan.tables:
+        if table.how == "start" and table.start is not None:
+            start = table.start
+            selected[table.name] = (
+                f"({start.condition})"
+                if start.condition is not None
+                else engine.percent_condition(start.percent or 0.0)
+            )
+            jobs.append(_Job(table, selected[table.name], start.describe()))
+        elif table.how == "whole":
+            selected[table.name] = None
+            jobs.append(_Job(table, None, "every row"))
+    for table in reversed(plan.tables):  # children before their parents
+        if table.how != "parent" or table.name in in_cycles:
+            continue
+        parts: list[str] = []
+        for child, key in children(catalog, table.name):
+            # From the start tables and those copied whole only: a parent of a parent
+            # would read the start table again for every level; the closure over the
+            # target finds those, a small table's rows, at little cost.
+            if child == table.name or plan.table(child).how not in ("start", "whole"):
+                continue
+            origin = plan.table(child).source
+            if not all(_has(origin, c) for c in key.columns) or not all(
+                _has(table.source, c) for c in key.parent_columns
+            ):
+                continue  # the source's tables lack a column of the branch's key
+            condition = selected[child]
+            inner = (
+                f"SELECT {', '.join('t.' + db.quote(c) for c in key.columns)} FROM "
+                f"{db.qualified(origin.schema, origin.name)} AS t"
+                + (f" WHERE {condition}" if condition else "")
+            )
+            mine = ", ".join("t." + db.quote(c) for c in key.parent_columns)
+            parts.append(f"({mine}) IN ({inner})")
+            covered.add((child, key.name))
+        if parts:
+            selected[table.name] = " OR ".join(f"({p})" for p in parts)
+            jobs.append(_Job(table, selected[table.name], "rows the selected rows reference"))
+    return jobs, covered
+
+
+def _has(table: Any, column: str) -> bool:
+    return any(c.name == column for c in table.columns)
+
+
+def _estimates(db: Database, plan: RefreshPlan) -> dict[Name, int]:
+    """The catalog's row estimate of each source table (0 when it has none)."""
+    found: dict[Name, int] = {}
+    for schema in sorted({t.source.schema for t in plan.tables}):
+        names = [t.source.name for t in plan.tables if t.source.schema == schema]
+        for name, rows in db.row_estimates(names, schema).items():
+            found[(schema, name)] = rows or 0
+    return found
+
+
+class _Lanes:
+    """One source connection (in the exported snapshot) and one on the new database per
+    worker thread, opened on the thread's first job, closed at the end."""
+
+    def __init__(
+        self,
+        engine: Any,
+        connect: Callable[[Settings], Database],
+        source: Settings,
+        new: Settings,
+        snapshot: str,
+    ) -> None:
+        self.engine, self.connect, self.source, self.new = engine, connect, source, new
+        self.snapshot = snapshot
+        self.local = threading.local()
+        self.opened: list[tuple[Database, Database]] = []
+        self.lock = threading.Lock()
+
+    def lane(self) -> tuple[Database, Database]:
+        pair: tuple[Database, Database] | None = getattr(self.local, "pair", None)
+        if pair is None:
+            source = self.connect(self.source)
+            try:
+                self.engine.join_snapshot(source, self.snapshot)
+                pair = (source, self.connect(self.new))
+            except BaseException:
+                source.close()
+                raise
+            with self.lock:
+                self.opened.append(pair)
+            self.local.pair = pair
+        return pair
+
+    def close(self) -> None:
+        for source, new in self.opened:
+            source.close()
+            new.close()
+
+
+def _run_parallel(copier: _Copier, lanes: _Lanes, jobs: list[_Job], sizes: dict[Name, int]) -> None:
+    """Run `jobs`, the largest tables first, on as many lanes as there are cores (at most
+    4): a large table's copy, mostly the server's work, goes on while another's masks are
+    computed here."""
+    ordered = sorted(jobs, key=lambda j: -sizes.get(j.table.source.key, 0))
+    workers = min(_cores(), 4, len(ordered))
+    if workers < 2:
+        for job in ordered:
+            copier.copy(job.table, job.condition, what=job.what)
+        return
+
+    def run(job: _Job) -> int:
+        return copier.copy(job.table, job.condition, what=job.what, lane=lanes.lane())
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dbci-copy") as pool:
+        for future in [pool.submit(run, job) for job in ordered]:
+            future.result()
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+class _Steps:
+    """Logs each step of the copy with the seconds it took."""
+
+    def __init__(self, log: Log) -> None:
+        self.log = log
+        self.since = time.monotonic()
+
+    def __call__(self, what: str) -> None:
+        now = time.monotonic()
+        self.log(f"  {what} ({now - self.since:.1f} s)")
+        self.since = now
 
 
 def _refuse_personal(engine: Any, source: Database, plan: RefreshPlan, data: DataSettings) -> None:
@@ -286,6 +468,7 @@ class _Copier:
 
         self.engine, self.source, self.new, self.plan, self.data = engine, source, new, plan, data
         self.rows: dict[Name, int] = {}
+        self.lock = threading.Lock()
         # (table, column) -> masked text -> source text, for masked columns of a foreign key
         # (either side): the closure finds missing parents by masked values on the target.
         self.reverse: dict[tuple[Name, str], dict[str, str]] = {}
@@ -320,9 +503,17 @@ class _Copier:
                     self.reverse[(table.name, column)] = {}
 
     def copy(
-        self, table: TablePlan, condition: str | None, *, what: str, limit: int | None = None
+        self,
+        table: TablePlan,
+        condition: str | None,
+        *,
+        what: str,
+        limit: int | None = None,
+        lane: tuple[Database, Database] | None = None,
     ) -> int:
-        """Copy the rows of `table` that `condition` selects; return how many."""
+        """Copy the rows of `table` that `condition` selects; return how many. `lane`: the
+        (source, new database) connections to copy on (default: the main ones)."""
+        source, new = lane or (self.source, self.new)
         maskers = self.maskers[table.name]
         masked = list(maskers)
         reverse = {
@@ -343,8 +534,8 @@ class _Copier:
 
         try:
             count: int = self.engine.copy(
-                self.source,
-                self.new,
+                source,
+                new,
                 table.source,
                 table.target,
                 table.columns,
@@ -361,9 +552,10 @@ class _Copier:
                 raise cancel.cancelled(f"copying {table.display}") from None
             raise DbciError(
                 f"data refresh: copying {table.display} ({what}) failed: "
-                f"{self.new.describe_error(exc).message}"
+                f"{new.describe_error(exc).message}"
             ) from None
-        self.rows[table.name] = self.rows.get(table.name, 0) + count
+        with self.lock:
+            self.rows[table.name] = self.rows.get(table.name, 0) + count
         return count
 
     def parents(self, child: TablePlan, key: Any, parent: TablePlan) -> int:

@@ -37,6 +37,7 @@ from dbci.errors import DbciError, InputError
 from dbci.settings.urls import DatabaseUrl
 
 REFRESH_PREFIX = "dbci_refresh_"
+_BLOCK = 1 << 20  # bytes of COPY data written to the new database at a time
 # The maintenance databases the swap may run from (the renamed databases must have no
 # session, the swap's own included).
 _MAINTENANCE = ("postgres", "template1")
@@ -88,12 +89,26 @@ class PostgresData:
     def end_snapshot(self, db: Database) -> None:
         db.rollback()
 
+    def export_snapshot(self, db: Database) -> str:
+        """The snapshot of the source's transaction, for other sessions to read the same
+        moment (`join_snapshot`: how pg_dump's parallel jobs share one)."""
+        return str(db.query("SELECT pg_export_snapshot()")[0][0])
+
+    def join_snapshot(self, db: Database, snapshot: str) -> None:
+        """Start a read-only transaction on the source that sees `snapshot`."""
+        db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        db.execute(f"SET TRANSACTION SNAPSHOT {db.literal(snapshot)}")
+        db.execute("SET LOCAL DateStyle = 'ISO, YMD'")
+        db.execute("SET LOCAL IntervalStyle = 'postgres'")
+
     def sample(self, db: Database, table: Table, column: str, limit: int) -> list[Any]:
-        """Up to `limit` distinct non-null values of a column, as text."""
+        """Up to `limit` distinct non-null values of a column, as text, from its first rows
+        (a bounded read: a DISTINCT over the whole of a large table would read it all)."""
         name = db.quote(column)
         rows = db.query(
-            f"SELECT DISTINCT {name}::text FROM {db.qualified(table.schema, table.name)} "
-            f"WHERE {name} IS NOT NULL LIMIT {int(limit)}"
+            f"SELECT DISTINCT v FROM (SELECT {name}::text AS v FROM "
+            f"{db.qualified(table.schema, table.name)} WHERE {name} IS NOT NULL "
+            f"LIMIT {int(limit) * 50}) AS s LIMIT {int(limit)}"
         )
         return [r[0] for r in rows]
 
@@ -163,8 +178,16 @@ class PostgresData:
                     tcur.copy(into + options) as into_copy,
                 ):
                     if transform is None:
+                        # libpq hands COPY's output over a row at a time: written on
+                        # in blocks, the rows cost a call each only once.
+                        block = bytearray()
                         for chunk in out:
-                            into_copy.write(chunk)
+                            block += chunk
+                            if len(block) >= _BLOCK:
+                                into_copy.write(block)
+                                block = bytearray()
+                        if block:
+                            into_copy.write(block)
                     else:
                         return self._masked_rows(
                             out, into_copy, table, columns, masked, transform, batch
@@ -330,8 +353,8 @@ class PostgresData:
             )
 
     def finish(self, db: Database) -> None:
-        """Fresh statistics for the planner."""
-        db.execute("ANALYZE")
+        """Nothing: autovacuum analyzes the new tables as their rows count, as it does after
+        `pg_restore`; an ANALYZE here would hold the swap back."""
 
     # ---- the swap ------------------------------------------------------------------------
 
