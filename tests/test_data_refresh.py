@@ -12,6 +12,7 @@ masked values from pg_dump's output of the whole target.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -26,6 +27,7 @@ import pytest
 from support import postgres
 from support.cli import run_dbci
 from support.projects import write_project
+from test_entrypoint import _action, github_api  # noqa: F401  (github_api: the fixture)
 
 SALT = "a secret salt for the tests"
 
@@ -251,8 +253,6 @@ def test_refresh_copies_a_consistent_masked_subset(
     assert _rows(
         target, "SELECT version, success FROM flyway_schema_history ORDER BY installed_rank"
     ) == [("1", True), ("2", True)]
-    # New rows take fresh keys: the sequences moved with the rows.
-    _rows(target, "INSERT INTO customers (email, full_name) VALUES ('n@x.test', 'N') RETURNING id")
 
     # No source value of a masked column anywhere in the target.
     dump = _dump(target)
@@ -267,6 +267,30 @@ def test_refresh_copies_a_consistent_masked_subset(
         "WHERE c.email IS NULL",
     ) == [(0,)]
     assert all("@" in e for (e,) in _rows(target, "SELECT email FROM customers"))
+
+    # report.json's data section: each table's rows as the target counts them, how it was
+    # reached, the start table's filter and the masked columns; `dbci report` renders it.
+    report = json.loads((project / "dbci-report" / "report.json").read_text(encoding="utf-8"))
+    assert report["status"] == "passed" and report["data"]["status"] == "success"
+    assert (report["data"]["source"], report["data"]["target"]) == ("prod", "qa")
+    tables = {t["name"]: t for t in report["data"]["tables"]}
+    for name, table in tables.items():
+        assert [(table["rows"],)] == _rows(target, f"SELECT count(*) FROM {name}"), name
+    assert (tables["orders"]["how"], tables["customers"]["how"]) == ("start", "parent")
+    assert tables["orders"]["selection"] == "WHERE placed_at >= '2024-07-15'"
+    assert [m.split(" ")[0] for m in tables["customers"]["masked"]] == [
+        "email",
+        "full_name",
+        "phone",
+    ]
+    assert tables["audit_log"]["how"] == "whole"
+    rendered = run_dbci("--project", project, "report")
+    assert rendered.returncode == 0, rendered.stderr
+    comment = (project / "dbci-report" / "comment.md").read_text(encoding="utf-8")
+    assert "### Test data: success" in comment and "| public.orders | start |" in comment
+
+    # New rows take fresh keys: the sequences moved with the rows.
+    _rows(target, "INSERT INTO customers (email, full_name) VALUES ('n@x.test', 'N') RETURNING id")
 
 
 def test_one_salt_gives_the_same_target_and_another_salt_another(
@@ -372,3 +396,23 @@ def test_a_cancelled_refresh_leaves_the_target_as_it_was(
     assert _rows(
         source, "SELECT count(*) FROM pg_database WHERE datname LIKE 'dbci_refresh_%%'"
     ) == [(0,)]
+
+
+def test_the_action_runs_a_refresh(
+    project: Path,
+    databases: tuple[str, str],
+    github_api: Any,  # noqa: F811 (the fixture imported from test_entrypoint)
+) -> None:
+    """`command: data` with `args: refresh --from prod --to qa`, as GitHub runs the action:
+    the refresh, then the report; the status output and the step summary's section."""
+    source, target = databases
+    config = CONFIG.replace("[dbci.data]\n", f'[dbci.data]\nsalt = "{SALT}"\n')
+    _project(project, source, target, config)
+    done, files = _action(project, github_api, command="data", args="refresh --from prod --to qa")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "status=passed" in files["output"]
+    assert "### Test data: success" in files["summary"]
+    assert SALT not in done.stdout + done.stderr + files["summary"]
+    assert _rows(target, "SELECT count(*) FROM orders") == _rows(
+        source, "SELECT count(*) FROM orders WHERE placed_at >= '2024-07-15'"
+    )

@@ -30,7 +30,7 @@ from dbci.report.templates import templates_dir
 
 EVIL_NAME = "<img src=x onerror=alert(1)>"
 EVIL_MESSAGE = "<script>alert(1)</script> in a comment"
-TABS = ("changes", "drift", "code", "dryrun", "build", "deploy")
+TABS = ("changes", "drift", "code", "dryrun", "build", "deploy", "data")
 BROWSER_TIMEOUT = 20  # seconds, for one Chromium run
 
 
@@ -607,9 +607,9 @@ def test_browser_tabs_and_layout(chromium: str, proxy: Proxy, tmp_path: Path) ->
             ["drift", ["drift"]],
             ["code", ["code"]],
             ["drift", ["drift"]],
-            ["deploy", ["deploy"]],
+            ["data", ["data"]],
             ["changes", ["changes"]],
-            ["deploy", ["deploy"]],
+            ["data", ["data"]],
         ]
         assert result["alerted"] is False
         assert result["resources"] == []

@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING
 from dbci.log import Log, quiet
 
 if TYPE_CHECKING:
-    from dbci.data.refresh import RefreshResult
     from dbci.migrate.commands import InfoResult, MigrateResult, ValidateResult
     from dbci.migrate.dryrun import DryRunResult
     from dbci.migrate.lifecycle import BaselineResult, CleanResult, RepairResult, UndoResult
@@ -44,7 +43,7 @@ if TYPE_CHECKING:
     from dbci.schema.model_commands import ModelResult
     from dbci.settings.config import Overrides, Settings
     from dbci.stages.pipeline import PipelineRun
-    from dbci.stages.runs import BuildRun, CheckRun, DeployRun
+    from dbci.stages.runs import BuildRun, CheckRun, DataRun, DeployRun
 
 __all__ = [
     "DiffRun",
@@ -543,25 +542,33 @@ def deploy(
 
 
 def data(
-    overrides: Overrides, *, source: str, target: str, log: Log = quiet
-) -> RefreshResult:
+    overrides: Overrides,
+    *,
+    source: str,
+    target: str,
+    report_dir: Path | None = None,
+    log: Log = quiet,
+) -> DataRun:
     """refresh: fill an environment with a masked, referentially intact subset of another's rows
 
     `data refresh --from SOURCE --to TARGET`: build TARGET's schema from the migrations in
     a new database, copy [dbci.data]'s subset of SOURCE's rows into it (start tables, then
     every row they reference), masked as [dbci.data.mask] says, then swap it in. SOURCE is
     read in one read-only snapshot; TARGET must not be protected and must allow it.
+
+    The report directory's report.json gets the refresh's `data` section (`run.path`),
+    also when it fails or is cancelled.
     """
     import dataclasses
 
-    from dbci.data.refresh import refresh
     from dbci.errors import InputError
+    from dbci.stages.runs import run_data_refresh
 
     if overrides.url is not None:
         raise InputError("data refresh takes its databases from --from and --to, not --url")
     source_settings = load_settings(dataclasses.replace(overrides, environment=source))
     target_settings = load_settings(dataclasses.replace(overrides, environment=target))
-    return refresh(source_settings, target_settings, log=log)
+    return run_data_refresh(source_settings, target_settings, report_dir=report_dir, log=log)
 
 
 def report(

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-COMMANDS = ("pipeline", "build", "check", "deploy", "report", "version")
+COMMANDS = ("pipeline", "build", "check", "deploy", "report", "data", "version")
 SEVERITIES = ("error", "warning", "info", "never")
 ANNOTATIONS = 10  # GitHub shows ten annotations of each kind per step
 CANCELLED = (130, 143)  # dbci's exit codes for SIGINT and SIGTERM
@@ -260,6 +260,7 @@ def _stages(command: str) -> list[str]:
         "build": ["build", "report"],
         "check": ["check", "report"],
         "deploy": ["deploy", "report"],
+        "data": ["data", "report"],  # args: refresh --from SOURCE --to TARGET
         "report": ["report"],
     }[command]
 

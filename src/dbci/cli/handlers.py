@@ -483,9 +483,15 @@ def _data(args: argparse.Namespace) -> int:
     """`data refresh --from SOURCE --to TARGET`: progress lines, and JSON when asked."""
     from dbci.cli import output
 
-    result = api.data(overrides(args), source=args.source, target=args.target, log=_log(args))
+    run = api.data(
+        overrides(args),
+        source=args.source,
+        target=args.target,
+        report_dir=_report_dir(args),
+        log=_log(args),
+    )
     if _json(args):
-        _say(output.dumps(result.to_dict()))
+        _say(output.dumps(run.result.to_dict()))
     return 0
 
 

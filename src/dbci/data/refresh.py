@@ -64,6 +64,8 @@ class RefreshResult:
     target: str
     tables: list[TableResult] = field(default_factory=list)
     seconds: float = 0.0
+    status: str = "success"  # success | failed | cancelled
+    error: str | None = None
 
     @property
     def rows(self) -> int:
@@ -75,8 +77,10 @@ class RefreshResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "status": self.status,
             "source": self.source,
             "target": self.target,
+            "error": self.error,
             "rows": self.rows,
             "seconds": round(self.seconds, 3),
             "tables": [dataclasses.asdict(t) for t in self.tables],

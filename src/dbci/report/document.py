@@ -18,7 +18,7 @@ from dbci.errors import InputError
 from dbci.settings.config import Settings
 
 SCHEMA = "dbci-report/1"
-SECTIONS = ("build", "changes", "drift", "code", "dryrun", "deploy")
+SECTIONS = ("build", "changes", "drift", "code", "dryrun", "deploy", "data")
 
 
 def report_directory_in(report_dir: Path, project_dir: Path) -> Path:
@@ -44,6 +44,7 @@ class Report:
     code: dict[str, Any] | None = None
     dryrun: dict[str, Any] | None = None
     deploy: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None  # `dbci data refresh`
     # What a check saw, for `deploy --plan`: the pending migrations and the target's schema.
     plan: dict[str, Any] | None = None
     # The stage's words for each gate that failed (a check's `gates_failed`), for the

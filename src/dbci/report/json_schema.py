@@ -258,6 +258,33 @@ _DEPLOY = _object(
     nullable=True,
 )
 
+# `dbci data refresh` (data.refresh.RefreshResult): what each table of the target got.
+_DATA = _object(
+    {
+        "status": _STR,
+        "source": _STR,
+        "target": _STR,
+        "rows": {"type": "integer"},
+        "seconds": {"type": "number"},
+        "error": _STR_OR_NULL,
+        "tables": _array(
+            _object(
+                {
+                    "schema": _STR,
+                    "name": _STR,
+                    "how": {"enum": ["start", "parent", "child", "whole", "empty", "skipped"]},
+                    "rows": {"type": "integer"},
+                    "selection": _STR,
+                    "masked": _array(_STR),
+                },
+                ("schema", "name", "how", "rows"),
+            )
+        ),
+    },
+    ("status", "source", "target", "tables"),
+    nullable=True,
+)
+
 # What a check saw, for `deploy --plan` (check.stage.plan_of): deploy refuses unless the
 # pending migrations and the target's schema are still these.
 _PLAN = _object(
@@ -297,6 +324,7 @@ REPORT_SCHEMA: dict[str, Any] = {
         "code": _CODE,
         "dryrun": _DRYRUN,
         "deploy": _DEPLOY,
+        "data": _DATA,
         "plan": _PLAN,
         # The stage's words for each failed gate (optional: older reports lack it).
         "gates_failed": _array(_STR),

@@ -20,6 +20,7 @@ from dbci.log import Log, quiet
 
 if TYPE_CHECKING:
     from dbci.analysis.findings import CodeResult
+    from dbci.data.refresh import RefreshResult
     from dbci.report.document import Report
     from dbci.settings.config import Overrides, Settings
     from dbci.stages.build.stage import BuildResult
@@ -64,6 +65,55 @@ class DeployRun:
     report: Report
     path: Path
     lines: list[str]  # each target's one-line outcome
+
+
+@dataclass
+class DataRun:
+    """What `dbci data refresh` did, report.json and its path."""
+
+    result: RefreshResult
+    report: Report
+    path: Path
+
+
+def run_data_refresh(
+    source: Settings,
+    target: Settings,
+    *,
+    report_dir: Path | None = None,
+    log: Log = quiet,
+) -> DataRun:
+    """`dbci data refresh` into its own report.json (its `data` section: rows per table,
+    how each was reached, the masked columns, the time): written when it succeeds, fails
+    (with the error, which is raised again) or is cancelled."""
+    from dbci import cancel
+    from dbci.data.refresh import RefreshResult, refresh
+    from dbci.report.document import Report
+
+    report_dir = report_directory(report_dir, target.project_dir)
+    report = Report.start(target)
+    names = (source.environment or source.where(), target.environment or target.where())
+    with cancelled_report(report, report_dir, target.project_dir, "the data refresh"):
+        try:
+            result = refresh(source, target, log=log)
+        except cancel.Cancelled:
+            report.data = RefreshResult(*names, status="cancelled").to_dict()
+            raise
+        except Exception as exc:
+            if cancel.requested():
+                report.data = RefreshResult(*names, status="cancelled").to_dict()
+                raise
+            report.status = "failed"
+            reason = str(exc) if isinstance(exc, DbciError) else f"{type(exc).__name__}: {exc}"
+            report.data = RefreshResult(*names, status="failed", error=reason).to_dict()
+            write_report(lambda: report.write(report_dir, target.project_dir), reason)
+            raise
+    report.data = result.to_dict()
+    path = write_report(
+        lambda: report.write(report_dir, target.project_dir),
+        f"the data refresh ran ({result.rows} rows into {result.target})",
+    )
+    return DataRun(result, report, path)
 
 
 def report_directory(report_dir: Path | None, project_dir: Path) -> Path:

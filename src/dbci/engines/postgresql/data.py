@@ -270,11 +270,23 @@ class PostgresData:
         yield from self._batches(db, sql, batch)
 
     def _batches(self, db: Database, sql: str, batch: int) -> Iterator[list[tuple[Any, ...]]]:
-        # Read whole, then handed out in batches: the caller writes to the same database
-        # between batches (a server-side cursor would hold a transaction open across them).
-        rows = [tuple(r) for r in db.query(sql)]
-        for at in range(0, len(rows), batch):
-            yield rows[at : at + batch]
+        """The rows of `sql`, `batch` at a time, from a server-side cursor on a connection
+        of its own: the caller copies into the same database between batches, and however
+        many keys there are, one batch of them is in memory."""
+        reader = type(db).connect(db.url, where=db.where, connect_timeout=30)
+        try:
+            with reader.dbapi.transaction():
+                cursor = reader.dbapi.cursor(name="dbci_keys")
+                with reader.calling():
+                    cursor.execute(sql)
+                while True:
+                    with reader.calling():
+                        rows = cursor.fetchmany(batch)
+                    if not rows:
+                        break
+                    yield [tuple(r) for r in rows]
+        finally:
+            reader.close()
 
     # ---- the new database ----------------------------------------------------------------
 
