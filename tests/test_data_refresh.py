@@ -416,3 +416,37 @@ def test_the_action_runs_a_refresh(
     assert _rows(target, "SELECT count(*) FROM orders") == _rows(
         source, "SELECT count(*) FROM orders WHERE placed_at >= '2024-07-15'"
     )
+
+
+def test_a_row_the_branch_refuses_names_the_table_and_row(
+    project: Path, databases: tuple[str, str]
+) -> None:
+    """The branch's schema refuses some of the source's rows (a new CHECK): the refresh
+    fails naming the table and the row of the copy the server refused, writes a failed
+    report, and the target keeps its data."""
+    source, target = databases
+    (project / "migrations" / "V3__cap.sql").write_text(
+        "ALTER TABLE orders ADD CONSTRAINT orders_cap CHECK (total < 590);\n"
+    )
+    before = _rows(target, "SELECT count(*), max(note) FROM audit_log")
+    done = _dbci(project, "data", "refresh", "--from", "prod", "--to", "qa")
+    assert done.returncode == 1, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert "copying public.orders" in line and "at row " in line and "orders_cap" in line
+    assert _rows(target, "SELECT count(*), max(note) FROM audit_log") == before
+    report = json.loads((project / "dbci-report" / "report.json").read_text(encoding="utf-8"))
+    assert report["status"] == "failed" and "orders_cap" in report["data"]["error"]
+
+
+def test_a_percentage_chooses_the_same_rows_every_run(
+    project: Path, databases: tuple[str, str]
+) -> None:
+    source, target = databases
+    config = CONFIG.replace("orders = \"placed_at >= '2024-07-15'\"", 'orders = "30%"')
+    _project(project, source, target, config)
+    args = ("data", "refresh", "--from", "prod", "--to", "qa")
+    assert _dbci(project, *args).returncode == 0
+    first = _rows(target, "SELECT id FROM orders ORDER BY id")
+    assert 30 <= len(first) <= 90  # about 30 % of the 200
+    assert _dbci(project, *args, salt="another salt").returncode == 0
+    assert _rows(target, "SELECT id FROM orders ORDER BY id") == first  # not the salt's

@@ -554,9 +554,10 @@ class _Copier:
         except Exception as exc:
             if cancel.requested():  # the signal cancelled the COPY on the server
                 raise cancel.cancelled(f"copying {table.display}") from None
+            where = self.engine.failed_row(exc)
             raise DbciError(
-                f"data refresh: copying {table.display} ({what}) failed: "
-                f"{new.describe_error(exc).message}"
+                f"data refresh: copying {table.display} ({what}) failed"
+                f"{f' at {where}' if where else ''}: {new.describe_error(exc).message}"
             ) from None
         with self.lock:
             self.rows[table.name] = self.rows.get(table.name, 0) + count

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -73,6 +74,12 @@ def _text(value: Any) -> str | None:
 
 class PostgresData:
     """The refresh's PostgreSQL operations (see the module's docstring)."""
+
+    def failed_row(self, exc: BaseException) -> str | None:
+        """Which row of a COPY the server refused, as it says (`row 1532 of the copy`)."""
+        context = getattr(getattr(exc, "diag", None), "context", None) or ""
+        found = re.search(r"COPY [^,]+, line (\d+)", context)
+        return f"row {found.group(1)} of the copy" if found else None
 
     def text(self, value: Any) -> str:
         """A value as a key read back as text shows it (`missing_parents`, `present_keys`)."""
