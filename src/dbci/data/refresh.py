@@ -410,9 +410,14 @@ def _run_parallel(copier: _Copier, lanes: _Lanes, jobs: list[_Job], sizes: dict[
     def run(job: _Job) -> int:
         return copier.copy(job.table, job.condition, what=job.what, lane=lanes.lane())
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dbci-copy") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dbci-copy")
+    try:
         for future in [pool.submit(run, job) for job in ordered]:
             future.result()
+    finally:
+        # A failure or a signal: the jobs not started are dropped, the running ones end
+        # (a signal has cancelled their statements on the server).
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _cores() -> int:
