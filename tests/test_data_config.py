@@ -66,6 +66,7 @@ def test_start_tables_masks_and_options() -> None:
         ({"mask": {"t.c": {"fake": "x"}}}, "unknown key 'fake'"),
         ({"mask": {"t.c": "constant"}}, '{constant = "value"}'),
         ({"targets": 3}, "targets must be a list"),
+        ({"masks": {"t.c": "hash"}}, "[dbci.data.masks] is not a table dbci reads"),
     ],
 )
 def test_wrong_settings_are_one_line(data: dict[str, Any], message: str) -> None:

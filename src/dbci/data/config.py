@@ -87,6 +87,8 @@ def data_settings(settings: Settings, environ: Mapping[str, str] | None = None) 
         for table, value in _table(section, "start").items()
     ]
     for key, value in section.items():
+        if isinstance(value, dict) and key not in ("start", "mask"):
+            raise InputError(f"[dbci.data.{key}] is not a table dbci reads (start, mask)")
         if key in _OPTIONS or isinstance(value, dict):
             continue
         start.append(_start(key, value, f"[dbci.data] {key}"))
