@@ -107,6 +107,11 @@ def refresh(
         try:
             with engine.new_database(target) as new_url:
                 fresh = dataclasses.replace(target_settings, database=new_url)
+                if _schema_is_database(target_settings):
+                    # A MySQL schema is a database: the new one is the build's only schema.
+                    fresh = dataclasses.replace(
+                        fresh, schemas=[new_url.database or ""], default_schema=None
+                    )
                 _migrate(fresh, log)
                 new = connect(fresh)
                 try:
@@ -176,6 +181,12 @@ def _check_allowed(source: Settings, target: Settings, data: DataSettings) -> No
         raise InputError(f"data refresh: {source.where()} and {target.where()} are one database")
 
 
+def _schema_is_database(settings: Settings) -> bool:
+    from dbci.engines.registry import engine
+
+    return engine(settings.require_database().dialect).schema_is_database
+
+
 def _engine_part(settings: Settings) -> Any:
     from dbci.engines.registry import engine
 
@@ -191,6 +202,20 @@ def _catalog(db: Database, settings: Settings) -> Catalog:
 
     schemas = settings.schemas or [db.current_schema()]
     return read_catalog(db, schemas, history_table=settings.table)
+
+
+def _as_schemas_of(source: Catalog, target: Catalog) -> Catalog:
+    """`source` with its tables keyed by the target's schema names, where a schema is a
+    database (MySQL) and the two are one database each, named differently; the tables
+    keep their own schema, which the copies read."""
+    mine = sorted({s for s, _ in source.tables})
+    theirs = sorted({s for s, _ in target.tables})
+    if len(mine) != 1 or len(theirs) != 1:
+        return source
+    return Catalog(
+        {(theirs[0], name): table for (_, name), table in source.tables.items()},
+        source.sequences,
+    )
 
 
 def _migrate(settings: Settings, log: Log) -> None:
@@ -214,6 +239,8 @@ def _fill(
     from dbci.data.order import parents
 
     target_catalog = _catalog(new, settings)
+    if _schema_is_database(settings):
+        source_catalog = _as_schemas_of(source_catalog, target_catalog)
     plan = make_plan(source_catalog, target_catalog, data)
     _refuse_personal(engine, source, plan, data)
     copier = _Copier(engine, source, new, plan, data)
@@ -307,7 +334,7 @@ def _selections(
             selected[table.name] = (
                 f"({start.condition})"
                 if start.condition is not None
-                else engine.percent_condition(start.percent or 0.0)
+                else engine.percent_condition(db, table.source, start.percent or 0.0)
             )
             jobs.append(_Job(table, selected[table.name], start.describe()))
         elif table.how == "whole":
@@ -367,7 +394,7 @@ class _Lanes:
         connect: Callable[[Settings], Database],
         source: Settings,
         new: Settings,
-        snapshot: str,
+        snapshot: str | None,
     ) -> None:
         self.engine, self.connect, self.source, self.new = engine, connect, source, new
         self.snapshot = snapshot
@@ -402,7 +429,7 @@ def _run_parallel(copier: _Copier, lanes: _Lanes, jobs: list[_Job], sizes: dict[
     computed here."""
     ordered = sorted(jobs, key=lambda j: -sizes.get(j.table.source.key, 0))
     workers = min(_cores(), 4, len(ordered))
-    if workers < 2:
+    if workers < 2 or lanes.snapshot is None:  # one snapshot cannot be shared: one lane
         for job in ordered:
             copier.copy(job.table, job.condition, what=job.what)
         return

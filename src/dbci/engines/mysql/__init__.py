@@ -42,6 +42,11 @@ class MySQL(Engine):
         local = any(k.lower() == "unix_socket" for k, _ in url.query)
         return ("localhost" if local else url.host), url.port, url.database
 
+    def data_refresh(self) -> Any:
+        from dbci.engines.mysql.data import MysqlData
+
+        return MysqlData()
+
     def data_catalog(self, db: Database, schemas: list[str], history_table: str) -> Any:
         from dbci.engines.mysql.data_catalog import read_mysql
 

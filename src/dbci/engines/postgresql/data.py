@@ -119,7 +119,7 @@ class PostgresData:
         )
         return [r[0] for r in rows]
 
-    def percent_condition(self, percent: float) -> str:
+    def percent_condition(self, db: Database, table: Table, percent: float) -> str:
         """A condition on the row `t` that holds for `percent` % of rows, the same rows on
         every run over the same data: a hash of the row's text."""
         return (
