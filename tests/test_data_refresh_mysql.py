@@ -267,3 +267,23 @@ def test_a_cancelled_refresh_leaves_the_mariadb_target_as_it_was(
     after = (_rows(mysql_server, target, notes), _rows(mysql_server, target, history))
     assert after == before
     assert _rows(mysql_server, target, "SHOW DATABASES LIKE 'dbci\\_refresh\\_%'") == []
+
+
+def test_a_batch_the_branch_refuses_is_named_on_mariadb(
+    project: Path, databases: tuple[str, str], mysql_server: mysql.MySQLServer
+) -> None:
+    """The branch's schema refuses rows of the source (a new CHECK): the refresh fails
+    naming the table and the batch of rows, and the target keeps its data."""
+    _source, target = databases
+    (project / "migrations" / "V2__cap.sql").write_text(
+        "ALTER TABLE orders ADD CONSTRAINT orders_cap CHECK (total < 300);\n"
+    )
+    _rows(mysql_server, target, "INSERT INTO audit_log (note) VALUES ('old qa row')")
+    before = _rows(mysql_server, target, "SELECT note FROM audit_log")
+    done = _dbci(project, "data", "refresh", "--from", "prod", "--to", "qa")
+    assert done.returncode == 1, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert "copying " in line and ".orders" in line and "rows 1-" in line, line
+    assert "orders_cap" in line
+    assert _rows(mysql_server, target, "SELECT note FROM audit_log") == before == [("old qa row",)]
+    assert _rows(mysql_server, target, "SHOW DATABASES LIKE 'dbci\\_refresh\\_%'") == []

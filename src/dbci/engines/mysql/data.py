@@ -49,7 +49,10 @@ class MysqlData:
         return value
 
     def failed_row(self, exc: BaseException) -> str | None:
-        return None
+        """The batch of the copy the server refused a row of (`rows 5001-10000 of the
+        copy`): a multi-row INSERT does not say which row."""
+        rows = getattr(exc, "dbci_rows", None)
+        return f"rows {rows[0]}-{rows[1]} of the copy" if rows else None
 
     # ---- the source ----------------------------------------------------------------------
 
@@ -135,7 +138,12 @@ class MysqlData:
                         for column, i in enumerate(at):
                             for row, value in zip(batch_rows, values[column], strict=True):
                                 row[i] = value
-                    tcur.executemany(insert, batch_rows)
+                    try:
+                        tcur.executemany(insert, batch_rows)
+                    except Exception as exc:
+                        # Which rows of the copy: the batch the server refused one of.
+                        exc.dbci_rows = (count + 1, count + len(batch_rows))  # type: ignore[attr-defined]
+                        raise
                     count += len(batch_rows)
             finally:
                 scur.close()
