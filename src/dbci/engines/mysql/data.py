@@ -217,13 +217,8 @@ class MysqlData:
         query per foreign key, counting the rows that break it."""
         db.execute("SET FOREIGN_KEY_CHECKS = 0")
         schema = db.database_name()
-        for (name,) in db.query(
-            "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = :s "
-            "ORDER BY ACTION_ORDER, TRIGGER_NAME",
-            {"s": schema},
-        ):
-            statement = db.query(f"SHOW CREATE TRIGGER {db.qualified(schema, name)}")[0][2]
-            self._triggers.append((name, str(statement)))
+        self._triggers = _triggers(db, schema)
+        for name, _statement in self._triggers:
             db.execute(f"DROP TRIGGER {db.qualified(schema, name)}")
         checks: list[str] = []
         for table in catalog.tables.values():
@@ -270,18 +265,22 @@ class MysqlData:
         with cancel.cleaning_up():
             target.execute(f"CREATE DATABASE {q(old)}")
             try:
-                for (trigger,) in target.query(
-                    "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS "
-                    "WHERE TRIGGER_SCHEMA = :s",
-                    {"s": name},
-                ):
+                own = _triggers(target, name)
+                for trigger, _statement in own:
                     target.execute(f"DROP TRIGGER {q(name)}.{q(trigger)}")
                 moves = [f"{q(name)}.{q(t)} TO {q(old)}.{q(t)}" for t in _base_tables(target, name)]
                 moves += [
                     f"{q(fresh)}.{q(t)} TO {q(name)}.{q(t)}" for t in _base_tables(target, fresh)
                 ]
-                if moves:
-                    target.execute("RENAME TABLE " + ", ".join(moves))
+                try:
+                    if moves:
+                        target.execute("RENAME TABLE " + ", ".join(moves))
+                except BaseException:
+                    # Nothing moved (MySQL renames all or none): the target's triggers back.
+                    target.execute(f"USE {q(name)}")
+                    for _trigger, statement in own:
+                        target.execute(statement)
+                    raise
                 for kind, object_name in _other_objects(target, name):
                     target.execute(f"DROP {kind} IF EXISTS {q(name)}.{q(object_name)}")
                 target.execute(f"USE {q(name)}")
@@ -316,6 +315,20 @@ def _missing(db: Database, child: Table, key: ForeignKey, parent: Table, *, dist
         + " AND ".join(f"{t} = {m}" for t, m in zip(theirs, mine, strict=True))
         + ")"
     )
+
+
+def _triggers(db: Database, schema: str) -> list[tuple[str, str]]:
+    """(name, the statement that creates it) of each trigger of a database, in the order
+    they fire."""
+    found: list[tuple[str, str]] = []
+    for (name,) in db.query(
+        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = :s "
+        "ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER, TRIGGER_NAME",
+        {"s": schema},
+    ):
+        statement = db.query(f"SHOW CREATE TRIGGER {db.qualified(schema, str(name))}")[0][2]
+        found.append((str(name), str(statement)))
+    return found
 
 
 def _base_tables(db: Database, schema: str) -> list[str]:
