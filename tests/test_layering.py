@@ -1,6 +1,6 @@
 """The layering rule of ARCHITECTURE.md, checked on the source: lower layers never import
-higher ones. `engines/`, `schema/`, `migrate/`, `settings/`, `sqlsplit/`, `builddb/` and the
-top-level helpers know nothing of the stages, the report, the CI platforms, the command line
+higher ones. `engines/`, `schema/`, `migrate/`, `settings/`, `sqlsplit/`, `builddb/`, `data/`
+and the top-level helpers know nothing of the stages, the report, the CI platforms, the command line
 or the API; `analysis/` neither; `stages/` nothing of the command line, the CI platforms or
 the API; `report/` nothing of the command line or the API.
 
@@ -21,7 +21,7 @@ import dbci
 SRC = Path(dbci.__file__).resolve().parent
 
 _ABOVE_ALL = ("dbci.stages", "dbci.report", "dbci.ci", "dbci.cli", "dbci.api")
-_HELPERS = ("errors", "log", "console", "logtext", "cancel")
+_HELPERS = ("errors", "log", "console", "logtext", "cancel", "cores")
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ RULES = (
     Rule(
         tuple(
             f"dbci.{name}"
-            for name in ("engines", "schema", "migrate", "settings", "sqlsplit", "builddb")
+            for name in ("engines", "schema", "migrate", "settings", "sqlsplit", "builddb", "data")
         )
         + tuple(f"dbci.{name}" for name in _HELPERS),
         _ABOVE_ALL,

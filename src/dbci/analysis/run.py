@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import multiprocessing
-import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -34,6 +33,7 @@ from dbci.analysis.sqlfluff_setup import (
     sqlfluff_rule_codes,
     sqlfluff_version,
 )
+from dbci.cores import available_cores
 from dbci.engines.registry import engines
 from dbci.errors import InputError
 from dbci.log import Log, quiet
@@ -235,7 +235,7 @@ def _lint_all(
             "(neither dbci's nor SQLFluff's)"
         )
     items = [item for _, item in pending]
-    workers = min(_cores(), len(items))
+    workers = min(available_cores(), len(items))
     if len(items) < _SERIAL_BELOW or workers < 2:
         yield from (lint_one(linter, item, job.dialect) for item in items)
         return
@@ -254,13 +254,6 @@ def _lint_all(
                 yield from chunk
     finally:
         _linter = None
-
-
-def _cores() -> int:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _start_worker() -> None:

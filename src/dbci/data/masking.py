@@ -394,24 +394,26 @@ def _make_hash(
     return _HashBytes(salt, _prefix("hash"), length)
 
 
-class _HashText(Masker):
-    def __init__(self, salt: bytes, prefix: bytes, length: int) -> None:
+class _Keyed(Masker):
+    """A mask made of the keyed hash of the value (`_digest`), cut to `length`."""
+
+    def __init__(self, salt: bytes, prefix: bytes, length: int = 32) -> None:
         self._salt = salt
         self._prefix = prefix
         self._length = length
 
+    def _digest(self, value: Any) -> bytes:
+        return hmac.digest(self._salt, self._prefix + _canonical(value), "sha256")
+
+
+class _HashText(_Keyed):
     def mask(self, value: Any) -> Any:
         if value is None:
             return None
-        digest = hmac.digest(self._salt, self._prefix + _canonical(value), "sha256")
-        return _b32(digest[:10])[: self._length]
+        return _b32(self._digest(value)[:10])[: self._length]
 
 
-class _HashUuid(Masker):
-    def __init__(self, salt: bytes, prefix: bytes) -> None:
-        self._salt = salt
-        self._prefix = prefix
-
+class _HashUuid(_Keyed):
     def mask(self, value: Any) -> Any:
         if value is None:
             return None
@@ -421,21 +423,15 @@ class _HashUuid(Masker):
                 source = uuid.UUID(value)
             except ValueError:
                 pass
-        digest = hmac.digest(self._salt, self._prefix + _canonical(source), "sha256")
-        masked = uuid.UUID(bytes=digest[:16], version=4)
+        masked = uuid.UUID(bytes=self._digest(source)[:16], version=4)
         return masked if isinstance(value, uuid.UUID) else str(masked)
 
 
-class _HashBytes(Masker):
-    def __init__(self, salt: bytes, prefix: bytes, length: int) -> None:
-        self._salt = salt
-        self._prefix = prefix
-        self._length = length
-
+class _HashBytes(_Keyed):
     def mask(self, value: Any) -> Any:
         if value is None:
             return None
-        return hmac.digest(self._salt, self._prefix + _canonical(value), "sha256")[: self._length]
+        return self._digest(value)[: self._length]
 
 
 class _HashInteger(Masker):

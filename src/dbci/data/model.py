@@ -76,6 +76,10 @@ class Table:
                 return column
         raise KeyError(name)
 
+    def has(self, column: str) -> bool:
+        """Whether the table has a column called `column`."""
+        return any(c.name == column for c in self.columns)
+
     def is_unique(self, column: str) -> bool:
         """Whether `column` alone must hold distinct values (the key, or a unique set of
         one column)."""

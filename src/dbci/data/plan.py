@@ -100,17 +100,13 @@ def make_plan(source: Catalog, target: Catalog, data: DataSettings) -> RefreshPl
             copied = tuple(
                 c.name
                 for c in table.columns
-                if not c.generated and _has(origin, c.name) and not origin.column(c.name).generated
+                if not c.generated and origin.has(c.name) and not origin.column(c.name).generated
             )
             own = {c: m for (t, c), m in masks.items() if t == name and c in copied and m != KEEP}
             kept = frozenset(c for (t, c), m in masks.items() if t == name and m == KEEP)
             plans.append(TablePlan(origin, table, kind, starts.get(name), copied, own, kept))
     _check_foreign_key_masks(target, masks)
     return RefreshPlan(plans, sorted(set(source.tables) - set(target.tables)), downward)
-
-
-def _has(table: Table, column: str) -> bool:
-    return any(c.name == column for c in table.columns)
 
 
 def _reach(
@@ -188,7 +184,7 @@ def _masks(
         column = _column(table, column_part)
         if column is None:
             raise InputError(f"{where} {written}: {table.schema}.{table.name} has no such column")
-        if name not in source.tables or not _has(source.tables[name], column.name):
+        if name not in source.tables or not source.tables[name].has(column.name):
             raise InputError(f"{where} {written}: the source has no such column to copy")
         if rule.kind == "faker" and rule.locale is None:
             rule = MaskRule("faker", rule.value, data.locale)

@@ -24,7 +24,6 @@ previous data. The engine's bulk paths and swap are its `Engine.data_refresh()`.
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbci import cancel
+from dbci.cores import available_cores
 from dbci.data.config import DataSettings, data_settings
 from dbci.data.model import Catalog, Name
 from dbci.data.plan import RefreshPlan, TablePlan, make_plan
@@ -351,8 +351,8 @@ def _selections(
             if child == table.name or plan.table(child).how not in ("start", "whole"):
                 continue
             origin = plan.table(child).source
-            if not all(_has(origin, c) for c in key.columns) or not all(
-                _has(table.source, c) for c in key.parent_columns
+            if not all(origin.has(c) for c in key.columns) or not all(
+                table.source.has(c) for c in key.parent_columns
             ):
                 continue  # the source's tables lack a column of the branch's key
             condition = selected[child]
@@ -368,10 +368,6 @@ def _selections(
             selected[table.name] = " OR ".join(f"({p})" for p in parts)
             jobs.append(_Job(table, selected[table.name], "rows the selected rows reference"))
     return jobs, covered
-
-
-def _has(table: Any, column: str) -> bool:
-    return any(c.name == column for c in table.columns)
 
 
 def _estimates(db: Database, plan: RefreshPlan) -> dict[Name, int]:
@@ -407,7 +403,7 @@ class _Lanes:
         if pair is None:
             source = self.connect(self.source)
             try:
-                self.engine.join_snapshot(source, self.snapshot)
+                self.engine.begin_snapshot(source, self.snapshot)
                 pair = (source, self.connect(self.new))
             except BaseException:
                 source.close()
@@ -428,7 +424,7 @@ def _run_parallel(copier: _Copier, lanes: _Lanes, jobs: list[_Job], sizes: dict[
     4): a large table's copy, mostly the server's work, goes on while another's masks are
     computed here."""
     ordered = sorted(jobs, key=lambda j: -sizes.get(j.table.source.key, 0))
-    workers = min(_cores(), 4, len(ordered))
+    workers = min(available_cores(), 4, len(ordered))
     if workers < 2 or lanes.snapshot is None:  # one snapshot cannot be shared: one lane
         for job in ordered:
             copier.copy(job.table, job.condition, what=job.what)
@@ -445,13 +441,6 @@ def _run_parallel(copier: _Copier, lanes: _Lanes, jobs: list[_Job], sizes: dict[
         # A failure or a signal: the jobs not started are dropped, the running ones end
         # (a signal has cancelled their statements on the server).
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _cores() -> int:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 class _Steps:

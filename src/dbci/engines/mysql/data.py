@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from dbci import cancel
+from dbci.data import queries
 from dbci.data.model import Catalog, Column, ForeignKey, Name, Table
 from dbci.engines.base import Database
 from dbci.errors import DbciError
@@ -68,14 +69,9 @@ class MysqlData:
         return None
 
     def sample(self, db: Database, table: Table, column: str, limit: int) -> list[Any]:
-        """Up to `limit` distinct non-null values of a column, as text, from its first rows."""
-        name = db.quote(column)
-        rows = db.query(
-            f"SELECT DISTINCT v FROM (SELECT CAST({name} AS CHAR) AS v FROM "
-            f"{db.qualified(table.schema, table.name)} WHERE {name} IS NOT NULL "
-            f"LIMIT {int(limit) * 50}) AS s LIMIT {int(limit)}"
-        )
-        return [r[0] for r in rows]
+        """Up to `limit` distinct non-null values of a column, as text (`queries.sample`)."""
+        sql = queries.sample(db, table, column, limit, as_text=lambda e: f"CAST({e} AS CHAR)")
+        return [r[0] for r in db.query(sql)]
 
     def percent_condition(self, db: Database, table: Table, percent: float) -> str:
         """A condition on the row `t` that holds for `percent` % of rows, the same rows on
@@ -156,17 +152,12 @@ class MysqlData:
         self, db: Database, child: Table, key: ForeignKey, parent: Table, batch: int
     ) -> Iterator[list[tuple[Any, ...]]]:
         """The values of `key` in `child`'s rows that no row of `parent` has yet."""
-        yield from self._batches(db, _missing(db, child, key, parent, distinct=True), batch)
+        yield from self._batches(db, queries.missing_keys(db, child, key, parent), batch)
 
     def present_keys(
         self, db: Database, table: Table, columns: Sequence[str], batch: int
     ) -> Iterator[list[tuple[Any, ...]]]:
-        cols = [db.quote(c) for c in columns]
-        sql = (
-            f"SELECT DISTINCT {', '.join(cols)} FROM {db.qualified(table.schema, table.name)}"
-            " WHERE " + " AND ".join(f"{c} IS NOT NULL" for c in cols)
-        )
-        yield from self._batches(db, sql, batch)
+        yield from self._batches(db, queries.present_keys(db, table, columns), batch)
 
     def _batches(self, db: Database, sql: str, batch: int) -> Iterator[list[tuple[Any, ...]]]:
         """The rows of `sql`, `batch` at a time, streamed on a connection of its own (the
@@ -225,7 +216,7 @@ class MysqlData:
             for key in table.foreign_keys:
                 parent = catalog.tables.get(key.parent)
                 if parent is not None:
-                    sql = _missing(db, table, key, parent, distinct=False)
+                    sql = queries.missing_keys(db, table, key, parent, distinct=False)
                     checks.append(f"{key.name}\t{table.name}\t{sql}")
         return checks
 
@@ -301,20 +292,6 @@ class MysqlData:
             statement = str(row[1] if kind == "VIEW" else row[2])
             statements.append(_rewritten(statement, fresh, name, q))
         return statements
-
-
-def _missing(db: Database, child: Table, key: ForeignKey, parent: Table, *, distinct: bool) -> str:
-    """The rows (or distinct values) of `key` in `child` that no row of `parent` has."""
-    mine = [f"c.{db.quote(c)}" for c in key.columns]
-    theirs = [f"p.{db.quote(c)}" for c in key.parent_columns]
-    return (
-        f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(mine)} "
-        f"FROM {db.qualified(child.schema, child.name)} AS c WHERE "
-        + " AND ".join(f"{m} IS NOT NULL" for m in mine)
-        + f" AND NOT EXISTS (SELECT 1 FROM {db.qualified(parent.schema, parent.name)} AS p WHERE "
-        + " AND ".join(f"{t} = {m}" for t, m in zip(theirs, mine, strict=True))
-        + ")"
-    )
 
 
 def _triggers(db: Database, schema: str) -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from dbci import cancel
+from dbci.data import queries
 from dbci.data.model import Catalog, Column, ForeignKey, Name, Table
 from dbci.engines.base import Database
 from dbci.errors import DbciError, InputError
@@ -55,6 +56,11 @@ _PARSE: dict[str, Callable[[str], Any]] = {
     "uuid": lambda s: uuid.UUID(s),
     "bytes": lambda s: bytes.fromhex(s[2:]),
 }
+
+
+def _cast(expression: str) -> str:
+    """An expression read as text: keys compare across databases in their text form."""
+    return f"{expression}::text"
 
 
 def _text(value: Any) -> str | None:
@@ -87,9 +93,12 @@ class PostgresData:
 
     # ---- the source ----------------------------------------------------------------------
 
-    def begin_snapshot(self, db: Database) -> None:
-        """Start the source's one read-only transaction; dates and times read in ISO."""
+    def begin_snapshot(self, db: Database, snapshot: str | None = None) -> None:
+        """Start a read-only transaction on the source, seeing `snapshot` when given (one
+        another session exported), dates and times read in ISO."""
         db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        if snapshot is not None:
+            db.execute(f"SET TRANSACTION SNAPSHOT {db.literal(snapshot)}")
         db.execute("SET LOCAL DateStyle = 'ISO, YMD'")
         db.execute("SET LOCAL IntervalStyle = 'postgres'")
 
@@ -98,26 +107,12 @@ class PostgresData:
 
     def export_snapshot(self, db: Database) -> str:
         """The snapshot of the source's transaction, for other sessions to read the same
-        moment (`join_snapshot`: how pg_dump's parallel jobs share one)."""
+        moment (`begin_snapshot(db, snapshot)`: how pg_dump's parallel jobs share one)."""
         return str(db.query("SELECT pg_export_snapshot()")[0][0])
 
-    def join_snapshot(self, db: Database, snapshot: str) -> None:
-        """Start a read-only transaction on the source that sees `snapshot`."""
-        db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        db.execute(f"SET TRANSACTION SNAPSHOT {db.literal(snapshot)}")
-        db.execute("SET LOCAL DateStyle = 'ISO, YMD'")
-        db.execute("SET LOCAL IntervalStyle = 'postgres'")
-
     def sample(self, db: Database, table: Table, column: str, limit: int) -> list[Any]:
-        """Up to `limit` distinct non-null values of a column, as text, from its first rows
-        (a bounded read: a DISTINCT over the whole of a large table would read it all)."""
-        name = db.quote(column)
-        rows = db.query(
-            f"SELECT DISTINCT v FROM (SELECT {name}::text AS v FROM "
-            f"{db.qualified(table.schema, table.name)} WHERE {name} IS NOT NULL "
-            f"LIMIT {int(limit) * 50}) AS s LIMIT {int(limit)}"
-        )
-        return [r[0] for r in rows]
+        """Up to `limit` distinct non-null values of a column, as text (`queries.sample`)."""
+        return [r[0] for r in db.query(queries.sample(db, table, column, limit, as_text=_cast))]
 
     def percent_condition(self, db: Database, table: Table, percent: float) -> str:
         """A condition on the row `t` that holds for `percent` % of rows, the same rows on
@@ -251,30 +246,14 @@ class PostgresData:
     ) -> Iterator[list[tuple[str | None, ...]]]:
         """The values (as text) of `key` in `child`'s rows that no row of `parent` has yet,
         a batch at a time: the parent rows still to copy."""
-        mine = [f"c.{db.quote(c)}" for c in key.columns]
-        theirs = [f"p.{db.quote(c)}" for c in key.parent_columns]
-        sql = (
-            f"SELECT DISTINCT {', '.join(m + '::text' for m in mine)} "
-            f"FROM {db.qualified(child.schema, child.name)} AS c WHERE "
-            + " AND ".join(f"{m} IS NOT NULL" for m in mine)
-            + f" AND NOT EXISTS (SELECT 1 FROM {db.qualified(parent.schema, parent.name)} AS p"
-            + " WHERE "
-            + " AND ".join(f"{t} = {m}" for t, m in zip(theirs, mine, strict=True))
-            + ")"
-        )
+        sql = queries.missing_keys(db, child, key, parent, as_text=_cast)
         yield from self._batches(db, sql, batch)
 
     def present_keys(
         self, db: Database, table: Table, columns: Sequence[str], batch: int
     ) -> Iterator[list[tuple[str | None, ...]]]:
         """The distinct values (as text) of `columns` in the rows `table` holds."""
-        cols = [db.quote(c) for c in columns]
-        sql = (
-            f"SELECT DISTINCT {', '.join(c + '::text' for c in cols)} FROM "
-            f"{db.qualified(table.schema, table.name)} WHERE "
-            + " AND ".join(f"{c} IS NOT NULL" for c in cols)
-        )
-        yield from self._batches(db, sql, batch)
+        yield from self._batches(db, queries.present_keys(db, table, columns, as_text=_cast), batch)
 
     def _batches(self, db: Database, sql: str, batch: int) -> Iterator[list[tuple[Any, ...]]]:
         """The rows of `sql`, `batch` at a time, from a server-side cursor on a connection
